@@ -1,0 +1,467 @@
+"""The data-package contract (DATA_PACKAGE.md) as data: layers, columns, types, keys, labels.
+
+Every layer, input and output, is described once here; the GeoPackage and PostGIS stores, the
+importer, the exporters and the templates are all derived from this module. Each column has a
+Chinese and an English label (shown to users) and the aliases the importer accepts (Chinese
+headers, Shapefile-cut names, cadastral field codes such as ZDDM).
+
+Leaf module: imports nothing from the project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# value kinds a column parses to
+STR, FLOAT, INT, BOOL, DATE = "str", "float", "int", "bool", "date"
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    kind: str
+    zh: str
+    en: str = ""
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    nonneg: bool = False  # negative values are an error
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    zh: str
+    columns: tuple[Col, ...]
+    key: tuple[str, ...]
+    geometry: str | None = None  # "Polygon" (MultiPolygon stored) | None
+    geometry_required: bool = True
+    output: bool = False  # a results layer
+    year_column: str | None = None
+    extra: dict = field(default_factory=dict)
+    derived: tuple[str, ...] = ()  # columns computed by the importer, never read from input
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def col(self, name: str) -> Col:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+def C(name, kind, zh, en="", *, req=False, aliases=(), nonneg=False, choices=()):  # noqa: N802
+    return Col(name, kind, zh, en or name.replace("_", " "), req, tuple(aliases), nonneg, tuple(choices))
+
+
+# ----------------------------------------------------------------------------------------------
+# Inputs
+# ----------------------------------------------------------------------------------------------
+
+ZONES = Layer(
+    "zones",
+    "开发区",
+    (
+        C("zone_code", STR, "开发区代码", "zone code", req=True, aliases=("开发区编码", "园区代码", "KFQDM")),
+        C("zone_name", STR, "开发区名称", "zone name", req=True, aliases=("园区名称", "KFQMC")),
+        C("level", STR, "级别", "level", req=True, aliases=("开发区级别",),
+          choices=("national", "provincial", "other")),
+        C("pilot_area_code", STR, "试验区代码", "pilot area code", aliases=("试验区编码",)),
+        C("pilot_area_name", STR, "试验区名称", "pilot area name"),
+        C("county_code", STR, "县级行政区代码", "county code", aliases=("行政区代码", "XZQDM")),
+        # extensions for the intensive-use evaluation (TD/T 1029); derived from parcels when empty
+        C("ready_to_supply_m2", FLOAT, "已达到供地条件面积(平方米)", "land ready to supply (m²)", nonneg=True),
+        C("built_land_m2", FLOAT, "已建成城镇建设用地面积(平方米)", "built land (m²)", nonneg=True),
+        C("residential_land_m2", FLOAT, "住宅用地面积(平方米)", "residential land (m²)", nonneg=True),
+        C("total_floor_area_m2", FLOAT, "总建筑面积(平方米)", "total floor area (m²)", nonneg=True),
+        C("total_footprint_m2", FLOAT, "建筑基底总面积(平方米)", "total footprint (m²)", nonneg=True),
+        C("total_tax_wan", FLOAT, "税收总额(万元)", "total tax (万元)", nonneg=True),
+        C("population", FLOAT, "常住人口(人)", "population", nonneg=True),
+        C("geodesic_area_m2", FLOAT, "椭球面积(平方米)", "geodesic area (m²)"),
+    ),
+    key=("zone_code",),
+    geometry="Polygon",
+    derived=("geodesic_area_m2",),
+)
+
+PARCELS = Layer(
+    "parcels",
+    "宗地",
+    (
+        C("parcel_code", STR, "宗地代码", "parcel code", req=True, aliases=("宗地编号", "ZDDM", "parcel_cod")),
+        C("zone_code", STR, "开发区代码", "zone code", req=True, aliases=("所属开发区", "KFQDM")),
+        C("land_use_code", STR, "土地用途代码", "land use code", req=True, aliases=("用途代码", "地类编码", "DLBM", "TDYT")),
+        C("land_use_scheme", STR, "用途分类标准", "land use scheme", req=True,
+          aliases=("分类标准",), choices=("gbt21010", "ydyh2023", "gb50137")),
+        C("registered_area_m2", FLOAT, "证载面积(平方米)", "registered area (m²)",
+          aliases=("证载面积", "宗地面积", "ZDMJ", "registered"), nonneg=True),
+        C("holder_uscc", STR, "权利人统一社会信用代码", "holder USCC", aliases=("权利人代码", "使用权人代码", "holder_usc")),
+        C("supply_date", DATE, "供地日期", "supply date", aliases=("出让日期", "供应日期", "supply_dat")),
+        C("agreed_start_date", DATE, "约定动工日期", "agreed start date", aliases=("约定开工日期", "agreed_sta")),
+        C("actual_start_date", DATE, "实际动工日期", "actual start date", aliases=("实际开工日期", "actual_sta")),
+        C("completion_date", DATE, "竣工日期", "completion date", aliases=("竣工验收日期", "completio")),
+        C("land_price_wan", FLOAT, "土地价款(万元)", "land price (万元)", aliases=("土地价款", "出让价款", "land_price"), nonneg=True),
+        C("floor_area_m2", FLOAT, "总建筑面积(平方米)", "floor area (m²)", aliases=("建筑面积", "floor_area"), nonneg=True),
+        C("footprint_area_m2", FLOAT, "建筑基底面积(平方米)", "footprint (m²)", aliases=("基底面积", "footprint_"), nonneg=True),
+        C("standard_land", BOOL, "是否标准地", "standard land", aliases=("标准地", "standard_l")),
+        C("commit_investment_wan_per_mu", FLOAT, "承诺投资强度(万元/亩)", "committed investment (万元/亩)",
+          aliases=("承诺投资强度", "commit_inv"), nonneg=True),
+        C("commit_far", FLOAT, "承诺容积率", "committed FAR", aliases=("commit_far",), nonneg=True),
+        C("commit_tax_wan_per_mu", FLOAT, "承诺亩均税收(万元/亩)", "committed tax (万元/亩)",
+          aliases=("承诺亩均税收", "commit_tax"), nonneg=True),
+        C("commit_revenue_wan_per_mu", FLOAT, "承诺亩均产出(万元/亩)", "committed revenue (万元/亩)",
+          aliases=("承诺亩均产出", "承诺亩均营业收入", "commit_rev"), nonneg=True),
+        C("obsolete_industry", BOOL, "淘汰类产业", "obsolete industry", aliases=("淘汰类", "obsolete_i")),
+        C("halted_since", DATE, "停工日期", "halted since", aliases=("停工起始日期", "halted_sin")),
+        # extensions used by the idle-land and standard-land rules (documented in docs/data-package.md)
+        C("government_delay", BOOL, "政府原因延迟", "government-caused delay", aliases=("政府原因", "government")),
+        C("developed_area_m2", FLOAT, "已开发面积(平方米)", "developed area (m²)", aliases=("已开发面积", "developed_"), nonneg=True),
+        C("planned_investment_wan", FLOAT, "计划总投资(万元)", "planned investment (万元)", aliases=("计划总投资", "planned_in"), nonneg=True),
+        C("invested_wan", FLOAT, "已完成投资(万元)", "investment made (万元)", aliases=("已完成投资", "invested_w"), nonneg=True),
+        C("office_area_m2", FLOAT, "行政办公及生活服务设施用地面积(平方米)", "office/service land (m²)",
+          aliases=("办公用地面积", "office_are"), nonneg=True),
+        C("env_safety_fail", BOOL, "环保安全不达标", "fails environmental/safety rules", aliases=("环保安全不达标", "env_safety")),
+        # derived by the importer from the geometry (never read from input)
+        C("geodesic_area_m2", FLOAT, "椭球面积(平方米)", "geodesic area (m²)"),
+    ),
+    key=("parcel_code",),
+    geometry="Polygon",
+    derived=("geodesic_area_m2",),
+)
+
+ENTERPRISES = Layer(
+    "enterprises",
+    "企业",
+    (
+        C("uscc", STR, "统一社会信用代码", "USCC", req=True, aliases=("信用代码", "社会信用代码", "TYSHXYDM")),
+        C("name", STR, "企业名称", "name", req=True, aliases=("名称", "单位名称", "QYMC")),
+        C("industry_code", STR, "行业代码", "industry code (GB/T 4754)", req=True, aliases=("国民经济行业代码", "行业分类代码", "HYDM")),
+        C("above_scale", BOOL, "是否规上", "above scale (规上)", req=True, aliases=("规上企业", "规模以上", "是否规上企业")),
+        C("production_start_date", DATE, "投产日期", "production start date", aliases=("投产时间",)),
+    ),
+    key=("uscc",),
+)
+
+ENTERPRISE_YEARS = Layer(
+    "enterprise_years",
+    "企业年度数据",
+    (
+        C("uscc", STR, "统一社会信用代码", "USCC", req=True, aliases=("信用代码", "社会信用代码", "TYSHXYDM")),
+        C("year", INT, "年度", "year", req=True, aliases=("年份",)),
+        C("revenue_wan", FLOAT, "营业收入(万元)", "revenue (万元)", req=True, aliases=("营业收入", "主营业务收入"), nonneg=True),
+        C("tax_wan", FLOAT, "实缴税金(万元)", "tax paid (万元)", req=True, aliases=("实缴税金", "税收", "实缴税收"), nonneg=True),
+        C("value_added_wan", FLOAT, "工业增加值(万元)", "value added (万元)", aliases=("工业增加值", "增加值")),
+        C("energy_tce", FLOAT, "综合能耗(吨标准煤)", "energy (tce)", aliases=("综合能耗", "能耗"), nonneg=True),
+        C("emission_t", FLOAT, "主要污染物排放量(吨)", "emissions (t)", aliases=("排放量", "污染物排放"), nonneg=True),
+        C("rd_expense_wan", FLOAT, "研发经费(万元)", "R&D (万元)", aliases=("研发经费", "研发投入"), nonneg=True),
+        C("employees", INT, "年平均职工人数", "employees", aliases=("从业人员", "职工人数"), nonneg=True),
+        C("fixed_asset_investment_wan", FLOAT, "累计固定资产投资(万元)", "cumulative fixed-asset investment (万元)",
+          aliases=("固定资产投资", "累计固定资产投资"), nonneg=True),
+        C("electricity_mwh", FLOAT, "用电量(兆瓦时)", "electricity (MWh)", aliases=("用电量",), nonneg=True),
+        C("has_rd_institution", BOOL, "是否有研发机构", "has R&D institution", aliases=("有研发机构",)),
+    ),
+    key=("uscc", "year"),
+    year_column="year",
+)
+
+BUILDINGS = Layer(
+    "buildings",
+    "建筑(标准厂房)",
+    (
+        C("building_code", STR, "建筑代码", "building code", req=True, aliases=("厂房编号", "建筑编号", "JZWBH", "building_c")),
+        C("parcel_code", STR, "宗地代码", "parcel code", req=True, aliases=("宗地编号", "ZDDM", "parcel_cod")),
+        C("standard_factory", BOOL, "是否标准厂房", "standard factory", req=True, aliases=("标准厂房", "standard_f")),
+        C("floors", INT, "层数", "floors", aliases=("楼层数",), nonneg=True),
+        C("floor_area_m2", FLOAT, "建筑面积(平方米)", "floor area (m²)", req=True, aliases=("建筑面积", "floor_area"), nonneg=True),
+        C("completion_date", DATE, "竣工验收日期", "acceptance date", aliases=("竣工日期", "验收日期", "completio")),
+    ),
+    key=("building_code",),
+    geometry="Polygon",
+    geometry_required=False,
+)
+
+LEASES = Layer(
+    "leases",
+    "租赁",
+    (
+        C("uscc", STR, "承租企业统一社会信用代码", "tenant USCC", req=True, aliases=("统一社会信用代码", "承租人代码")),
+        C("building_code", STR, "建筑代码", "building code", aliases=("厂房编号", "建筑编号")),
+        C("parcel_code", STR, "宗地代码", "parcel code", aliases=("宗地编号", "ZDDM")),
+        C("floor_area_m2", FLOAT, "租赁面积(平方米)", "leased floor area (m²)", req=True, aliases=("租赁面积",), nonneg=True),
+        C("start_date", DATE, "起租日期", "start date", req=True, aliases=("租赁开始日期", "入驻日期")),
+        C("end_date", DATE, "到期日期", "end date", aliases=("租赁结束日期", "退租日期")),
+    ),
+    key=("uscc", "building_code", "parcel_code", "start_date"),
+)
+
+PILOT_AREA_YEARS = Layer(
+    "pilot_area_years",
+    "试验区年度数据",
+    (
+        C("pilot_area_code", STR, "试验区代码", "pilot area code", req=True, aliases=("试验区编码",)),
+        C("year", INT, "年度", "year", req=True, aliases=("年份",)),
+        C("gdp_wan", FLOAT, "地区生产总值(万元)", "GDP (万元)", aliases=("GDP", "地区生产总值"), nonneg=True),
+        C("industrial_value_added_wan", FLOAT, "工业增加值(万元)", "industrial value added (万元)", aliases=("工业增加值",)),
+        C("digital_equipment_rate", FLOAT, "生产设备数字化率", "digitalised equipment rate", aliases=("生产设备数字化率",), nonneg=True),
+        C("nc_equipment_rate", FLOAT, "装备数控化率", "NC equipment rate", aliases=("装备数控化率",), nonneg=True),
+        C("energy_per_va_change_pct", FLOAT, "单位工业增加值能耗变化率", "change in energy per value added",
+          aliases=("单位工业增加值能耗降幅",)),
+        C("circular_transformation_rate", FLOAT, "园区循环化改造率", "circular transformation rate", aliases=("循环化改造率",), nonneg=True),
+        C("approved_unsupplied_mu", FLOAT, "批而未供土地(亩)", "approved but unsupplied (mu)", aliases=("批而未供",), nonneg=True),
+        C("idle_disposal_done", BOOL, "闲置土地处置任务完成", "idle-land disposal task met", aliases=("闲置土地处置完成",)),
+        C("unsupplied_disposal_done", BOOL, "批而未供处置任务完成", "unsupplied-land disposal task met", aliases=("批而未供处置完成",)),
+    ),
+    key=("pilot_area_code", "year"),
+    year_column="year",
+)
+
+INPUT_LAYERS: tuple[Layer, ...] = (ZONES, PARCELS, ENTERPRISES, ENTERPRISE_YEARS, BUILDINGS, LEASES, PILOT_AREA_YEARS)
+
+# ----------------------------------------------------------------------------------------------
+# Outputs (for a year, with the policy version that produced them)
+# ----------------------------------------------------------------------------------------------
+
+_POLICY = (
+    C("policy_version", STR, "政策版本", "policy version"),
+    C("policy_hash", STR, "政策文件哈希", "policy hash"),
+)
+
+_PER_MU = (
+    C("revenue_wan", FLOAT, "营业收入(万元)", "revenue (万元)"),
+    C("tax_wan", FLOAT, "税收(万元)", "tax (万元)"),
+    C("value_added_wan", FLOAT, "工业增加值(万元)", "value added (万元)"),
+    C("energy_tce", FLOAT, "综合能耗(吨标准煤)", "energy (tce)"),
+    C("investment_wan", FLOAT, "累计固定资产投资(万元)", "investment (万元)"),
+    C("revenue_per_mu", FLOAT, "亩均营业收入(万元/亩)", "revenue per mu (万元/亩)"),
+    C("tax_per_mu", FLOAT, "亩均税收(万元/亩)", "tax per mu (万元/亩)"),
+    C("value_added_per_mu", FLOAT, "亩均增加值(万元/亩)", "value added per mu (万元/亩)"),
+    C("investment_per_mu", FLOAT, "投资强度(万元/亩)", "investment intensity (万元/亩)"),
+)
+
+PARCEL_RESULTS = Layer(
+    "parcel_results",
+    "宗地评价结果",
+    (
+        C("parcel_code", STR, "宗地代码", "parcel code", req=True),
+        C("zone_code", STR, "开发区代码", "zone code"),
+        C("year", INT, "年度", "year", req=True),
+        C("area_mu", FLOAT, "面积(亩)", "area (mu)"),
+        C("area_source", STR, "面积来源", "area source"),
+        C("geodesic_area_mu", FLOAT, "椭球面积(亩)", "geodesic area (mu)"),
+        C("developed", BOOL, "已开发", "developed"),
+        C("industrial", BOOL, "工业仓储用地", "industrial/warehousing land"),
+        C("stage", STR, "生命周期阶段", "life-cycle stage"),
+        C("holder_uscc", STR, "权利人统一社会信用代码", "holder USCC"),
+        C("holder_name", STR, "权利人", "holder"),
+        C("n_users", INT, "用地企业数", "enterprises on parcel"),
+        C("no_enterprise", BOOL, "已开发无企业", "developed, no enterprise"),
+        *_PER_MU,
+        C("far", FLOAT, "容积率", "FAR"),
+        C("building_coverage", FLOAT, "建筑系数", "building coverage"),
+        C("built_up_share", FLOAT, "遥感建成比例", "built-up share (raster)"),
+        C("flags", STR, "问题代码", "flags (reason codes)"),
+        C("flag_count", INT, "问题数", "number of flags"),
+        C("max_severity", INT, "最高严重程度", "highest severity"),
+        C("priority", INT, "处置优先序", "priority rank"),
+        C("gain_mu", FLOAT, "可腾退土地(亩)", "land freed if fixed (mu)"),
+        C("gain_wan", FLOAT, "整改后增收(万元)", "revenue gain if fixed (万元)"),
+        *_POLICY,
+    ),
+    key=("parcel_code", "year"),
+    geometry="Polygon",
+    geometry_required=False,
+    output=True,
+    year_column="year",
+)
+
+ENTERPRISE_RESULTS = Layer(
+    "enterprise_results",
+    "企业评价结果",
+    (
+        C("uscc", STR, "统一社会信用代码", "USCC", req=True),
+        C("year", INT, "年度", "year", req=True),
+        C("name", STR, "企业名称", "name"),
+        C("zone_code", STR, "主要所在开发区", "main zone"),
+        C("county_code", STR, "县级行政区代码", "county code"),
+        C("industry_code", STR, "行业代码", "industry code"),
+        C("above_scale", BOOL, "是否规上", "above scale"),
+        C("linked", BOOL, "已关联用地", "linked to land"),
+        C("land_mu", FLOAT, "用地面积(亩)", "land used (mu)"),
+        C("own_land_mu", FLOAT, "自有用地(亩)", "own land (mu)"),
+        C("leased_land_mu", FLOAT, "租赁折算用地(亩)", "land converted from leases (mu)"),
+        *_PER_MU,
+        C("va_per_energy", FLOAT, "单位能耗增加值(万元/吨标准煤)", "value added per tce"),
+        C("va_per_emission", FLOAT, "单位排放增加值(万元/吨)", "value added per t emission"),
+        C("labour_productivity", FLOAT, "全员劳动生产率(万元/人)", "labour productivity (万元/person)"),
+        C("rd_share", FLOAT, "研发经费占比", "R&D share of revenue"),
+        C("tax_per_mwh", FLOAT, "单位电耗税收(万元/兆瓦时)", "tax per MWh"),
+        C("score", FLOAT, "综合得分", "score"),
+        C("grade", STR, "评价等级", "grade"),
+        C("grade_group", STR, "评价分组", "grading group"),
+        C("grade_note", STR, "未评级原因/说明", "reason for no grade / note"),
+        *_POLICY,
+    ),
+    key=("uscc", "year"),
+    output=True,
+    year_column="year",
+)
+
+_AREA_RESULT_COLS = (
+    C("year", INT, "年度", "year", req=True),
+    C("developed_mu", FLOAT, "实际开发工业用地(亩)", "developed industrial land (mu)"),
+    *_PER_MU,
+    C("far", FLOAT, "容积率", "FAR"),
+    C("building_coverage", FLOAT, "建筑系数", "building coverage"),
+    C("baseline_year", INT, "基期年", "baseline year"),
+    C("baseline_revenue_per_mu", FLOAT, "基期亩均营业收入(万元/亩)", "baseline revenue per mu"),
+    C("growth", FLOAT, "较基期增长", "growth on baseline"),
+    C("target_growth", FLOAT, "目标增长", "target growth"),
+    C("goal_met", BOOL, "是否达标", "goal met"),
+    C("expected_revenue_per_mu", FLOAT, "路径期望值(万元/亩)", "expected on path (万元/亩)"),
+    C("on_track", BOOL, "是否按进度", "on track"),
+    C("like_for_like_growth", FLOAT, "同口径增长", "like-for-like growth"),
+    C("revenue_growth_part", FLOAT, "增长分解:收入贡献", "decomposition: revenue"),
+    C("area_growth_part", FLOAT, "增长分解:面积贡献", "decomposition: developed area"),
+    C("sf_buildings", INT, "已验收标准厂房(栋)", "accepted standard factories"),
+    C("sf_floor_area_m2", FLOAT, "标准厂房建筑面积(平方米)", "standard factory floor area (m²)"),
+    C("sf_leased_m2", FLOAT, "已入驻面积(平方米)", "occupied floor area (m²)"),
+    C("occupancy_rate", FLOAT, "标准厂房入驻率(面积)", "occupancy (floor area)"),
+    C("occupancy_rate_count", FLOAT, "标准厂房入驻率(栋数)", "occupancy (buildings)"),
+    C("occupancy_met", BOOL, "入驻率达标", "occupancy target met"),
+    C("development_rate", FLOAT, "土地开发率", "development rate"),
+    C("supply_rate", FLOAT, "土地供应率", "supply rate"),
+    C("built_rate", FLOAT, "土地建成率", "built rate"),
+    C("industrial_share", FLOAT, "工业用地率", "industrial land share"),
+    C("far_overall", FLOAT, "综合容积率", "overall FAR"),
+    C("coverage_overall", FLOAT, "建筑密度", "overall building density"),
+    C("far_industrial", FLOAT, "工业用地综合容积率", "industrial FAR"),
+    C("coverage_industrial", FLOAT, "工业用地建筑系数", "industrial building coverage"),
+    C("investment_intensity", FLOAT, "工业用地投入强度(万元/亩)", "industrial investment intensity"),
+    C("tax_per_industrial_mu", FLOAT, "工业用地地均税收(万元/亩)", "tax per industrial mu"),
+    C("idle_rate", FLOAT, "土地闲置率", "idle rate"),
+    C("zone_type", STR, "开发区类型", "zone type"),
+    C("intensive_score", FLOAT, "集约度分值", "intensive-use score"),
+    C("intensive_rank", INT, "集约度排名(同类型)", "intensive-use rank within type"),
+    C("flagged_share", FLOAT, "低效闲置用地占比", "share of flagged land"),
+    C("score", FLOAT, "综合得分", "composite score"),
+    C("rank", INT, "排名", "rank"),
+    C("rank_change", INT, "排名变化", "rank change"),
+    C("quota_mu", FLOAT, "建议新增建设用地指标(亩)", "recommended quota (mu)"),
+    C("quota_explanation", STR, "指标测算说明", "quota explanation"),
+    *_POLICY,
+)
+
+ZONE_RESULTS = Layer(
+    "zone_results",
+    "开发区评价结果",
+    (
+        C("zone_code", STR, "开发区代码", "zone code", req=True),
+        C("zone_name", STR, "开发区名称", "zone name"),
+        C("pilot_area_code", STR, "试验区代码", "pilot area code"),
+        *_AREA_RESULT_COLS,
+    ),
+    key=("zone_code", "year"),
+    geometry="Polygon",
+    geometry_required=False,
+    output=True,
+    year_column="year",
+)
+
+PILOT_AREA_RESULTS = Layer(
+    "pilot_area_results",
+    "试验区评价结果",
+    (
+        C("pilot_area_code", STR, "试验区代码", "pilot area code", req=True),
+        C("pilot_area_name", STR, "试验区名称", "pilot area name"),
+        *_AREA_RESULT_COLS,
+        C("va_gdp_share", FLOAT, "工业增加值占GDP比重", "industrial VA share of GDP"),
+        C("rd_share", FLOAT, "规上工业研发经费占营业收入比重", "R&D share (above-scale)"),
+        C("rd_institution_share", FLOAT, "有研发机构的规上企业占比", "share of above-scale firms with R&D institution"),
+        C("digital_equipment_rate", FLOAT, "生产设备数字化率", "digitalised equipment rate"),
+        C("nc_equipment_rate", FLOAT, "装备数控化率", "NC equipment rate"),
+        C("energy_per_va_change_pct", FLOAT, "单位工业增加值能耗变化率", "energy per VA change"),
+        C("circular_transformation_rate", FLOAT, "园区循环化改造率", "circular transformation rate"),
+        C("targets_met", INT, "达标目标数", "targets met"),
+        C("targets_total", INT, "考核目标数", "targets assessed"),
+    ),
+    key=("pilot_area_code", "year"),
+    output=True,
+    year_column="year",
+)
+
+FLAGS = Layer(
+    "flags",
+    "低效闲置用地问题",
+    (
+        C("parcel_code", STR, "宗地代码", "parcel code", req=True),
+        C("zone_code", STR, "开发区代码", "zone code"),
+        C("year", INT, "年度", "year", req=True),
+        C("rule", STR, "规则代码", "rule", req=True),
+        C("label", STR, "问题", "problem"),
+        C("severity", INT, "严重程度", "severity"),
+        C("evidence", STR, "依据", "evidence"),
+        C("action", STR, "建议措施", "recommended action"),
+        C("gain_mu", FLOAT, "可腾退土地(亩)", "land freed (mu)"),
+        C("gain_wan", FLOAT, "整改后增收(万元)", "revenue gain (万元)"),
+        *_POLICY,
+    ),
+    key=("parcel_code", "year", "rule"),
+    output=True,
+    year_column="year",
+)
+
+BUILDING_RESULTS = Layer(
+    "building_results",
+    "标准厂房入驻情况",
+    (
+        C("building_code", STR, "建筑代码", "building code", req=True),
+        C("parcel_code", STR, "宗地代码", "parcel code"),
+        C("zone_code", STR, "开发区代码", "zone code"),
+        C("year", INT, "年度", "year", req=True),
+        C("as_of", DATE, "统计日期", "as of"),
+        C("accepted", BOOL, "已竣工验收", "accepted"),
+        C("excluded_reason", STR, "未计入原因", "reason excluded"),
+        C("floor_area_m2", FLOAT, "建筑面积(平方米)", "floor area (m²)"),
+        C("leased_m2", FLOAT, "已入驻面积(平方米)", "occupied (m²)"),
+        C("vacant_m2", FLOAT, "空置面积(平方米)", "vacant (m²)"),
+        C("occupancy_rate", FLOAT, "入驻率", "occupancy"),
+        C("tenants", INT, "入驻企业数", "tenants"),
+        *_POLICY,
+    ),
+    key=("building_code", "year"),
+    output=True,
+    year_column="year",
+)
+
+OUTPUT_LAYERS: tuple[Layer, ...] = (
+    PARCEL_RESULTS, ENTERPRISE_RESULTS, ZONE_RESULTS, PILOT_AREA_RESULTS, FLAGS, BUILDING_RESULTS,
+)
+ALL_LAYERS: tuple[Layer, ...] = INPUT_LAYERS + OUTPUT_LAYERS
+LAYERS: dict[str, Layer] = {layer.name: layer for layer in ALL_LAYERS}
+
+
+def layer(name: str) -> Layer:
+    try:
+        return LAYERS[name]
+    except KeyError:
+        raise KeyError(f"unknown layer {name!r}; known: {', '.join(LAYERS)}") from None
+
+
+def zh_headers(name: str) -> dict[str, str]:
+    """English column name → Chinese header, for Excel output."""
+    return {c.name: c.zh for c in layer(name).columns}
+
+
+def alias_map(name: str) -> dict[str, str]:
+    """Every accepted header (lower-cased, stripped) → column name, for one layer."""
+    out: dict[str, str] = {}
+    for c in layer(name).columns:
+        for a in (c.name, c.zh, c.en, *c.aliases):
+            out.setdefault(a.strip().lower(), c.name)
+    return out

@@ -1,0 +1,56 @@
+"""One error base class; data problems are collected and raised once with all of them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+class LanduseError(Exception):
+    """Base class of every error the product raises on purpose."""
+
+
+class StoreError(LanduseError):
+    """The store cannot be opened, is of the wrong schema version, or a write failed."""
+
+
+class PolicyError(LanduseError):
+    """The policy file is missing, malformed or inconsistent."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: where it is, what was found, what was expected."""
+
+    file: str
+    layer: str
+    row: int | str | None
+    column: str | None
+    value: Any
+    expected: str
+    severity: str = "error"  # error | warning (warnings are reported but do not stop an import)
+    code: str = ""  # machine-readable kind, e.g. "uscc_check", "duplicate_key"
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["value"] = "" if self.value is None else str(self.value)
+        return d
+
+
+@dataclass
+class ValidationFailed(LanduseError):
+    """Raised once with every problem found; nothing was written."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def __str__(self) -> str:  # pragma: no cover - formatting only
+        errors = [p for p in self.problems if p.severity == "error"]
+        head = f"{len(errors)} 个错误 / errors in the data package; nothing was imported"
+        lines = [head]
+        for p in errors[:20]:
+            lines.append(
+                f"  {p.file} [{p.layer}] row {p.row} column {p.column}: {p.value!r} — expected {p.expected}"
+            )
+        if len(errors) > 20:
+            lines.append(f"  … and {len(errors) - 20} more")
+        return "\n".join(lines)

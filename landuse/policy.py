@@ -1,0 +1,147 @@
+"""The policy: every threshold, target, weight and option, versioned, in a TOML file.
+
+The default policy ships as ``landuse/data/policy.toml``. A bureau copies it with
+``landuse policy init --out my.toml``, edits it and passes ``--policy my.toml``. Functions receive
+the loaded :class:`Policy` as an argument; nothing reads the file behind their back.
+
+Leaf module (imports only other leaf modules).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from landuse.errors import PolicyError
+from landuse.policy_base import Section
+from landuse.policy_maps import MapsPolicy
+from landuse.policy_rules import GradingPolicy, IdlePolicy, RulesPolicy, StandardLandPolicy
+from landuse.policy_scoring import IntensivePolicy, QuotaPolicy, ScorePolicy
+
+__all__ = ["Policy", "load_policy", "default_policy", "default_policy_text", "policy_hash", "Section"]
+
+
+class Meta(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    version: str
+    name: str
+    name_en: str = ""
+    issued: str = ""
+    description: str = ""
+
+
+class LandPolicy(Section):
+    #: land-use codes (prefix match) counted as industrial/warehousing land, per scheme
+    industrial_codes: dict[str, list[str]]
+    #: relative difference between registered and geodesic area above which a warning is reported
+    registered_area_tolerance: float = Field(ge=0)
+    #: use the registered area (证载面积) for per-mu figures when present
+    use_registered_area: bool = True
+
+
+class DevelopedPolicy(Section):
+    #: life-cycle stages that count as "actually developed" (实际开发)
+    stages: list[Literal["supplied", "started", "completed", "in_production", "idle"]]
+    #: count only industrial/warehousing parcels (per ``land.industrial_codes``)
+    industrial_only: bool = True
+
+
+class AllocationPolicy(Section):
+    #: floor_area_share: a tenant leasing f m² of F gets area·f/F; merge_tenants: tenants' output
+    #: is merged into the holder, who keeps the whole parcel
+    method: Literal["floor_area_share", "merge_tenants"]
+    #: spread an enterprise's output over its land in proportion to area (the only method for now)
+    spread: Literal["area"] = "area"
+
+
+class GrowthPolicy(Section):
+    baseline_year: int
+    target_year: int
+    target_growth: float
+    #: expected path for intermediate years: constant (compound) growth or straight line
+    path: Literal["constant", "linear"] = "constant"
+    #: a zone is on track when its value is at least this share of the path value
+    on_track_tolerance: float = Field(default=1.0, gt=0)
+
+
+class OccupancyPolicy(Section):
+    target: float
+    #: the default as-of date when none is given: end of the evaluated year
+    default_as_of: Literal["year_end"] = "year_end"
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    meta: Meta
+    land: LandPolicy
+    developed: DevelopedPolicy
+    allocation: AllocationPolicy
+    growth: GrowthPolicy
+    occupancy: OccupancyPolicy
+    idle: IdlePolicy = IdlePolicy()
+    rules: RulesPolicy = RulesPolicy()
+    standard_land: StandardLandPolicy = StandardLandPolicy()
+    grading: GradingPolicy = GradingPolicy()
+    intensive: IntensivePolicy = IntensivePolicy()
+    score: ScorePolicy = ScorePolicy()
+    quota: QuotaPolicy = QuotaPolicy()
+    maps: MapsPolicy = MapsPolicy()
+
+    @property
+    def version(self) -> str:
+        return self.meta.version
+
+    @property
+    def hash(self) -> str:
+        return policy_hash(self)
+
+
+def policy_hash(policy: Policy) -> str:
+    """sha256 (first 16 hex digits) of the canonical JSON of the policy's values.
+
+    Comments and layout of the TOML file do not change the hash; any value does.
+    """
+    canon = json.dumps(policy.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canon.encode("utf-8")).hexdigest()[:16]
+
+
+def default_policy_text() -> str:
+    return resources.files("landuse").joinpath("data/policy.toml").read_text(encoding="utf-8")
+
+
+def _parse(text: str, source: str) -> Policy:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{source}: 不是有效的 TOML / not valid TOML: {exc}") from exc
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{source}: 政策文件有误 / the policy file is invalid:"]
+        for err in exc.errors():
+            loc = ".".join(str(x) for x in err["loc"])
+            lines.append(f"  {loc}: {err['msg']} (value: {err.get('input')!r})")
+        raise PolicyError("\n".join(lines)) from exc
+
+
+@lru_cache(maxsize=1)
+def default_policy() -> Policy:
+    return _parse(default_policy_text(), "landuse/data/policy.toml")
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load a policy file, or the shipped default when ``path`` is None."""
+    if path is None:
+        return default_policy()
+    p = Path(path)
+    if not p.exists():
+        raise PolicyError(f"{p}: 政策文件不存在 / policy file not found")
+    return _parse(p.read_text(encoding="utf-8"), str(p))

@@ -1,0 +1,1 @@
+"""maps package of landuse-efficiency."""

@@ -1,0 +1,1 @@
+"""parcels package of landuse-efficiency."""
