@@ -1,17 +1,191 @@
-"""Policy sections for issue 5: land intensive-use evaluation, composite score, quota tilt."""
+"""Policy sections for issue 5: land intensive-use evaluation, composite score, quota tilt.
+
+Leaf module. Defaults live in ``landuse/data/policy.toml`` (``[intensive]``, ``[score]``,
+``[quota]``); the defaults given here match the file so that a policy without these sections still
+loads. Every number has a source note in the section's ``notes`` table.
+"""
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from landuse.policy_base import Section
+
+ZoneType = Literal["industrial", "mixed"]
+
+#: the indicators ``evaluation.intensive.intensive_use`` can compute
+INTENSIVE_INDICATORS = (
+    "development_rate",
+    "supply_rate",
+    "built_rate",
+    "industrial_share",
+    "far_overall",
+    "coverage_overall",
+    "far_industrial",
+    "coverage_industrial",
+    "investment_intensity",
+    "tax_per_industrial_mu",
+    "tax_per_built_mu",
+    "population_density",
+    "idle_rate",
+)
+
+#: the composite-score components ``evaluation.scoring`` knows
+SCORE_COMPONENTS = ("intensive", "growth", "occupancy", "pilot_targets", "unflagged")
+
+
+class IndicatorSpec(BaseModel):
+    """One intensive-use indicator: its target layer, weight in the layer, ideal value."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: target layer (目标层) the indicator belongs to; must be a key of ``IntensivePolicy.layers``
+    layer: str
+    #: weight within the layer (renormalised over the indicators that apply to a zone and have a value)
+    weight: float = Field(ge=0)
+    #: ideal value (理想值); score = min(value / ideal, 1), or min(ideal / value, 1) when negative
+    ideal: float = Field(gt=0)
+    #: lower is better (e.g. 土地闲置率)
+    negative: bool = False
+    #: zone types the indicator is used for (工业主导型 industrial / 产城融合型 mixed)
+    applies_to: list[ZoneType] = Field(default_factory=lambda: ["industrial", "mixed"])
+    zh: str = ""
+
+
+def _default_layers() -> dict[str, float]:
+    return {"land_use": 0.45, "efficiency": 0.40, "management": 0.15}
+
+
+def _default_indicators() -> dict[str, IndicatorSpec]:
+    I = IndicatorSpec  # noqa: E741,N806
+    return {
+        "development_rate": I(layer="land_use", weight=0.15, ideal=1.0, zh="土地开发率"),
+        "supply_rate": I(layer="land_use", weight=0.15, ideal=1.0, zh="土地供应率"),
+        "built_rate": I(layer="land_use", weight=0.15, ideal=1.0, zh="土地建成率"),
+        "industrial_share": I(layer="land_use", weight=0.15, ideal=0.5, zh="工业用地率"),
+        "far_overall": I(layer="land_use", weight=0.10, ideal=1.2, zh="综合容积率"),
+        "coverage_overall": I(layer="land_use", weight=0.10, ideal=0.4, zh="建筑密度"),
+        "far_industrial": I(layer="land_use", weight=0.10, ideal=1.2, zh="工业用地综合容积率"),
+        "coverage_industrial": I(layer="land_use", weight=0.10, ideal=0.5, zh="工业用地建筑系数"),
+        "investment_intensity": I(layer="efficiency", weight=0.5, ideal=600.0, applies_to=["industrial"],
+                                  zh="工业用地固定资产投入强度"),
+        "tax_per_industrial_mu": I(layer="efficiency", weight=0.5, ideal=45.0, applies_to=["industrial"],
+                                   zh="工业用地地均税收"),
+        "tax_per_built_mu": I(layer="efficiency", weight=0.5, ideal=30.0, applies_to=["mixed"], zh="综合地均税收"),
+        "population_density": I(layer="efficiency", weight=0.5, ideal=10000.0, applies_to=["mixed"],
+                                zh="人口密度(人/平方公里)"),
+        "idle_rate": I(layer="management", weight=1.0, ideal=0.02, negative=True, zh="土地闲置率"),
+    }
 
 
 class IntensivePolicy(Section):
-    pass
+    """开发区土地集约利用评价 (DOMAIN.md §9, TD/T 1029): ideal-value method, two-level weights."""
+
+    #: weight of each target layer (目标层); renormalised over layers with at least one value
+    layers: dict[str, float] = Field(default_factory=_default_layers)
+    indicators: dict[str, IndicatorSpec] = Field(default_factory=_default_indicators)
+    #: 工业主导型 when industrial+warehousing land > this share of built land ...
+    industrial_type_min_share: float = Field(default=0.30, ge=0, le=1)
+    #: ... and residential land < this share of built land; else 产城融合型
+    industrial_type_max_residential: float = Field(default=0.25, ge=0, le=1)
+    #: life-cycle stages counted as built (已建成) when built land is derived from parcels
+    built_stages: list[str] = Field(default_factory=lambda: ["completed", "in_production"])
+    #: stages counted as supplied (已供应); everything but 'unsupplied'
+    supplied_stages: list[str] = Field(
+        default_factory=lambda: ["supplied", "started", "completed", "in_production", "idle"]
+    )
+    #: flag rule codes that mark idle land (besides stage == 'idle')
+    idle_rules: list[str] = Field(default_factory=lambda: ["idle"])
+
+    @model_validator(mode="after")
+    def _check(self) -> IntensivePolicy:
+        for name, spec in self.indicators.items():
+            if name not in INTENSIVE_INDICATORS:
+                raise ValueError(f"unknown intensive indicator {name!r}; known: {', '.join(INTENSIVE_INDICATORS)}")
+            if spec.layer not in self.layers:
+                raise ValueError(f"indicator {name!r}: layer {spec.layer!r} not in [intensive.layers]")
+        if any(w < 0 for w in self.layers.values()):
+            raise ValueError("layer weights must be ≥ 0")
+        return self
+
+
+class ComponentSpec(BaseModel):
+    """One composite-score component."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: expert weight (专家权重); renormalised over the components a unit has
+    weight: float = Field(ge=0)
+    #: 'attainment': the component is already an attainment ratio, capped to [0, cap];
+    #: 'minmax': (x − min)/(max − min) across the units scored together
+    normalisation: Literal["attainment", "minmax"] = "attainment"
+    zh: str = ""
+
+
+def _default_components() -> dict[str, ComponentSpec]:
+    C = ComponentSpec  # noqa: N806
+    return {
+        "intensive": C(weight=0.25, normalisation="attainment", zh="土地集约利用"),
+        "growth": C(weight=0.30, normalisation="attainment", zh="亩均营业收入增长目标完成度"),
+        "occupancy": C(weight=0.15, normalisation="attainment", zh="标准厂房入驻率完成度"),
+        "pilot_targets": C(weight=0.15, normalisation="attainment", zh="试验区目标完成度"),
+        "unflagged": C(weight=0.15, normalisation="attainment", zh="非低效闲置用地占比"),
+    }
 
 
 class ScorePolicy(Section):
-    pass
+    """Composite zone / pilot-area score (DOMAIN.md §9) and the pilot-area targets (§2)."""
+
+    components: dict[str, ComponentSpec] = Field(default_factory=_default_components)
+    #: 'expert': the weights above; 'entropy': entropy weight method on the normalised components
+    weight_method: Literal["expert", "entropy"] = "expert"
+    #: normalisation used inside the entropy weight method (weights differ between the two)
+    entropy_normalisation: Literal["minmax", "proportion"] = "minmax"
+    #: attainment ratios are capped here (1.0: over-achievement earns nothing extra)
+    attainment_cap: float = Field(default=1.0, ge=1.0)
+    # pilot-area targets (seed 二, 三(三), 三(五)); growth and occupancy targets come from
+    # [growth] and [occupancy]
+    va_gdp_share_target: float = Field(default=0.40, ge=0)
+    rd_share_target: float = Field(default=0.02, ge=0)
+    #: "达到2%左右": met when rd_share ≥ target × (1 − tolerance)
+    rd_share_tolerance: float = Field(default=0.10, ge=0, lt=1)
+    #: "高于全省平均水平20%左右": target = provincial share × factor
+    rd_institution_factor: float = Field(default=1.2, gt=0)
+    circular_target: float = Field(default=1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> ScorePolicy:
+        for name in self.components:
+            if name not in SCORE_COMPONENTS:
+                raise ValueError(f"unknown score component {name!r}; known: {', '.join(SCORE_COMPONENTS)}")
+        if self.weight_method == "expert" and not sum(c.weight for c in self.components.values()) > 0:
+            raise ValueError("expert weights must not all be zero")
+        return self
 
 
 class QuotaPolicy(Section):
-    pass
+    """Quota tilt (新增建设用地指标倾斜): a model, not a published rule (DOMAIN.md §9)."""
+
+    #: base share: 'base' column of the units (demand), or 'equal'
+    base: Literal["column", "equal"] = "column"
+    #: 'linear': 1 + slope × (score − mean)/mean; 'ratio': score/mean
+    factor_method: Literal["linear", "ratio"] = "linear"
+    slope: float = Field(default=1.0, ge=0)
+    factor_min: float = Field(default=0.5, ge=0)
+    factor_max: float = Field(default=1.5, gt=0)
+    #: 增存挂钩: both disposal tasks met → +bonus; either missed → −penalty
+    linkage_bonus: float = Field(default=0.10, ge=0)
+    linkage_penalty: float = Field(default=0.20, ge=0, le=1)
+    #: no quota where approved-but-unsupplied land / annual absorption exceeds this (years)
+    max_absorption_years: float = Field(default=3.0, gt=0)
+    #: ranked last this many years running → no expansion
+    last_rank_streak_block: int = Field(default=2, ge=1)
+    note: str = "模型测算，非正式发布规则 (a model, not a published rule)"
+
+    @model_validator(mode="after")
+    def _check(self) -> QuotaPolicy:
+        if self.factor_min > self.factor_max:
+            raise ValueError("factor_min must be ≤ factor_max")
+        return self

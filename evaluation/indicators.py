@@ -1,0 +1,144 @@
+"""Per-mu and efficiency indicators (DOMAIN.md §5), per parcel, enterprise and area (zone/pilot area).
+
+All ratios are NaN when the denominator is missing or not positive. Area figures are ratios of
+sums over **developed industrial land**, never means of parcel ratios.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from landuse.units import M2_PER_MU
+
+#: value columns spread from enterprises to parcels (output name → enterprise_years column)
+VALUE_COLUMNS: dict[str, str] = {
+    "revenue_wan": "revenue_wan",
+    "tax_wan": "tax_wan",
+    "value_added_wan": "value_added_wan",
+    "energy_tce": "energy_tce",
+    "investment_wan": "fixed_asset_investment_wan",
+}
+#: per-mu indicator → value column
+PER_MU: dict[str, str] = {
+    "revenue_per_mu": "revenue_wan",
+    "tax_per_mu": "tax_wan",
+    "value_added_per_mu": "value_added_wan",
+    "investment_per_mu": "investment_wan",
+}
+#: columns that are 0 (not NaN) on land with no enterprise output (required enterprise_years fields)
+ZERO_WHEN_EMPTY = ("revenue_wan", "tax_wan")
+
+
+def ratio(num, den):
+    """num / den, NaN where den is missing or ≤ 0 (works on scalars, arrays and Series)."""
+    num_a = np.asarray(num, dtype="float64")
+    den_a = np.asarray(den, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(den_a > 0, num_a / np.where(den_a > 0, den_a, 1.0), np.nan)
+    if isinstance(num, pd.Series):
+        return pd.Series(out, index=num.index, dtype="float64")
+    if isinstance(den, pd.Series):
+        return pd.Series(out, index=den.index, dtype="float64")
+    return out if out.ndim else float(out)
+
+
+def per_mu(frame: pd.DataFrame, area_col: str) -> pd.DataFrame:
+    """The four per-mu indicators of ``frame`` (value columns / ``area_col``)."""
+    return pd.DataFrame({k: ratio(frame[v], frame[area_col]) for k, v in PER_MU.items()}, index=frame.index)
+
+
+def enterprise_values(enterprise_years: pd.DataFrame, year: int) -> pd.DataFrame:
+    """One row per enterprise (index uscc) for ``year`` with the value columns and the inputs of
+    the efficiency ratios. Duplicated (uscc, year) rows, a data error, are summed."""
+    ey = enterprise_years.loc[pd.to_numeric(enterprise_years["year"], errors="coerce").to_numpy() == int(year)]
+    cols = {
+        **VALUE_COLUMNS,
+        "emission_t": "emission_t",
+        "rd_expense_wan": "rd_expense_wan",
+        "employees": "employees",
+        "electricity_mwh": "electricity_mwh",
+    }
+    data = {}
+    for out, src in cols.items():
+        if src in ey.columns:
+            data[out] = pd.to_numeric(ey[src], errors="coerce").astype("float64").to_numpy()
+        else:
+            data[out] = np.full(len(ey), np.nan)
+    df = pd.DataFrame(data, index=pd.Index(ey["uscc"].astype(object).to_numpy(), name="uscc"))
+    if df.index.has_duplicates:
+        df = df.groupby(level=0).sum(min_count=1)
+    if "has_rd_institution" in ey.columns:
+        hr = ey["has_rd_institution"].astype("boolean")
+        hr.index = pd.Index(ey["uscc"].astype(object).to_numpy(), name="uscc")
+        df["has_rd_institution"] = hr.groupby(level=0).max()
+    else:
+        df["has_rd_institution"] = pd.Series(pd.NA, index=df.index, dtype="boolean")
+    return df
+
+
+def enterprise_ratios(v: pd.DataFrame) -> pd.DataFrame:
+    """单位能耗增加值, 单位排放增加值, 全员劳动生产率, R&D 占比, 单位电耗税收 for each enterprise."""
+    return pd.DataFrame(
+        {
+            "va_per_energy": ratio(v["value_added_wan"], v["energy_tce"]),
+            "va_per_emission": ratio(v["value_added_wan"], v["emission_t"]),
+            "labour_productivity": ratio(v["value_added_wan"], v["employees"]),
+            "rd_share": ratio(v["rd_expense_wan"], v["revenue_wan"]),
+            "tax_per_mwh": ratio(v["tax_wan"], v["electricity_mwh"]),
+        },
+        index=v.index,
+    )
+
+
+def parcel_form(area_mu: pd.Series, floor_area_m2: pd.Series, footprint_m2: pd.Series) -> pd.DataFrame:
+    """FAR (容积率 = floor area / land area) and building coverage (建筑系数 = footprint / land area)."""
+    area_m2 = area_mu * M2_PER_MU
+    return pd.DataFrame(
+        {"far": ratio(floor_area_m2, area_m2), "building_coverage": ratio(footprint_m2, area_m2)},
+        index=area_mu.index,
+    )
+
+
+AREA_SUMS = ("developed_mu", *VALUE_COLUMNS)
+
+
+def area_totals(parcels: pd.DataFrame, groups: pd.Series, index: pd.Index | None = None) -> pd.DataFrame:
+    """Ratios of sums over developed industrial land, per group.
+
+    ``parcels`` (one row per parcel) needs ``developed`` (bool), ``area_mu``, the value columns,
+    ``floor_area_m2`` and ``footprint_area_m2``; ``groups`` gives each parcel's group (NaN → none).
+    Returns ``developed_mu``, Σ values, per-mu ratios, ``far`` and ``building_coverage`` (FAR and
+    coverage over the developed parcels whose floor area / footprint is known), indexed by group.
+    """
+    dev = parcels["developed"].to_numpy(dtype=bool)
+    d = parcels.loc[dev]
+    g = groups.to_numpy()[dev]
+    area = d["area_mu"].fillna(0.0)
+    fl = d["floor_area_m2"]
+    fp = d["footprint_area_m2"]
+    frame = pd.DataFrame(
+        {
+            "developed_mu": area.to_numpy(),
+            **{c: d[c].to_numpy(dtype="float64") for c in VALUE_COLUMNS},
+            "_floor": fl.to_numpy(dtype="float64"),
+            "_floor_area_m2": np.where(fl.notna(), area * M2_PER_MU, 0.0),
+            "_fp": fp.to_numpy(dtype="float64"),
+            "_fp_area_m2": np.where(fp.notna(), area * M2_PER_MU, 0.0),
+        }
+    )
+    keep = pd.notna(g)
+    frame = frame.loc[keep]
+    grp = frame.groupby(g[keep], sort=True)
+    sums = grp.sum(min_count=1)
+    for c in ("developed_mu", *ZERO_WHEN_EMPTY):
+        sums[c] = sums[c].fillna(0.0)
+    if index is not None:
+        sums = sums.reindex(index)
+        for c in ("developed_mu", *ZERO_WHEN_EMPTY, "_floor_area_m2", "_fp_area_m2"):
+            sums[c] = sums[c].fillna(0.0)
+    out = sums[list(AREA_SUMS)].copy()
+    out = pd.concat([out, per_mu(out, "developed_mu")], axis=1)
+    out["far"] = ratio(sums["_floor"], sums["_floor_area_m2"])
+    out["building_coverage"] = ratio(sums["_fp"], sums["_fp_area_m2"])
+    return out

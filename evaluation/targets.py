@@ -1,0 +1,146 @@
+"""The ranked target list of inefficient/idle parcels (DOMAIN.md §1, §7). Pure.
+
+Per parcel (and year) its flags are summarised: ``gain_mu`` = the largest gain_mu of its flags
+(the same land cannot be freed twice), ``gain_wan`` = the largest gain_wan (the same revenue gap),
+missing gains count as 0.
+
+Priority (1 = act first), within a year (and within the zone when ``zone`` is given):
+
+1. ``max_severity`` descending;
+2. then ``priority_key`` = gain_mu × the zone's median revenue_per_mu + gain_wan, descending
+   (万元: land freed is valued at what the zone's median parcel earns on it);
+3. then ``parcel_code`` ascending (a stable, reproducible order).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evaluation.rules import zone_median_revenue_per_mu
+
+__all__ = ["target_list", "flag_summary", "apply_flag_summary", "TARGET_HEADERS_ZH", "TARGET_COLUMNS"]
+
+TARGET_COLUMNS = [
+    "priority", "parcel_code", "zone_code", "year", "holder_uscc", "holder_name", "stage", "area_mu",
+    "revenue_per_mu", "tax_per_mu", "value_added_per_mu", "investment_per_mu", "far", "building_coverage",
+    "rules", "reasons", "max_severity", "flag_count", "evidence", "actions", "gain_mu", "gain_wan",
+    "priority_key", "policy_version", "policy_hash",
+]
+
+#: Chinese headers of the target list's columns that are not in the parcel_results layer
+TARGET_HEADERS_ZH = {
+    "priority": "处置优先序",
+    "rules": "问题代码",
+    "reasons": "认定原因",
+    "max_severity": "最高严重程度",
+    "flag_count": "问题数",
+    "evidence": "认定依据",
+    "actions": "建议措施",
+    "gain_mu": "可腾退土地(亩)",
+    "gain_wan": "整改后增收(万元)",
+    "priority_key": "排序值(万元)",
+}
+
+
+def _join(values) -> str:
+    seen: list[str] = []
+    for v in values:
+        if isinstance(v, str) and v and v not in seen:
+            seen.append(v)
+    return "；".join(seen)
+
+
+def flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+    """One row per flagged (year, parcel_code): rules, reasons, evidence, actions, counts, gains,
+    ``priority_key`` and ``priority`` (ranked within the year, see the module docstring)."""
+    cols = ["year", "parcel_code", "zone_code", "rules", "reasons", "max_severity", "flag_count",
+            "evidence", "actions", "gain_mu", "gain_wan", "priority_key", "priority"]
+    if flags is None or flags.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    f = flags.copy()
+    f["year"] = f["year"].astype("Int64")
+    f["_ev"] = [f"【{lb}】{ev}" if isinstance(ev, str) and ev else f"【{lb}】"
+                for lb, ev in zip(f["label"], f["evidence"])]
+    g = f.groupby(["year", "parcel_code"], sort=True)
+    s = pd.DataFrame({
+        "zone_code": g["zone_code"].first(),
+        "rules": g["rule"].agg(lambda v: ",".join(v)),
+        "reasons": g["label"].agg(_join),
+        "max_severity": g["severity"].max().astype("Int64"),
+        "flag_count": g["rule"].size().astype("Int64"),
+        "evidence": g["_ev"].agg(_join),
+        "actions": g["action"].agg(_join),
+        "gain_mu": g["gain_mu"].max().fillna(0.0).astype(float),
+        "gain_wan": g["gain_wan"].max().fillna(0.0).astype(float),
+    }).reset_index()
+    # zone medians per year
+    med_parts = []
+    for yr, rows in parcel_results.groupby(parcel_results["year"].astype("Int64")):
+        m = zone_median_revenue_per_mu(rows)
+        med_parts.append(pd.DataFrame({"year": yr, "zone_code": m.index, "zone_median": m.to_numpy()}))
+    if med_parts:
+        med = pd.concat(med_parts, ignore_index=True)
+        med["year"] = med["year"].astype("Int64")
+        s = s.merge(med, on=["year", "zone_code"], how="left")
+    else:
+        s["zone_median"] = np.nan
+    s["priority_key"] = s["gain_mu"] * s["zone_median"].fillna(0.0) + s["gain_wan"]
+    s = s.drop(columns="zone_median")
+    s["priority"] = _rank(s)
+    return s[cols]
+
+
+def _rank(s: pd.DataFrame) -> pd.Series:
+    order = s.sort_values(["year", "max_severity", "priority_key", "parcel_code"],
+                          ascending=[True, False, False, True], kind="mergesort")
+    pri = order.groupby("year").cumcount() + 1
+    return pri.reindex(s.index).astype("Int64")
+
+
+def target_list(parcel_results: pd.DataFrame, flags: pd.DataFrame, *, policy=None,
+                zone: str | None = None) -> pd.DataFrame:
+    """One row per flagged parcel (and year), ranked by ``priority``; columns ``TARGET_COLUMNS``
+    (those parcel_results lacks are left empty). With ``zone`` only that zone's parcels, ranked
+    within it. ``policy`` fills policy_version/hash when the flags do not carry them."""
+    s = flag_summary(parcel_results, flags)
+    if zone is not None:
+        s = s[s["zone_code"] == zone].copy()
+        s["priority"] = _rank(s)
+    pr = parcel_results.copy()
+    pr["year"] = pr["year"].astype("Int64")
+    keep = [c for c in TARGET_COLUMNS if c in pr.columns and c not in s.columns]
+    out = s.merge(pr[["year", "parcel_code", *keep]].drop_duplicates(["year", "parcel_code"]),
+                  on=["year", "parcel_code"], how="left")
+    if flags is not None and not flags.empty and {"policy_version", "policy_hash"} <= set(flags.columns):
+        pv = flags.groupby(["year", "parcel_code"])[["policy_version", "policy_hash"]].first().reset_index()
+        pv["year"] = pv["year"].astype("Int64")
+        out = out.drop(columns=[c for c in ("policy_version", "policy_hash") if c in out.columns])
+        out = out.merge(pv, on=["year", "parcel_code"], how="left")
+    for c in TARGET_COLUMNS:
+        if c not in out.columns:
+            out[c] = None
+    if policy is not None:
+        out["policy_version"] = out["policy_version"].fillna(policy.version)
+        out["policy_hash"] = out["policy_hash"].fillna(policy.hash)
+    out = out.sort_values(["year", "priority"], kind="mergesort").reset_index(drop=True)
+    return out[TARGET_COLUMNS]
+
+
+def apply_flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``parcel_results`` with the per-parcel flag columns filled: ``flags`` (comma-joined
+    rule codes, None when unflagged), ``flag_count`` (0), ``max_severity`` (NA), ``priority`` (NA),
+    ``gain_mu`` and ``gain_wan`` (0.0 when unflagged)."""
+    out = parcel_results.copy()
+    s = flag_summary(parcel_results, flags)
+    key = pd.MultiIndex.from_arrays([out["year"].astype("Int64"), out["parcel_code"]])
+    s = s.set_index(["year", "parcel_code"])
+    s = s[~s.index.duplicated()]
+    r = s.reindex(key)
+    out["flags"] = [v if isinstance(v, str) else None for v in r["rules"]]
+    out["flag_count"] = pd.array(r["flag_count"].fillna(0).to_numpy(), dtype="Int64")
+    out["max_severity"] = pd.array(r["max_severity"].to_numpy(), dtype="Int64")
+    out["priority"] = pd.array(r["priority"].to_numpy(), dtype="Int64")
+    out["gain_mu"] = r["gain_mu"].astype(float).fillna(0.0).to_numpy()
+    out["gain_wan"] = r["gain_wan"].astype(float).fillna(0.0).to_numpy()
+    return out

@@ -1,0 +1,371 @@
+"""Folium map pages for land-bureau staff: offline, Chinese first, fast at province scale.
+
+The page is a folium ``Map`` whose CDN assets are replaced by inlined vendored copies
+(:mod:`maps.assets`); the data travel as one JSON column table plus polyline-coded geometry streams
+(:mod:`maps.encode`) and are drawn by canvas layers (``static/landuse_map.js``). See docs/maps.md.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from landuse.columns import BUILDING_RESULTS, PARCEL_RESULTS, ZONE_RESULTS
+from landuse.errors import LanduseError
+from maps import assets, styles
+from maps.encode import GEOGRAPHIC_CRS, encode_geometries, simplify_metric
+
+__all__ = ["build_map", "MapError", "basemap_tiles", "OFFSET_BASEMAP_HOSTS"]
+
+
+class MapError(LanduseError):
+    """A map cannot be built as asked (e.g. an offset GCJ-02/BD-09 basemap, a missing key)."""
+
+
+#: tile hosts serving offset coordinates (GCJ-02 / BD-09): they do not line up with CGCS2000 data
+OFFSET_BASEMAP_HOSTS = ("autonavi.com", "amap.com", "gaode.com", "baidu.com", "bdimg.com", "bdstatic.com",
+                        "map.qq.com", "gtimg.com", "google.cn", "googleapis.cn", "sogou.com")
+
+TIANDITU_URL = ("https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+                "&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}")
+
+UI = {
+    "zh": dict(
+        parcel="宗地", holder="权利人", zone="开发区", area="面积(亩)", stage="生命周期阶段",
+        revenue="亩均营业收入(万元/亩)", tax="亩均税收(万元/亩)", far="容积率", coverage="建筑系数",
+        grade="企业等级", ungraded="未评级", flags="问题及原因", evidence="依据", action="建议措施",
+        noFlags="无低效闲置问题", zoneCode="开发区代码", score="综合得分", unscored="未评分", rank="排名",
+        growth="较基期增长", developed="实际开发工业用地(亩)", occupancy="标准厂房入驻率", factory="标准厂房",
+        floorArea="建筑面积(平方米)", searchPlaceholder="搜索宗地代码或企业名称", noResult="无匹配结果",
+        fullscreen="全屏", exitFullscreen="退出全屏",
+        l_rev="宗地:亩均营业收入", l_grade="宗地:企业等级", l_stage="宗地:生命周期阶段",
+        l_zones="开发区(综合得分)", l_flags="问题宗地(主要原因)", l_idle="闲置土地", l_factories="标准厂房(入驻率)",
+        b_vec="天地图矢量", b_cva="天地图注记", b_local="本地底图",
+    ),
+    "en": dict(
+        parcel="Parcel", holder="Holder", zone="Zone", area="Area (mu)", stage="Life-cycle stage",
+        revenue="Revenue per mu (万元/mu)", tax="Tax per mu (万元/mu)", far="FAR", coverage="Building coverage",
+        grade="Enterprise grade", ungraded="not graded", flags="Problems and reasons", evidence="Evidence",
+        action="Recommended action", noFlags="No inefficiency flags", zoneCode="Zone code", score="Composite score",
+        unscored="not scored", rank="Rank", growth="Growth on baseline", developed="Developed industrial land (mu)",
+        occupancy="Standard-factory occupancy", factory="Standard factory", floorArea="Floor area (m²)",
+        searchPlaceholder="Search parcel code or enterprise", noResult="No match",
+        fullscreen="Full screen", exitFullscreen="Exit full screen",
+        l_rev="Parcels: revenue per mu", l_grade="Parcels: enterprise grade", l_stage="Parcels: life-cycle stage",
+        l_zones="Zones (composite score)", l_flags="Flagged parcels (main reason)", l_idle="Idle land",
+        l_factories="Standard factories (occupancy)", b_vec="Tianditu map", b_cva="Tianditu labels",
+        b_local="Local basemap",
+    ),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# basemaps
+# ---------------------------------------------------------------------------------------------
+
+def _refuse_offset(url: str) -> None:
+    host = (urlparse(url).hostname or "").lower()
+    low = url.lower()
+    for bad in OFFSET_BASEMAP_HOSTS:
+        if host == bad or host.endswith("." + bad) or (not host and bad in low):
+            raise MapError(
+                f"底图 {url} 使用偏移坐标(GCJ-02/BD-09,高德/百度/腾讯等),与 CGCS2000 数据不重合,不能使用;"
+                f"请使用天地图(--basemap tianditu)或本地 CGCS2000/WGS84 瓦片。 / "
+                f"The basemap {url} is in offset coordinates (GCJ-02/BD-09) and does not line up with "
+                "CGCS2000 data; use Tianditu or local CGCS2000/WGS84 tiles.")
+
+
+def _local_template(tile_url: str) -> str:
+    p = Path(tile_url).expanduser()
+    if "{z}" not in tile_url and p.is_dir():
+        ext = "png"
+        for f in p.rglob("*"):
+            if f.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"):
+                ext = f.suffix.lstrip(".")
+                break
+        return p.resolve().as_uri() + "/{z}/{x}/{y}." + ext
+    if not all(k in tile_url for k in ("{z}", "{x}")) or not ("{y}" in tile_url or "{-y}" in tile_url):
+        raise MapError(f"本地底图地址须为瓦片目录或含 {{z}}/{{x}}/{{y}} 的模板 / tile_url must be a tile folder "
+                       f"or a template with {{z}}, {{x}} and {{y}}: {tile_url!r}")
+    return tile_url
+
+
+def basemap_tiles(basemap: str, *, tianditu_key: str | None, tile_url: str | None, lang: str) -> list[dict]:
+    """Tile layers for the page: ``[]`` for none; Tianditu web-Mercator ('w') services; a local template.
+
+    Tianditu's 'w' tile matrix is Web Mercator on the CGCS2000 datum: it lines up with EPSG:4490 data
+    within well under a metre, and needs no custom Leaflet CRS (the 'c' matrix would).
+    """
+    ui = UI["en" if lang == "en" else "zh"]
+    if basemap == "none":
+        return []
+    if basemap == "tianditu":
+        if not tianditu_key:
+            raise MapError("天地图底图需要 tk 密钥(LANDUSE_TIANDITU_KEY) / the Tianditu basemap needs a key "
+                           "(LANDUSE_TIANDITU_KEY)")
+        key = re.sub(r"[^0-9A-Za-z]", "", tianditu_key)
+        opts = {"subdomains": "01234567", "maxZoom": 18, "attribution": "天地图 Tianditu (CGCS2000)"}
+        return [
+            {"name": ui["b_vec"], "url": TIANDITU_URL.format(layer="vec", key=key), "options": opts},
+            {"name": ui["b_cva"], "url": TIANDITU_URL.format(layer="eva" if lang == "en" else "cva", key=key),
+             "options": {**opts, "attribution": ""}},
+        ]
+    if basemap == "local":
+        if not tile_url:
+            raise MapError("本地底图需要瓦片地址(LANDUSE_TILE_URL) / the local basemap needs tile_url "
+                           "(LANDUSE_TILE_URL)")
+        _refuse_offset(tile_url)
+        return [{"name": ui["b_local"], "url": _local_template(tile_url), "options": {"maxZoom": 20}}]
+    raise MapError(f"未知底图 / unknown basemap {basemap!r}: none | tianditu | local")
+
+
+# ---------------------------------------------------------------------------------------------
+# data preparation
+# ---------------------------------------------------------------------------------------------
+
+def _geographic(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        return gdf.set_crs(GEOGRAPHIC_CRS)
+    if gdf.crs.to_epsg() in (GEOGRAPHIC_CRS, 4326):
+        return gdf
+    return gdf.to_crs(GEOGRAPHIC_CRS)
+
+
+def _col(df: pd.DataFrame, name: str, default=None) -> pd.Series:
+    if name in df.columns:
+        return df[name]
+    return pd.Series([default] * len(df), index=df.index, dtype="object")
+
+
+def _nums(s: pd.Series, digits: int) -> list:
+    v = pd.to_numeric(s, errors="coerce").astype("float64").round(digits)
+    return [None if not math.isfinite(x) else (int(x) if x == int(x) and abs(x) < 1e15 else x) for x in v.tolist()]
+
+
+def _codes(s: pd.Series) -> tuple[list[int], list]:
+    """Dictionary-encode a string column: (index per row, values); missing → index of None."""
+    vals = s.astype("object").where(s.notna(), None)
+    cat = pd.Categorical(vals)
+    cats = [str(c) for c in cat.categories]
+    codes = cat.codes.astype(np.int64)
+    codes[codes < 0] = len(cats)
+    return codes.tolist(), cats + [None]
+
+
+def _strs(s: pd.Series) -> list:
+    return [None if (x is None or (isinstance(x, float) and math.isnan(x))) else str(x) for x in s.tolist()]
+
+
+def _encode(gdf: gpd.GeoDataFrame, tol_m: float, quantum: float, origin) -> dict:
+    g = simplify_metric(gdf.geometry.values.to_numpy() if hasattr(gdf.geometry.values, "to_numpy")
+                        else np.asarray(gdf.geometry.values), tol_m)
+    enc = encode_geometries(g, quantum=quantum, origin=origin)
+    enc["q"] = quantum
+    return enc
+
+
+def _script_block(id_: str, text: str) -> str:
+    return f'<script type="text/plain" id="{id_}">{text}</script>'
+
+
+def _building_geometry(buildings: pd.DataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """Buildings with their own geometry, or placed at their parcel's representative point."""
+    if buildings is None or len(buildings) == 0:
+        return None
+    if isinstance(buildings, gpd.GeoDataFrame) and buildings.geometry.notna().any():
+        return _geographic(buildings)
+    pts = parcels.set_index("parcel_code").geometry.representative_point()
+    df = pd.DataFrame(buildings).copy()
+    geom = df["parcel_code"].map(pts) if "parcel_code" in df else pd.Series([None] * len(df))
+    return gpd.GeoDataFrame(df.drop(columns=[c for c in ("geometry",) if c in df]),
+                            geometry=gpd.GeoSeries(geom.values, crs=parcels.crs), crs=parcels.crs)
+
+
+# ---------------------------------------------------------------------------------------------
+# the public builder
+# ---------------------------------------------------------------------------------------------
+
+def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.DataFrame | None,
+              buildings: gpd.GeoDataFrame | pd.DataFrame | None, policy, title: str, lang: str = "zh",
+              basemap: Literal["none", "tianditu", "local"] = "none", tianditu_key: str | None = None,
+              tile_url: str | None = None, detail: Literal["overview", "zone"] = "overview") -> str:
+    """One self-contained HTML page (returned as text) with the parcel map layers.
+
+    ``detail="overview"`` (province or city): parcels are simplified to ``maps.overview_simplify_m``
+    and drawn as dots below zoom ``maps.overview_parcel_min_zoom``; ``"zone"``: finer geometry, parcel
+    polygons at every zoom, flagged parcels shown at start.
+    """
+    lang = "en" if lang == "en" else "zh"
+    ui = UI[lang]
+    mp = policy.maps
+    tiles = basemap_tiles(basemap, tianditu_key=tianditu_key, tile_url=tile_url, lang=lang)
+    overview = detail != "zone"
+    tol = mp.overview_simplify_m if overview else mp.zone_simplify_m
+    quantum = mp.overview_quantum_deg if overview else mp.zone_quantum_deg
+
+    parcels = _geographic(parcels).reset_index(drop=True)
+    zones = _geographic(zones).reset_index(drop=True) if zones is not None else gpd.GeoDataFrame(
+        {"zone_code": []}, geometry=[], crs=GEOGRAPHIC_CRS)
+    flags = flags if flags is not None else pd.DataFrame(columns=["parcel_code", "rule", "label", "severity"])
+    bld = _building_geometry(buildings, parcels)
+
+    frames = [f for f in (parcels, zones) if len(f) and f.geometry.notna().any()]
+    if frames:
+        b = np.array([f.geometry.dropna().total_bounds for f in frames])
+        minx, miny, maxx, maxy = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
+    else:
+        minx, miny, maxx, maxy = 115.8, 28.5, 116.0, 28.7
+    origin = (math.floor(minx * 100) / 100, math.floor(miny * 100) / 100)
+
+    # --- parcels: attributes as a column table --------------------------------------------------
+    zone_codes = _strs(zones["zone_code"]) if "zone_code" in zones else []
+    zone_names = _strs(_col(zones, "zone_name"))
+    pz = _strs(_col(parcels, "zone_code"))
+    for z in pz:
+        if z is not None and z not in zone_codes:
+            zone_codes.append(z)
+            zone_names.append(None)
+    zindex = {z: i for i, z in enumerate(zone_codes)}
+    holder_idx, holders = _codes(_col(parcels, "holder_name"))
+    stage = _col(parcels, "stage")
+    stage_keys = [k for k, *_ in styles.STAGES]
+    present = [s for s in stage_keys if s in set(stage.dropna())] + sorted(set(stage.dropna()) - set(stage_keys))
+    stage_pos = {s: i for i, s in enumerate(present)}
+    grade = _col(parcels, "grade")
+    grade_keys = [g for g, _ in styles.GRADES]
+    gl = styles.grade_style([], lang).legend.entries
+
+    codes = _strs(parcels["parcel_code"])
+    pindex = {c: i for i, c in enumerate(codes)}
+    P = {
+        "geom": {},
+        "code": codes,
+        "holder": holder_idx, "holders": holders,
+        "zone": [zindex.get(z, len(zone_codes)) for z in pz],
+        "stage": [stage_pos.get(s, len(present)) for s in stage.tolist()],
+        "stages": [styles.stage_label(s, lang) for s in present] + [None],
+        "grade": [grade_keys.index(g) if g in grade_keys else len(grade_keys) for g in grade.tolist()],
+        "grades": [e.label for e in gl[:-1]] + [None],
+        "area": _nums(_col(parcels, "area_mu"), 2),
+        "rev": _nums(_col(parcels, "revenue_per_mu"), 1),
+        "tax": _nums(_col(parcels, "tax_per_mu"), 2),
+        "far": _nums(_col(parcels, "far"), 2),
+        "cov": _nums(_col(parcels, "building_coverage"), 3),
+    }
+    Z = {
+        "geom": {}, "code": zone_codes[: len(zones)], "name": zone_names[: len(zones)],
+        "score": _nums(_col(zones, "score"), 1), "rank": _nums(_col(zones, "rank"), 0),
+        "rev": _nums(_col(zones, "revenue_per_mu"), 1), "growth": _nums(_col(zones, "growth"), 4),
+        "dev": _nums(_col(zones, "developed_mu"), 1), "occ": _nums(_col(zones, "occupancy_rate"), 4),
+    }
+    P["zones"] = zone_codes + [None]
+    P["zoneNames"] = zone_names + [None]
+
+    # --- flags ------------------------------------------------------------------------------------
+    fl = flags[flags["parcel_code"].isin(pindex)] if len(flags) else flags
+    rules = styles.rule_categories(fl)
+    rule_pos = {r: i for i, (r, _, _) in enumerate(rules)}
+    act_idx, acts = _codes(_col(fl, "action"))
+    F = {
+        "p": [pindex[c] for c in fl["parcel_code"]],
+        "r": [rule_pos[r] for r in fl["rule"]],
+        "rules": [[r, lab] for r, lab, _ in rules],
+        "ev": _strs(_col(fl, "evidence")),
+        "a": act_idx, "acts": acts,
+    }
+
+    # --- styles -------------------------------------------------------------------------------------
+    rev = styles.revenue_style(_col(parcels, "revenue_per_mu"), mp, lang)
+    grd = styles.grade_style(grade, lang)
+    stg = styles.stage_style(stage, lang)
+    zsc = styles.zone_score_style(_col(zones, "score"), mp, lang)
+    main = styles.main_reasons(fl)
+    main_idx = np.array([pindex[c] for c in main["parcel_code"]], dtype=np.int64)
+    fls = styles.flag_reason_style(main["rule"], fl, lang)
+    idle_rules = {r for r in fl["rule"].astype(str) if "idle" in r.lower()} if len(fl) else set()
+    idle_mask = (stage.astype("object") == "idle").to_numpy(dtype=bool)
+    if idle_rules:
+        idle_mask |= parcels["parcel_code"].isin(set(fl.loc[fl["rule"].isin(idle_rules), "parcel_code"])).to_numpy()
+    idle_idx = np.flatnonzero(idle_mask)
+    t = styles.TEXT[lang]
+    idle_legend = styles.Legend(t["idle"], (styles.LegendEntry("#7a0177", t["idle_entry"]),))
+
+    min_zoom = mp.overview_parcel_min_zoom if overview else 0
+
+    def spec(id_, name, source, st: styles.Styled | None, *, group="overlay", on=False, z=0, idx=None,
+             cls=None, colors=None, legend=None, **kw):
+        d = {"id": id_, "name": name, "source": source, "group": group, "on": on, "z": z,
+             "cls": (st.classes.tolist() if st is not None else cls),
+             "colors": list(st.colors) if st is not None else colors,
+             "legend": (st.legend if st is not None else legend).as_dict()}
+        if idx is not None:
+            d["idx"] = [int(i) for i in idx]
+        d.update(kw)
+        return d
+
+    layers = [
+        spec("zones", ui["l_zones"], "zones", zsc, on=True, z=1, fillOpacity=0.18, weight=2, strokeByClass=True,
+             labels=Z["name"], labelZoom=8 if overview else 12),
+        spec("p_rev", ui["l_rev"], "parcels", rev, group="base", on=True, z=2, minZoom=min_zoom),
+        spec("p_grade", ui["l_grade"], "parcels", grd, group="base", z=2, minZoom=min_zoom),
+        spec("p_stage", ui["l_stage"], "parcels", stg, group="base", z=2, minZoom=min_zoom),
+        spec("idle", ui["l_idle"], "parcels", None, z=3, idx=idle_idx, cls=[0] * len(idle_idx),
+             colors=["#7a0177"], legend=idle_legend, minZoom=min_zoom, fillOpacity=0.85, stroke="#000", weight=1),
+        spec("flags", ui["l_flags"], "parcels", fls, on=not overview, z=4, idx=main_idx, minZoom=min_zoom,
+             fillOpacity=0.85, stroke="#000", weight=1, dot=4),
+    ]
+    B = None
+    if bld is not None and len(bld):
+        occ = styles.occupancy_style(_col(bld, "occupancy_rate"), mp, lang)
+        B = {"geom": {}, "code": _strs(_col(bld, "building_code")), "parcel": _strs(_col(bld, "parcel_code")),
+             "area": _nums(_col(bld, "floor_area_m2"), 0), "occ": _nums(_col(bld, "occupancy_rate"), 4)}
+        layers.append(spec("factories", ui["l_factories"], "buildings", occ, on=True, z=5, fillOpacity=0.9,
+                           stroke="#333", weight=1, dot=9, round=True))
+        layers[-1]["hideEmptyLast"] = True
+    for lyr in layers:
+        lyr["hideEmptyLast"] = True
+
+    # --- geometry streams ---------------------------------------------------------------------------
+    blocks = []
+    for name, gdf, target in (("parcels", parcels, P), ("zones", zones, Z), ("buildings", bld, B)):
+        if target is None:
+            continue
+        enc = _encode(gdf, tol if name != "zones" else mp.overview_simplify_m, quantum, origin)
+        for part in ("nr", "nv", "xy"):
+            id_ = f"lu-{name}-{part}"
+            blocks.append(_script_block(id_, enc[part]))
+            target["geom"][part] = id_
+        target["geom"]["q"] = quantum
+
+    config = {
+        "title": title, "lang": lang, "text": ui, "origin": list(origin),
+        "bounds": [[miny, minx], [maxy, maxx]], "parcels": P, "zones": Z, "buildings": B, "flags": F,
+        "layers": layers, "tiles": tiles, "parcelLayerIds": ["p_rev", "p_grade", "p_stage"],
+    }
+    cfg = json.dumps(config, ensure_ascii=False, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+
+    # --- the folium page ----------------------------------------------------------------------------
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=8, tiles=None,
+                   control_scale=False, prefer_canvas=False, zoom_control=True, max_zoom=20)
+    m.default_js = []  # folium's CDN links (Leaflet, jQuery, Bootstrap, awesome-markers…): all replaced
+    m.default_css = []
+    root = m.get_root()
+    root.header.add_child(folium.Element(
+        f'<meta charset="utf-8"><title>{html.escape(title)}</title>\n{assets.head_html()}'), name="lu_assets")
+    root.html.add_child(folium.Element(
+        f'<script type="application/json" id="lu-config">{cfg}</script>\n' + "\n".join(blocks)), name="lu_data")
+    root.script.add_child(folium.Element(
+        f"LanduseMap.init({m.get_name()}, JSON.parse(document.getElementById('lu-config').textContent));"),
+        name="lu_init")
+    return root.render()

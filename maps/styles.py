@@ -1,0 +1,266 @@
+"""Pure styling: values → classes (mapclassify, scheme from the policy) → colours → legend.
+
+No folium, no IO. Every function returns a :class:`Styled`: one class index per feature (always valid:
+missing values get the last, grey class), the colour of each class and the legend (Chinese or
+English). The map builder ships the class indexes and colours to the page; the legend is drawn from
+``Styled.legend``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import mapclassify
+import numpy as np
+import pandas as pd
+
+from landuse.columns import PARCEL_RESULTS, ZONE_RESULTS
+from landuse.policy_maps import MapsPolicy
+
+MISSING_COLOR = "#bdbdbd"
+
+# sequential palettes (ColorBrewer), indexed by number of classes
+_YLORRD = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026", "#800026", "#4d0013"]
+_BLUES = ["#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b", "#041a3d"]
+_RDYLGN = ["#d73027", "#f46d43", "#fdae61", "#fee08b", "#d9ef8b", "#a6d96a", "#66bd63", "#1a9850", "#006837"]
+_CATEGORICAL = ["#e41a1c", "#377eb8", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#4daf4a", "#999999",
+                "#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854", "#ffd92f"]
+
+TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "missing": "无数据", "unscored": "未评分", "ungraded": "未评级", "unknown_stage": "未知",
+        "revenue": "亩均营业收入(万元/亩)", "grade": "企业亩均效益等级", "stage": "生命周期阶段",
+        "zone_score": "开发区综合得分", "flags": "问题宗地(主要原因)", "idle": "闲置土地",
+        "occupancy": "标准厂房入驻率", "idle_entry": "闲置土地", "grade_prefix": "",
+        "grade_suffix": "类",
+    },
+    "en": {
+        "missing": "no data", "unscored": "not scored", "ungraded": "not graded", "unknown_stage": "unknown",
+        "revenue": "Revenue per mu (万元/mu)", "grade": "Enterprise grade", "stage": "Life-cycle stage",
+        "zone_score": "Zone composite score", "flags": "Flagged parcels (main reason)", "idle": "Idle land",
+        "occupancy": "Standard-factory occupancy", "idle_entry": "idle land", "grade_prefix": "grade ",
+        "grade_suffix": "",
+    },
+}
+
+#: life-cycle stages (parcel_results.stage), in life-cycle order, with their display names and colours
+STAGES: tuple[tuple[str, str, str, str], ...] = (
+    ("unsupplied", "批而未供", "approved, not supplied", "#f0f0f0"),
+    ("supplied", "已供地未动工", "supplied, not started", "#fee391"),
+    ("started", "在建", "under construction", "#74c476"),
+    ("completed", "已竣工", "completed", "#6baed6"),
+    ("in_production", "已投产", "in production", "#2171b5"),
+    ("halted", "停工", "halted", "#fd8d3c"),
+    ("idle", "闲置", "idle", "#e31a1c"),
+    ("recovered", "已收回", "taken back", "#969696"),
+)
+
+GRADES: tuple[tuple[str, str], ...] = (("A", "#1a9850"), ("B", "#91cf60"), ("C", "#fdae61"), ("D", "#d73027"))
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    color: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Legend:
+    title: str
+    entries: tuple[LegendEntry, ...]
+
+    def as_dict(self) -> dict:
+        return {"title": self.title, "entries": [[e.color, e.label] for e in self.entries]}
+
+
+@dataclass(frozen=True)
+class Styled:
+    """Class index per feature (int16, 0..len(colors)-1), colour per class, legend."""
+
+    classes: np.ndarray
+    colors: tuple[str, ...]
+    legend: Legend
+
+
+def _t(lang: str) -> dict[str, str]:
+    return TEXT["en" if lang == "en" else "zh"]
+
+
+def fmt_number(x: float) -> str:
+    """Display rounding for class bounds: integers from 100 up, one decimal below, two below 1."""
+    if not math.isfinite(x):
+        return ""
+    ax = abs(x)
+    if ax >= 100:
+        return f"{x:,.0f}"
+    if ax >= 1:
+        return f"{x:.1f}".rstrip("0").rstrip(".")
+    return f"{x:.2f}".rstrip("0").rstrip(".") or "0"
+
+
+def class_bounds(values: Sequence[float] | np.ndarray, *, scheme: str, k: int,
+                 bins: Sequence[float] = ()) -> np.ndarray:
+    """Upper bounds of the classes for the finite values (mapclassify), ascending, last = max.
+
+    Fewer distinct values than ``k`` gives one class per value. No finite value gives no class.
+    """
+    v = np.asarray(values, dtype="float64")
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return np.array([], dtype="float64")
+    if scheme == "UserDefined":
+        if not bins:
+            raise ValueError("UserDefined classification needs bins (upper class bounds)")
+        b = np.asarray(sorted(bins), dtype="float64")
+        return b if v.max() <= b[-1] else np.append(b, v.max())
+    uniq = np.unique(v)
+    if uniq.size <= k:
+        return uniq
+    cls = getattr(mapclassify, scheme)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kwargs = {"pct": np.linspace(100 / k, 100, k)} if scheme == "Percentiles" else (
+            {} if scheme == "HeadTailBreaks" else {"k": k})
+        b = np.asarray(cls(v, **kwargs).bins, dtype="float64")
+    return np.unique(b)
+
+
+def assign_classes(values: Sequence[float] | np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Class of each value: first class whose upper bound is ≥ value; NaN → len(bounds) (missing)."""
+    v = np.asarray(values, dtype="float64")
+    out = np.searchsorted(bounds, v, side="left").astype("int16")
+    out = np.minimum(out, max(len(bounds) - 1, 0)).astype("int16")  # values above the last bound
+    out[~np.isfinite(v)] = len(bounds)
+    return out
+
+
+def range_labels(bounds: np.ndarray, vmin: float, *, unit: str = "", percent: bool = False) -> list[str]:
+    f = (lambda x: f"{x * 100:.0f}%") if percent else fmt_number
+    labels = []
+    lo = vmin
+    for i, hi in enumerate(bounds):
+        if i == 0 and lo >= hi:
+            labels.append(f"≤ {f(hi)}")
+        else:
+            labels.append(f"{f(lo)} – {f(hi)}")
+        lo = hi
+    return [lab + unit for lab in labels]
+
+
+def _palette(base: list[str], n: int) -> list[str]:
+    """n colours spread evenly over a sequential palette (light → dark)."""
+    if n <= 0:
+        return []
+    return [base[i] for i in np.round(np.linspace(0, len(base) - 1, n)).astype(int)]
+
+
+def numeric_style(values, *, scheme: str, k: int, bins: Sequence[float] = (), palette: list[str],
+                  title: str, missing_label: str, percent: bool = False,
+                  vmin: float | None = None) -> Styled:
+    v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype="float64")
+    bounds = class_bounds(v, scheme=scheme, k=k, bins=bins)
+    classes = assign_classes(v, bounds)
+    finite = v[np.isfinite(v)]
+    lo = vmin if vmin is not None else (float(finite.min()) if finite.size else 0.0)
+    colors = _palette(palette, len(bounds)) + [MISSING_COLOR]
+    labels = range_labels(bounds, lo, percent=percent) + [missing_label]
+    legend = Legend(title, tuple(LegendEntry(c, lab) for c, lab in zip(colors, labels)))
+    return Styled(classes, tuple(colors), legend)
+
+
+def categorical_style(values, categories: Sequence[tuple[str, str, str]], *, title: str,
+                      missing_label: str, only_present: bool = True) -> Styled:
+    """``categories`` = (key, label, colour); values not among the keys go to the grey last class."""
+    s = pd.Series(values, dtype="object")
+    present = set(s.dropna().astype(str))
+    cats = [c for c in categories if (c[0] in present or not only_present)]
+    index = {key: i for i, (key, _, _) in enumerate(cats)}
+    classes = np.array([index.get(str(x), len(cats)) if x is not None and x == x else len(cats) for x in s],
+                       dtype="int16")
+    colors = [c for _, _, c in cats] + [MISSING_COLOR]
+    labels = [lab for _, lab, _ in cats] + [missing_label]
+    return Styled(classes, tuple(colors), Legend(title, tuple(LegendEntry(c, lab) for c, lab in zip(colors, labels))))
+
+
+# ---------------------------------------------------------------------------------------------
+# The map's layers
+# ---------------------------------------------------------------------------------------------
+
+def revenue_style(revenue_per_mu, maps: MapsPolicy, lang: str = "zh") -> Styled:
+    t = _t(lang)
+    col = PARCEL_RESULTS.col("revenue_per_mu")
+    return numeric_style(revenue_per_mu, scheme=maps.revenue_scheme, k=maps.revenue_k, bins=maps.revenue_bins,
+                         palette=_YLORRD, title=col.zh if lang != "en" else col.en, missing_label=t["missing"])
+
+
+def zone_score_style(score, maps: MapsPolicy, lang: str = "zh") -> Styled:
+    t = _t(lang)
+    col = ZONE_RESULTS.col("score")
+    title = col.zh if lang != "en" else col.en
+    return numeric_style(score, scheme=maps.zone_score_scheme, k=maps.zone_score_k, bins=maps.zone_score_bins,
+                         palette=_RDYLGN, title=title, missing_label=t["unscored"], vmin=0.0)
+
+
+def occupancy_style(occupancy, maps: MapsPolicy, lang: str = "zh") -> Styled:
+    t = _t(lang)
+    return numeric_style(occupancy, scheme="UserDefined", k=len(maps.occupancy_bins), bins=maps.occupancy_bins,
+                         palette=_RDYLGN, title=t["occupancy"], missing_label=t["missing"], percent=True, vmin=0.0)
+
+
+def grade_style(grade, lang: str = "zh") -> Styled:
+    t = _t(lang)
+    cats = [(g, f"{t['grade_prefix']}{g}{t['grade_suffix']}", c) for g, c in GRADES]
+    return categorical_style(grade, cats, title=t["grade"], missing_label=t["ungraded"], only_present=False)
+
+
+def stage_label(stage: str | None, lang: str = "zh") -> str:
+    for key, zh, en, _ in STAGES:
+        if key == stage:
+            return en if lang == "en" else zh
+    return "" if stage is None or stage != stage else str(stage)
+
+
+def stage_style(stage, lang: str = "zh") -> Styled:
+    t = _t(lang)
+    s = pd.Series(stage, dtype="object")
+    known = {k for k, *_ in STAGES}
+    extra = sorted(set(s.dropna().astype(str)) - known)
+    cats = [(k, en if lang == "en" else zh, c) for k, zh, en, c in STAGES]
+    cats += [(k, k, _CATEGORICAL[i % len(_CATEGORICAL)]) for i, k in enumerate(extra)]
+    return categorical_style(s, cats, title=t["stage"], missing_label=t["unknown_stage"])
+
+
+def main_reasons(flags: pd.DataFrame) -> pd.DataFrame:
+    """One row per flagged parcel: its main reason (highest severity; ties → first rule code)."""
+    if flags is None or len(flags) == 0:
+        return pd.DataFrame(columns=["parcel_code", "rule", "label", "severity"])
+    f = flags[["parcel_code", "rule"]].copy()
+    f["label"] = flags["label"] if "label" in flags else None
+    f["severity"] = pd.to_numeric(flags["severity"], errors="coerce").fillna(0) if "severity" in flags else 0
+    f = f.sort_values(["parcel_code", "severity", "rule"], ascending=[True, False, True], kind="stable")
+    return f.drop_duplicates("parcel_code").reset_index(drop=True)
+
+
+def rule_categories(flags: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """(rule, label, colour) for every rule present, most severe first."""
+    if flags is None or len(flags) == 0:
+        return []
+    f = flags.copy()
+    f["severity"] = pd.to_numeric(f["severity"], errors="coerce").fillna(0) if "severity" in f else 0
+    if "label" not in f:
+        f["label"] = f["rule"]
+    g = (f.groupby("rule", sort=True).agg(severity=("severity", "max"), label=("label", "first"))
+         .reset_index().sort_values(["severity", "rule"], ascending=[False, True], kind="stable"))
+    return [(r.rule, str(r.label) if r.label == r.label and r.label else str(r.rule),
+             _CATEGORICAL[i % len(_CATEGORICAL)]) for i, r in enumerate(g.itertuples())]
+
+
+def flag_reason_style(main_rule, flags: pd.DataFrame, lang: str = "zh") -> Styled:
+    t = _t(lang)
+    cats = rule_categories(flags)
+    if lang == "en":
+        cats = [(r, f"{r}: {lab}" if lab != r else r, c) for r, lab, c in cats]
+    return categorical_style(main_rule, cats, title=t["flags"], missing_label=t["missing"])

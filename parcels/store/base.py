@@ -1,0 +1,214 @@
+"""The store interface shared by the GeoPackage workspace and PostGIS, and the merge logic both use.
+
+An import is an *upsert by natural key* (``Layer.key``): rows with a new key are inserted, rows
+whose key exists and whose values differ are replaced, identical rows are left alone, and rows the
+package does not mention stay. Columns a package does not carry keep their stored values. So
+importing the same package twice changes nothing, and a corrected package replaces what it
+corrects. The whole import is one transaction (PostGIS) or one atomic file replace (GeoPackage).
+
+Results (``landuse evaluate``) replace the rows of one year in each results layer.
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from landuse.columns import INPUT_LAYERS, LAYERS, OUTPUT_LAYERS, Layer
+
+from parcels.schema import coerce, empty_frame
+
+SYSTEM_TABLES = ("users", "sessions", "audit_log")
+
+
+@dataclass
+class LayerChange:
+    layer: str
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _norm_cell(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    if isinstance(v, (np.floating, float)):
+        return round(float(v), 9)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if isinstance(v, pd.Timestamp):
+        return v.date().isoformat()
+    return v
+
+
+def row_fingerprints(df: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """A comparable tuple per row over ``columns`` (and the geometry's WKB when present)."""
+    cols = [df[c].astype(object).tolist() for c in columns]
+    geoms = None
+    if "geometry" in df.columns:  # spatial layers always carry the column (None when absent)
+        arr = np.asarray(df["geometry"].values, dtype=object)
+        geoms = [None if g is None else shapely.to_wkb(shapely.set_precision(g, 1e-9), hex=True) for g in arr]
+    out = []
+    for i in range(len(df)):
+        t = tuple(_norm_cell(c[i]) for c in cols)
+        if geoms is not None:
+            t = t + (geoms[i],)
+        out.append(t)
+    return pd.Series(out, index=df.index, dtype=object)
+
+
+def key_strings(df: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
+    parts = [df[k].astype(object).map(lambda v: "" if _norm_cell(v) is None else str(_norm_cell(v))) for k in key]
+    s = parts[0]
+    for p in parts[1:]:
+        s = s + "\x1f" + p
+    return s
+
+
+def plan_upsert(layer: Layer, existing: pd.DataFrame, incoming: pd.DataFrame,
+                present_columns: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, LayerChange]:
+    """Return (rows to write: inserted + updated, merged full layer, counts).
+
+    ``present_columns`` are the columns the package carried; the others keep stored values.
+    """
+    key = layer.key
+    incoming = incoming.copy()
+    if layer.geometry and "geometry" not in incoming.columns:
+        incoming["geometry"] = None
+    ex_keys = key_strings(existing, key) if len(existing) else pd.Series([], dtype=object)
+    in_keys = key_strings(incoming, key)
+    ex_index = pd.Series(np.arange(len(existing)), index=ex_keys.values) if len(existing) else pd.Series([], dtype=int)
+    exists = in_keys.isin(set(ex_keys.values)) if len(existing) else pd.Series(False, index=incoming.index)
+    # fill columns the package did not carry from the stored row
+    carried = [c for c in layer.names if c in present_columns or c in layer.key or c in layer.derived]
+    if exists.any():
+        pos = ex_index.loc[in_keys[exists].values].to_numpy()
+        for c in layer.names:
+            if c not in carried:
+                incoming.loc[exists, c] = existing[c].iloc[pos].to_numpy()
+        if layer.geometry and "geometry" not in present_columns and "geometry" in existing.columns:
+            incoming.loc[exists, "geometry"] = existing["geometry"].iloc[pos].to_numpy()
+    incoming = coerce(incoming, layer)
+    compare_cols = list(layer.names)
+    changed = pd.Series(True, index=incoming.index)
+    if exists.any():
+        pos = ex_index.loc[in_keys[exists].values].to_numpy()
+        ex_rows = existing.iloc[pos]
+        ex_fp = row_fingerprints(ex_rows.reset_index(drop=True), compare_cols)
+        in_fp = row_fingerprints(incoming[exists].reset_index(drop=True), compare_cols)
+        same = (ex_fp == in_fp).to_numpy()
+        changed.loc[exists[exists].index] = ~same
+    ins = ~exists
+    upd = exists & changed
+    write = incoming[ins | upd]
+    change = LayerChange(layer.name, int(ins.sum()), int(upd.sum()), int((exists & ~changed).sum()))
+    # merged layer: existing rows minus updated keys, plus written rows
+    if len(existing):
+        drop = ex_keys.isin(set(in_keys[upd].values)).to_numpy()
+        merged = pd.concat([existing[~drop], write], ignore_index=True)
+    else:
+        merged = write.reset_index(drop=True)
+    if layer.geometry and "geometry" in merged.columns:
+        merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=4490)
+    return write, merged, change
+
+
+class Store(abc.ABC):
+    """What every command uses to reach the data, whatever the backend."""
+
+    kind: str = "abstract"
+    url: str = ""
+
+    # --- schema -------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def init(self) -> None:
+        """Create or migrate the schema (idempotent)."""
+
+    # --- reading ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _read_raw(self, name: str, *, year: int | None, zones: list[str] | None) -> pd.DataFrame: ...
+
+    def read(self, name: str, *, year: int | None = None, zones: list[str] | None = None) -> pd.DataFrame:
+        """A layer with contract dtypes (GeoDataFrame in EPSG:4490 for spatial layers).
+
+        ``zones`` keeps rows of those zones (layers that carry ``zone_code``).
+        """
+        layer = LAYERS[name]
+        df = self._read_raw(name, year=year, zones=zones)
+        out = coerce(df, layer)
+        out = out.sort_values(list(layer.key), kind="stable", na_position="first").reset_index(drop=True) if len(out) else out
+        if layer.geometry:
+            geom = out["geometry"] if "geometry" in out.columns else gpd.GeoSeries([None] * len(out))
+            out = gpd.GeoDataFrame(out.drop(columns=["geometry"], errors="ignore"), geometry=gpd.GeoSeries(
+                np.asarray(geom.values, dtype=object), index=out.index), crs=4490)
+        return out
+
+    def read_inputs(self, *, zones: list[str] | None = None) -> dict[str, pd.DataFrame]:
+        return {layer.name: self.read(layer.name, zones=zones) for layer in INPUT_LAYERS}
+
+    @abc.abstractmethod
+    def counts(self) -> dict[str, int]: ...
+
+    def years(self) -> list[int]:
+        ey = self.read("enterprise_years")
+        return sorted(int(y) for y in ey["year"].dropna().unique())
+
+    def result_years(self) -> list[int]:
+        zr = self._read_raw("zone_results", year=None, zones=None)
+        return sorted(int(y) for y in pd.to_numeric(zr["year"], errors="coerce").dropna().unique()) if len(zr) else []
+
+    # --- writing ------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def apply_import(self, frames: dict[str, pd.DataFrame], present: dict[str, set[str]]) -> list[LayerChange]:
+        """Upsert every layer of a validated package in one transaction (all or nothing)."""
+
+    @abc.abstractmethod
+    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int) -> None:
+        """Replace the rows of ``year`` in each given results layer, atomically."""
+
+    # --- system tables (web service) ---------------------------------------------------------
+    @abc.abstractmethod
+    def sys_query(self, table: str, where: dict[str, Any] | None = None) -> list[dict[str, Any]]: ...
+
+    @abc.abstractmethod
+    def sys_insert(self, table: str, row: dict[str, Any]) -> None: ...
+
+    @abc.abstractmethod
+    def sys_update(self, table: str, where: dict[str, Any], values: dict[str, Any]) -> int: ...
+
+    @abc.abstractmethod
+    def sys_delete(self, table: str, where: dict[str, Any]) -> int: ...
+
+    def close(self) -> None:  # pragma: no cover - default no-op
+        pass
+
+    # --- helpers ------------------------------------------------------------------------------
+    def snapshot(self) -> dict[str, list[tuple]]:
+        """Every input and results row as comparable tuples (tests: "unchanged row for row")."""
+        snap: dict[str, list[tuple]] = {}
+        for layer in INPUT_LAYERS + OUTPUT_LAYERS:
+            df = self.read(layer.name)
+            snap[layer.name] = sorted(row_fingerprints(df, layer.names).tolist(), key=repr)
+        return snap
+
+
+def empty_layer(layer: Layer) -> pd.DataFrame:
+    df = empty_frame(layer)
+    if layer.geometry:
+        return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([], crs=4490))
+    return df
+
+
+def now_utc() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)

@@ -1,0 +1,108 @@
+"""SQLAlchemy 2 / GeoAlchemy2 tables for PostGIS, derived from the contract in landuse.columns.
+
+Each layer gets a surrogate ``id`` primary key, a unique constraint on its natural key (NULLS NOT
+DISTINCT, PostgreSQL 15+, so a lease keyed on a building and no parcel is still unique), check
+constraints (non-negative values, code lists, dates in order, USCC length), foreign keys between
+the input layers (deferrable, checked at commit), a year index on yearly layers and a GiST
+spatial index on every geometry (EPSG:4490, MultiPolygon).
+"""
+
+from __future__ import annotations
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from landuse.columns import ALL_LAYERS, BOOL, DATE, FLOAT, INT, STR, Layer
+
+_TYPES = {STR: Text, FLOAT: Float, INT: Integer, BOOL: Boolean, DATE: Date}
+
+# (layer, column, referenced layer, referenced column)
+FOREIGN_KEYS = (
+    ("parcels", "zone_code", "zones", "zone_code"),
+    ("enterprise_years", "uscc", "enterprises", "uscc"),
+    ("buildings", "parcel_code", "parcels", "parcel_code"),
+    ("leases", "uscc", "enterprises", "uscc"),
+    ("leases", "building_code", "buildings", "building_code"),
+    ("leases", "parcel_code", "parcels", "parcel_code"),
+)
+
+
+def _table(md: MetaData, layer: Layer) -> Table:
+    cols = [Column("id", BigInteger, primary_key=True, autoincrement=True)]
+    checks = []
+    for c in layer.columns:
+        nullable = not (c.required and c.name in layer.key) and not (c.required and not layer.output)
+        cols.append(Column(c.name, _TYPES[c.kind], nullable=nullable, comment=c.zh))
+        if c.nonneg:
+            checks.append(CheckConstraint(f'"{c.name}" IS NULL OR "{c.name}" >= 0', name=f"ck_{layer.name}_{c.name}_nonneg"))
+        if c.choices:
+            lst = ", ".join(f"'{v}'" for v in c.choices)
+            checks.append(CheckConstraint(f'"{c.name}" IS NULL OR "{c.name}" IN ({lst})', name=f"ck_{layer.name}_{c.name}_choice"))
+        if c.name in ("uscc", "holder_uscc"):
+            checks.append(CheckConstraint(f'"{c.name}" IS NULL OR length("{c.name}") = 18', name=f"ck_{layer.name}_{c.name}_len"))
+    names = layer.names
+    for a, b in (("start_date", "end_date"), ("supply_date", "completion_date")):
+        if a in names and b in names and not layer.output:
+            checks.append(CheckConstraint(f'"{a}" IS NULL OR "{b}" IS NULL OR "{a}" <= "{b}"', name=f"ck_{layer.name}_{a}_{b}"))
+    if layer.geometry:
+        cols.append(Column("geometry", Geometry("MULTIPOLYGON", srid=4490, spatial_index=True),
+                           nullable=not layer.geometry_required or layer.output))
+    extra = [UniqueConstraint(*layer.key, name=f"uq_{layer.name}_key", postgresql_nulls_not_distinct=True)]
+    for lname, col, ref, refcol in FOREIGN_KEYS:
+        if lname == layer.name:
+            extra.append(ForeignKeyConstraint([col], [f"{ref}.{refcol}"], name=f"fk_{lname}_{col}",
+                                              deferrable=True, initially="DEFERRED"))
+    t = Table(layer.name, md, *cols, *checks, *extra, comment=layer.zh)
+    if layer.year_column:
+        Index(f"ix_{layer.name}_year", t.c[layer.year_column])
+    if "zone_code" in names and layer.name != "zones":
+        Index(f"ix_{layer.name}_zone", t.c["zone_code"])
+    return t
+
+
+def build_metadata() -> MetaData:
+    md = MetaData()
+    for layer in ALL_LAYERS:
+        _table(md, layer)
+    Table("users", md,
+          Column("username", Text, primary_key=True),
+          Column("role", Text, nullable=False),
+          Column("zones", Text),
+          Column("password_hash", Text, nullable=False),
+          Column("active", Integer, nullable=False, server_default=text("1")),
+          Column("created_at", Text, nullable=False),
+          CheckConstraint("role IN ('admin','evaluator','manager','viewer')", name="ck_users_role"))
+    Table("sessions", md,
+          Column("token_hash", Text, primary_key=True),
+          Column("username", Text, nullable=False),
+          Column("csrf", Text, nullable=False),
+          Column("created_at", Text, nullable=False),
+          Column("expires_at", Text, nullable=False))
+    Table("audit_log", md,
+          Column("id", BigInteger, primary_key=True, autoincrement=True),
+          Column("ts", Text, nullable=False),
+          Column("username", Text),
+          Column("action", Text, nullable=False),
+          Column("detail", Text),
+          Column("ip", Text))
+    return md
+
+
+metadata = build_metadata()
+_ = DateTime  # re-exported for migrations

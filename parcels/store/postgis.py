@@ -1,0 +1,245 @@
+"""The PostGIS store: the system of record for a bureau (SQLAlchemy 2 + GeoAlchemy2 + Alembic).
+
+An import runs in one transaction: the touched tables are locked, the plan (insert / replace /
+leave) is computed against what the transaction sees, replaced rows are deleted by id and new
+rows are streamed in with COPY; foreign keys are deferred to the commit. Any error rolls the
+whole import back. Every statement with a value from outside is parameterised.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Connection, Engine
+
+from landuse.columns import ALL_LAYERS, LAYERS, Layer
+from landuse.errors import StoreError
+
+from parcels.store.base import SYSTEM_TABLES, LayerChange, Store, empty_layer, key_strings, plan_upsert
+from parcels.store.models import metadata
+
+
+def sqlalchemy_url(url: str) -> str:
+    for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def alembic_config(url: str | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", "parcels:migrations")
+    if url:
+        cfg.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
+    return cfg
+
+
+class PostGISStore(Store):
+    kind = "postgis"
+
+    def __init__(self, url: str, *, engine: Engine | None = None) -> None:
+        self.url = url
+        self.engine = engine or create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=8, max_overflow=8)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- schema -------------------------------------------------------------------------------
+    def init(self) -> None:
+        try:
+            with self.engine.begin() as conn:
+                cfg = alembic_config(self.url)
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except Exception as exc:  # noqa: BLE001
+            raise StoreError(f"PostGIS 数据库初始化失败 / cannot initialise the PostGIS store: {exc}") from exc
+
+    def _check(self) -> None:
+        if not inspect(self.engine).has_table("parcels"):
+            raise StoreError("PostGIS 库尚未初始化，请先运行 landuse init / the database has no schema: run `landuse init --db URL`")
+
+    # --- reading ------------------------------------------------------------------------------
+    def _select(self, layer: Layer, *, year, zones, with_id: bool = False) -> tuple[str, dict]:
+        cols = [f'"{c}"' for c in layer.names]
+        if with_id:
+            cols.insert(0, "id")
+        if layer.geometry:
+            cols.append('ST_AsBinary("geometry") AS geometry')
+        sql = f'SELECT {", ".join(cols)} FROM "{layer.name}"'
+        where, params = [], {}
+        if year is not None and layer.year_column:
+            where.append(f'"{layer.year_column}" = :year')
+            params["year"] = int(year)
+        if zones is not None and "zone_code" in layer.names:
+            where.append('"zone_code" = ANY(:zones)')
+            params["zones"] = list(zones)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return sql, params
+
+    def _read_conn(self, conn: Connection, name: str, *, year=None, zones=None, with_id=False) -> pd.DataFrame:
+        layer = LAYERS[name]
+        sql, params = self._select(layer, year=year, zones=zones, with_id=with_id)
+        res = conn.execute(text(sql), params)
+        rows = res.fetchall()
+        df = pd.DataFrame(rows, columns=list(res.keys()))
+        if layer.geometry:
+            wkb = [bytes(b) if b is not None else None for b in df["geometry"].tolist()] if len(df) else []
+            df["geometry"] = np.asarray(shapely.from_wkb(wkb), dtype=object) if len(df) else pd.Series([], dtype=object)
+        return df
+
+    def _read_raw(self, name: str, *, year: int | None, zones: list[str] | None) -> pd.DataFrame:
+        if zones is not None and not zones and "zone_code" in LAYERS[name].names:
+            return empty_layer(LAYERS[name])
+        with self.engine.connect() as conn:
+            return self._read_conn(conn, name, year=year, zones=zones)
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {layer.name: int(conn.execute(text(f'SELECT count(*) FROM "{layer.name}"')).scalar_one())
+                    for layer in ALL_LAYERS}
+
+    # --- writing ------------------------------------------------------------------------------
+    def _copy(self, conn: Connection, layer: Layer, df: pd.DataFrame) -> None:
+        if len(df) == 0:
+            return
+        cols = list(layer.names)
+        has_geom = bool(layer.geometry) and "geometry" in df.columns
+        if has_geom:
+            cols.append("geometry")
+            g = np.asarray(df["geometry"].values, dtype=object)
+            ok = np.array([x is not None for x in g])
+            hexes = np.full(len(g), None, dtype=object)
+            if ok.any():
+                hexes[ok] = shapely.to_wkb(shapely.set_srid(g[ok].astype(object), 4490), hex=True, include_srid=True)
+        values = []
+        for c in layer.names:
+            s = df[c] if c in df.columns else pd.Series([None] * len(df), index=df.index)
+            values.append([_py(v) for v in s.astype(object).tolist()])
+        if has_geom:
+            values.append(list(hexes))
+        raw = conn.connection.driver_connection
+        collist = ", ".join(f'"{c}"' for c in cols)
+        with raw.cursor() as cur, cur.copy(f'COPY "{layer.name}" ({collist}) FROM STDIN') as cp:
+            for row in zip(*values, strict=True):
+                cp.write_row(row)
+
+    def apply_import(self, frames: dict[str, pd.DataFrame], present: dict[str, set[str]]) -> list[LayerChange]:
+        self._check()
+        changes: list[LayerChange] = []
+        with self.engine.begin() as conn:
+            conn.execute(text("SET CONSTRAINTS ALL DEFERRED"))
+            names = ", ".join(f'"{n}"' for n in frames)
+            if names:
+                conn.execute(text(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE"))
+            for name, frame in frames.items():
+                layer = LAYERS[name]
+                existing_raw = self._read_conn(conn, name, with_id=True)
+                ids = existing_raw.pop("id") if "id" in existing_raw.columns else pd.Series([], dtype="int64")
+                existing = self._typed(existing_raw, layer)
+                write, _merged, change = plan_upsert(layer, existing, frame, present.get(name, set(frame.columns)))
+                changes.append(change)
+                if change.updated:
+                    wk = set(key_strings(write, layer.key))
+                    ek = key_strings(existing, layer.key)
+                    drop_ids = [int(i) for i, k in zip(ids.tolist(), ek.tolist(), strict=True) if k in wk]
+                    conn.execute(text(f'DELETE FROM "{name}" WHERE id = ANY(:ids)'), {"ids": drop_ids})
+                self._copy(conn, layer, write)
+        return changes
+
+    @staticmethod
+    def _typed(df: pd.DataFrame, layer: Layer) -> pd.DataFrame:
+        from parcels.schema import coerce
+
+        out = coerce(df, layer)
+        return out
+
+    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int) -> None:
+        self._check()
+        with self.engine.begin() as conn:
+            for name, frame in frames.items():
+                layer = LAYERS[name]
+                conn.execute(text(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = :y'), {"y": int(year)})
+                self._copy(conn, layer, frame)
+
+    # --- system tables ------------------------------------------------------------------------
+    @staticmethod
+    def _where(where: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+        if not where:
+            return "", {}
+        for k in where:
+            if not k.isidentifier():
+                raise StoreError(f"bad column {k!r}")
+        return " WHERE " + " AND ".join(f'"{k}" = :w_{k}' for k in where), {f"w_{k}": v for k, v in where.items()}
+
+    def sys_query(self, table: str, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        assert table in SYSTEM_TABLES
+        w, params = self._where(where)
+        order = " ORDER BY id" if table == "audit_log" else ""
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(text(f'SELECT * FROM "{table}"{w}{order}'), params)]
+
+    def sys_insert(self, table: str, row: dict[str, Any]) -> None:
+        assert table in SYSTEM_TABLES
+        for k in row:
+            if not k.isidentifier():
+                raise StoreError(f"bad column {k!r}")
+        cols = ", ".join(f'"{k}"' for k in row)
+        marks = ", ".join(f":{k}" for k in row)
+        with self.engine.begin() as conn:
+            conn.execute(text(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})'), {k: _sysval(v) for k, v in row.items()})
+
+    def sys_update(self, table: str, where: dict[str, Any], values: dict[str, Any]) -> int:
+        assert table in SYSTEM_TABLES and table != "audit_log"
+        w, params = self._where(where)
+        for k in values:
+            if not k.isidentifier():
+                raise StoreError(f"bad column {k!r}")
+        sets = ", ".join(f'"{k}" = :v_{k}' for k in values)
+        params.update({f"v_{k}": _sysval(v) for k, v in values.items()})
+        with self.engine.begin() as conn:
+            return conn.execute(text(f'UPDATE "{table}" SET {sets}{w}'), params).rowcount
+
+    def sys_delete(self, table: str, where: dict[str, Any]) -> int:
+        assert table in SYSTEM_TABLES and table != "audit_log"
+        w, params = self._where(where)
+        with self.engine.begin() as conn:
+            return conn.execute(text(f'DELETE FROM "{table}"{w}'), params).rowcount
+
+
+def _sysval(v: Any) -> Any:
+    if isinstance(v, bool):
+        return int(v)
+    if hasattr(v, "isoformat") and not isinstance(v, str):
+        return v.isoformat()
+    return v
+
+
+def _py(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.date()
+    if isinstance(v, np.datetime64):
+        return None if np.isnat(v) else pd.Timestamp(v).date()
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if isinstance(v, _dt.datetime):
+        return v.date()
+    return v
+
+
+__all__ = ["PostGISStore", "alembic_config", "sqlalchemy_url", "metadata"]

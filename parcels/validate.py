@@ -1,0 +1,327 @@
+"""Validation of a data package: every problem collected, typed frames out.
+
+``validate_package`` turns the raw layers of :func:`parcels.io.read_package` into typed frames
+(contract dtypes, geometries as MultiPolygon in EPSG:4490, geodesic areas) and a list of
+:class:`landuse.errors.Problem`. Errors stop an import; warnings (a repaired geometry, a registered
+area that differs from the geometry, a holder not in the enterprise list) are reported only.
+
+References are checked against the package together with what the store already holds, so a
+package may carry only new yearly figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from stdnum.cn import uscc as stdnum_uscc
+
+from landuse.columns import BOOL, DATE, FLOAT, INT, LAYERS, STR, Layer
+from landuse.errors import Problem
+from landuse.units import EPSG_CGCS2000
+
+from parcels.area import geodesic_area_m2
+from parcels.io import PackageRead, RawLayer
+from parcels.schema import FALSE_WORDS, TRUE_WORDS, coerce, is_missing, parse_value
+
+# (layer, column) → (referenced layer, referenced column, severity)
+REFERENCES = (
+    ("parcels", "zone_code", "zones", "zone_code", "error"),
+    ("parcels", "holder_uscc", "enterprises", "uscc", "warning"),
+    ("enterprise_years", "uscc", "enterprises", "uscc", "error"),
+    ("buildings", "parcel_code", "parcels", "parcel_code", "error"),
+    ("leases", "uscc", "enterprises", "uscc", "error"),
+    ("leases", "building_code", "buildings", "building_code", "error"),
+    ("leases", "parcel_code", "parcels", "parcel_code", "error"),
+)
+
+YEAR_RANGE = (1990, 2100)
+REPAIR_AREA_TOLERANCE = 0.01  # a repair that changes the area by more than 1 % is not "safe"
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, raw: RawLayer, rows, column, values, expected, *, code, severity="error") -> None:
+        rows = list(rows)
+        values = list(values)
+        for r, v in zip(rows, values, strict=True):
+            self.problems.append(Problem(raw.file + (f":{raw.sheet}" if raw.sheet and not raw.file.endswith(raw.sheet) else ""),
+                                         raw.layer.name, _py(r), column, _py(v), expected, severity, code))
+
+
+def _py(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    return v
+
+
+def _parse_column(raw: RawLayer, col, s: pd.Series, rows: pd.Series, bag: _Collector) -> pd.Series:
+    """Vectorised parse with a per-cell fallback for the cells the fast path could not read."""
+    missing = s.map(is_missing).astype(bool)
+    kind = col.kind
+    if kind == STR:
+        out = s.map(lambda v: None if is_missing(v) else parse_value(v, STR)[0])
+        return out.astype(object)
+    if kind in (FLOAT, INT):
+        txt = s.map(lambda v: v.strip().replace(",", "").replace("，", "") if isinstance(v, str) else v)
+        num = pd.to_numeric(txt, errors="coerce")
+        bad = num.isna() & ~missing
+        if kind == INT:
+            frac = num.notna() & (num != num.round())
+            bad = bad | frac
+        if bad.any():
+            bag.add(raw, rows[bad], col.name, s[bad], "a number" if kind == FLOAT else "a whole number",
+                    code="not_a_number")
+        num = num.where(~bad)
+        if col.nonneg:
+            neg = num < 0
+            if neg.any():
+                bag.add(raw, rows[neg], col.name, s[neg], "a value ≥ 0 (不能为负)", code="negative")
+        return num.astype("float64") if kind == FLOAT else num.round().astype("Int64")
+    if kind == BOOL:
+        def conv(v):
+            if is_missing(v):
+                return None
+            if isinstance(v, (bool, np.bool_)):
+                return bool(v)
+            t = str(v).strip().lower()
+            if t in TRUE_WORDS or t in ("1.0",):
+                return True
+            if t in FALSE_WORDS or t in ("0.0",):
+                return False
+            return "BAD"
+        out = s.map(conv)
+        bad = out.map(lambda v: v == "BAD").astype(bool)
+        if bad.any():
+            bag.add(raw, rows[bad], col.name, s[bad], "yes/no (是/否, 1/0, true/false)", code="not_a_bool")
+        return pd.array([None if (v is None or v == "BAD") else v for v in out], dtype="boolean")
+    if kind == DATE:
+        if pd.api.types.is_datetime64_any_dtype(s):
+            return s.astype("datetime64[ns]").dt.normalize()
+        fast = pd.to_datetime(s.where(s.map(lambda v: isinstance(v, str))), format="%Y-%m-%d", errors="coerce")
+        need = fast.isna() & ~missing
+        if need.any():
+            parsed = s[need].map(lambda v: parse_value(v, DATE))
+            vals = parsed.map(lambda t: t[0])
+            bad = parsed.map(lambda t: t[1] is not None).astype(bool)
+            if bad.any():
+                idx = bad[bad].index
+                bag.add(raw, rows[idx], col.name, s[idx], "a date YYYY-MM-DD", code="not_a_date")
+            fast = fast.astype("datetime64[ns]")
+            ok = vals[~bad]
+            fast.loc[ok.index] = pd.to_datetime(ok.astype(object))
+        return fast.astype("datetime64[ns]")
+    raise ValueError(kind)
+
+
+def _check_geometry(raw: RawLayer, frame: pd.DataFrame, bag: _Collector) -> gpd.GeoSeries | None:
+    if "geometry" not in frame.columns:
+        if raw.layer.geometry and raw.layer.geometry_required:
+            bag.add(raw, [None], "geometry", [None], f"{raw.layer.geometry} geometries (a spatial file)", code="no_geometry")
+        return None
+    geoms = gpd.GeoSeries(frame["geometry"].values, index=frame.index, crs=raw.crs)
+    rows = frame["_row"]
+    arr = np.asarray(geoms.values)
+    empty = shapely.is_missing(arr) | shapely.is_empty(arr)
+    if empty.any():
+        if raw.layer.geometry_required:
+            bag.add(raw, rows[empty], "geometry", ["empty"] * int(empty.sum()), "a polygon (空几何)", code="empty_geometry")
+    kinds = shapely.get_type_id(arr)
+    wrong = ~empty & ~np.isin(kinds, [3, 6])  # Polygon, MultiPolygon
+    if wrong.any():
+        bag.add(raw, rows[wrong], "geometry", [shapely.get_type_id(g) for g in arr[wrong]],
+                "a polygon or multipolygon", code="wrong_geometry")
+    invalid = ~empty & ~wrong & ~shapely.is_valid(arr)
+    if invalid.any():
+        reasons = shapely.is_valid_reason(arr[invalid])
+        repaired = shapely.make_valid(arr[invalid])
+        # keep only the polygonal part of the repair
+        polys = np.array([_polygonal(g) for g in repaired], dtype=object)
+        a0 = np.abs(shapely.area(shapely.buffer(arr[invalid], 0)))
+        a1 = shapely.area(polys)
+        ok = (a1 > 0) & (np.abs(a1 - a0) <= REPAIR_AREA_TOLERANCE * np.maximum(a0, 1e-12))
+        idx = np.flatnonzero(invalid)
+        for j, (i, good) in enumerate(zip(idx, ok, strict=True)):
+            r = rows.iloc[i]
+            if good:
+                arr[i] = polys[j]
+                bag.add(raw, [r], "geometry", [reasons[j]], "a valid polygon; repaired with make_valid (已自动修复)",
+                        code="geometry_repaired", severity="warning")
+            else:
+                bag.add(raw, [r], "geometry", [reasons[j]], "a valid polygon (cannot be repaired safely)",
+                        code="invalid_geometry")
+    arr = np.array([shapely.MultiPolygon([g]) if g is not None and shapely.get_type_id(g) == 3 else g for g in arr],
+                   dtype=object)
+    out = gpd.GeoSeries(arr, index=frame.index, crs=raw.crs)
+    if raw.crs is not None and out.crs.to_epsg() != EPSG_CGCS2000:
+        out = out.to_crs(EPSG_CGCS2000)
+    elif raw.crs is None:
+        out = out.set_crs(EPSG_CGCS2000)
+    return out
+
+
+def _polygonal(g):
+    if g is None:
+        return None
+    t = g.geom_type
+    if t in ("Polygon", "MultiPolygon"):
+        return g
+    if t == "GeometryCollection":
+        parts = [p for p in g.geoms if p.geom_type in ("Polygon", "MultiPolygon")]
+        if parts:
+            return shapely.union_all(parts)
+    return shapely.Polygon()
+
+
+def _typed_layer(raw: RawLayer, bag: _Collector, *, policy_tolerance: float) -> pd.DataFrame:
+    layer = raw.layer
+    f = raw.frame.reset_index(drop=True)
+    rows = f["_row"]
+    missing_cols = [c for c in layer.required if c not in f.columns]
+    for c in missing_cols:
+        bag.add(raw, [None], c, [None], f"a column {c} ({layer.col(c).zh})", code="missing_column")
+    typed = pd.DataFrame(index=f.index)
+    for col in layer.columns:
+        if col.name in layer.derived:
+            continue
+        if col.name in f.columns:
+            typed[col.name] = _parse_column(raw, col, f[col.name], rows, bag)
+            if col.required:
+                empty = f[col.name].map(is_missing).astype(bool)
+                if empty.any():
+                    bag.add(raw, rows[empty], col.name, [""] * int(empty.sum()), f"a value ({col.zh} 必填)", code="required")
+            if col.choices:
+                v = typed[col.name]
+                bad = v.notna() & ~v.isin(col.choices)
+                if bad.any():
+                    bag.add(raw, rows[bad], col.name, v[bad], "one of " + "|".join(col.choices), code="choice")
+    typed = coerce(typed, layer)
+    geoms = _check_geometry(raw, f, bag) if layer.geometry else None
+    # layer-specific checks
+    if "uscc" in typed.columns and layer.name in ("enterprises", "enterprise_years", "leases"):
+        v = typed["uscc"]
+        bad = v.notna() & ~v.map(lambda x: bool(x) and stdnum_uscc.is_valid(x)).astype(bool)
+        if bad.any():
+            bag.add(raw, rows[bad], "uscc", v[bad], "an 18-character USCC with a valid check character (GB 32100-2015)",
+                    code="uscc_check")
+    if layer.name == "parcels" and "holder_uscc" in f.columns:
+        v = typed["holder_uscc"]
+        bad = v.notna() & ~v.map(lambda x: bool(x) and stdnum_uscc.is_valid(x)).astype(bool)
+        if bad.any():
+            bag.add(raw, rows[bad], "holder_uscc", v[bad], "an 18-character USCC with a valid check character",
+                    code="uscc_check")
+    if "year" in typed.columns:
+        y = typed["year"]
+        bad = y.notna() & ((y < YEAR_RANGE[0]) | (y > YEAR_RANGE[1]))
+        if bad.any():
+            bag.add(raw, rows[bad], "year", y[bad], f"a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}", code="year")
+    for a, b in (("start_date", "end_date"), ("supply_date", "completion_date"), ("actual_start_date", "completion_date")):
+        if a in typed.columns and b in typed.columns:
+            bad = typed[a].notna() & typed[b].notna() & (typed[a] > typed[b])
+            if bad.any():
+                bag.add(raw, rows[bad], b, typed.loc[bad, b].dt.strftime("%Y-%m-%d"),
+                        f"a date on or after {a} ({', '.join(typed.loc[bad, a].dt.strftime('%Y-%m-%d').head(3))}…)"
+                        if bad.sum() > 3 else f"a date on or after {a} {', '.join(typed.loc[bad, a].dt.strftime('%Y-%m-%d'))}",
+                        code="start_after_end")
+    if layer.name == "leases" and {"building_code", "parcel_code"} <= set(typed.columns) | {"building_code", "parcel_code"}:
+        bc = typed["building_code"]
+        pc = typed["parcel_code"]
+        neither = bc.isna() & pc.isna()
+        if neither.any():
+            bag.add(raw, rows[neither], "building_code", [""] * int(neither.sum()),
+                    "a building_code or a parcel_code (one of the two)", code="required")
+    # duplicates
+    key = list(layer.key)
+    present = [k for k in key if k in typed.columns]
+    if present and len(present) == len(key) and len(typed):
+        dup = typed.duplicated(subset=key, keep="first")
+        if dup.any():
+            kv = typed.loc[dup, key].astype(str).agg("/".join, axis=1)
+            bag.add(raw, rows[dup], "/".join(key), kv, "a unique key (重复)", code="duplicate_key")
+    typed["_row"] = rows.values
+    if geoms is not None:
+        typed = gpd.GeoDataFrame(typed, geometry=geoms.values, crs=EPSG_CGCS2000)
+        if "geodesic_area_m2" in layer.names:
+            typed["geodesic_area_m2"] = geodesic_area_m2(typed.geometry)
+        if layer.name == "parcels" and "registered_area_m2" in typed.columns:
+            reg, geo = typed["registered_area_m2"], typed["geodesic_area_m2"]
+            diff = (reg - geo).abs() / geo
+            bad = reg.notna() & geo.notna() & (geo > 0) & (diff > policy_tolerance)
+            if bad.any():
+                idx = bad[bad].index
+                bag.add(raw, rows[idx], "registered_area_m2", reg[idx].round(1),
+                        [f"within {policy_tolerance:.0%} of the geometry's ellipsoidal area {g:.1f} m² (off by {d:.1%}); "
+                         "the registered area is used" for g, d in zip(geo[idx], diff[idx], strict=True)][0]
+                        if len(idx) == 1 else
+                        f"within {policy_tolerance:.0%} of the geometry's ellipsoidal area; the registered area is used",
+                        code="area_mismatch", severity="warning")
+    return typed
+
+
+def validate_package(read: PackageRead, *, existing_keys: Callable[[str, str], set] | None = None,
+                     area_tolerance: float = 0.02) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Check everything; return typed frames (with '_row') and all problems (errors and warnings)."""
+    bag = _Collector()
+    bag.problems.extend(read.problems)
+    typed: dict[str, pd.DataFrame] = {}
+    for name, raw in read.layers.items():
+        typed[name] = _typed_layer(raw, bag, policy_tolerance=area_tolerance)
+    # references against package ∪ store
+    for lname, col, ref_layer, ref_col, severity in REFERENCES:
+        if lname not in typed or col not in typed[lname].columns:
+            continue
+        known = set(typed[ref_layer][ref_col].dropna()) if ref_layer in typed else set()
+        if existing_keys is not None:
+            known |= existing_keys(ref_layer, ref_col)
+        v = typed[lname][col]
+        bad = v.notna() & ~v.isin(known)
+        if bad.any():
+            raw = read.layers[lname]
+            bag.add(raw, typed[lname].loc[bad, "_row"], col, v[bad],
+                    f"a {ref_col} that exists in {ref_layer} ({LAYERS[ref_layer].zh})",
+                    code="dangling_reference", severity=severity)
+    _check_lease_capacity(read, typed, bag, existing_keys)
+    return typed, bag.problems
+
+
+def _check_lease_capacity(read: PackageRead, typed: Mapping[str, pd.DataFrame], bag: _Collector, existing_keys) -> None:
+    """Overlapping leases over a building's floor area are an error (DOMAIN.md §6)."""
+    if "leases" not in typed or "buildings" not in typed:
+        return
+    leases = typed["leases"]
+    b = typed["buildings"].set_index("building_code")["floor_area_m2"]
+    lb = leases[leases["building_code"].notna() & leases["floor_area_m2"].notna() & leases["start_date"].notna()]
+    if lb.empty:
+        return
+    far_future = pd.Timestamp("2262-01-01")
+    raw = read.layers["leases"]
+    for code, g in lb.groupby("building_code", sort=True):
+        cap = b.get(code)
+        if cap is None or pd.isna(cap):
+            continue
+        starts = g["start_date"].to_numpy()
+        ends = g["end_date"].fillna(far_future).to_numpy()
+        # events: +area at start, −area the day after the end (end date inclusive)
+        ev_t = np.concatenate([starts, ends + np.timedelta64(1, "D")])
+        ev_a = np.concatenate([g["floor_area_m2"].to_numpy(), -g["floor_area_m2"].to_numpy()])
+        order = np.lexsort((ev_a, ev_t))  # at equal times, ends (negative) before starts
+        run = np.cumsum(ev_a[order])
+        peak = run.max()
+        if peak > cap * (1 + 1e-9):
+            at = pd.Timestamp(ev_t[order][int(run.argmax())]).strftime("%Y-%m-%d")
+            bag.add(raw, [int(g["_row"].iloc[0])], "floor_area_m2", [f"{peak:.1f} m² leased on {at} in building {code}"],
+                    f"leases in force at one time within the building's floor area {cap:.1f} m²", code="lease_over_capacity")
+
+
+def has_errors(problems: list[Problem]) -> bool:
+    return any(p.severity == "error" for p in problems)
+
+
+__all__ = ["validate_package", "has_errors", "REFERENCES", "Layer"]
