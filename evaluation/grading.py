@@ -23,6 +23,7 @@ have it (noted); when nobody in the group has it the item scores 0 (noted).
 
 Bands: scores are rounded to 6 decimals, ranked on descending score with rank method 'min' within
 the group (equal scores share the best rank), and a firm gets the first band whose ``upto`` ≥ rank/n.
+Groups with fewer than ``min_group_size`` graded firms (default 5) are scored but not graded (noted).
 So equal scores always get the same grade and a tie across a band edge goes to the better grade; e.g.
 n = 10 with A up to 0.20: ranks 1, 2 → A; if the 2nd and 3rd firms tie, both rank 2 → both A, and the
 next firm has rank 4 → B.
@@ -202,7 +203,11 @@ def grade_enterprises(enterprise_results: pd.DataFrame, *, policy, history: pd.D
         grade = np.full(len(s), gp.bands[-1].grade, dtype=object)
         for b in reversed(gp.bands):
             grade = np.where(p <= b.upto + 1e-12, b.grade, grade)
+        small = (n < gp.min_group_size).to_numpy()
+        grade = np.where(small, None, grade)
         out.loc[s.index, "grade"] = grade
+        for i in s.index[small]:
+            notes[i].insert(0, f"组内参评企业不足{gp.min_group_size}家，仅计分不分等级")
     for i, lst in notes.items():
         if lst:
             out.at[i, "grade_note"] = "；".join(lst)

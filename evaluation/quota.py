@@ -143,10 +143,14 @@ def allocate_quota(units: pd.DataFrame, *, total_mu: int, policy) -> pd.DataFram
     blocked_last = streak >= q.last_rank_streak_block
     blocked_abs = years > q.max_absorption_years
     eligible = ~(blocked_last | blocked_abs)
-    reason = pd.Series(None, index=idx, dtype="object")
-    reason[blocked_abs] = "absorption"
-    reason[blocked_last & blocked_abs] = "last_rank;absorption"
-    reason[blocked_last & ~blocked_abs] = "last_rank"
+    reason = pd.Series(
+        [
+            ";".join(r for r, b in (("last_rank", bl), ("absorption", ba)) if b) or None
+            for bl, ba in zip(blocked_last, blocked_abs)
+        ],
+        index=idx,
+        dtype="object",
+    )
 
     # 5. raw allocation
     weight = (base_share * factor_clipped * (1.0 + linkage_adj)).where(eligible, 0.0)

@@ -234,7 +234,8 @@ class GradingPolicy(Section):
     Bands: within each grading group (``group_by`` unit × 规上/规下) firms are ranked on descending
     score with rank method 'min' (equal scores share the best rank, scores rounded to 6 decimals
     first) and a firm gets the first band whose ``upto`` ≥ rank / n. Equal scores therefore always get
-    the same grade, and a tie straddling an edge goes to the better grade.
+    the same grade, and a tie straddling an edge goes to the better grade. Groups with fewer than
+    ``min_group_size`` graded firms get scores but no grade.
     """
 
     method: Literal["ratio", "minmax"] = "ratio"
@@ -255,6 +256,10 @@ class GradingPolicy(Section):
     min_years_in_production: float = Field(default=2.0, ge=0)
     #: 规下 firms using less land than this (mu) are not graded
     below_scale_min_land_mu: float = Field(default=3.0, ge=0)
+    #: grading groups with fewer graded firms than this get scores but no grade (rank/n is
+    #: meaningless for tiny groups: a lone firm would be rank 1/1 = 1.0 → D, and with n < 5 no
+    #: firm reaches A at 20 %)
+    min_group_size: int = Field(default=5, ge=1)
 
     @model_validator(mode="after")
     def _bands_ok(self):

@@ -51,7 +51,7 @@ def _inline_css(rel: str) -> str:
 
     def repl(m: re.Match) -> str:
         target = m.group(2).strip()
-        if target.startswith("data:"):
+        if target.startswith(("data:", "#")):
             return m.group(0)
         p = folder / target
         if not p.exists():

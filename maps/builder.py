@@ -294,7 +294,7 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
     main_idx = np.array([pindex[c] for c in main["parcel_code"]], dtype=np.int64)
     fls = styles.flag_reason_style(main["rule"], fl, lang)
     idle_rules = {r for r in fl["rule"].astype(str) if "idle" in r.lower()} if len(fl) else set()
-    idle_mask = (stage.astype("object") == "idle").to_numpy(dtype=bool)
+    idle_mask = (stage.astype("object") == "idle").to_numpy(dtype=bool).copy()
     if idle_rules:
         idle_mask |= parcels["parcel_code"].isin(set(fl.loc[fl["rule"].isin(idle_rules), "parcel_code"])).to_numpy()
     idle_idx = np.flatnonzero(idle_mask)

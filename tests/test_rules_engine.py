@@ -117,12 +117,13 @@ def test_relative_to_zone_uses_ratio_of_sums_and_gain_at_zone_median():
 
 
 def test_relative_threshold_boundary_is_strict():
-    # P2 revenue exactly at half the zone average is not flagged: zone = (1000+270+0+1500)/50 = 55.4
-    # → threshold 27.7; P2 at 27.7 → not "< 27.7"
+    # P2 revenue 300 (30/mu), P5 1700: zone = (1000+300+0+1700)/50 = 60 → threshold 30; 30 is not < 30
     pr = base_results()
-    pr.loc[pr["parcel_code"] == "P2", ["revenue_wan", "revenue_per_mu"]] = [277.0, 27.7]
+    pr.loc[pr["parcel_code"] == "P2", ["revenue_wan", "revenue_per_mu"]] = [300.0, 30.0]
+    pr.loc[pr["parcel_code"] == "P5", ["revenue_wan", "revenue_per_mu"]] = [1700.0, 170.0]
     assert "low_revenue" not in rules_of(run(pr=pr), "P2")
-    pr.loc[pr["parcel_code"] == "P2", ["revenue_wan", "revenue_per_mu"]] = [276.0, 27.6]
+    # P2 299 → zone 59.98 → threshold 29.99 > 29.9
+    pr.loc[pr["parcel_code"] == "P2", ["revenue_wan", "revenue_per_mu"]] = [299.0, 29.9]
     assert "low_revenue" in rules_of(run(pr=pr), "P2")
 
 

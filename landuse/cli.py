@@ -1,0 +1,249 @@
+"""The ``landuse`` command (typer). Help and messages are Chinese first, English after the slash;
+``--lang en`` (or ``LANDUSE_LANG=en``) prints messages in English."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from landuse.errors import LanduseError, ValidationFailed
+from landuse.i18n import set_lang, t
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    help="开发区土地集约利用与亩均效益评价 / Land-use efficiency GIS for development zones (标准地 / 亩均效益).",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    add_completion=False,
+)
+policy_app = typer.Typer(help="政策参数文件 / The policy file.", no_args_is_help=True)
+user_app = typer.Typer(help="Web 用户管理 / Web-service accounts.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+app.add_typer(user_app, name="user")
+
+DB_HELP = "数据库：PostGIS URL 或 GeoPackage 路径（默认 LANDUSE_DATABASE_URL，再默认 ./landuse.gpkg）/ PostGIS URL or GeoPackage path"
+POLICY_HELP = "政策文件 TOML（默认随产品提供的政策）/ policy TOML file (default: the shipped policy)"
+
+
+@app.callback()
+def _main(lang: Optional[str] = typer.Option(None, "--lang", help="界面语言 zh|en / message language")) -> None:
+    if lang:
+        set_lang(lang)
+
+
+def _fail(exc: Exception, code: int = 1) -> None:
+    err_console.print(f"[bold red]{t('错误', 'Error')}:[/] {exc}")
+    raise typer.Exit(code)
+
+
+def _store(db: str | None, *, init: bool = True):
+    from parcels.store import open_store
+
+    return open_store(db, init=init)
+
+
+def _policy(path: Path | None):
+    from landuse.policy import load_policy
+
+    return load_policy(path)
+
+
+def _progress():
+    """A status line for long steps (rich)."""
+    status = console.status("")
+    status.start()
+
+    def say(msg: str) -> None:
+        status.update(f"[cyan]{msg}[/]")
+        console.log(msg)
+
+    return status, say
+
+
+def _problem_table(problems, limit: int = 60) -> Table:
+    tab = Table(title=t("数据问题", "Data problems"), show_lines=False)
+    for h in (t("级别", "severity"), t("文件", "file"), t("图层", "layer"), t("行", "row"), t("字段", "column"),
+              t("值", "value"), t("应为", "expected")):
+        tab.add_column(h, overflow="fold")
+    for p in problems[:limit]:
+        sev = "[red]错误 error[/]" if p.severity == "error" else "[yellow]警告 warning[/]"
+        tab.add_row(sev, p.file, p.layer, "" if p.row is None else str(p.row), p.column or "",
+                    "" if p.value is None else str(p.value)[:60], p.expected)
+    return tab
+
+
+def _write_problems(problems, path: Path) -> Path:
+    from parcels.export import write_frame
+    from parcels.importer import PROBLEM_HEADERS_ZH, problems_frame
+
+    df = problems_frame(problems)
+    if path.suffix.lower() == ".xlsx":
+        write_frame(df, path, layer_name="problems", extra_headers=PROBLEM_HEADERS_ZH)
+    else:
+        df.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+# ------------------------------------------------------------------------------------------------
+# issue 2: data in and out
+# ------------------------------------------------------------------------------------------------
+
+@app.command("init")
+def init_cmd(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """建库或升级库结构 / Create or migrate the store's schema."""
+    try:
+        s = _store(db)
+    except LanduseError as exc:
+        _fail(exc)
+    console.print(t(f"已就绪：{s.kind} {s.url}", f"ready: {s.kind} {s.url}"))
+
+
+@app.command("import")
+def import_cmd(
+    path: Path = typer.Argument(..., help="数据包：文件夹、zip 或 GeoPackage / data package: folder, zip or GeoPackage"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    assume_crs: Optional[str] = typer.Option(None, "--assume-crs", help="无 .prj 时采用的坐标系，如 EPSG:4547 / CRS for files without .prj"),
+    report: Path = typer.Option(Path("import_problems.csv"), "--report", help="问题清单文件 .csv/.xlsx / problem list file"),
+    policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
+) -> None:
+    """导入数据包（全部成功或不做任何修改）/ Import a data package (all or nothing)."""
+    from landuse.pipeline import run_import
+
+    try:
+        pol = _policy(policy)
+        store = _store(db)
+        status, say = _progress()
+        try:
+            rep = run_import(path, store, policy=pol, assume_crs=assume_crs, progress=say)
+        finally:
+            status.stop()
+    except ValidationFailed as exc:
+        errors = [p for p in exc.problems if p.severity == "error"]
+        console.print(_problem_table(exc.problems))
+        _write_problems(exc.problems, report)
+        for n in getattr(exc, "notes", []):
+            console.print(f"[dim]· {n}[/]")
+        _fail(LanduseError(t(f"发现 {len(errors)} 个错误，未导入任何数据。完整清单见 {report}",
+                             f"{len(errors)} errors found; nothing was imported. Full list in {report}")))
+        return
+    except LanduseError as exc:
+        _fail(exc)
+        return
+    for n in rep.notes:
+        console.print(f"[dim]· {n}[/]")
+    if rep.problems:
+        console.print(_problem_table(rep.problems))
+        _write_problems(rep.problems, report)
+        console.print(t(f"{len(rep.problems)} 个警告，清单见 {report}", f"{len(rep.problems)} warnings, list in {report}"))
+    tab = Table(title=t("导入结果", "Import result"))
+    for h in (t("图层", "layer"), t("新增", "inserted"), t("更新", "updated"), t("未变", "unchanged")):
+        tab.add_column(h)
+    for c in rep.changes:
+        tab.add_row(c.layer, str(c.inserted), str(c.updated), str(c.unchanged))
+    console.print(tab)
+
+
+@app.command("sample")
+def sample_cmd(
+    out: Path = typer.Option(..., "--out", help="输出文件夹 / output folder"),
+    scale: str = typer.Option("small", "--scale", help="small | province"),
+    seed: int = typer.Option(1, "--seed", help="随机种子 / random seed"),
+) -> None:
+    """生成示例数据包（江西试验区风格）/ Generate a sample data package (Jiangxi-like)."""
+    from parcels.sample import write_sample
+
+    if scale not in ("small", "province"):
+        _fail(LanduseError("--scale small|province"), 2)
+    status, say = _progress()
+    try:
+        summary = write_sample(out, scale=scale, seed=seed, progress=lambda step, i, n: say(f"{step} {i}/{n}"))
+    finally:
+        status.stop()
+    console.print(t(f"示例数据已写入 {out}", f"sample written to {out}"))
+    console.print(summary.get("counts", summary))
+
+
+@app.command("export")
+def export_cmd(
+    layer: str = typer.Argument(..., help="图层名，如 parcels、zone_results / layer name"),
+    out: Path = typer.Option(..., "--out", help="输出文件 .csv/.xlsx/.gpkg/.shp / output file"),
+    year: Optional[int] = typer.Option(None, "--year", help="年度 / year"),
+    zone: Optional[str] = typer.Option(None, "--zone", help="只导出该开发区 / only this zone"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """导出图层（格式由扩展名决定）/ Export a layer (format from the extension)."""
+    from landuse.i18n import lang
+    from landuse.pipeline import export_layer
+
+    try:
+        path, n = export_layer(_store(db), layer, out, year=year, zones=[zone] if zone else None, lang=lang())
+    except LanduseError as exc:
+        _fail(exc)
+        return
+    console.print(t(f"已导出 {n} 行到 {path}", f"exported {n} rows to {path}"))
+
+
+@app.command("template")
+def template_cmd(out: Path = typer.Option(..., "--out", help="输出文件夹 / output folder")) -> None:
+    """生成空白模板（中文表头 Excel 与空 GeoPackage）/ Write empty templates to fill in."""
+    from parcels.export import write_template
+
+    for p in write_template(out):
+        console.print(t(f"已写入 {p}", f"written {p}"))
+
+
+# ------------------------------------------------------------------------------------------------
+# policy
+# ------------------------------------------------------------------------------------------------
+
+@policy_app.command("show")
+def policy_show(policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP)) -> None:
+    """显示政策参数（含版本与哈希）/ Print the policy with its version and hash."""
+    from landuse.policy import default_policy_text
+
+    try:
+        pol = _policy(policy)
+    except LanduseError as exc:
+        _fail(exc)
+        return
+    console.print(f"# {t('版本', 'version')}: {pol.version}   {t('哈希', 'hash')}: {pol.hash}")
+    text = policy.read_text(encoding="utf-8") if policy else default_policy_text()
+    sys.stdout.write(text)
+
+
+@policy_app.command("init")
+def policy_init(out: Path = typer.Option(..., "--out", help="输出 TOML 文件 / output TOML file"),
+                force: bool = typer.Option(False, "--force", help="覆盖已有文件 / overwrite")) -> None:
+    """复制默认政策文件以便修改 / Write a copy of the default policy to edit."""
+    from landuse.policy import default_policy_text
+
+    if out.exists() and not force:
+        _fail(LanduseError(t(f"{out} 已存在（用 --force 覆盖）", f"{out} exists (use --force)")))
+    out.write_text(default_policy_text(), encoding="utf-8")
+    console.print(t(f"已写入 {out}", f"written {out}"))
+
+
+def _date(s: str | None) -> _dt.date | None:
+    if not s:
+        return None
+    try:
+        return _dt.date.fromisoformat(s)
+    except ValueError:
+        _fail(LanduseError(t(f"日期格式应为 YYYY-MM-DD：{s}", f"date must be YYYY-MM-DD: {s}")), 2)
+        raise
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
