@@ -36,7 +36,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-USE_COLUMNS = ("parcel_code", "uscc", "kind", "area_mu", "weight", "leased_m2")
+USE_COLUMNS = ("parcel_code", "uscc", "kind", "area_mu", "weight", "leased_m2", "share")
 PROBLEM_COLUMNS = ("layer", "key", "code", "message")
 
 
@@ -229,26 +229,47 @@ def land_uses(
     else:  # pragma: no cover - the policy model restricts the choices
         raise ValueError(f"unknown allocation method {method!r}")
 
-    uses = pd.concat([own, ten], ignore_index=True)[list(USE_COLUMNS)]
-    uses["parcel_code"] = uses["parcel_code"].astype(object)
-    uses["uscc"] = uses["uscc"].astype(object)
-    uses["kind"] = uses["kind"].astype(object)
-    for c in ("area_mu", "weight", "leased_m2"):
-        uses[c] = uses[c].astype("float64")
-    # one row per (parcel, enterprise, kind) (a parcel's holder may be listed once only anyway)
-    uses = uses.groupby(["parcel_code", "uscc", "kind"], as_index=False, sort=True)[["area_mu", "weight", "leased_m2"]].sum()
+    uses = pd.concat([own, ten], ignore_index=True)
+    # own rows are one per parcel, tenant rows one per (parcel, tenant), and a holder is never its
+    # own tenant: (parcel_code, uscc, kind) is unique without a further group-by
+    uses = pd.DataFrame(
+        {
+            "parcel_code": uses["parcel_code"].astype(object).to_numpy(),
+            "uscc": uses["uscc"].astype(object).to_numpy(),
+            "kind": uses["kind"].astype(object).to_numpy(),
+            "area_mu": uses["area_mu"].to_numpy(dtype="float64"),
+            "weight": uses["weight"].to_numpy(dtype="float64"),
+            "leased_m2": uses["leased_m2"].to_numpy(dtype="float64"),
+        }
+    )
+    uses["share"] = use_shares(uses)
     problems = pd.concat([p for p in problem_rows if len(p)], ignore_index=True) if any(len(p) for p in problem_rows) else _problems([])
     return uses, problems
+
+
+def _sum_by(codes: np.ndarray, n: int, x: np.ndarray, *, min_count: int = 0) -> np.ndarray:
+    """Σ x per integer group code (NaN skipped; NaN where fewer than ``min_count`` values)."""
+    x = np.asarray(x, dtype="float64")
+    ok = ~np.isnan(x)
+    out = np.bincount(codes[ok], weights=x[ok], minlength=n)
+    if min_count:
+        cnt = np.bincount(codes[ok], minlength=n)
+        out = np.where(cnt >= min_count, out, np.nan)
+    return out
 
 
 def use_shares(uses: pd.DataFrame) -> pd.Series:
     """Each use row's share of its enterprise's output (sums to 1 per enterprise)."""
     if len(uses) == 0:
         return pd.Series(dtype="float64")
-    w = uses["weight"].clip(lower=0.0)
-    tot = w.groupby(uses["uscc"].to_numpy()).transform("sum")
-    n = w.groupby(uses["uscc"].to_numpy()).transform("size")
-    return pd.Series(np.where(tot > 0, w / tot.where(tot > 0, 1.0), 1.0 / n), index=uses.index, dtype="float64")
+    codes, uniq = pd.factorize(uses["uscc"], sort=False)
+    w = np.clip(uses["weight"].to_numpy(dtype="float64"), 0.0, None)
+    w = np.nan_to_num(w)
+    tot = np.bincount(codes, weights=w, minlength=len(uniq))[codes]
+    n = np.bincount(codes, minlength=len(uniq))[codes]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(tot > 0, w / np.where(tot > 0, tot, 1.0), 1.0 / n)
+    return pd.Series(share, index=uses.index, dtype="float64")
 
 
 def spread_output(uses: pd.DataFrame, values: pd.DataFrame, parcel_index: pd.Index) -> pd.DataFrame:
@@ -261,25 +282,36 @@ def spread_output(uses: pd.DataFrame, values: pd.DataFrame, parcel_index: pd.Ind
     cols = list(values.columns)
     if len(uses) == 0 or len(cols) == 0:
         return pd.DataFrame(np.nan, index=parcel_index, columns=cols, dtype="float64")
-    share = use_shares(uses).to_numpy()
-    v = values.reindex(uses["uscc"].to_numpy())
-    contrib = pd.DataFrame(v.to_numpy(dtype="float64") * share[:, None], columns=cols)
-    out = contrib.groupby(uses["parcel_code"].to_numpy()).sum(min_count=1)
-    return out.reindex(parcel_index)
+    share = (uses["share"] if "share" in uses.columns else use_shares(uses)).to_numpy()
+    pos = parcel_index.get_indexer(uses["parcel_code"])
+    ok = pos >= 0
+    vpos = values.index.get_indexer(uses["uscc"])
+    has = vpos >= 0
+    arr = values.to_numpy(dtype="float64")
+    out = {}
+    for j, c in enumerate(cols):
+        v = np.where(has, arr[np.where(has, vpos, 0), j] if len(arr) else np.nan, np.nan)
+        out[c] = _sum_by(pos[ok], len(parcel_index), (v * share)[ok], min_count=1)
+    return pd.DataFrame(out, index=parcel_index)
 
 
 def enterprise_land(uses: pd.DataFrame) -> pd.DataFrame:
-    """Per enterprise: ``land_mu``, ``own_land_mu``, ``leased_land_mu`` and ``n_parcels``."""
+    """Per enterprise (index uscc): ``land_mu``, ``own_land_mu``, ``leased_land_mu``, ``n_parcels``."""
     if len(uses) == 0:
-        return pd.DataFrame(columns=["land_mu", "own_land_mu", "leased_land_mu", "n_parcels"], dtype="float64")
-    g = uses.groupby("uscc")
-    own = uses["area_mu"].where(uses["kind"] == "own", 0.0).groupby(uses["uscc"]).sum()
-    leased = uses["area_mu"].where(uses["kind"] == "lease", 0.0).groupby(uses["uscc"]).sum()
+        return pd.DataFrame(
+            columns=["land_mu", "own_land_mu", "leased_land_mu", "n_parcels"],
+            index=pd.Index([], name="uscc", dtype=object), dtype="float64",
+        )
+    codes, uniq = pd.factorize(uses["uscc"], sort=False)
+    n = len(uniq)
+    area = np.nan_to_num(uses["area_mu"].to_numpy(dtype="float64"))
+    own = (uses["kind"] == "own").to_numpy()
     return pd.DataFrame(
         {
-            "land_mu": g["area_mu"].sum(),
-            "own_land_mu": own,
-            "leased_land_mu": leased,
-            "n_parcels": g["parcel_code"].nunique().astype("float64"),
-        }
+            "land_mu": np.bincount(codes, weights=area, minlength=n),
+            "own_land_mu": np.bincount(codes, weights=np.where(own, area, 0.0), minlength=n),
+            "leased_land_mu": np.bincount(codes, weights=np.where(own, 0.0, area), minlength=n),
+            "n_parcels": np.bincount(codes, minlength=n).astype("float64"),
+        },
+        index=pd.Index(np.asarray(uniq, dtype=object), name="uscc"),
     )

@@ -30,6 +30,7 @@ from evaluation.indicators import (
     area_totals,
     enterprise_ratios,
     enterprise_values,
+    group_codes,
     parcel_form,
     per_mu,
     ratio,
@@ -78,8 +79,18 @@ def _frame(inputs: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame | None
     return df
 
 
+def _static(inputs: Mapping[str, pd.DataFrame], policy) -> dict:
+    """What does not depend on the year: area, industrial land, floor area."""
+    parcels = _frame(inputs, "parcels")
+    return {
+        "area": parcel_area(parcels, use_registered_area=policy.land.use_registered_area),
+        "industrial": is_industrial(parcels, policy.land.industrial_codes),
+        "floor": parcel_floor_area(parcels, _frame(inputs, "buildings")),
+    }
+
+
 def evaluate_parcels(
-    inputs: Mapping[str, pd.DataFrame], *, year: int, policy, as_of: date | None = None
+    inputs: Mapping[str, pd.DataFrame], *, year: int, policy, as_of: date | None = None, _cache: dict | None = None
 ) -> ParcelYear:
     """Steps 1–3 for the parcels of one year (see the module docstring)."""
     as_of_ts = as_timestamp(as_of, year)
@@ -90,11 +101,10 @@ def evaluate_parcels(
     enterprises = _frame(inputs, "enterprises")
 
     idx = pd.Index(parcels["parcel_code"].astype(object).to_numpy(), name="parcel_code")
-    area = parcel_area(parcels, use_registered_area=policy.land.use_registered_area)
-    industrial = is_industrial(parcels, policy.land.industrial_codes)
+    static = _cache if _cache is not None else _static(inputs, policy)
+    area, industrial, floor = static["area"], static["industrial"], static["floor"]
     idle = idle_status(parcels, as_of=as_of_ts, policy=policy.idle, area_m2=area["area_m2"])
     supplied = parcel_stages(parcels, as_of=as_of_ts) != "unsupplied"
-    floor = parcel_floor_area(parcels, buildings)
 
     uses, problems = land_uses(
         parcels, area_mu=area["area_mu"], leases=leases, buildings=buildings, as_of=as_of_ts,
@@ -194,12 +204,13 @@ def evaluate_year(
     over the floor area) are in ``frame.attrs["problems"]`` of ``parcel_results``.
     """
     year = int(year)
-    cur = evaluate_parcels(inputs, year=year, policy=policy, as_of=as_of)
+    static = _static(inputs, policy)
+    cur = evaluate_parcels(inputs, year=year, policy=policy, as_of=as_of, _cache=static)
     b_year = int(policy.growth.baseline_year)
     if b_year == year and cur.as_of == year_end(year):
         base = cur
     else:
-        base = evaluate_parcels(inputs, year=b_year, policy=policy, as_of=year_end(b_year))
+        base = evaluate_parcels(inputs, year=b_year, policy=policy, as_of=year_end(b_year), _cache=static)
 
     zones = _frame(inputs, "zones")
     parcels_in = _frame(inputs, "parcels")
@@ -215,10 +226,12 @@ def evaluate_year(
     indexes = {"zone": zt.index, "pilot": pilot_codes, "province": pd.Index([PROVINCE])}
     area_frames = {}
     for lvl, index in indexes.items():
-        t_cur = area_totals(cur.parcels, lv_cur[lvl], index)
-        t_base = area_totals(base.parcels, lv_base[lvl], index)
-        lc = area_totals(like_cur, lv_cur[lvl], index)
-        lb = area_totals(like_base, lv_cur[lvl], index)
+        c_cur = group_codes(lv_cur[lvl], index)
+        c_base = c_cur if base is cur else group_codes(lv_base[lvl], index)
+        t_cur = area_totals(cur.parcels, c_cur, index)
+        t_base = area_totals(base.parcels, c_base, index)
+        lc = area_totals(like_cur, c_cur, index)
+        lb = area_totals(like_base, c_cur, index)
         gr = growth_table(t_cur, t_base, year=year, policy=policy.growth, like_current=lc, like_baseline=lb)
         area_frames[lvl] = pd.concat([t_cur, gr], axis=1)
 
@@ -288,8 +301,8 @@ def _enterprise_results(inputs: Mapping[str, pd.DataFrame], py: ParcelYear, zt: 
         )
     else:
         info = pd.DataFrame(columns=["name", "industry_code", "above_scale"], index=pd.Index([], name="uscc", dtype=object))
-    idx = info.index.union(values.index, sort=False)
-    idx = pd.Index(sorted(idx, key=str), name="uscc", dtype=object)
+    idx = info.index.append(values.index.difference(info.index))
+    idx = pd.Index(idx.astype(object), name="uscc")
     out = info.reindex(idx)
     land = enterprise_land(py.uses).reindex(idx)
     linked = pd.Series(idx.isin(py.uses["uscc"]) if len(py.uses) else np.zeros(len(idx), bool), index=idx)
@@ -301,13 +314,24 @@ def _enterprise_results(inputs: Mapping[str, pd.DataFrame], py: ParcelYear, zt: 
         out[c] = v[c]
     out = pd.concat([out, per_mu(out, "land_mu"), enterprise_ratios(v)], axis=1)
     out["year"] = py.year
-    # main zone: the zone of the largest share of the enterprise's land (of its output spread)
+    # main zone: the zone of the largest share of the enterprise's land (of its output spread);
+    # ties go to the zone whose code sorts first
     if len(py.uses):
-        u = py.uses.assign(share=use_shares(py.uses), zone=py.uses["parcel_code"].map(py.parcels["zone_code"]))
-        zs = u.groupby(["uscc", "zone"], as_index=False)["share"].sum()
-        zs = zs.sort_values(["uscc", "share", "zone"], ascending=[True, False, True], kind="mergesort")
-        main = zs.drop_duplicates("uscc").set_index("uscc")["zone"]
-        out["zone_code"] = main.reindex(idx)
+        zone = py.uses["parcel_code"].map(py.parcels["zone_code"])
+        zc, zuniq = pd.factorize(zone, sort=True)
+        uc = idx.get_indexer(py.uses["uscc"])
+        ok = (zc >= 0) & (uc >= 0)
+        nz = max(len(zuniq), 1)
+        key = uc[ok].astype("int64") * nz + zc[ok]
+        kk, kuniq = pd.factorize(key)
+        tot = np.bincount(kk, weights=py.uses["share"].to_numpy()[ok], minlength=len(kuniq))
+        ku = kuniq // nz
+        kz = kuniq % nz
+        order = np.lexsort((kz, -tot, ku))  # by enterprise, largest share first, then zone code
+        first = order[np.r_[True, ku[order][1:] != ku[order][:-1]]] if len(order) else order
+        main = np.full(len(idx), None, dtype=object)
+        main[ku[first]] = np.asarray(zuniq, dtype=object)[kz[first]]
+        out["zone_code"] = main
     else:
         out["zone_code"] = None
     out["county_code"] = out["zone_code"].map(zt["county_code"])

@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evaluation.standard_land import object_strings
 from landuse.errors import PolicyError
 
 __all__ = ["grade_enterprises", "grade_streak", "GRADE_COLUMNS", "industry_matches"]
@@ -211,7 +212,7 @@ def grade_enterprises(enterprise_results: pd.DataFrame, *, policy, history: pd.D
     for i, lst in notes.items():
         if lst:
             out.at[i, "grade_note"] = "；".join(lst)
-    return out
+    return object_strings(out)
 
 
 def grade_streak(current: pd.DataFrame, history: pd.DataFrame | None, *, year: int, grade: str = "D",

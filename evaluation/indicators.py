@@ -103,42 +103,40 @@ def parcel_form(area_mu: pd.Series, floor_area_m2: pd.Series, footprint_m2: pd.S
 AREA_SUMS = ("developed_mu", *VALUE_COLUMNS)
 
 
-def area_totals(parcels: pd.DataFrame, groups: pd.Series, index: pd.Index | None = None) -> pd.DataFrame:
-    """Ratios of sums over developed industrial land, per group.
+def group_codes(groups: pd.Series | np.ndarray, index: pd.Index) -> np.ndarray:
+    """Integer position of each label in ``index`` (−1 for a missing or unknown label)."""
+    return index.get_indexer(pd.Index(np.asarray(groups, dtype=object)))
+
+
+def area_totals(parcels: pd.DataFrame, groups, index: pd.Index) -> pd.DataFrame:
+    """Ratios of sums over developed industrial land, per group of ``index``.
 
     ``parcels`` (one row per parcel) needs ``developed`` (bool), ``area_mu``, the value columns,
-    ``floor_area_m2`` and ``footprint_area_m2``; ``groups`` gives each parcel's group (NaN → none).
-    Returns ``developed_mu``, Σ values, per-mu ratios, ``far`` and ``building_coverage`` (FAR and
-    coverage over the developed parcels whose floor area / footprint is known), indexed by group.
+    ``floor_area_m2`` and ``footprint_area_m2``; ``groups`` gives each parcel's group: labels
+    (aligned with the rows), or integer codes into ``index`` from :func:`group_codes` (−1: none).
+    Returns ``developed_mu``, Σ values (revenue and tax 0 on no land, others NaN when nothing is
+    reported), per-mu ratios, ``far`` and ``building_coverage`` (FAR and coverage over the
+    developed parcels whose floor area / footprint is known), indexed by ``index``.
     """
-    dev = parcels["developed"].to_numpy(dtype=bool)
-    d = parcels.loc[dev]
-    g = groups.to_numpy()[dev]
-    area = d["area_mu"].fillna(0.0)
-    fl = d["floor_area_m2"]
-    fp = d["footprint_area_m2"]
-    frame = pd.DataFrame(
-        {
-            "developed_mu": area.to_numpy(),
-            **{c: d[c].to_numpy(dtype="float64") for c in VALUE_COLUMNS},
-            "_floor": fl.to_numpy(dtype="float64"),
-            "_floor_area_m2": np.where(fl.notna(), area * M2_PER_MU, 0.0),
-            "_fp": fp.to_numpy(dtype="float64"),
-            "_fp_area_m2": np.where(fp.notna(), area * M2_PER_MU, 0.0),
-        }
-    )
-    keep = pd.notna(g)
-    frame = frame.loc[keep]
-    grp = frame.groupby(g[keep], sort=True)
-    sums = grp.sum(min_count=1)
-    for c in ("developed_mu", *ZERO_WHEN_EMPTY):
-        sums[c] = sums[c].fillna(0.0)
-    if index is not None:
-        sums = sums.reindex(index)
-        for c in ("developed_mu", *ZERO_WHEN_EMPTY, "_floor_area_m2", "_fp_area_m2"):
-            sums[c] = sums[c].fillna(0.0)
-    out = sums[list(AREA_SUMS)].copy()
-    out = pd.concat([out, per_mu(out, "developed_mu")], axis=1)
-    out["far"] = ratio(sums["_floor"], sums["_floor_area_m2"])
-    out["building_coverage"] = ratio(sums["_fp"], sums["_fp_area_m2"])
-    return out
+    codes = groups if isinstance(groups, np.ndarray) and groups.dtype.kind == "i" else group_codes(groups, index)
+    n = len(index)
+    sel = parcels["developed"].to_numpy(dtype=bool) & (codes >= 0)
+    c = codes[sel]
+    area = np.nan_to_num(parcels["area_mu"].to_numpy(dtype="float64")[sel])
+    out = {"developed_mu": np.bincount(c, weights=area, minlength=n)}
+    for col in VALUE_COLUMNS:
+        x = parcels[col].to_numpy(dtype="float64")[sel]
+        ok = ~np.isnan(x)
+        tot = np.bincount(c[ok], weights=x[ok], minlength=n)
+        if col not in ZERO_WHEN_EMPTY:
+            tot = np.where(np.bincount(c[ok], minlength=n) > 0, tot, np.nan)
+        out[col] = tot
+    res = pd.DataFrame(out, index=index)
+    res = pd.concat([res, per_mu(res, "developed_mu")], axis=1)
+    for name, src in (("far", "floor_area_m2"), ("building_coverage", "footprint_area_m2")):
+        x = parcels[src].to_numpy(dtype="float64")[sel]
+        ok = ~np.isnan(x)
+        num = np.bincount(c[ok], weights=x[ok], minlength=n)
+        den = np.bincount(c[ok], weights=area[ok] * M2_PER_MU, minlength=n)
+        res[name] = ratio(num, den)
+    return res

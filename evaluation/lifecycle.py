@@ -131,22 +131,34 @@ def parcel_area(parcels: pd.DataFrame, *, use_registered_area: bool = True) -> p
 def is_industrial(parcels: pd.DataFrame, industrial_codes: dict[str, list[str]]) -> pd.Series:
     """Industrial/warehousing land: ``land_use_code`` starts with a code listed for its scheme."""
     p = _by_code(parcels)
-    code = p["land_use_code"].astype(object).where(p["land_use_code"].notna(), "").astype(str).str.strip()
-    scheme = _col(p, "land_use_scheme", "str").astype(object)
-    out = pd.Series(False, index=p.index, dtype=bool)
-    for sch, prefixes in industrial_codes.items():
-        if not prefixes:
-            continue
-        out |= (scheme == sch).to_numpy() & code.str.startswith(tuple(str(x) for x in prefixes)).to_numpy()
-    return out
+    code = _col(p, "land_use_code", "str")
+    scheme = _col(p, "land_use_scheme", "str")
+    pairs = pd.MultiIndex.from_arrays(
+        [scheme.astype(object).where(scheme.notna(), "").to_numpy(), code.astype(object).where(code.notna(), "").to_numpy()]
+    )
+    codes, uniq = pd.factorize(pairs)  # few distinct (scheme, code) pairs: test those only
+    hit = np.zeros(len(uniq), dtype=bool)
+    for k, (sch, c) in enumerate(uniq):
+        prefixes = tuple(str(x) for x in industrial_codes.get(str(sch).strip(), []) or [])
+        hit[k] = bool(prefixes) and str(c).strip().startswith(prefixes)
+    return pd.Series(hit[codes] if len(codes) else np.zeros(0, bool), index=p.index, dtype=bool)
 
 
 # ----------------------------------------------------------------------------------------------
 # statutory idle land
 # ----------------------------------------------------------------------------------------------
 
-def _fmt(d: pd.Timestamp) -> str:
-    return "" if pd.isna(d) else d.strftime("%Y-%m-%d")
+def _dstr(d: pd.Series) -> pd.Series:
+    """Dates as 'YYYY-MM-DD' strings ('' for NaT), vectorised."""
+    return pd.to_datetime(d).dt.strftime("%Y-%m-%d").astype(object).fillna("")
+
+
+def _pct(num: pd.Series, den: pd.Series) -> pd.Series:
+    """'12.3%' strings ('' where the share is unknown), vectorised."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (num / den.where(den > 0)).round(3) * 100
+    txt = r.map("{:.1f}%".format, na_action="ignore").astype(object)
+    return txt.where(r.notna(), "")
 
 
 def idle_status(
@@ -270,58 +282,54 @@ def _supplied(supply, agreed, actual, completion, holder, as_of) -> np.ndarray:
 
 
 def _evidence(rows, p, out, agreed, halted, area_m2, dev_area, planned, invested, price, unknown, as_of, policy):
-    texts = []
-    for i in rows:
-        kind = out["idle_kind"].iat[i]
-        since = out["idle_since"].iat[i]
-        if kind == "not_started":
-            zh = (
-                f"约定动工日期{_fmt(agreed.iat[i])}，截至{_fmt(as_of)}未动工开发，"
-                f"自{_fmt(since)}起满{policy.not_started_years}年构成闲置土地(53号令第二条)"
-            )
-            en = (
-                f"agreed start {_fmt(agreed.iat[i])}, not started by {_fmt(as_of)}: idle since {_fmt(since)} "
-                f"({policy.not_started_years} full year(s) late; Order 53 Art. 2)"
-            )
-        elif kind == "halted":
-            parts_zh, parts_en = [], []
-            a, d = area_m2.iat[i], dev_area.iat[i]
-            if pd.notna(a) and pd.notna(d) and a > 0:
-                parts_zh.append(f"已开发面积占比{d / a:.1%}")
-                parts_en.append(f"developed {d / a:.1%} of the area")
-            pl, iv = planned.iat[i], invested.iat[i]
-            if pd.notna(pl) and pd.notna(iv) and pl > 0:
-                parts_zh.append(f"已投资占比{iv / pl:.1%}")
-                parts_en.append(f"invested {iv / pl:.1%} of the total")
-            zh = (
-                f"{'，'.join(parts_zh)}，自{_fmt(halted.iat[i])}中止开发建设，"
-                f"自{_fmt(since)}起满{policy.halted_years}年构成闲置土地(53号令第二条)"
-            )
-            en = (
-                f"{', '.join(parts_en)}; halted since {_fmt(halted.iat[i])}: idle since {_fmt(since)} "
-                f"(Order 53 Art. 2)"
-            )
-        else:  # halted a year, shares unknown
-            texts.append(
-                f"自{_fmt(halted.iat[i])}中止开发建设已满{policy.halted_years}年，但缺少已开发面积和投资数据，无法认定闲置 / "
-                f"halted since {_fmt(halted.iat[i])} but developed area and investment are unknown: not assessed"
-            )
-            continue
-        if out["exempt"].iat[i]:
-            zh += "；因政府原因延迟，不征收闲置费、不无偿收回(第八、十二条)"
-            en += "; delay caused by the government: no fee, no take-back (Art. 8, 12)"
-        else:
-            pr = price.iat[i]
-            fee = f"{policy.fee_rate * pr:.2f}万元" if pd.notna(pr) else "土地价款未知"
-            zh += f"；应按土地价款的{policy.fee_rate:.0%}征缴土地闲置费({fee})"
-            en += f"; idle fee {policy.fee_rate:.0%} of the land price" + (
-                f" = {policy.fee_rate * pr:.2f} 万元" if pd.notna(pr) else " (price unknown)"
-            )
-            if out["takeback"].iat[i]:
-                zh += f"；满{policy.takeback_years}年，可无偿收回国有建设用地使用权(第十四条)"
-                en += f"; {policy.takeback_years} full years: may be taken back without compensation (Art. 14)"
-        texts.append(f"{zh} / {en}")
-    return texts
+    """Bilingual evidence text for the given row positions (vectorised string building)."""
+    o = out.iloc[rows]
+    kind = o["idle_kind"].to_numpy()
+    ag = _dstr(agreed.iloc[rows])
+    ha = _dstr(halted.iloc[rows])
+    since = _dstr(o["idle_since"])
+    day = pd.Timestamp(as_of).strftime("%Y-%m-%d")
+    n1, nh, n2 = policy.not_started_years, policy.halted_years, policy.takeback_years
+    ns = (
+        "约定动工日期" + ag + f"，截至{day}未动工开发，自" + since + f"起满{n1}年构成闲置土地(53号令第二条) / agreed start "
+        + ag + f", not started by {day}: idle since " + since + f" ({n1} full year(s) late; Order 53 Art. 2)"
+    )
+    ap = _pct(dev_area.iloc[rows], area_m2.iloc[rows])
+    ip = _pct(invested.iloc[rows], planned.iloc[rows])
+    zh_share = ("已开发面积占比" + ap).where(ap != "", "") + ("，已投资占比" + ip).where(ip != "", "")
+    en_share = ("developed " + ap + " of the area").where(ap != "", "") + (", invested " + ip + " of the total").where(ip != "", "")
+    hl = (
+        zh_share + "，自" + ha + "中止开发建设，自" + since + f"起满{nh}年构成闲置土地(53号令第二条) / "
+        + en_share + "; halted since " + ha + ": idle since " + since + " (Order 53 Art. 2)"
+    )
+    unk = (
+        "自" + ha + f"中止开发建设已满{nh}年，但缺少已开发面积和投资数据，无法认定闲置 / halted since " + ha
+        + " but developed area and investment are unknown: not assessed"
+    )
+    text = pd.Series(np.where(kind == "not_started", ns, np.where(kind == "halted", hl, unk)), index=o.index, dtype=object)
+    pr = price.iloc[rows]
+    fee = (pr * policy.fee_rate).map("{:.2f}".format, na_action="ignore").astype(object)
+    fee_zh = ("(" + fee + "万元)").where(pr.notna(), "(土地价款未知)")
+    fee_en = (" = " + fee + " 万元").where(pr.notna(), " (price unknown)")
+    rate = f"{policy.fee_rate:.0%}"
+    is_idle = o["idle"].fillna(False).to_numpy(dtype=bool)
+    exempt = o["exempt"].fillna(False).to_numpy(dtype=bool)
+    take = o["takeback"].fillna(False).to_numpy(dtype=bool)
+    text = text.where(
+        ~(is_idle & exempt),
+        text + "；因政府原因延迟，不征收闲置费、不无偿收回(第八、十二条) / delay caused by the government: no fee, "
+        "no take-back (Art. 8, 12)",
+    )
+    text = text.where(
+        ~(is_idle & ~exempt),
+        text + f"；应按土地价款的{rate}征缴土地闲置费" + fee_zh + f" / idle fee {rate} of the land price" + fee_en,
+    )
+    text = text.where(
+        ~take,
+        text + f"；满{n2}年，可无偿收回国有建设用地使用权(第十四条) / {n2} full years: may be taken back "
+        "without compensation (Art. 14)",
+    )
+    return text.to_numpy()
 
 
 # ----------------------------------------------------------------------------------------------

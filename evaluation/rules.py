@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.grading import grade_enterprises, grade_streak
-from evaluation.standard_land import fmt_num, fmt_pct, fmt_value, standard_land_checks
+from evaluation.standard_land import fmt_num, fmt_pct, fmt_value, object_strings, standard_land_checks
 from landuse.columns import FLAGS, PARCEL_RESULTS
 
 __all__ = ["flag_parcels", "FLAG_COLUMNS", "zone_reference", "zone_median_revenue_per_mu", "evidence_json"]
@@ -163,13 +163,14 @@ def _thresholds(rule, industry: pd.Series) -> pd.Series:
 
 def _compare(rule, pr, scope, value: pd.Series, thr: pd.Series, describe) -> pd.DataFrame:
     fn, sym = _OPS[rule.op]
+    v_all, t_all = value.to_numpy(dtype=float), thr.to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
-        hit = scope & value.notna() & thr.notna() & pd.Series(fn(value.to_numpy(), thr.to_numpy()),
-                                                              index=pr.index)
-    idx = pr.index[hit.to_numpy()]
-    ev = [describe(value[i], sym, thr[i], i) for i in idx]
-    data = [{"column": rule.column, "value": value[i], "op": rule.op, "threshold": thr[i]} for i in idx]
-    return pd.DataFrame({"evidence": ev, "data": data}, index=idx)
+        hit = scope.to_numpy() & ~np.isnan(v_all) & ~np.isnan(t_all) & fn(v_all, t_all)
+    pos = np.flatnonzero(hit)
+    v, t = v_all[pos], t_all[pos]
+    ev = [describe(a, sym, b, k) for a, b, k in zip(v, t, pos)]
+    data = [{"column": rule.column, "value": a, "op": rule.op, "threshold": b} for a, b in zip(v, t)]
+    return pd.DataFrame({"evidence": ev, "data": data}, index=pr.index[pos])
 
 
 def _k_threshold(rule, ctx):
@@ -177,43 +178,48 @@ def _k_threshold(rule, ctx):
     thr = _thresholds(rule, ctx.industry)
     lbl = _label(rule.column)
     return _compare(rule, ctx.pr, ctx.scope, value, thr,
-                    lambda v, s, t, i: f"{lbl} {fmt_value(rule.column, v)} {s} {fmt_value(rule.column, t)}")
+                    lambda v, s, t, k: f"{lbl} {fmt_value(rule.column, v)} {s} {fmt_value(rule.column, t)}")
 
 
 def _k_relative(rule, ctx):
     value = _num(ctx.pr, rule.column)
     ref = zone_reference(ctx.pr, ctx.developed, rule.column, rule.statistic, rule.numerator)
+    ref_a = ref.to_numpy(dtype=float)
     thr = ref * rule.fraction
     lbl = _label(rule.column)
     stat = {"ratio_of_sums": "均值", "mean": "平均", "median": "中位数"}[rule.statistic]
+    frac = _frac(rule.fraction)
     out = _compare(rule, ctx.pr, ctx.scope, value, thr,
-                   lambda v, s, t, i: (f"{lbl} {fmt_value(rule.column, v)} {s} 开发区{stat} "
-                                       f"{fmt_value(rule.column, ref[i])} × {_frac(rule.fraction)} = "
+                   lambda v, s, t, k: (f"{lbl} {fmt_value(rule.column, v)} {s} 开发区{stat} "
+                                       f"{fmt_value(rule.column, ref_a[k])} × {frac} = "
                                        f"{fmt_value(rule.column, t)}"))
-    for i, d in zip(out.index, out["data"]):
-        d["zone_reference"] = ref[i]
+    refs = ref.reindex(out.index).to_numpy(dtype=float)
+    for d, r in zip(out["data"], refs):
+        d["zone_reference"] = r
         d["fraction"] = rule.fraction
     return out
 
 
 def _k_commitment(rule, ctx):
     frac = 1.0 if rule.fraction is None else rule.fraction
-    hits: dict = {}
+    ev: dict[int, list[str]] = {}
+    data: dict[int, list[dict]] = {}
     for col, commit_col in rule.pairs.items():
-        value = _num(ctx.pr, col)
-        commit = _num(ctx.parcels, commit_col) if commit_col in ctx.parcels.columns else _num(ctx.pr, commit_col)
-        thr = commit * frac
-        hit = ctx.scope & value.notna() & (commit > 0) & (value < thr)
+        value = _num(ctx.pr, col).to_numpy(dtype=float)
+        commit = (_num(ctx.parcels, commit_col) if commit_col in ctx.parcels.columns
+                  else _num(ctx.pr, commit_col)).to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            hit = ctx.scope.to_numpy() & ~np.isnan(value) & (commit > 0) & (value < commit * frac)
         lbl = _label(col)
-        for i in ctx.pr.index[hit.to_numpy()]:
-            e, d = hits.setdefault(i, ([], []))
-            sf = 1 - value[i] / commit[i]
-            e.append(f"{lbl} {fmt_value(col, value[i])} < 承诺 {fmt_value(col, commit[i])}"
-                     + (f" × {_frac(frac)}" if frac != 1 else "") + f"（差 {fmt_pct(sf)}）")
-            d.append({"column": col, "value": value[i], "committed": commit[i], "fraction": frac})
-    idx = list(hits)
-    return pd.DataFrame({"evidence": ["；".join(hits[i][0]) for i in idx],
-                         "data": [{"checks": hits[i][1]} for i in idx]}, index=pd.Index(idx, dtype=object))
+        tail = f" × {_frac(frac)}" if frac != 1 else ""
+        for k in np.flatnonzero(hit):
+            a, c = value[k], commit[k]
+            ev.setdefault(k, []).append(f"{lbl} {fmt_value(col, a)} < 承诺 {fmt_value(col, c)}{tail}"
+                                        f"（差 {fmt_pct(1 - a / c)}）")
+            data.setdefault(k, []).append({"column": col, "value": a, "committed": c, "fraction": frac})
+    pos = sorted(ev)
+    return pd.DataFrame({"evidence": ["；".join(ev[k]) for k in pos], "data": [{"checks": data[k]} for k in pos]},
+                        index=ctx.pr.index[pos])
 
 
 def _k_flag(rule, ctx):
@@ -241,13 +247,16 @@ def _k_zero(rule, ctx):
     hit = ctx.scope.copy()
     for c in rule.columns:
         hit &= _num(ctx.pr, c).fillna(0.0) <= rule.max_value
-    idx = ctx.pr.index[hit.to_numpy()]
-    no_ent = _bool(ctx.pr["no_enterprise"]) if "no_enterprise" in ctx.pr.columns else None
+    pos = np.flatnonzero(hit.to_numpy())
+    idx = ctx.pr.index[pos]
+    no_ent = (_bool(ctx.pr["no_enterprise"]).to_numpy()[pos] if "no_enterprise" in ctx.pr.columns
+              else np.zeros(len(pos), dtype=bool))
+    vals = {c: _num(ctx.pr, c).fillna(0.0).to_numpy()[pos] for c in rule.columns}
     ev, data = [], []
-    for i in idx:
-        parts = [f"{_label(c)} {fmt_num(_num(ctx.pr.loc[[i]], c).fillna(0.0).iat[0])}" for c in rule.columns]
+    for j in range(len(pos)):
+        parts = [f"{_label(c)} {fmt_num(vals[c][j])}" for c in rule.columns]
         text = f"{ctx.year}年" + "、".join(parts) + f"（≤ {fmt_num(rule.max_value)}）"
-        if no_ent is not None and no_ent[i]:
+        if no_ent[j]:
             text += "，已开发无企业"
         ev.append(text)
         data.append({"columns": list(rule.columns), "max_value": rule.max_value})
@@ -259,10 +268,10 @@ def _k_idle(rule, ctx):
     if idle is None or idle.empty:
         return pd.DataFrame({"evidence": [], "data": []})
     f = _bool(idle["idle"]) if "idle" in idle.columns else pd.Series(False, index=idle.index)
-    idx = ctx.pr.index[(ctx.scope & f).to_numpy()]
+    pos = np.flatnonzero((ctx.scope & f).to_numpy())
+    idx = ctx.pr.index[pos]
     sev, act, ev, data = [], [], [], []
-    for i in idx:
-        r = idle.loc[i]
+    for r in idle.iloc[pos].to_dict("records"):
         exempt = bool(pd.notna(r.get("exempt")) and r.get("exempt"))
         takeback = bool(pd.notna(r.get("takeback")) and r.get("takeback"))
         fee = r.get("fee_wan")
@@ -296,7 +305,7 @@ def _k_idle(rule, ctx):
         ev.append(text)
         data.append({k: (None if pd.isna(r.get(k)) else (str(r.get(k)) if k == "idle_since" else r.get(k)))
                      for k in ("idle_kind", "idle_since", "idle_days", "fee_wan", "fee_due", "takeback", "exempt")
-                     if k in r.index})
+                     if k in r})
     return pd.DataFrame({"evidence": ev, "severity": sev, "action": act, "data": data}, index=idx)
 
 
@@ -314,11 +323,12 @@ def _k_grade(rule, ctx):
     streak = grade_streak(cur, ctx.grade_history, year=ctx.year, grade=rule.grade, years=rule.years)
     holder = ctx.pr.get("holder_uscc", pd.Series(None, index=ctx.pr.index))
     hit = ctx.scope & holder.map(streak).fillna(False).astype(bool)
-    idx = ctx.pr.index[hit.to_numpy()]
+    pos = np.flatnonzero(hit.to_numpy())
     yrs = "、".join(str(ctx.year - k) for k in reversed(range(rule.years)))
-    ev = [f"权利人 {holder[i]} {yrs}年均评为{rule.grade}类" for i in idx]
-    return pd.DataFrame({"evidence": ev, "data": [{"holder_uscc": holder[i], "grade": rule.grade,
-                                                    "years": rule.years} for i in idx]}, index=idx)
+    holders = holder.to_numpy(dtype=object)[pos]
+    ev = [f"权利人 {h} {yrs}年均评为{rule.grade}类" for h in holders]
+    return pd.DataFrame({"evidence": ev, "data": [{"holder_uscc": h, "grade": rule.grade, "years": rule.years}
+                                                   for h in holders]}, index=ctx.pr.index[pos])
 
 
 def _k_standard_land(rule, ctx):
@@ -329,15 +339,21 @@ def _k_standard_land(rule, ctx):
     f = f[f["parcel_code"].isin(ctx.pr.index[ctx.scope.to_numpy()])]
     if f.empty:
         return pd.DataFrame({"evidence": [], "data": []})
-    ev, act, data, idx = [], [], [], []
-    for code, g in f.groupby("parcel_code", sort=True):
-        worst = g.loc[g["shortfall"].idxmax()]
-        idx.append(code)
-        ev.append("；".join(g["evidence"].astype(str)))
-        act.append(f"{worst['consequence']}（{rule.action_zh}）" if rule.action_zh else worst["consequence"])
-        data.append({"checks": [{"check": r.check, "actual": r.actual, "committed": r.committed,
-                                 "shortfall": r.shortfall} for r in g.itertuples()]})
-    return pd.DataFrame({"evidence": ev, "action": act, "data": data}, index=pd.Index(idx, dtype=object))
+    f = f.sort_values("parcel_code", kind="stable")
+    codes = f["parcel_code"].to_numpy(dtype=object)
+    ev: dict = {}
+    data: dict = {}
+    worst: dict = {}
+    for code, chk_code, a, c, sf, e, cons in zip(codes, f["check"], f["actual"], f["committed"], f["shortfall"],
+                                                 f["evidence"], f["consequence"]):
+        ev.setdefault(code, []).append(str(e))
+        data.setdefault(code, []).append({"check": chk_code, "actual": a, "committed": c, "shortfall": sf})
+        if code not in worst or sf > worst[code][0]:
+            worst[code] = (sf, cons)
+    idx = list(ev)
+    act = [f"{worst[c][1]}（{rule.action_zh}）" if rule.action_zh else worst[c][1] for c in idx]
+    return pd.DataFrame({"evidence": ["；".join(ev[c]) for c in idx], "action": act,
+                         "data": [{"checks": data[c]} for c in idx]}, index=pd.Index(idx, dtype=object))
 
 
 def _k_raster(rule, ctx):
@@ -352,16 +368,17 @@ def _k_raster(rule, ctx):
     over = stage.isin(rule.undeveloped_stages) & (share >= rule.max_share_undeveloped)
     under = stage.isin(rule.developed_stages) & (share < rule.min_share_developed)
     hit = ctx.scope & share.notna() & (over | under)
-    idx = ctx.pr.index[hit.to_numpy()]
+    pos = np.flatnonzero(hit.to_numpy())
+    st_a, sh_a, ov_a = stage.to_numpy(dtype=object)[pos], share.to_numpy(dtype=float)[pos], over.to_numpy()[pos]
     ev = []
-    for i in idx:
-        st = _STAGE_ZH.get(stage[i], stage[i])
-        if over[i]:
-            ev.append(f"申报{st}，遥感建成比例 {fmt_pct(share[i])} ≥ {fmt_pct(rule.max_share_undeveloped)}")
+    for st, sh, ov in zip(st_a, sh_a, ov_a):
+        zh = _STAGE_ZH.get(st, st)
+        if ov:
+            ev.append(f"申报{zh}，遥感建成比例 {fmt_pct(sh)} ≥ {fmt_pct(rule.max_share_undeveloped)}")
         else:
-            ev.append(f"申报{st}，遥感建成比例 {fmt_pct(share[i])} < {fmt_pct(rule.min_share_developed)}")
-    return pd.DataFrame({"evidence": ev, "data": [{"stage": stage[i], "built_up_share": share[i]} for i in idx]},
-                        index=idx)
+            ev.append(f"申报{zh}，遥感建成比例 {fmt_pct(sh)} < {fmt_pct(rule.min_share_developed)}")
+    return pd.DataFrame({"evidence": ev, "data": [{"stage": st, "built_up_share": sh} for st, sh in zip(st_a, sh_a)]},
+                        index=ctx.pr.index[pos])
 
 
 _KINDS = {
@@ -485,7 +502,7 @@ def flag_parcels(parcel_results: pd.DataFrame, *, inputs: dict | None, enterpris
     if with_data:
         out["data"] = out["data"].map(evidence_json)
         cols.append("data")
-    return out[cols]
+    return object_strings(out[cols].copy())
 
 
 def evidence_json(data) -> str | None:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from landuse.units import M2_PER_MU
 
-__all__ = ["standard_land_checks", "CHECK_COLUMNS", "fmt_num", "fmt_pct"]
+__all__ = ["standard_land_checks", "CHECK_COLUMNS", "fmt_num", "fmt_pct", "object_strings"]
 
 CHECK_COLUMNS = [
     "parcel_code", "zone_code", "year", "check", "phase", "label", "due_date", "status",
@@ -31,6 +31,16 @@ CHECK_COLUMNS = [
 
 #: columns shown as percentages in evidence strings
 PERCENT_COLUMNS = {"building_coverage", "office_share", "built_up_share", "rd_share"}
+
+
+def object_strings(df: pd.DataFrame) -> pd.DataFrame:
+    """String columns as object dtype with None for missing (the store's convention; pandas 3
+    would otherwise infer its ``str`` dtype). Modifies and returns ``df`` (a frame we built)."""
+    for c in df.columns:
+        if isinstance(df[c].dtype, pd.StringDtype) or df[c].dtype == object:
+            col = df[c].astype(object)
+            df[c] = pd.Series(np.where(col.isna(), None, col), index=df.index, dtype=object)
+    return df
 
 
 def fmt_num(x: float) -> str:
@@ -183,4 +193,4 @@ def standard_land_checks(parcels: pd.DataFrame, parcel_results: pd.DataFrame, *,
     order = {c.code: i for i, c in enumerate(pol.check)}
     out = out.sort_values(["parcel_code", "check"], key=lambda s: s.map(order) if s.name == "check" else s,
                           kind="stable").reset_index(drop=True)
-    return out[CHECK_COLUMNS]
+    return object_strings(out[CHECK_COLUMNS].copy())

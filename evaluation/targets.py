@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.rules import zone_median_revenue_per_mu
+from evaluation.standard_land import object_strings
 
 __all__ = ["target_list", "flag_summary", "apply_flag_summary", "TARGET_HEADERS_ZH", "TARGET_COLUMNS"]
 
@@ -58,22 +59,36 @@ def flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFr
             "evidence", "actions", "gain_mu", "gain_wan", "priority_key", "priority"]
     if flags is None or flags.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    f = flags.copy()
-    f["year"] = f["year"].astype("Int64")
-    f["_ev"] = [f"【{lb}】{ev}" if isinstance(ev, str) and ev else f"【{lb}】"
-                for lb, ev in zip(f["label"], f["evidence"])]
+    f = flags.reset_index(drop=True)
+    f = f.assign(year=f["year"].astype("Int64"), _pos=np.arange(len(f)))
+    f = f.sort_values(["year", "parcel_code", "_pos"], kind="mergesort")
     g = f.groupby(["year", "parcel_code"], sort=True)
     s = pd.DataFrame({
         "zone_code": g["zone_code"].first(),
-        "rules": g["rule"].agg(lambda v: ",".join(v)),
-        "reasons": g["label"].agg(_join),
         "max_severity": g["severity"].max().astype("Int64"),
         "flag_count": g["rule"].size().astype("Int64"),
-        "evidence": g["_ev"].agg(_join),
-        "actions": g["action"].agg(_join),
         "gain_mu": g["gain_mu"].max().fillna(0.0).astype(float),
         "gain_wan": g["gain_wan"].max().fillna(0.0).astype(float),
     }).reset_index()
+    # text columns: one pass over the sorted rows (groupby.agg with Python joins is far slower)
+    rules, reasons, evidence, actions = [], [], [], []
+    cur = None
+    for key, rule, label, ev, act in zip(zip(f["year"], f["parcel_code"]), f["rule"], f["label"], f["evidence"],
+                                         f["action"]):
+        if key != cur:
+            cur = key
+            rules.append([])
+            reasons.append([])
+            evidence.append([])
+            actions.append([])
+        rules[-1].append(rule)
+        reasons[-1].append(label)
+        evidence[-1].append(f"【{label}】{ev}" if isinstance(ev, str) and ev else f"【{label}】")
+        actions[-1].append(act)
+    s["rules"] = [",".join(r) for r in rules]
+    s["reasons"] = [_join(r) for r in reasons]
+    s["evidence"] = [_join(r) for r in evidence]
+    s["actions"] = [_join(r) for r in actions]
     # zone medians per year
     med_parts = []
     for yr, rows in parcel_results.groupby(parcel_results["year"].astype("Int64")):
@@ -88,7 +103,7 @@ def flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFr
     s["priority_key"] = s["gain_mu"] * s["zone_median"].fillna(0.0) + s["gain_wan"]
     s = s.drop(columns="zone_median")
     s["priority"] = _rank(s)
-    return s[cols]
+    return object_strings(s[cols].copy())
 
 
 def _rank(s: pd.DataFrame) -> pd.Series:
@@ -124,7 +139,7 @@ def target_list(parcel_results: pd.DataFrame, flags: pd.DataFrame, *, policy=Non
         out["policy_version"] = out["policy_version"].fillna(policy.version)
         out["policy_hash"] = out["policy_hash"].fillna(policy.hash)
     out = out.sort_values(["year", "priority"], kind="mergesort").reset_index(drop=True)
-    return out[TARGET_COLUMNS]
+    return object_strings(out[TARGET_COLUMNS].copy())
 
 
 def apply_flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
@@ -137,7 +152,8 @@ def apply_flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.
     s = s.set_index(["year", "parcel_code"])
     s = s[~s.index.duplicated()]
     r = s.reindex(key)
-    out["flags"] = [v if isinstance(v, str) else None for v in r["rules"]]
+    out["flags"] = pd.Series([v if isinstance(v, str) else None for v in r["rules"]], index=out.index,
+                             dtype=object)
     out["flag_count"] = pd.array(r["flag_count"].fillna(0).to_numpy(), dtype="Int64")
     out["max_severity"] = pd.array(r["max_severity"].to_numpy(), dtype="Int64")
     out["priority"] = pd.array(r["priority"].to_numpy(), dtype="Int64")

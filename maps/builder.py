@@ -16,11 +16,12 @@ from typing import Literal
 from urllib.parse import urlparse
 
 import folium
+from branca.element import Element, MacroElement
+from jinja2 import Template
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from landuse.columns import BUILDING_RESULTS, PARCEL_RESULTS, ZONE_RESULTS
 from landuse.errors import LanduseError
 from maps import assets, styles
 from maps.encode import GEOGRAPHIC_CRS, encode_geometries, simplify_metric
@@ -361,11 +362,26 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
     m.default_js = []  # folium's CDN links (Leaflet, jQuery, Bootstrap, awesome-markers…): all replaced
     m.default_css = []
     root = m.get_root()
-    root.header.add_child(folium.Element(
+    root.header.add_child(_Raw(
         f'<meta charset="utf-8"><title>{html.escape(title)}</title>\n{assets.head_html()}'), name="lu_assets")
-    root.html.add_child(folium.Element(
+    root.html.add_child(_Raw(
         f'<script type="application/json" id="lu-config">{cfg}</script>\n' + "\n".join(blocks)), name="lu_data")
-    root.script.add_child(folium.Element(
-        f"LanduseMap.init({m.get_name()}, JSON.parse(document.getElementById('lu-config').textContent));"),
-        name="lu_init")
+    m.add_child(_Init(), name="lu_init")  # a child of the map: its script comes after the map's
     return root.render()
+
+
+class _Raw(Element):
+    """Literal HTML: never passed through Jinja (geometry and user text may contain ``{{`` or ``{%``)."""
+
+    def __init__(self, text: str):
+        super().__init__("")
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
+
+
+class _Init(MacroElement):
+    _template = Template("""{% macro script(this, kwargs) %}
+LanduseMap.init({{ this._parent.get_name() }}, JSON.parse(document.getElementById('lu-config').textContent));
+{% endmacro %}""")

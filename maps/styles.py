@@ -17,10 +17,12 @@ import mapclassify
 import numpy as np
 import pandas as pd
 
-from landuse.columns import PARCEL_RESULTS, ZONE_RESULTS
+from landuse.columns import PARCEL_RESULTS
 from landuse.policy_maps import MapsPolicy
 
 MISSING_COLOR = "#bdbdbd"
+#: data-driven schemes classify at most this many values (evenly spaced order statistics)
+SAMPLE = 5000
 
 # sequential palettes (ColorBrewer), indexed by number of classes
 _YLORRD = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026", "#800026", "#4d0013"]
@@ -32,7 +34,7 @@ _CATEGORICAL = ["#e41a1c", "#377eb8", "#984ea3", "#ff7f00", "#a65628", "#f781bf"
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
         "missing": "无数据", "unscored": "未评分", "ungraded": "未评级", "unknown_stage": "未知",
-        "revenue": "亩均营业收入(万元/亩)", "grade": "企业亩均效益等级", "stage": "生命周期阶段",
+        "revenue": PARCEL_RESULTS.col("revenue_per_mu").zh, "grade": "企业亩均效益等级", "stage": "生命周期阶段",
         "zone_score": "开发区综合得分", "flags": "问题宗地(主要原因)", "idle": "闲置土地",
         "occupancy": "标准厂房入驻率", "idle_entry": "闲置土地", "grade_prefix": "",
         "grade_suffix": "类",
@@ -119,6 +121,10 @@ def class_bounds(values: Sequence[float] | np.ndarray, *, scheme: str, k: int,
     uniq = np.unique(v)
     if uniq.size <= k:
         return uniq
+    if v.size > SAMPLE:
+        # classify evenly spaced order statistics (deterministic; the distribution is kept), then
+        # make the top class reach the true maximum: NaturalBreaks on 100 000 values takes seconds
+        v = np.sort(v)[np.round(np.linspace(0, v.size - 1, SAMPLE)).astype(np.int64)]
     cls = getattr(mapclassify, scheme)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -191,15 +197,13 @@ def categorical_style(values, categories: Sequence[tuple[str, str, str]], *, tit
 
 def revenue_style(revenue_per_mu, maps: MapsPolicy, lang: str = "zh") -> Styled:
     t = _t(lang)
-    col = PARCEL_RESULTS.col("revenue_per_mu")
     return numeric_style(revenue_per_mu, scheme=maps.revenue_scheme, k=maps.revenue_k, bins=maps.revenue_bins,
-                         palette=_YLORRD, title=col.zh if lang != "en" else col.en, missing_label=t["missing"])
+                         palette=_YLORRD, title=t["revenue"], missing_label=t["missing"])
 
 
 def zone_score_style(score, maps: MapsPolicy, lang: str = "zh") -> Styled:
     t = _t(lang)
-    col = ZONE_RESULTS.col("score")
-    title = col.zh if lang != "en" else col.en
+    title = t["zone_score"]
     return numeric_style(score, scheme=maps.zone_score_scheme, k=maps.zone_score_k, bins=maps.zone_score_bins,
                          palette=_RDYLGN, title=title, missing_label=t["unscored"], vmin=0.0)
 
@@ -229,7 +233,7 @@ def stage_style(stage, lang: str = "zh") -> Styled:
     known = {k for k, *_ in STAGES}
     extra = sorted(set(s.dropna().astype(str)) - known)
     cats = [(k, en if lang == "en" else zh, c) for k, zh, en, c in STAGES]
-    cats += [(k, k, _CATEGORICAL[i % len(_CATEGORICAL)]) for i, k in enumerate(extra)]
+    cats += [(k, k, _CATEGORICAL[(8 + i) % len(_CATEGORICAL)]) for i, k in enumerate(extra)]
     return categorical_style(s, cats, title=t["stage"], missing_label=t["unknown_stage"])
 
 

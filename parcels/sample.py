@@ -10,9 +10,11 @@ zones.geojson          GeoJSON, EPSG:4490 lon/lat, UTF-8
 parcels.shp            Shapefile, DBF in GBK **without .cpg**, coordinates CGCS2000 3-degree GK
                        zone 39 **with the zone prefix in the eastings** (EPSG:4527, 39 5xx xxx),
                        **without .prj**; field names cut to 10 characters (see SHP_FIELDS);
-                       dates as 'YYYY-MM-DD' strings, booleans as 0/1 integers
+                       dates as 'YYYY-MM-DD' strings, booleans as 0/1 integers; two extra
+                       cadastral text fields QLRMC (权利人名称) and ZL (坐落), not in the contract
 enterprises.xlsx       Excel, Chinese headers (the ``zh`` labels of columns.ENTERPRISES)
-enterprise_years.csv   CSV, GBK, English headers; has_rd_institution as 1/0
+enterprise_years.csv   CSV, GBK, English headers; has_rd_institution as 1/0; an extra ``name``
+                       column (企业名称, not in the contract) after ``uscc``
 buildings.gpkg         GeoPackage, layer ``buildings``, EPSG:4490 (rectangles inside parcels)
 leases.csv             CSV, UTF-8, English headers
 pilot_area_years.xlsx  Excel, English headers
@@ -198,10 +200,13 @@ SHP_FIELDS = {c.name: c.name[:10] for c in PARCELS.columns if c.name not in PARC
 
 SCALES = {
     # zones per pilot area (cities, counties), parcels per zone
-    "small": dict(cities=SMALL_CITIES, counties=SMALL_COUNTIES, parcels_per_zone=(120, 200), n_zones=15),
+    "small": dict(cities=SMALL_CITIES, counties=SMALL_COUNTIES, parcels_per_zone=(100, 170), n_zones=15),
     "province": dict(cities=tuple(c[0] for c in CITIES), counties=tuple(c[0] for c in COUNTIES),
                      parcels_per_zone=(400, 2200), n_zones=100),
 }
+
+
+ZONE_FILL = 0.95  # parcels' share of the zone area, as the tessellation turns out (roads, slivers)
 
 
 def _d(s: str) -> np.datetime64:
@@ -214,12 +219,16 @@ def _d(s: str) -> np.datetime64:
 
 def make_uscc(county: str, body8: str) -> str:
     """USCC '91' + county + 9-char organisation code (GB 11714 check) + GB 32100 check character."""
-    org_vals = [int(ch) for ch in body8]
-    c9 = 11 - int(np.dot(org_vals, ORG_WEIGHTS)) % 11
+    c9 = 11 - sum(int(ch) * w for ch, w in zip(body8, _ORG_W)) % 11
     org = body8 + ("X" if c9 == 10 else "0" if c9 == 11 else str(c9))
     s17 = "91" + county + org
-    total = sum(USCC_ALPHABET.index(ch) * int(w) for ch, w in zip(s17, USCC_WEIGHTS))
+    total = sum(_USCC_VAL[ch] * w for ch, w in zip(s17, _USCC_W))
     return s17 + USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+_ORG_W = tuple(int(w) for w in ORG_WEIGHTS)
+_USCC_W = tuple(int(w) for w in USCC_WEIGHTS)
+_USCC_VAL = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -328,6 +337,17 @@ def _zone_parcels(rng: np.random.Generator, zone_uv: shapely.Polygon, mean_mu: f
     ok = np.array([p is not None for p in polys])
     ok[ok] = shapely.area(polys[ok]) >= 5.2 * M2_PER_MU
     return polys[ok], block_of[ok], row_of[ok]
+
+
+# Albers equal-area on GRS80 over Jiangxi: planar area here is the ellipsoidal area
+EQUAL_AREA = "+proj=aea +lat_1=25 +lat_2=30 +lat_0=27 +lon_0=116 +ellps=GRS80 +units=m +no_defs"
+_TRANSFORMERS: dict = {}
+
+
+def _transformer(a, b) -> Transformer:
+    if (a, b) not in _TRANSFORMERS:
+        _TRANSFORMERS[(a, b)] = Transformer.from_crs(a, b, always_xy=True)
+    return _TRANSFORMERS[(a, b)]
 
 
 def _gk_epsg(lon: float) -> int:
@@ -451,12 +471,12 @@ def _zone_specs(rng, cfg, areas) -> list[dict]:
                 n_par = int(np.clip(rng.lognormal(math.log(850), 0.5), lo, hi))
             else:
                 n_par = int(rng.integers(lo, hi + 1))
-            mean_mu = rng.uniform(22, 34)
+            mean_mu = rng.uniform(30, 44)
             specs.append(dict(
                 zone_code=f"{prefix}{a['code']}-{k + 1:02d}", zone_name=name, level=level,
                 pilot_area_code=a["code"], pilot_area_name=a["name"], county_code=a["county"],
                 seat=(a["lon"], a["lat"]), short=a["short"], n_parcels=n_par, mean_mu=mean_mu,
-                radius_m=math.sqrt(n_par * mean_mu * M2_PER_MU / 0.62 / math.pi) * 1.5,
+                radius_m=math.sqrt(n_par * mean_mu * M2_PER_MU / ZONE_FILL / math.pi) * 1.5,
                 index_in_county=k + 1,
             ))
     _place_zones(rng, specs)
@@ -473,15 +493,14 @@ def _build_geometry(rng, specs, prog) -> dict:
     zone_geoms, parcel_geoms, zone_idx, block_idx, row_idx, areas = [], [], [], [], [], []
     for zi, z in enumerate(specs):
         prog("geometry", zi, len(specs))
-        shape = _zone_shape(rng, z["n_parcels"] * z["mean_mu"] * M2_PER_MU / 0.62)
+        shape = _zone_shape(rng, z["n_parcels"] * z["mean_mu"] * M2_PER_MU / ZONE_FILL)
         alpha = rng.uniform(-0.4, 0.4)
         # road-grid frame: rotate the zone by -alpha
         zone_uv = shapely.Polygon(np.column_stack(_rot(*shapely.get_coordinates(shape).T, -alpha)))
         polys, blocks, rows = _zone_parcels(rng, zone_uv, z["mean_mu"])
         gk = _gk_epsg(z["lon"])
-        to_gk = Transformer.from_crs(4490, gk, always_xy=True)
+        to_gk, to_geo = _transformer(4490, gk), _transformer(gk, 4490)
         x0, y0 = to_gk.transform(z["lon"], z["lat"])
-        to_geo = Transformer.from_crs(gk, 4490, always_xy=True)
 
         def fwd(xy, a=alpha, x0=x0, y0=y0, t=to_geo):
             x, y = _rot(xy[:, 0], xy[:, 1], a)
@@ -490,8 +509,7 @@ def _build_geometry(rng, specs, prog) -> dict:
 
         zg = shapely.transform(zone_uv, fwd)
         pg = shapely.transform(polys, fwd)
-        laea = Transformer.from_crs(4490, f"+proj=laea +lat_0={z['lat']:.6f} +lon_0={z['lon']:.6f} +ellps=GRS80 +units=m",
-                                    always_xy=True)
+        laea = _transformer(4490, EQUAL_AREA)
         eq = shapely.transform(pg, lambda xy, t=laea: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
         z["area_m2"] = float(shapely.area(shapely.transform(zg, lambda xy, t=laea: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))))
         zone_geoms.append(zg)
@@ -527,10 +545,10 @@ def _rand_dates(rng, lo: str, hi: str, n) -> np.ndarray:
 def _parcel_attributes(rng, geo, specs):
     n = len(geo["area"])
     zone = geo["zone"]
-    # runs: consecutive parcels in the same (zone, block, row); run length geometric
+    # runs: consecutive parcels (same block, or the next block across a road) of one zone
     key_change = np.ones(n, dtype=bool)
-    key_change[1:] = (zone[1:] != zone[:-1]) | (geo["block"][1:] != geo["block"][:-1]) | (geo["row"][1:] != geo["row"][:-1])
-    want_len = np.minimum(rng.geometric(0.42, n), 6)
+    key_change[1:] = zone[1:] != zone[:-1]
+    want_len = np.minimum(rng.geometric(0.3, n), 8)
     proj = np.empty(n, dtype=np.int64)
     pid, left = -1, 0
     for i in range(n):
@@ -543,10 +561,11 @@ def _parcel_attributes(rng, geo, specs):
     pz = np.zeros(n_proj, dtype=np.int64)
     pz[proj] = zone
     kind = rng.choice(len(KINDS), n_proj, p=KIND_P / KIND_P.sum())
+    plen = np.bincount(proj, minlength=n_proj)
     # standard-factory projects: a few per zone, chosen among completed ones
     for zi in range(len(specs)):
-        cand = np.flatnonzero((pz == zi) & (kind == KINDS.index("completed")))
-        k = max(1, int(round(specs[zi]["n_parcels"] / 180)))
+        cand = np.flatnonzero((pz == zi) & (kind == KINDS.index("completed")) & (plen <= 2))
+        k = max(1, int(round(specs[zi]["n_parcels"] / 250)))
         kind[rng.permutation(cand)[:k]] = KINDS.index("sf")
     # public / unsupplied projects are single parcels: split them
     kname = np.array(KINDS)[kind]
@@ -645,7 +664,7 @@ def _parcel_attributes(rng, geo, specs):
     pa = geo["area"]
     zc = np.array([s["zone_code"] for s in specs], dtype=object)
     F = pd.DataFrame({"proj": proj, "zone_i": zone, "zone_code": zc[zone], "area": pa})
-    F = F.join(P.drop(columns=["zone"]), on="proj")
+    F = F.join(P.drop(columns=["zone", "proj"]), on="proj")
     # parcel codes: county(6) + zone number in county(3) + block(3) + 'GB' + serial(5)
     cc = np.array([s["county_code"] for s in specs], dtype=object)[zone]
     zn = np.array([s["index_in_county"] + (10 if s["pilot_area_code"].endswith("00") else 0) for s in specs])[zone]
@@ -725,7 +744,7 @@ def _name_maker(rng):
     def make(place: str, words: tuple[str, ...], suffix: str | None = None) -> str:
         for _ in range(200):
             brand = SYL1[rng.integers(len(SYL1))] + SYL2[rng.integers(len(SYL2))]
-            word = words[rng.integers(len(words))]
+            word = words[rng.integers(len(words))] if words else ""
             r = rng.random()
             if suffix:
                 nm = f"{place}{brand}{suffix}"
@@ -753,7 +772,7 @@ def _enterprises(rng, F, P, specs, ctx):
 
     def new_uscc(county):
         while True:
-            body = "".join(str(x) for x in rng.integers(0, 10, 8))
+            body = f"{int(rng.integers(0, 100_000_000)):08d}"
             u = make_uscc(county, body)
             if u not in usccs:
                 usccs.add(u)
@@ -762,6 +781,7 @@ def _enterprises(rng, F, P, specs, ctx):
     zone_platform: dict[int, str] = {}
     kinds = P["kind"].to_numpy()
     zones = P["zone"].to_numpy()
+    obsolete = P["obsolete"].to_numpy()
     holders = np.full(len(P), None, dtype=object)
     groups = np.full(len(P), -1)
     for i in range(len(P)):
@@ -772,7 +792,8 @@ def _enterprises(rng, F, P, specs, ctx):
         if k == "sf":
             if zones[i] not in zone_platform:
                 u = new_uscc(z["county_code"])
-                nm = make_name(z["short"], (), suffix=rng.choice(["产业园投资发展有限公司", "开发区建设投资有限公司", "工业园区开发有限公司"]))
+                sfx = ("产业园投资发展有限公司", "开发区建设投资有限公司", "工业园区开发有限公司")[int(rng.integers(3))]
+                nm = make_name(z["short"], (), suffix=sfx)
                 rows.append(dict(uscc=u, name=nm, industry_code="L7221", above_scale=False, role="platform",
                                  zone_i=zones[i], group=-1))
                 zone_platform[zones[i]] = u
@@ -781,12 +802,12 @@ def _enterprises(rng, F, P, specs, ctx):
         u = new_uscc(z["county_code"])
         if k == "commercial":
             nm = make_name(z["short"], ("置业", "商业管理", "酒店管理"))
-            ic = rng.choice(["K7010", "F5261", "H6110"])
+            ic = ("K7010", "F5261", "H6110")[int(rng.integers(3))]
             rows.append(dict(uscc=u, name=nm, industry_code=ic, above_scale=False, role="commercial",
                              zone_i=zones[i], group=-1))
         else:
             g = int(rng.choice(len(INDUSTRIES), p=ind_w))
-            if P["obsolete"].iat[i]:
+            if obsolete[i]:
                 g = [x[0] for x in INDUSTRIES].index(OBSOLETE_GROUPS[rng.integers(len(OBSOLETE_GROUPS))])
             groups[i] = g
             nm = make_name(z["short"], INDUSTRIES[g][3])
@@ -828,14 +849,22 @@ def _buildings_leases(rng, F, P, specs, E, ctx):
     bcount: dict[int, int] = {}
     sf_idx = np.flatnonzero(F["kind"].to_numpy() == "sf")
     geoms = ctx["geoms"]
+    Fzone = F["zone_i"].to_numpy()
+    Farea = F["area"].to_numpy()
+    Fcompl = F["compl"].to_numpy()
+    Fcode = F["parcel_code"].to_numpy()
+    Ffa = F["floor_area_m2"].to_numpy().copy()
+    Ffp = F["footprint_area_m2"].to_numpy().copy()
+    Ffar = F["far_gen"].to_numpy().copy()
+    Fcov = F["cov_gen"].to_numpy().copy()
     for pi in sf_idx:
-        zi = int(F["zone_i"].iat[pi])
+        zi = int(Fzone[pi])
         z = specs[zi]
-        area = F["area"].iat[pi]
+        area = Farea[pi]
         nb = int(np.clip(round(area / 9000), 2, 6))
         cov = rng.uniform(0.38, 0.5)
         fp_each = area * cov / nb
-        compl_parcel = F["compl"].iat[pi]
+        compl_parcel = Fcompl[pi]
         floors = rng.integers(3, 7, nb)
         fa = np.round(fp_each * floors, 1)
         # completion: parcel completion; a few not yet accepted
@@ -862,20 +891,21 @@ def _buildings_leases(rng, F, P, specs, E, ctx):
             rect = shapely.intersection(rect, geoms[pi])
             if rect.geom_type != "Polygon":
                 rect = max(shapely.get_parts(rect), key=lambda g: g.area) if not rect.is_empty else None
-            b_rows.append(dict(building_code=code, parcel_code=F["parcel_code"].iat[pi], standard_factory=True,
+            b_rows.append(dict(building_code=code, parcel_code=Fcode[pi], standard_factory=True,
                                floors=int(floors[b]), floor_area_m2=float(fa[b]), completion_date=cdates[b],
                                geometry=rect, zone_i=zi))
             if pd.isna(cdates[b]):
                 continue
             # units; each unit has successive non-overlapping tenancies
-            n_units = int(np.clip(round(fa[b] / rng.uniform(900, 2500)), 2, 14))
+            n_units = int(np.clip(round(fa[b] / rng.uniform(2500, 6000)), 2, 10))
             shares = rng.dirichlet(np.full(n_units, 3.0))
             unit_area = np.floor(fa[b] * shares * 0.98)
             for ua in unit_area:
+                in_unit: set[str] = set()  # a tenant never follows itself in the same unit
                 t = max(cdates[b], _d("2017-01-01")) + np.timedelta64(int(rng.integers(30, 400)), "D")
                 occupied_end = rng.random() < z["occupancy"]
                 while t <= END:
-                    dur = int(rng.integers(365, 365 * 5))
+                    dur = int(rng.integers(365 * 3, 365 * 8))
                     end = t + np.timedelta64(dur, "D")
                     open_ended = False
                     if end > END:
@@ -887,9 +917,9 @@ def _buildings_leases(rng, F, P, specs, E, ctx):
                         else:
                             open_ended = rng.random() < 0.4
                     tenant = None
-                    if t_rows and rng.random() < 0.05:
+                    if t_rows and rng.random() < 0.25:
                         tenant = t_rows[int(rng.integers(len(t_rows)))]
-                        if tenant["zone_i"] != zi:
+                        if tenant["zone_i"] != zi or tenant["uscc"] in in_unit:
                             tenant = None
                     if tenant is None:
                         g = int(rng.choice(small_groups))
@@ -898,36 +928,38 @@ def _buildings_leases(rng, F, P, specs, E, ctx):
                                       industry_code=codes[rng.integers(len(codes))], above_scale=False,
                                       role="tenant", zone_i=zi, group=g)
                         t_rows.append(tenant)
+                    in_unit.add(tenant["uscc"])
                     l_rows.append(dict(uscc=tenant["uscc"], building_code=code, parcel_code=None,
                                        floor_area_m2=float(ua), start_date=t,
                                        end_date=np.datetime64("NaT", "D") if open_ended else end))
                     if open_ended or end > END:
                         break
                     t = end + np.timedelta64(int(rng.integers(1, 240)), "D")
-        F.loc[F.index[pi], "floor_area_m2"] = float(fa.sum())
-        F.loc[F.index[pi], "footprint_area_m2"] = round(float(fp_each * nb), 1)
-        F.loc[F.index[pi], "far_gen"] = fa.sum() / area
-        F.loc[F.index[pi], "cov_gen"] = fp_each * nb / area
+        Ffa[pi] = round(float(fa.sum()), 1)
+        Ffp[pi] = round(float(fp_each * nb), 1)
+        Ffar[pi] = fa.sum() / area
+        Fcov[pi] = fp_each * nb / area
+    F["floor_area_m2"], F["footprint_area_m2"], F["far_gen"], F["cov_gen"] = Ffa, Ffp, Ffar, Fcov
     # ordinary buildings on some completed parcels (main workshop)
     cand = np.flatnonzero((F["kind"].to_numpy() == "completed") & (rng.random(len(F)) < 0.05))
     for pi in cand:
-        zi = int(F["zone_i"].iat[pi])
+        zi = int(Fzone[pi])
         bcount[zi] = bcount.get(zi, 0) + 1
         code = f"{specs[zi]['zone_code']}-B{bcount[zi]:04d}"
-        fp = F["footprint_area_m2"].iat[pi] * rng.uniform(0.4, 0.7)
+        fp = Ffp[pi] * rng.uniform(0.4, 0.7)
         fl = int(rng.integers(1, 4))
         g = shapely.buffer(shapely.envelope(shapely.buffer(geoms[pi], -0.00025)), 0)
         g = shapely.intersection(g, geoms[pi]) if not g.is_empty else None
         if g is not None and g.geom_type != "Polygon":
             g = max(shapely.get_parts(g), key=lambda x: x.area)
-        b_rows.append(dict(building_code=code, parcel_code=F["parcel_code"].iat[pi], standard_factory=False,
-                           floors=fl, floor_area_m2=round(float(fp * fl), 1), completion_date=F["compl"].iat[pi],
+        b_rows.append(dict(building_code=code, parcel_code=Fcode[pi], standard_factory=False,
+                           floors=fl, floor_area_m2=round(float(fp * fl), 1), completion_date=Fcompl[pi],
                            geometry=g, zone_i=zi))
     # leases of floor space in ordinary holders' parcels (normal performers only)
     okp = np.flatnonzero((F["kind"].to_numpy() == "completed") & (F["perf"].to_numpy() == "normal")
                          & (rng.random(len(F)) < 0.015))
     for pi in okp:
-        zi = int(F["zone_i"].iat[pi])
+        zi = int(Fzone[pi])
         z = specs[zi]
         g = int(rng.choice(small_groups))
         codes = INDUSTRIES[g][2]
@@ -935,11 +967,11 @@ def _buildings_leases(rng, F, P, specs, E, ctx):
                       industry_code=codes[rng.integers(len(codes))], above_scale=False, role="tenant",
                       zone_i=zi, group=g)
         t_rows.append(tenant)
-        s = max(F["compl"].iat[pi], _d("2018-01-01")) + np.timedelta64(int(rng.integers(30, 500)), "D")
+        s = max(Fcompl[pi], _d("2018-01-01")) + np.timedelta64(int(rng.integers(30, 500)), "D")
         s = min(s, _d("2025-06-30"))
         open_ended = rng.random() < 0.5
-        l_rows.append(dict(uscc=tenant["uscc"], building_code=None, parcel_code=F["parcel_code"].iat[pi],
-                           floor_area_m2=round(float(F["floor_area_m2"].iat[pi] * rng.uniform(0.05, 0.3)), 1),
+        l_rows.append(dict(uscc=tenant["uscc"], building_code=None, parcel_code=Fcode[pi],
+                           floor_area_m2=round(float(Ffa[pi] * rng.uniform(0.05, 0.3)), 1),
                            start_date=s, end_date=np.datetime64("NaT", "D") if open_ended else max(s + np.timedelta64(int(rng.integers(730, 2500)), "D"), _d("2026-03-31"))))
     B = pd.DataFrame(b_rows)
     L = pd.DataFrame(l_rows)
@@ -1034,7 +1066,7 @@ def _make_years(rng, E, L, ctx):
     if len(L):
         g = L.groupby("uscc")
         first = g["start_date"].min()
-        lastend = g["end_date"].apply(lambda s: END if s.isna().any() else s.max())
+        lastend = L["end_date"].fillna(np.datetime64("2099-12-31")).groupby(L["uscc"]).max().clip(upper=pd.Timestamp(END))
         fa = L.assign(cur=(L["end_date"].isna() | (L["end_date"] > END))).groupby("uscc")["floor_area_m2"].max()
     ten = np.flatnonzero(roles == "tenant")
     tu = E["uscc"].to_numpy()[ten]
@@ -1042,7 +1074,7 @@ def _make_years(rng, E, L, ctx):
     ey = pd.DatetimeIndex(lastend.reindex(tu).to_numpy()).year.to_numpy()
     E.loc[ten, "end_year"] = np.minimum(ey, 2025)
     area = fa.reindex(tu).to_numpy()
-    E.loc[ten, "rev2025"] = area * rng.uniform(0.12, 0.55, len(ten))
+    E.loc[ten, "rev2025"] = area * rng.uniform(0.25, 0.8, len(ten))
     E.loc[ten, "tax2025"] = E.loc[ten, "rev2025"].to_numpy() * ztax[zi[ten]] * rng.uniform(0.8, 1.2, len(ten))
     E.loc[ten, "fai2025"] = area * rng.uniform(0.05, 0.2, len(ten))
     E.loc[ten, "growth"] = rng.normal(0.04, 0.03, len(ten))
@@ -1066,7 +1098,7 @@ def _make_years(rng, E, L, ctx):
     has = ~E["production_start_date"].isna().to_numpy() & ~np.isnan(E["rev2025"].to_numpy())
     idx = np.flatnonzero(has)
     sy = pd.DatetimeIndex(E["production_start_date"].to_numpy()[idx]).year.to_numpy()
-    sdoy = pd.DatetimeIndex(E["production_start_date"].to_numpy()[idx]).dayofyear.to_numpy()
+    sdoy = pd.DatetimeIndex(E["production_start_date"].to_numpy()[idx]).day_of_year.to_numpy()
     k = len(idx)
     Y = np.broadcast_to(YEARS, (k, len(YEARS)))
     first = np.maximum(sy, 2020)[:, None]
@@ -1157,7 +1189,8 @@ def _parcel_output(F, Y25, L, B):
     U["tax"] = y["tax_wan"].reindex(U["uscc"]).fillna(0).to_numpy() * w
     U["inv"] = y["fixed_asset_investment_wan"].reindex(U["uscc"]).fillna(0).to_numpy() * w
     s = U.groupby("pi")[["rev", "tax", "inv"]].sum().reindex(np.arange(len(F))).fillna(0)
-    return s
+    s.attrs.clear()
+    return s, U[["uscc", "pi"]]
 
 
 def _truth(F, Y, L, B, specs):
@@ -1168,9 +1201,9 @@ def _truth(F, Y, L, B, specs):
     developed = industrial & ~pd.isna(compl) & (compl <= END)
     holder = F["holder_uscc"].to_numpy()
     amb = 0
-    for _ in range(4):
+    for _ in range(6):
         Y25 = Y[Y["year"] == 2025]
-        s = _parcel_output(F, Y25, L, B)
+        s, users = _parcel_output(F, Y25, L, B)
         d = pd.DataFrame({"zone": F["zone_i"].to_numpy(), "rev": s["rev"].to_numpy(), "tax": s["tax"].to_numpy(),
                           "mu": mu})[developed]
         zs = d.groupby("zone")[["rev", "tax", "mu"]].sum()
@@ -1183,15 +1216,18 @@ def _truth(F, Y, L, B, specs):
         if amb == 0:
             break
         # nudge: scale the 2025 figures of the holders of ambiguous parcels out of the band
-        for pi in np.flatnonzero(band):
-            u = holder[pi]
-            if u is None:
-                continue
-            f_up = max(0.62 / rr[pi] if 0.42 < rr[pi] < 0.6 else 1.0, 0.42 / rt[pi] if 0.27 < rt[pi] < 0.4 else 1.0)
-            m = (Y["uscc"] == u) & (Y["year"] == 2025)
-            Y.loc[m, ["revenue_wan", "tax_wan", "value_added_wan"]] = (Y.loc[m, ["revenue_wan", "tax_wan", "value_added_wan"]] * f_up * 1.02).round(2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f_up = np.maximum(np.where((rr > 0.42) & (rr < 0.6), 0.62 / rr, 1.0),
+                              np.where((rt > 0.27) & (rt < 0.4), 0.42 / rt, 1.0))
+        # every user of an ambiguous parcel (holder and tenants in force) is scaled up
+        ub = users[band[users["pi"].to_numpy()]]
+        nb = pd.DataFrame({"u": ub["uscc"].to_numpy(), "f": f_up[ub["pi"].to_numpy()] * 1.03}).groupby("u")["f"].max()
+        m = (Y["year"] == 2025).to_numpy() & Y["uscc"].isin(nb.index).to_numpy()
+        fac = nb.reindex(Y.loc[m, "uscc"]).to_numpy()
+        for c in ("revenue_wan", "tax_wan", "value_added_wan"):
+            Y.loc[m, c] = np.round(Y.loc[m, c].to_numpy() * fac, 2)
     Y25 = Y[Y["year"] == 2025]
-    s = _parcel_output(F, Y25, L, B)
+    s, _ = _parcel_output(F, Y25, L, B)
     d = pd.DataFrame({"zone": F["zone_i"].to_numpy(), "rev": s["rev"].to_numpy(), "tax": s["tax"].to_numpy(), "mu": mu})[developed]
     zs = d.groupby("zone")[["rev", "tax", "mu"]].sum()
     zrev = (zs["rev"] / zs["mu"]).reindex(F["zone_i"]).to_numpy()
@@ -1204,10 +1240,12 @@ def _truth(F, Y, L, B, specs):
     F["rev_per_mu_2025"] = rpm
 
     rows = []
+    codes = F["parcel_code"].to_numpy()
 
     def add(mask, label, detail):
-        for i in np.flatnonzero(mask):
-            rows.append((F["parcel_code"].iat[i], label, detail[i] if callable(getattr(detail, "__getitem__", None)) else detail))
+        ii = np.flatnonzero(mask)
+        det = [detail] * len(ii) if isinstance(detail, str) else list(np.asarray(detail, dtype=object)[ii])
+        rows.extend(zip(codes[ii], [label] * len(ii), det))
 
     supplied = ~pd.isna(F["supply"].to_numpy())
     started = ~pd.isna(F["start"].to_numpy())
@@ -1357,7 +1395,13 @@ def _write_all(out, specs, geo, F, E, Y, B, L, PAY, T, prog):
         if D[c].dtype == object or str(D[c].dtype).startswith("str"):
             D[c] = D[c].astype(object).where(D[c].notna(), None)
     D = D.rename(columns=SHP_FIELDS)
-    to_gk39 = Transformer.from_crs(4490, 4527, always_xy=True)
+    # extra cadastral fields bureaus export (not in the contract; the importer ignores them):
+    # QLRMC 权利人名称 (holder name), ZL 坐落 (location) — Chinese text, so the GBK encoding matters
+    names = E.set_index("uscc")["name"]
+    D["QLRMC"] = names.reindex(F["holder_uscc"]).astype(object).where(F["holder_uscc"].notna().to_numpy(), None).to_numpy()
+    zname = np.array([z["zone_name"] for z in specs], dtype=object)[F["zone_i"].to_numpy()]
+    D["ZL"] = [f"{a}{b % 97 + 1}号地块" for a, b in zip(zname, F.groupby("zone_i").cumcount().to_numpy())]
+    to_gk39 = _transformer(4490, 4527)
     g39 = shapely.transform(geo["parcels"], lambda xy: np.column_stack(to_gk39.transform(xy[:, 0], xy[:, 1])))
     shp = gpd.GeoDataFrame(D, geometry=g39, crs="EPSG:4527")
     p = out / "parcels.shp"
@@ -1375,13 +1419,15 @@ def _write_all(out, specs, geo, F, E, Y, B, L, PAY, T, prog):
     ED["production_start_date"] = pd.to_datetime(ED["production_start_date"]).dt.date
     ED = ED.rename(columns={c.name: c.zh for c in ENTERPRISES.columns})
     p = out / "enterprises.xlsx"
-    ED.to_excel(p, index=False, sheet_name="enterprises", engine="openpyxl")
+    ED.to_excel(p, index=False, sheet_name="enterprises", engine="xlsxwriter")
     _pin_xlsx(p)
     paths["enterprises"] = str(p)
     # enterprise_years.csv GBK
     prog("write", 3, steps)
     p = out / "enterprise_years.csv"
     Y = Y.sort_values(["uscc", "year"], kind="stable")[[c.name for c in ENTERPRISE_YEARS.columns]]
+    # statistics exports carry the enterprise name next to the code (extra column, ignored by the importer)
+    Y.insert(1, "name", E.set_index("uscc")["name"].reindex(Y["uscc"]).to_numpy())
     p.write_bytes(Y.to_csv(index=False, lineterminator="\r\n").encode("gbk"))
     paths["enterprise_years"] = str(p)
     # buildings.gpkg
@@ -1406,7 +1452,7 @@ def _write_all(out, specs, geo, F, E, Y, B, L, PAY, T, prog):
     # pilot_area_years.xlsx
     prog("write", 6, steps)
     p = out / "pilot_area_years.xlsx"
-    PAY[[c.name for c in PILOT_AREA_YEARS.columns]].to_excel(p, index=False, sheet_name="pilot_area_years", engine="openpyxl")
+    PAY[[c.name for c in PILOT_AREA_YEARS.columns]].to_excel(p, index=False, sheet_name="pilot_area_years", engine="xlsxwriter")
     _pin_xlsx(p)
     paths["pilot_area_years"] = str(p)
     # truth

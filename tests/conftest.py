@@ -28,21 +28,36 @@ def postgis_url():
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def pg_template(postgis_url):
+    """A database migrated to the current schema once per session, cloned for each test."""
+    from parcels.store import open_store
+    from parcels.store.postgis import sqlalchemy_url
+
+    name = "tpl_" + uuid.uuid4().hex[:8]
+    admin = create_engine(sqlalchemy_url(postgis_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    url = f"{postgis_url.rsplit('/', 1)[0]}/{name}"
+    s = open_store(url, init=True)
+    s.close()
+    yield name
+    with admin.connect() as c:
+        c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
 @pytest.fixture
-def pg_db(postgis_url):
-    """A fresh empty database (with PostGIS) per test; returns its URL."""
+def pg_db(postgis_url, pg_template):
+    """A fresh database with the current schema per test (cloned from a template); returns its URL."""
     from parcels.store.postgis import sqlalchemy_url
 
     name = "t_" + uuid.uuid4().hex[:12]
     admin = create_engine(sqlalchemy_url(postgis_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
+        c.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
     base = postgis_url.rsplit("/", 1)[0]
     url = f"{base}/{name}"
-    eng = create_engine(sqlalchemy_url(url), isolation_level="AUTOCOMMIT")
-    with eng.connect() as c:
-        c.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
-    eng.dispose()
     yield url
     with admin.connect() as c:
         c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
@@ -50,12 +65,24 @@ def pg_db(postgis_url):
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def gpkg_template(tmp_path_factory):
+    from parcels.store import open_store
+
+    path = tmp_path_factory.mktemp("tpl") / "template.gpkg"
+    open_store(str(path), init=True)
+    return path
+
+
 @pytest.fixture(params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
 def store(request, tmp_path):
     """The same contract tests run against both backends."""
+    import shutil
+
     from parcels.store import open_store
 
     if request.param == "gpkg":
+        shutil.copyfile(request.getfixturevalue("gpkg_template"), tmp_path / "work.gpkg")
         s = open_store(str(tmp_path / "work.gpkg"), init=True)
     else:
         url = request.getfixturevalue("pg_db")

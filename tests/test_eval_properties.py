@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,9 @@ YEAR = 2025
 ENTS = [f"E{i}" for i in range(7)]
 DATES = [None, "2015-01-01", "2019-06-30", "2020-12-31", "2023-04-01", "2025-06-30", "2025-12-31", "2026-03-01"]
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+pytestmark = pytest.mark.slow
+
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite

@@ -138,7 +138,9 @@
       ctx.fillStyle = '#222';
       for (f = 0; f < g.n; f++) {
         if (!this.has(f) || bb[4 * f + 2] < vx0 || bb[4 * f] > vx1 || bb[4 * f + 3] < vy0 || bb[4 * f + 1] > vy1) continue;
-        var px = (bb[4 * f] + bb[4 * f + 2]) / 2 * S - ox, py = (bb[4 * f + 1] + bb[4 * f + 3]) / 2 * S - oy;
+        // above the feature's top edge when it is large on screen, else at its centre
+        var px = (bb[4 * f] + bb[4 * f + 2]) / 2 * S - ox, top = bb[4 * f + 1] * S - oy, bot = bb[4 * f + 3] * S - oy;
+        var py = bot - top > 60 ? top - 10 : (top + bot) / 2;
         ctx.strokeText(labels[f], px, py); ctx.fillText(labels[f], px, py);
       }
     },

@@ -1,0 +1,126 @@
+"""The map pages in headless Chromium: no console errors, Chinese legend, popups, search, screenshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from landuse.policy import default_policy
+from maps.builder import build_map
+from maps.demo import demo_frames
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is required at /usr/bin/chromium")
+    with sync_api.sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(str(tmp_path_factory.mktemp("chromium-profile")),
+                                                   executable_path=CHROMIUM, args=ARGS, headless=True,
+                                                   viewport={"width": 1280, "height": 800})
+        yield ctx
+        ctx.close()
+
+
+def _open(browser, html: str, path: Path):
+    path.write_text(html, encoding="utf-8")
+    page = browser.new_page()
+    errors, requests = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri())
+    page.wait_for_function("window.__mapDrawn === true", timeout=20_000)
+    return page, errors, requests
+
+
+def _click_parcel(page, parcels, i):
+    pt = parcels.geometry.iloc[i].representative_point()
+    xy = page.evaluate("([lat, lon]) => { const p = window.__luMap.latLngToContainerPoint([lat, lon]);"
+                       " return [p.x, p.y]; }", [pt.y, pt.x])
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+    page.wait_for_selector(".leaflet-popup-content .lu-popup", timeout=5000)
+    page.wait_for_timeout(400)  # popup fade-in, so screenshots show it opaque
+    return page.inner_text(".leaflet-popup-content")
+
+
+def test_zone_map_loads_offline_with_chinese_legend_and_popups(browser, tmp_path):
+    parcels, zones, flags, buildings = demo_frames(60, 3, seed=3)
+    html = build_map(parcels=parcels, zones=zones, flags=flags, buildings=buildings, policy=default_policy(),
+                     title="示范开发区 宗地亩均效益图", detail="zone")
+    page, errors, requests = _open(browser, html, tmp_path / "zone.html")
+    try:
+        assert errors == []
+        assert [u for u in requests if not u.startswith(("file:", "data:", "about:", "blob:"))] == []
+        legend = page.inner_text(".lu-legend")
+        assert "亩均营业收入(万元/亩)" in legend and "开发区综合得分" in legend and "未评分" in legend
+        assert "问题宗地(主要原因)" in page.inner_text(".leaflet-control-layers")
+        # a parcel that carries a flag: the popup gives code, per-mu revenue and the reason
+        code = flags["parcel_code"].iloc[0]
+        i = int(parcels.index[parcels["parcel_code"] == code][0])
+        text = _click_parcel(page, parcels, i)
+        assert code in text and "亩均营业收入" in text and "权利人" in text
+        assert flags.loc[flags["parcel_code"] == code, "label"].iloc[0] in text
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "zone.png"))
+        # switch to the life-cycle layer: its Chinese legend replaces the revenue one
+        page.get_by_text("宗地:生命周期阶段").click()
+        assert "生命周期阶段" in page.inner_text(".lu-legend")
+        # search by enterprise name
+        page.fill(".lu-search input", parcels["holder_name"].iloc[5][:4])
+        page.wait_for_selector(".lu-search li", timeout=3000)
+        page.locator(".lu-search li").first.click()
+        page.wait_for_selector(".leaflet-popup-content .lu-popup", timeout=3000)
+        assert "宗地" in page.inner_text(".leaflet-popup-content")
+        assert errors == []
+    finally:
+        page.close()
+
+
+def test_overview_map_draws_dots_then_polygons(browser, tmp_path):
+    parcels, zones, flags, buildings = demo_frames(3000, 12, seed=5)
+    html = build_map(parcels=parcels, zones=zones, flags=flags, buildings=None, policy=default_policy(),
+                     title="全省开发区宗地亩均效益总览", detail="overview")
+    page, errors, requests = _open(browser, html, tmp_path / "overview.html")
+    try:
+        assert errors == []
+        assert [u for u in requests if not u.startswith(("file:", "data:", "about:", "blob:"))] == []
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "overview.png"))
+        assert "开发区综合得分" in page.inner_text(".lu-legend")
+        assert page.locator(".leaflet-control-scale-line").count() == 1
+        assert page.locator(".leaflet-control-zoom-fullscreen, .fullscreen-icon").count() >= 1
+        # zoom to parcel level: polygons, and the click still finds the parcel
+        pt = parcels.geometry.iloc[10].representative_point()
+        page.evaluate(f"window.__luMap.setView([{pt.y}, {pt.x}], 16, {{animate: false}})")
+        page.wait_for_timeout(300)
+        text = _click_parcel(page, parcels, 10)
+        assert parcels["parcel_code"].iloc[10] in text and "亩均营业收入" in text
+        page.screenshot(path=str(SHOTS / "overview_zoomed.png"))
+        assert errors == []
+    finally:
+        page.close()
+
+
+def test_english_labels(browser, tmp_path):
+    parcels, zones, flags, buildings = demo_frames(20, 1, seed=1)
+    html = build_map(parcels=parcels, zones=zones, flags=flags, buildings=buildings, policy=default_policy(),
+                     title="Demo zone", lang="en", detail="zone")
+    page, errors, _ = _open(browser, html, tmp_path / "en.html")
+    try:
+        assert errors == []
+        assert "Revenue per mu" in page.inner_text(".lu-legend")
+        text = _click_parcel(page, parcels, 0)
+        assert "Revenue per mu" in text and parcels["parcel_code"].iloc[0] in text
+    finally:
+        page.close()
