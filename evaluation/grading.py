@@ -71,8 +71,10 @@ def _exemptions(er: pd.DataFrame, gp, years: pd.Series, enterprises: pd.DataFram
     if "linked" in er.columns:
         put(~_bool(er["linked"]), "未关联用地，不参评")
     if "industry_code" in er.columns and gp.exempt_industries:
-        put(industry_matches(er["industry_code"], gp.exempt_industries),
-            f"公用事业（{'、'.join(gp.exempt_industries)}）不参评")
+        put(
+            industry_matches(er["industry_code"], gp.exempt_industries),
+            f"公用事业（{'、'.join(gp.exempt_industries)}）不参评",
+        )
     start = None
     if "production_start_date" in er.columns:
         start = pd.to_datetime(er["production_start_date"])
@@ -87,8 +89,10 @@ def _exemptions(er: pd.DataFrame, gp, years: pd.Series, enterprises: pd.DataFram
     land = pd.to_numeric(er.get("land_mu", pd.Series(np.nan, index=er.index)), errors="coerce")
     put(~(land > 0), "在建项目或无已开发用地，不参评")
     above = _bool(er["above_scale"]) if "above_scale" in er.columns else pd.Series(False, index=er.index)
-    put(~above & (land < gp.below_scale_min_land_mu),
-        f"规下企业用地不足{gp.below_scale_min_land_mu:g}亩，不参评")
+    put(
+        ~above & (land < gp.below_scale_min_land_mu),
+        f"规下企业用地不足{gp.below_scale_min_land_mu:g}亩，不参评",
+    )
     return reason
 
 
@@ -101,13 +105,24 @@ def _history_means(history: pd.DataFrame | None, gp, col: str) -> pd.Series:
         h = h[h["grade"].notna()]
     scale = np.where(_bool(h["above_scale"]), ABOVE, BELOW) if "above_scale" in h.columns else ABOVE
     v = pd.to_numeric(h[col], errors="coerce").replace([np.inf, -np.inf], np.nan)
-    key = pd.DataFrame({"year": h["year"].astype("Int64").to_numpy(), "unit": h[gp.group_by].to_numpy(),
-                        "scale": scale, "v": v.to_numpy()})
+    key = pd.DataFrame(
+        {
+            "year": h["year"].astype("Int64").to_numpy(),
+            "unit": h[gp.group_by].to_numpy(),
+            "scale": scale,
+            "v": v.to_numpy(),
+        }
+    )
     return key.dropna(subset=["v"]).groupby(["year", "unit", "scale"])["v"].mean()
 
 
-def grade_enterprises(enterprise_results: pd.DataFrame, *, policy, history: pd.DataFrame | None = None,
-                      enterprises: pd.DataFrame | None = None) -> pd.DataFrame:
+def grade_enterprises(
+    enterprise_results: pd.DataFrame,
+    *,
+    policy,
+    history: pd.DataFrame | None = None,
+    enterprises: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Score and grade enterprises; returns ``GRADE_COLUMNS`` indexed like ``enterprise_results``.
 
     ``history``: earlier enterprise_results (any years; columns uscc, year, the group unit,
@@ -118,14 +133,17 @@ def grade_enterprises(enterprise_results: pd.DataFrame, *, policy, history: pd.D
     gp = policy.grading
     er = enterprise_results
     idx = er.index
-    out = pd.DataFrame({"score": np.nan, "grade": None, "grade_group": None, "grade_note": None},
-                       index=idx).astype({"score": float, "grade": object, "grade_group": object,
-                                          "grade_note": object})
+    out = pd.DataFrame(
+        {"score": np.nan, "grade": None, "grade_group": None, "grade_note": None}, index=idx
+    ).astype({"score": float, "grade": object, "grade_group": object, "grade_note": object})
     if er.empty:
         return out
     years = er["year"].astype("Int64") if "year" in er.columns else pd.Series(pd.NA, index=idx, dtype="Int64")
-    unit = (er[gp.group_by].astype(object).where(er[gp.group_by].notna(), "未知")
-            if gp.group_by in er.columns else pd.Series("未知", index=idx, dtype=object))
+    unit = (
+        er[gp.group_by].astype(object).where(er[gp.group_by].notna(), "未知")
+        if gp.group_by in er.columns
+        else pd.Series("未知", index=idx, dtype=object)
+    )
     above = _bool(er["above_scale"]) if "above_scale" in er.columns else pd.Series(False, index=idx)
     scale = pd.Series(np.where(above, ABOVE, BELOW), index=idx)
     out["grade_group"] = unit.astype(str) + "·" + scale
@@ -147,8 +165,11 @@ def grade_enterprises(enterprise_results: pd.DataFrame, *, policy, history: pd.D
         k = keys[sel]
         for ind in indicators:
             label = ind.label_zh or ind.column
-            x = (pd.to_numeric(er.loc[sel, ind.column], errors="coerce").astype(float)
-                 if ind.column in er.columns else pd.Series(np.nan, index=k.index))
+            x = (
+                pd.to_numeric(er.loc[sel, ind.column], errors="coerce").astype(float)
+                if ind.column in er.columns
+                else pd.Series(np.nan, index=k.index)
+            )
             x = x.replace([np.inf, -np.inf], np.nan)
             grp = [k["year"], k["unit"], k["scale"]]
             if gp.method == "ratio":
@@ -161,9 +182,11 @@ def grade_enterprises(enterprise_results: pd.DataFrame, *, policy, history: pd.D
                     if gp.benchmark == "previous_year_mean":
                         hm = _history_means(history, gp, ind.column)
                         prev_key = pd.MultiIndex.from_arrays(
-                            [(k["year"] - 1).astype("Int64"), k["unit"], k["scale"]])
-                        prev = pd.Series(hm.reindex(prev_key).to_numpy() if len(hm) else np.nan,
-                                         index=k.index, dtype=float)
+                            [(k["year"] - 1).astype("Int64"), k["unit"], k["scale"]]
+                        )
+                        prev = pd.Series(
+                            hm.reindex(prev_key).to_numpy() if len(hm) else np.nan, index=k.index, dtype=float
+                        )
                         fb = prev.isna() & cur.notna()
                         for i in k.index[fb.to_numpy()]:
                             notes[i].append(f"{label}基准缺上年数据，取当年均值")
@@ -215,8 +238,9 @@ def grade_enterprises(enterprise_results: pd.DataFrame, *, policy, history: pd.D
     return object_strings(out)
 
 
-def grade_streak(current: pd.DataFrame, history: pd.DataFrame | None, *, year: int, grade: str = "D",
-                 years: int = 2) -> pd.Series:
+def grade_streak(
+    current: pd.DataFrame, history: pd.DataFrame | None, *, year: int, grade: str = "D", years: int = 2
+) -> pd.Series:
     """uscc → True when graded ``grade`` in ``year`` (``current``: uscc, grade) and in each of the
     ``years − 1`` years before it (``history``: uscc, year, grade). Indexed by the current uscc."""
     cur = current.dropna(subset=["uscc"]).drop_duplicates("uscc").set_index("uscc")["grade"]

@@ -26,19 +26,29 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 
+from evaluation import lifecycle
 from evaluation.grading import grade_enterprises, grade_streak
 from evaluation.standard_land import fmt_num, fmt_pct, fmt_value, object_strings, standard_land_checks
-from landuse.columns import FLAGS, PARCEL_RESULTS
+from landuse.columns import FLAGS, PARCEL_RESULTS, PARCELS
 
 __all__ = ["flag_parcels", "FLAG_COLUMNS", "zone_reference", "zone_median_revenue_per_mu", "evidence_json"]
 
 FLAG_COLUMNS = FLAGS.names
 _OPS = {
-    "lt": (np.less, "<"), "le": (np.less_equal, "≤"), "gt": (np.greater, ">"), "ge": (np.greater_equal, "≥"),
+    "lt": (np.less, "<"),
+    "le": (np.less_equal, "≤"),
+    "gt": (np.greater, ">"),
+    "ge": (np.greater_equal, "≥"),
 }
 _EXTRA_LABELS = {"office_share": "办公用地比例", "built_up_share": "遥感建成比例"}
-_STAGE_ZH = {"unsupplied": "未供应", "supplied": "已供未建", "started": "在建", "completed": "已竣工",
-             "in_production": "已投产", "idle": "闲置"}
+_STAGE_ZH = {
+    "unsupplied": "未供应",
+    "supplied": "已供未建",
+    "started": "在建",
+    "completed": "已竣工",
+    "in_production": "已投产",
+    "idle": "闲置",
+}
 
 
 def _label(column: str) -> str:
@@ -99,8 +109,9 @@ def _supplied(pr: pd.DataFrame) -> pd.Series:
     return sup | _developed(pr)
 
 
-def zone_reference(pr: pd.DataFrame, developed: pd.Series, column: str, statistic: str,
-                   numerator: str | None = None) -> pd.Series:
+def zone_reference(
+    pr: pd.DataFrame, developed: pd.Series, column: str, statistic: str, numerator: str | None = None
+) -> pd.Series:
     """The zone figure of ``column`` over developed parcels, broadcast to every parcel of ``pr``."""
     d = pr[developed]
     if statistic == "ratio_of_sums":
@@ -161,6 +172,7 @@ def _thresholds(rule, industry: pd.Series) -> pd.Series:
 # action, data]
 # ----------------------------------------------------------------------------------------------
 
+
 def _compare(rule, pr, scope, value: pd.Series, thr: pd.Series, describe) -> pd.DataFrame:
     fn, sym = _OPS[rule.op]
     v_all, t_all = value.to_numpy(dtype=float), thr.to_numpy(dtype=float)
@@ -177,8 +189,14 @@ def _k_threshold(rule, ctx):
     value = _num(ctx.pr, rule.column)
     thr = _thresholds(rule, ctx.industry)
     lbl = _label(rule.column)
-    return _compare(rule, ctx.pr, ctx.scope, value, thr,
-                    lambda v, s, t, k: f"{lbl} {fmt_value(rule.column, v)} {s} {fmt_value(rule.column, t)}")
+    return _compare(
+        rule,
+        ctx.pr,
+        ctx.scope,
+        value,
+        thr,
+        lambda v, s, t, k: f"{lbl} {fmt_value(rule.column, v)} {s} {fmt_value(rule.column, t)}",
+    )
 
 
 def _k_relative(rule, ctx):
@@ -189,10 +207,18 @@ def _k_relative(rule, ctx):
     lbl = _label(rule.column)
     stat = {"ratio_of_sums": "均值", "mean": "平均", "median": "中位数"}[rule.statistic]
     frac = _frac(rule.fraction)
-    out = _compare(rule, ctx.pr, ctx.scope, value, thr,
-                   lambda v, s, t, k: (f"{lbl} {fmt_value(rule.column, v)} {s} 开发区{stat} "
-                                       f"{fmt_value(rule.column, ref_a[k])} × {frac} = "
-                                       f"{fmt_value(rule.column, t)}"))
+    out = _compare(
+        rule,
+        ctx.pr,
+        ctx.scope,
+        value,
+        thr,
+        lambda v, s, t, k: (
+            f"{lbl} {fmt_value(rule.column, v)} {s} 开发区{stat} "
+            f"{fmt_value(rule.column, ref_a[k])} × {frac} = "
+            f"{fmt_value(rule.column, t)}"
+        ),
+    )
     refs = ref.reindex(out.index).to_numpy(dtype=float)
     for d, r in zip(out["data"], refs):
         d["zone_reference"] = r
@@ -206,20 +232,24 @@ def _k_commitment(rule, ctx):
     data: dict[int, list[dict]] = {}
     for col, commit_col in rule.pairs.items():
         value = _num(ctx.pr, col).to_numpy(dtype=float)
-        commit = (_num(ctx.parcels, commit_col) if commit_col in ctx.parcels.columns
-                  else _num(ctx.pr, commit_col)).to_numpy(dtype=float)
+        commit = (
+            _num(ctx.parcels, commit_col) if commit_col in ctx.parcels.columns else _num(ctx.pr, commit_col)
+        ).to_numpy(dtype=float)
         with np.errstate(invalid="ignore"):
             hit = ctx.scope.to_numpy() & ~np.isnan(value) & (commit > 0) & (value < commit * frac)
         lbl = _label(col)
         tail = f" × {_frac(frac)}" if frac != 1 else ""
         for k in np.flatnonzero(hit):
             a, c = value[k], commit[k]
-            ev.setdefault(k, []).append(f"{lbl} {fmt_value(col, a)} < 承诺 {fmt_value(col, c)}{tail}"
-                                        f"（差 {fmt_pct(1 - a / c)}）")
+            ev.setdefault(k, []).append(
+                f"{lbl} {fmt_value(col, a)} < 承诺 {fmt_value(col, c)}{tail}（差 {fmt_pct(1 - a / c)}）"
+            )
             data.setdefault(k, []).append({"column": col, "value": a, "committed": c, "fraction": frac})
     pos = sorted(ev)
-    return pd.DataFrame({"evidence": ["；".join(ev[k]) for k in pos], "data": [{"checks": data[k]} for k in pos]},
-                        index=ctx.pr.index[pos])
+    return pd.DataFrame(
+        {"evidence": ["；".join(ev[k]) for k in pos], "data": [{"checks": data[k]} for k in pos]},
+        index=ctx.pr.index[pos],
+    )
 
 
 def _k_flag(rule, ctx):
@@ -234,13 +264,13 @@ def _k_flag(rule, ctx):
     idx = ctx.pr.index[(ctx.scope & f).to_numpy()]
     lbl = _label(rule.flag)
     if lbl == rule.flag:
-        from landuse.columns import PARCELS
         try:
             lbl = PARCELS.col(rule.flag).zh
         except KeyError:
             pass
-    return pd.DataFrame({"evidence": [f"{lbl}：是"] * len(idx), "data": [{"flag": rule.flag}] * len(idx)},
-                        index=idx)
+    return pd.DataFrame(
+        {"evidence": [f"{lbl}：是"] * len(idx), "data": [{"flag": rule.flag}] * len(idx)}, index=idx
+    )
 
 
 def _k_zero(rule, ctx):
@@ -249,8 +279,11 @@ def _k_zero(rule, ctx):
         hit &= _num(ctx.pr, c).fillna(0.0) <= rule.max_value
     pos = np.flatnonzero(hit.to_numpy())
     idx = ctx.pr.index[pos]
-    no_ent = (_bool(ctx.pr["no_enterprise"]).to_numpy()[pos] if "no_enterprise" in ctx.pr.columns
-              else np.zeros(len(pos), dtype=bool))
+    no_ent = (
+        _bool(ctx.pr["no_enterprise"]).to_numpy()[pos]
+        if "no_enterprise" in ctx.pr.columns
+        else np.zeros(len(pos), dtype=bool)
+    )
     vals = {c: _num(ctx.pr, c).fillna(0.0).to_numpy()[pos] for c in rule.columns}
     ev, data = [], []
     for j in range(len(pos)):
@@ -303,9 +336,13 @@ def _k_idle(rule, ctx):
             if takeback:
                 text += "；满两年可收回"
         ev.append(text)
-        data.append({k: (None if pd.isna(r.get(k)) else (str(r.get(k)) if k == "idle_since" else r.get(k)))
-                     for k in ("idle_kind", "idle_since", "idle_days", "fee_wan", "fee_due", "takeback", "exempt")
-                     if k in r})
+        data.append(
+            {
+                k: (None if pd.isna(r.get(k)) else (str(r.get(k)) if k == "idle_since" else r.get(k)))
+                for k in ("idle_kind", "idle_since", "idle_days", "fee_wan", "fee_due", "takeback", "exempt")
+                if k in r
+            }
+        )
     return pd.DataFrame({"evidence": ev, "severity": sev, "action": act, "data": data}, index=idx)
 
 
@@ -327,8 +364,13 @@ def _k_grade(rule, ctx):
     yrs = "、".join(str(ctx.year - k) for k in reversed(range(rule.years)))
     holders = holder.to_numpy(dtype=object)[pos]
     ev = [f"权利人 {h} {yrs}年均评为{rule.grade}类" for h in holders]
-    return pd.DataFrame({"evidence": ev, "data": [{"holder_uscc": h, "grade": rule.grade, "years": rule.years}
-                                                   for h in holders]}, index=ctx.pr.index[pos])
+    return pd.DataFrame(
+        {
+            "evidence": ev,
+            "data": [{"holder_uscc": h, "grade": rule.grade, "years": rule.years} for h in holders],
+        },
+        index=ctx.pr.index[pos],
+    )
 
 
 def _k_standard_land(rule, ctx):
@@ -344,16 +386,23 @@ def _k_standard_land(rule, ctx):
     ev: dict = {}
     data: dict = {}
     worst: dict = {}
-    for code, chk_code, a, c, sf, e, cons in zip(codes, f["check"], f["actual"], f["committed"], f["shortfall"],
-                                                 f["evidence"], f["consequence"]):
+    for code, chk_code, a, c, sf, e, cons in zip(
+        codes, f["check"], f["actual"], f["committed"], f["shortfall"], f["evidence"], f["consequence"]
+    ):
         ev.setdefault(code, []).append(str(e))
         data.setdefault(code, []).append({"check": chk_code, "actual": a, "committed": c, "shortfall": sf})
         if code not in worst or sf > worst[code][0]:
             worst[code] = (sf, cons)
     idx = list(ev)
     act = [f"{worst[c][1]}（{rule.action_zh}）" if rule.action_zh else worst[c][1] for c in idx]
-    return pd.DataFrame({"evidence": ["；".join(ev[c]) for c in idx], "action": act,
-                         "data": [{"checks": data[c]} for c in idx]}, index=pd.Index(idx, dtype=object))
+    return pd.DataFrame(
+        {
+            "evidence": ["；".join(ev[c]) for c in idx],
+            "action": act,
+            "data": [{"checks": data[c]} for c in idx],
+        },
+        index=pd.Index(idx, dtype=object),
+    )
 
 
 def _k_raster(rule, ctx):
@@ -369,7 +418,11 @@ def _k_raster(rule, ctx):
     under = stage.isin(rule.developed_stages) & (share < rule.min_share_developed)
     hit = ctx.scope & share.notna() & (over | under)
     pos = np.flatnonzero(hit.to_numpy())
-    st_a, sh_a, ov_a = stage.to_numpy(dtype=object)[pos], share.to_numpy(dtype=float)[pos], over.to_numpy()[pos]
+    st_a, sh_a, ov_a = (
+        stage.to_numpy(dtype=object)[pos],
+        share.to_numpy(dtype=float)[pos],
+        over.to_numpy()[pos],
+    )
     ev = []
     for st, sh, ov in zip(st_a, sh_a, ov_a):
         zh = _STAGE_ZH.get(st, st)
@@ -377,14 +430,22 @@ def _k_raster(rule, ctx):
             ev.append(f"申报{zh}，遥感建成比例 {fmt_pct(sh)} ≥ {fmt_pct(rule.max_share_undeveloped)}")
         else:
             ev.append(f"申报{zh}，遥感建成比例 {fmt_pct(sh)} < {fmt_pct(rule.min_share_developed)}")
-    return pd.DataFrame({"evidence": ev, "data": [{"stage": st, "built_up_share": sh} for st, sh in zip(st_a, sh_a)]},
-                        index=ctx.pr.index[pos])
+    return pd.DataFrame(
+        {"evidence": ev, "data": [{"stage": st, "built_up_share": sh} for st, sh in zip(st_a, sh_a)]},
+        index=ctx.pr.index[pos],
+    )
 
 
 _KINDS = {
-    "threshold": _k_threshold, "relative_to_zone": _k_relative, "commitment": _k_commitment,
-    "flag_column": _k_flag, "zero_output": _k_zero, "idle": _k_idle, "grade_streak": _k_grade,
-    "standard_land": _k_standard_land, "raster_mismatch": _k_raster,
+    "threshold": _k_threshold,
+    "relative_to_zone": _k_relative,
+    "commitment": _k_commitment,
+    "flag_column": _k_flag,
+    "zero_output": _k_zero,
+    "idle": _k_idle,
+    "grade_streak": _k_grade,
+    "standard_land": _k_standard_land,
+    "raster_mismatch": _k_raster,
 }
 
 
@@ -395,9 +456,13 @@ class _Ctx:
 
     def sl_checks(self):
         if self._sl is None:
-            self._sl = (self.given_sl if self.given_sl is not None else
-                        standard_land_checks(self.raw_parcels, self.raw_pr, year=self.year, as_of=self.as_of,
-                                             policy=self.policy))
+            self._sl = (
+                self.given_sl
+                if self.given_sl is not None
+                else standard_land_checks(
+                    self.raw_parcels, self.raw_pr, year=self.year, as_of=self.as_of, policy=self.policy
+                )
+            )
         return self._sl
 
 
@@ -406,10 +471,20 @@ def _empty_flags() -> pd.DataFrame:
     return out.astype({"year": "Int64", "severity": "Int64", "gain_mu": float, "gain_wan": float})
 
 
-def flag_parcels(parcel_results: pd.DataFrame, *, inputs: dict | None, enterprise_results: pd.DataFrame | None,
-                 idle: pd.DataFrame | None, policy, year: int, grade_history: pd.DataFrame | None = None,
-                 built_up: pd.Series | None = None, as_of=None, standard_land: pd.DataFrame | None = None,
-                 with_data: bool = False) -> pd.DataFrame:
+def flag_parcels(
+    parcel_results: pd.DataFrame,
+    *,
+    inputs: dict | None,
+    enterprise_results: pd.DataFrame | None,
+    idle: pd.DataFrame | None,
+    policy,
+    year: int,
+    grade_history: pd.DataFrame | None = None,
+    built_up: pd.Series | None = None,
+    as_of=None,
+    standard_land: pd.DataFrame | None = None,
+    with_data: bool = False,
+) -> pd.DataFrame:
     """Apply every enabled rule of ``policy.rules``; one row per (parcel, rule), ``flags`` columns.
 
     - ``inputs``: the input layers by name; ``inputs["parcels"]`` supplies flag columns,
@@ -438,12 +513,14 @@ def flag_parcels(parcel_results: pd.DataFrame, *, inputs: dict | None, enterpris
     if "zone_code" not in pr.columns:
         pr["zone_code"] = parcels.get("zone_code")
     if idle is None and raw_parcels is not None and not raw_parcels.empty:
-        from evaluation import lifecycle
         idle = lifecycle.idle_status(raw_parcels, as_of=as_of, policy=policy.idle)
     idle_f = None
     if idle is not None:
-        idle_f = (idle.drop_duplicates("parcel_code").set_index("parcel_code").reindex(pr.index)
-                  if "parcel_code" in idle.columns else idle.reindex(pr.index))
+        idle_f = (
+            idle.drop_duplicates("parcel_code").set_index("parcel_code").reindex(pr.index)
+            if "parcel_code" in idle.columns
+            else idle.reindex(pr.index)
+        )
 
     developed = _developed(pr)
     supplied = _supplied(pr)
@@ -453,12 +530,24 @@ def flag_parcels(parcel_results: pd.DataFrame, *, inputs: dict | None, enterpris
     area = _num(pr, "area_mu")
     rpm = _num(pr, "revenue_per_mu").fillna(0.0)
     zone_median = pr["zone_code"].map(zone_median_revenue_per_mu(pr)).astype(float)
-    gain_wan_all = ((zone_median - rpm).clip(lower=0) * area)
+    gain_wan_all = (zone_median - rpm).clip(lower=0) * area
 
-    ctx = _Ctx(pr=pr, parcels=parcels, raw_parcels=raw_parcels if raw_parcels is not None else pr,
-               raw_pr=parcel_results, year=year, as_of=as_of, policy=policy, developed=developed,
-               industry=industry, idle=idle_f, enterprise_results=enterprise_results,
-               grade_history=grade_history, built_up=built_up, given_sl=standard_land)
+    ctx = _Ctx(
+        pr=pr,
+        parcels=parcels,
+        raw_parcels=raw_parcels if raw_parcels is not None else pr,
+        raw_pr=parcel_results,
+        year=year,
+        as_of=as_of,
+        policy=policy,
+        developed=developed,
+        industry=industry,
+        idle=idle_f,
+        enterprise_results=enterprise_results,
+        grade_history=grade_history,
+        built_up=built_up,
+        given_sl=standard_land,
+    )
 
     parts = []
     for order, rule in enumerate(policy.rules.enabled):
@@ -475,22 +564,26 @@ def flag_parcels(parcel_results: pd.DataFrame, *, inputs: dict | None, enterpris
         act = res["action"] if "action" in res.columns else pd.Series(rule.action_zh, index=idx)
         gmu = area.reindex(idx) if rule.gain == "mu" else pd.Series(np.nan, index=idx)
         gwan = gain_wan_all.reindex(idx) if rule.gain == "wan" else pd.Series(np.nan, index=idx)
-        parts.append(pd.DataFrame({
-            "parcel_code": idx.to_numpy(dtype=object),
-            "zone_code": pr["zone_code"].reindex(idx).to_numpy(),
-            "year": year,
-            "rule": rule.code,
-            "label": rule.label_zh,
-            "severity": sev.to_numpy(),
-            "evidence": res["evidence"].to_numpy(),
-            "action": act.to_numpy(),
-            "gain_mu": gmu.to_numpy(dtype=float),
-            "gain_wan": gwan.to_numpy(dtype=float),
-            "policy_version": policy.version,
-            "policy_hash": policy.hash,
-            "_order": order,
-            "data": res["data"].to_numpy() if "data" in res.columns else None,
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "parcel_code": idx.to_numpy(dtype=object),
+                    "zone_code": pr["zone_code"].reindex(idx).to_numpy(),
+                    "year": year,
+                    "rule": rule.code,
+                    "label": rule.label_zh,
+                    "severity": sev.to_numpy(),
+                    "evidence": res["evidence"].to_numpy(),
+                    "action": act.to_numpy(),
+                    "gain_mu": gmu.to_numpy(dtype=float),
+                    "gain_wan": gwan.to_numpy(dtype=float),
+                    "policy_version": policy.version,
+                    "policy_hash": policy.hash,
+                    "_order": order,
+                    "data": res["data"].to_numpy() if "data" in res.columns else None,
+                }
+            )
+        )
     if not parts:
         out = _empty_flags()
         return out.assign(data=pd.Series(dtype=object)) if with_data else out

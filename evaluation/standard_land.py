@@ -25,8 +25,20 @@ from landuse.units import M2_PER_MU
 __all__ = ["standard_land_checks", "CHECK_COLUMNS", "fmt_num", "fmt_pct", "object_strings"]
 
 CHECK_COLUMNS = [
-    "parcel_code", "zone_code", "year", "check", "phase", "label", "due_date", "status",
-    "actual", "committed", "op", "shortfall", "consequence", "evidence",
+    "parcel_code",
+    "zone_code",
+    "year",
+    "check",
+    "phase",
+    "label",
+    "due_date",
+    "status",
+    "actual",
+    "committed",
+    "op",
+    "shortfall",
+    "consequence",
+    "evidence",
 ]
 
 #: columns shown as percentages in evidence strings
@@ -88,8 +100,9 @@ def _band(shortfall: np.ndarray, bands) -> list[str | None]:
     return out
 
 
-def standard_land_checks(parcels: pd.DataFrame, parcel_results: pd.DataFrame, *, year: int,
-                         as_of=None, policy) -> pd.DataFrame:
+def standard_land_checks(
+    parcels: pd.DataFrame, parcel_results: pd.DataFrame, *, year: int, as_of=None, policy
+) -> pd.DataFrame:
     """One row per (standard-land parcel, check) with columns ``CHECK_COLUMNS``.
 
     ``parcels`` is the parcels input layer (standard_land, completion_date, commit_* and
@@ -132,8 +145,11 @@ def standard_land_checks(parcels: pd.DataFrame, parcel_results: pd.DataFrame, *,
             actual = pd.Series(np.nan, index=sl.index)
         actual = pd.to_numeric(actual, errors="coerce").astype(float)
         if chk.committed is not None:
-            target = (pd.to_numeric(sl[chk.committed], errors="coerce").astype(float)
-                      if chk.committed in sl.columns else pd.Series(np.nan, index=sl.index))
+            target = (
+                pd.to_numeric(sl[chk.committed], errors="coerce").astype(float)
+                if chk.committed in sl.columns
+                else pd.Series(np.nan, index=sl.index)
+            )
         else:
             target = pd.Series(float(chk.limit), index=sl.index)
         due = completion if chk.phase == "acceptance" else review_due
@@ -148,8 +164,11 @@ def standard_land_checks(parcels: pd.DataFrame, parcel_results: pd.DataFrame, *,
                 ok = a <= t + 1e-9
                 sf = np.where(t > 0, (a - t) / t, np.where(a <= t, 0.0, 1.0))
         sf = np.where(ok, 0.0, np.clip(sf, 0.0, None))
-        status = np.where(~is_due.to_numpy(), "not_due",
-                          np.where(~judgeable.to_numpy(), "due", np.where(ok, "passed", "failed")))
+        status = np.where(
+            ~is_due.to_numpy(),
+            "not_due",
+            np.where(~judgeable.to_numpy(), "due", np.where(ok, "passed", "failed")),
+        )
         shortfall = np.where(judgeable.to_numpy(), sf, np.nan)
         consequence = _band(np.where(status == "failed", shortfall, np.nan), pol.band)
         target_word = "承诺" if chk.committed is not None else "要求"
@@ -159,8 +178,10 @@ def standard_land_checks(parcels: pd.DataFrame, parcel_results: pd.DataFrame, *,
         for st, av, tv, s in zip(status, a, t, shortfall):
             if st in ("passed", "failed"):
                 sym = cmp_ok if st == "passed" else cmp_fail
-                text = (f"{chk.label_zh} {fmt_value(chk.actual, av)} {sym} {target_word} "
-                        f"{fmt_value(chk.actual, tv)}")
+                text = (
+                    f"{chk.label_zh} {fmt_value(chk.actual, av)} {sym} {target_word} "
+                    f"{fmt_value(chk.actual, tv)}"
+                )
                 if st == "failed":
                     text += f"（差 {fmt_pct(s)}）"
                 evidence.append(text)
@@ -169,28 +190,33 @@ def standard_land_checks(parcels: pd.DataFrame, parcel_results: pd.DataFrame, *,
                 evidence.append(f"{chk.label_zh}：已到期，缺{missing}，无法判定")
             else:
                 evidence.append(None)
-        parts.append(pd.DataFrame({
-            "parcel_code": sl.index.to_numpy(),
-            "zone_code": zone.to_numpy(),
-            "year": year,
-            "check": chk.code,
-            "phase": chk.phase,
-            "label": chk.label_zh,
-            "due_date": due.to_numpy(),
-            "status": status,
-            "actual": a,
-            "committed": t,
-            "op": chk.op,
-            "shortfall": shortfall,
-            "consequence": consequence,
-            "evidence": evidence,
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "parcel_code": sl.index.to_numpy(),
+                    "zone_code": zone.to_numpy(),
+                    "year": year,
+                    "check": chk.code,
+                    "phase": chk.phase,
+                    "label": chk.label_zh,
+                    "due_date": due.to_numpy(),
+                    "status": status,
+                    "actual": a,
+                    "committed": t,
+                    "op": chk.op,
+                    "shortfall": shortfall,
+                    "consequence": consequence,
+                    "evidence": evidence,
+                }
+            )
+        )
     if not parts:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in CHECK_COLUMNS})
     out = pd.concat(parts, ignore_index=True)
     out["year"] = out["year"].astype("Int64")
     out["due_date"] = pd.to_datetime(out["due_date"])
     order = {c.code: i for i, c in enumerate(pol.check)}
-    out = out.sort_values(["parcel_code", "check"], key=lambda s: s.map(order) if s.name == "check" else s,
-                          kind="stable").reset_index(drop=True)
+    out = out.sort_values(
+        ["parcel_code", "check"], key=lambda s: s.map(order) if s.name == "check" else s, kind="stable"
+    ).reset_index(drop=True)
     return object_strings(out[CHECK_COLUMNS].copy())

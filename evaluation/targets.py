@@ -23,10 +23,31 @@ from evaluation.standard_land import object_strings
 __all__ = ["target_list", "flag_summary", "apply_flag_summary", "TARGET_HEADERS_ZH", "TARGET_COLUMNS"]
 
 TARGET_COLUMNS = [
-    "priority", "parcel_code", "zone_code", "year", "holder_uscc", "holder_name", "stage", "area_mu",
-    "revenue_per_mu", "tax_per_mu", "value_added_per_mu", "investment_per_mu", "far", "building_coverage",
-    "rules", "reasons", "max_severity", "flag_count", "evidence", "actions", "gain_mu", "gain_wan",
-    "priority_key", "policy_version", "policy_hash",
+    "priority",
+    "parcel_code",
+    "zone_code",
+    "year",
+    "holder_uscc",
+    "holder_name",
+    "stage",
+    "area_mu",
+    "revenue_per_mu",
+    "tax_per_mu",
+    "value_added_per_mu",
+    "investment_per_mu",
+    "far",
+    "building_coverage",
+    "rules",
+    "reasons",
+    "max_severity",
+    "flag_count",
+    "evidence",
+    "actions",
+    "gain_mu",
+    "gain_wan",
+    "priority_key",
+    "policy_version",
+    "policy_hash",
 ]
 
 #: Chinese headers of the target list's columns that are not in the parcel_results layer
@@ -45,36 +66,54 @@ TARGET_HEADERS_ZH = {
 
 
 def _join(values) -> str:
-    seen: list[str] = []
-    for v in values:
-        if isinstance(v, str) and v and v not in seen:
-            seen.append(v)
-    return "；".join(seen)
+    """Join distinct non-empty strings in order of first appearance."""
+    return "；".join(dict.fromkeys(v for v in values if isinstance(v, str) and v))
 
 
 def flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     """One row per flagged (year, parcel_code): rules, reasons, evidence, actions, counts, gains,
     ``priority_key`` and ``priority`` (ranked within the year, see the module docstring)."""
-    cols = ["year", "parcel_code", "zone_code", "rules", "reasons", "max_severity", "flag_count",
-            "evidence", "actions", "gain_mu", "gain_wan", "priority_key", "priority"]
+    cols = [
+        "year",
+        "parcel_code",
+        "zone_code",
+        "rules",
+        "reasons",
+        "max_severity",
+        "flag_count",
+        "evidence",
+        "actions",
+        "gain_mu",
+        "gain_wan",
+        "priority_key",
+        "priority",
+    ]
     if flags is None or flags.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     f = flags.reset_index(drop=True)
     f = f.assign(year=f["year"].astype("Int64"), _pos=np.arange(len(f)))
     f = f.sort_values(["year", "parcel_code", "_pos"], kind="mergesort")
     g = f.groupby(["year", "parcel_code"], sort=True)
-    s = pd.DataFrame({
-        "zone_code": g["zone_code"].first(),
-        "max_severity": g["severity"].max().astype("Int64"),
-        "flag_count": g["rule"].size().astype("Int64"),
-        "gain_mu": g["gain_mu"].max().fillna(0.0).astype(float),
-        "gain_wan": g["gain_wan"].max().fillna(0.0).astype(float),
-    }).reset_index()
+    s = pd.DataFrame(
+        {
+            "zone_code": g["zone_code"].first(),
+            "max_severity": g["severity"].max().astype("Int64"),
+            "flag_count": g["rule"].size().astype("Int64"),
+            "gain_mu": g["gain_mu"].max().fillna(0.0).astype(float),
+            "gain_wan": g["gain_wan"].max().fillna(0.0).astype(float),
+        }
+    ).reset_index()
     # text columns: one pass over the sorted rows (groupby.agg with Python joins is far slower)
     rules, reasons, evidence, actions = [], [], [], []
     cur = None
-    for key, rule, label, ev, act in zip(zip(f["year"], f["parcel_code"]), f["rule"], f["label"], f["evidence"],
-                                         f["action"]):
+    gid = g.ngroup().to_numpy()
+    for key, rule, label, ev, act in zip(
+        gid,
+        f["rule"].to_numpy(dtype=object),
+        f["label"].to_numpy(dtype=object),
+        f["evidence"].to_numpy(dtype=object),
+        f["action"].to_numpy(dtype=object),
+    ):
         if key != cur:
             cur = key
             rules.append([])
@@ -107,14 +146,18 @@ def flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFr
 
 
 def _rank(s: pd.DataFrame) -> pd.Series:
-    order = s.sort_values(["year", "max_severity", "priority_key", "parcel_code"],
-                          ascending=[True, False, False, True], kind="mergesort")
+    order = s.sort_values(
+        ["year", "max_severity", "priority_key", "parcel_code"],
+        ascending=[True, False, False, True],
+        kind="mergesort",
+    )
     pri = order.groupby("year").cumcount() + 1
     return pri.reindex(s.index).astype("Int64")
 
 
-def target_list(parcel_results: pd.DataFrame, flags: pd.DataFrame, *, policy=None,
-                zone: str | None = None) -> pd.DataFrame:
+def target_list(
+    parcel_results: pd.DataFrame, flags: pd.DataFrame, *, policy=None, zone: str | None = None
+) -> pd.DataFrame:
     """One row per flagged parcel (and year), ranked by ``priority``; columns ``TARGET_COLUMNS``
     (those parcel_results lacks are left empty). With ``zone`` only that zone's parcels, ranked
     within it. ``policy`` fills policy_version/hash when the flags do not carry them."""
@@ -125,8 +168,11 @@ def target_list(parcel_results: pd.DataFrame, flags: pd.DataFrame, *, policy=Non
     pr = parcel_results.copy()
     pr["year"] = pr["year"].astype("Int64")
     keep = [c for c in TARGET_COLUMNS if c in pr.columns and c not in s.columns]
-    out = s.merge(pr[["year", "parcel_code", *keep]].drop_duplicates(["year", "parcel_code"]),
-                  on=["year", "parcel_code"], how="left")
+    out = s.merge(
+        pr[["year", "parcel_code", *keep]].drop_duplicates(["year", "parcel_code"]),
+        on=["year", "parcel_code"],
+        how="left",
+    )
     if flags is not None and not flags.empty and {"policy_version", "policy_hash"} <= set(flags.columns):
         pv = flags.groupby(["year", "parcel_code"])[["policy_version", "policy_hash"]].first().reset_index()
         pv["year"] = pv["year"].astype("Int64")
@@ -152,8 +198,9 @@ def apply_flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.
     s = s.set_index(["year", "parcel_code"])
     s = s[~s.index.duplicated()]
     r = s.reindex(key)
-    out["flags"] = pd.Series([v if isinstance(v, str) else None for v in r["rules"]], index=out.index,
-                             dtype=object)
+    out["flags"] = pd.Series(
+        [v if isinstance(v, str) else None for v in r["rules"]], index=out.index, dtype=object
+    )
     out["flag_count"] = pd.array(r["flag_count"].fillna(0).to_numpy(), dtype="Int64")
     out["max_severity"] = pd.array(r["max_severity"].to_numpy(), dtype="Int64")
     out["priority"] = pd.array(r["priority"].to_numpy(), dtype="Int64")

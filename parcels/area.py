@@ -2,7 +2,7 @@
 
 Official land figures are ellipsoidal areas (椭球面积). ``geodesic_area_m2`` computes them for a
 whole column at once: geometries in EPSG:4490 are projected to an Albers *equal-area* projection
-on the GRS80 ellipsoid (area-preserving by construction), where the planar area is the ellipsoidal
+on the GRS80 ellipsoid, centred on the whole-degree cell of each geometry (area-preserving by construction), where the planar area is the ellipsoidal
 area; the only difference from pyproj.Geod's geodesic polygon area is that an edge is straight in
 the projection rather than a geodesic, which for parcel edges of metres to a few km is far below
 1e-6 relative (measured 6e-8 on 100 000 parcels; ``tests/test_area.py`` checks it against
@@ -39,12 +39,18 @@ def geodesic_area_m2(geoms: gpd.GeoSeries) -> pd.Series:
     out = np.zeros(len(arr), dtype="float64")
     out[~valid] = np.nan
     if valid.any():
+        # one Albers projection per whole-degree cell of each geometry's centre: the result for a
+        # geometry never depends on which other geometries are in the batch
         b = shapely.bounds(arr[valid])
-        lon0 = float(np.nanmean((b[:, 0] + b[:, 2]) / 2))
-        lat0 = float(np.nanmean((b[:, 1] + b[:, 3]) / 2))
-        t = pyproj.Transformer.from_crs(EPSG_CGCS2000, _albers_for(lon0, lat0), always_xy=True)
-        projected = shapely.transform(arr[valid], lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
-        out[valid] = shapely.area(projected)
+        cells = np.column_stack([np.round((b[:, 0] + b[:, 2]) / 2), np.round((b[:, 1] + b[:, 3]) / 2)])
+        idx = np.flatnonzero(valid)
+        areas = np.empty(len(idx), dtype="float64")
+        for lon0, lat0 in np.unique(cells, axis=0):
+            sel = (cells[:, 0] == lon0) & (cells[:, 1] == lat0)
+            t = pyproj.Transformer.from_crs(EPSG_CGCS2000, _albers_for(float(lon0), float(lat0)), always_xy=True)
+            projected = shapely.transform(arr[idx[sel]], lambda xy, t=t: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+            areas[sel] = shapely.area(projected)
+        out[idx] = areas
     return pd.Series(out, index=geoms.index, dtype="float64")
 
 

@@ -228,8 +228,10 @@ def _frame_from_spatial(path: Path, layer_name: str | None, *, rel: str, assume_
             if why != "ASCII only":
                 out.notes.append(f"{rel}: 无 .cpg，按 {enc} 读取 ({why}) / no .cpg: read as {enc} ({why})")
     gdf = pyogrio.read_dataframe(path, layer=layer_name, **kwargs)
-    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name is None:
-        gdf = gpd.GeoDataFrame(gdf)
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name is None:
+        table = pd.DataFrame(gdf)
+        table["_row"] = np.arange(1, len(table) + 1)
+        return RawLayer(layer, rel, layer_name or "", table)
     crs = gdf.crs
     if path.suffix.lower() in (".geojson", ".json") and crs is None:
         crs = pyproj.CRS.from_epsg(4326)

@@ -48,15 +48,23 @@ def built_up_share(parcels_gdf, raster_path: str | Path, *, band: int = 1) -> pd
         crs = src.crs.to_wkt()
         if band < 1 or band > src.count:
             raise RasterEvidenceError(f"{path}: no band {band}")
-    gdf = gpd.GeoDataFrame({"_row": np.arange(len(parcels_gdf))}, geometry=parcels_gdf.geometry.values,
-                           crs=parcels_gdf.crs or f"EPSG:{EPSG_CGCS2000}")
+    gdf = gpd.GeoDataFrame(
+        {"_row": np.arange(len(parcels_gdf))},
+        geometry=parcels_gdf.geometry.values,
+        crs=parcels_gdf.crs or f"EPSG:{EPSG_CGCS2000}",
+    )
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     values = np.full(len(parcels_gdf), np.nan)
     if len(gdf):
         gdf = gdf.to_crs(crs)
         with rasterio.open(path) as src:
-            res = exact_extract(RasterioRasterSource(src, band_idx=band), gdf, ["mean"],
-                                include_cols=["_row"], output="pandas")
+            res = exact_extract(
+                RasterioRasterSource(src, band_idx=band),
+                gdf,
+                ["mean"],
+                include_cols=["_row"],
+                output="pandas",
+            )
         rows = res["_row"].to_numpy(dtype=int)
         values[rows] = pd.to_numeric(res["mean"], errors="coerce").to_numpy(dtype=float)
     idx = pd.Index(codes.to_numpy(), name="parcel_code", dtype=object)

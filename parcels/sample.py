@@ -996,7 +996,6 @@ def _enterprise_years(rng, F, P, E, specs, ctx):
     # holders: land, perf, dates from their project
     mu = F["area"].to_numpy() / M2_PER_MU
     land = pd.Series(mu).groupby(F["holder_uscc"].to_numpy()).sum()
-    far_by_holder = None  # noqa: F841
     hold = P[P["kind"] == "completed"]
     zrev = np.array([z["base_rev"] for z in specs])
     zg = np.array([z["growth"] for z in specs])
@@ -1045,10 +1044,8 @@ def _enterprise_years(rng, F, P, E, specs, ctx):
     E.loc[ei, "growth"] = zg[zone] + rng.normal(0, 0.015, n)
     stopped = perf == "stopped"
     E.loc[ei[stopped], "stop_year"] = rng.integers(2021, 2026, stopped.sum())
-    # platform companies: rent income; tenants; unlinked
-    roles = E["role"].to_numpy()
-    zi = E["zone_i"].to_numpy().astype(int)
-    pl = np.flatnonzero(roles == "platform")
+    # platform companies: rent income (tenants and unlinked firms are done in _make_years)
+    pl = np.flatnonzero(E["role"].to_numpy() == "platform")
     E.loc[pl, "production_start_date"] = _d("2012-01-01")
     E.loc[pl, "rev2025"] = rng.uniform(300, 1500, len(pl))
     E.loc[pl, "tax2025"] = E.loc[pl, "rev2025"] * 0.08

@@ -39,7 +39,6 @@ REFERENCES = (
 )
 
 YEAR_RANGE = (1990, 2100)
-REPAIR_AREA_TOLERANCE = 0.01  # a repair that changes the area by more than 1 % is not "safe"
 
 
 class _Collector:
@@ -144,9 +143,9 @@ def _check_geometry(raw: RawLayer, frame: pd.DataFrame, bag: _Collector) -> gpd.
         repaired = shapely.make_valid(arr[invalid])
         # keep only the polygonal part of the repair
         polys = np.array([_polygonal(g) for g in repaired], dtype=object)
-        a0 = np.abs(shapely.area(shapely.buffer(arr[invalid], 0)))
-        a1 = shapely.area(polys)
-        ok = (a1 > 0) & (np.abs(a1 - a0) <= REPAIR_AREA_TOLERANCE * np.maximum(a0, 1e-12))
+        # make_valid keeps every enclosed area (a bow-tie becomes its two triangles) and drops only
+        # collapsed, zero-area parts; a repair is safe when a polygonal result with area remains
+        ok = np.array([g is not None and not g.is_empty for g in polys]) & (shapely.area(polys) > 0)
         idx = np.flatnonzero(invalid)
         for j, (i, good) in enumerate(zip(idx, ok, strict=True)):
             r = rows.iloc[i]
@@ -155,7 +154,7 @@ def _check_geometry(raw: RawLayer, frame: pd.DataFrame, bag: _Collector) -> gpd.
                 bag.add(raw, [r], "geometry", [reasons[j]], "a valid polygon; repaired with make_valid (已自动修复)",
                         code="geometry_repaired", severity="warning")
             else:
-                bag.add(raw, [r], "geometry", [reasons[j]], "a valid polygon (cannot be repaired safely)",
+                bag.add(raw, [r], "geometry", [reasons[j]], "a valid polygon (cannot be repaired: no area left)",
                         code="invalid_geometry")
     arr = np.array([shapely.MultiPolygon([g]) if g is not None and shapely.get_type_id(g) == 3 else g for g in arr],
                    dtype=object)

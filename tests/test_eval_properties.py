@@ -24,7 +24,7 @@ DATES = [None, "2015-01-01", "2019-06-30", "2020-12-31", "2023-04-01", "2025-06-
 
 pytestmark = pytest.mark.slow
 
-SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite

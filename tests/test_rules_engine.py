@@ -24,36 +24,69 @@ P = default_policy()
 
 
 def row(code, area, rev, tax, far, cov, *, stage="in_production", developed=True, **kw):
-    d = dict(parcel_code=code, zone_code="Z1", year=Y, area_mu=area, developed=developed, industrial=True,
-             stage=stage, revenue_wan=rev, tax_wan=tax,
-             revenue_per_mu=None if rev is None else rev / area,
-             tax_per_mu=None if tax is None else tax / area, far=far, building_coverage=cov)
+    d = dict(
+        parcel_code=code,
+        zone_code="Z1",
+        year=Y,
+        area_mu=area,
+        developed=developed,
+        industrial=True,
+        stage=stage,
+        revenue_wan=rev,
+        tax_wan=tax,
+        revenue_per_mu=None if rev is None else rev / area,
+        tax_per_mu=None if tax is None else tax / area,
+        far=far,
+        building_coverage=cov,
+    )
     d.update(kw)
     return d
 
 
 def base_results(extra=()):
-    return frame("parcel_results", [
-        row("P1", 10, 1000, 50, 1.2, 0.5, holder_uscc="E1"),
-        row("P2", 10, 200, 5, 0.6, 0.25, holder_uscc="E2"),
-        row("P3", 20, 0, 0, 1.1, 0.4, no_enterprise=True, stage="completed"),
-        row("P4", 5, None, None, None, None, stage="idle", developed=False),
-        row("P5", 10, 1500, 100, 1.5, 0.5, holder_uscc="E5"),
-        *extra,
-    ])
+    return frame(
+        "parcel_results",
+        [
+            row("P1", 10, 1000, 50, 1.2, 0.5, holder_uscc="E1"),
+            row("P2", 10, 200, 5, 0.6, 0.25, holder_uscc="E2"),
+            row("P3", 20, 0, 0, 1.1, 0.4, no_enterprise=True, stage="completed"),
+            row("P4", 5, None, None, None, None, stage="idle", developed=False),
+            row("P5", 10, 1500, 100, 1.5, 0.5, holder_uscc="E5"),
+            *extra,
+        ],
+    )
 
 
 def base_parcels(extra=()):
-    rows = [dict(parcel_code=c, zone_code="Z1", registered_area_m2=mu(a))
-            for c, a in [("P1", 10), ("P2", 10), ("P3", 20), ("P4", 5)]]
-    rows.append(dict(parcel_code="P5", zone_code="Z1", registered_area_m2=mu(10), obsolete_industry=True,
-                     env_safety_fail=True))
+    rows = [
+        dict(parcel_code=c, zone_code="Z1", registered_area_m2=mu(a))
+        for c, a in [("P1", 10), ("P2", 10), ("P3", 20), ("P4", 5)]
+    ]
+    rows.append(
+        dict(
+            parcel_code="P5",
+            zone_code="Z1",
+            registered_area_m2=mu(10),
+            obsolete_industry=True,
+            env_safety_fail=True,
+        )
+    )
     return frame("parcels", rows + list(extra))
 
 
 def idle_frame(rows):
-    cols = ["parcel_code", "idle", "idle_kind", "idle_since", "idle_days", "fee_due", "fee_wan", "takeback",
-            "exempt", "evidence"]
+    cols = [
+        "parcel_code",
+        "idle",
+        "idle_kind",
+        "idle_since",
+        "idle_days",
+        "fee_due",
+        "fee_wan",
+        "takeback",
+        "exempt",
+        "evidence",
+    ]
     df = pd.DataFrame([dict(zip(cols, r)) for r in rows], columns=cols)
     df["idle_since"] = pd.to_datetime(df["idle_since"])
     return df
@@ -63,10 +96,15 @@ IDLE_P4 = idle_frame([("P4", True, "not_started", "2023-03-01", 671, True, 40.0,
 
 
 def run(pr=None, parcels=None, idle=IDLE_P4, policy=P, **kw):
-    return flag_parcels(base_results() if pr is None else pr,
-                        inputs={"parcels": base_parcels() if parcels is None else parcels},
-                        enterprise_results=kw.pop("enterprise_results", None), idle=idle, policy=policy,
-                        year=Y, **kw)
+    return flag_parcels(
+        base_results() if pr is None else pr,
+        inputs={"parcels": base_parcels() if parcels is None else parcels},
+        enterprise_results=kw.pop("enterprise_results", None),
+        idle=idle,
+        policy=policy,
+        year=Y,
+        **kw,
+    )
 
 
 def one(flags, parcel, rule):
@@ -150,15 +188,26 @@ def test_rules_only_on_developed_industrial():
 
 
 def test_idle_fee_takeback_exempt():
-    pr = base_results([row("P6", 8, None, None, None, None, stage="idle", developed=False),
-                       row("P7", 4, None, None, None, None, stage="idle", developed=False)])
-    idle = idle_frame([
-        ("P4", True, "not_started", "2023-03-01", 671, True, 40.0, False, False, None),
-        ("P6", True, "not_started", "2022-06-01", 944, True, 30.0, True, False, None),
-        ("P7", True, "halted", "2023-06-01", 579, False, 0.0, False, True, None),
-    ])
-    f = run(pr=pr, idle=idle, parcels=base_parcels([dict(parcel_code="P6", zone_code="Z1"),
-                                                    dict(parcel_code="P7", zone_code="Z1")]))
+    pr = base_results(
+        [
+            row("P6", 8, None, None, None, None, stage="idle", developed=False),
+            row("P7", 4, None, None, None, None, stage="idle", developed=False),
+        ]
+    )
+    idle = idle_frame(
+        [
+            ("P4", True, "not_started", "2023-03-01", 671, True, 40.0, False, False, None),
+            ("P6", True, "not_started", "2022-06-01", 944, True, 30.0, True, False, None),
+            ("P7", True, "halted", "2023-06-01", 579, False, 0.0, False, True, None),
+        ]
+    )
+    f = run(
+        pr=pr,
+        idle=idle,
+        parcels=base_parcels(
+            [dict(parcel_code="P6", zone_code="Z1"), dict(parcel_code="P7", zone_code="Z1")]
+        ),
+    )
     fee = one(f, "P4", "idle")
     assert fee["severity"] == 4 and fee["gain_mu"] == 5.0
     assert fee["action"] == "征收土地闲置费，限期动工开发（闲置费 40.0 万元）"
@@ -183,7 +232,9 @@ def test_idle_from_lifecycle_at_the_one_year_boundary(agreed, idle_expected):
     agreed start 2023-12-31 → one full year on 2024-12-31 → idle; 2024-01-01 → not yet."""
     parcels = base_parcels()
     parcels.loc[parcels["parcel_code"] == "P4", ["supply_date", "agreed_start_date"]] = [
-        pd.Timestamp("2023-06-01"), pd.Timestamp(agreed)]
+        pd.Timestamp("2023-06-01"),
+        pd.Timestamp(agreed),
+    ]
     parcels.loc[parcels["parcel_code"] == "P4", "land_price_wan"] = 100.0
     f = run(parcels=parcels, idle=None)
     assert ("idle" in rules_of(f, "P4")) is idle_expected
@@ -194,8 +245,14 @@ def test_idle_from_lifecycle_at_the_one_year_boundary(agreed, idle_expected):
 
 
 def test_disable_rule_and_change_threshold():
-    rules = [r.model_copy(update={"enabled": False}) if r.code == "low_coverage" else
-             r.model_copy(update={"threshold": 0.5}) if r.code == "low_far" else r for r in P.rules.rule]
+    rules = [
+        r.model_copy(update={"enabled": False})
+        if r.code == "low_coverage"
+        else r.model_copy(update={"threshold": 0.5})
+        if r.code == "low_far"
+        else r
+        for r in P.rules.rule
+    ]
     pol = P.model_copy(update={"rules": RulesPolicy(rule=rules)})
     f = run(policy=pol)
     assert "low_coverage" not in rules_of(f, "P2")
@@ -204,9 +261,17 @@ def test_disable_rule_and_change_threshold():
 
 
 def test_added_threshold_rule_with_per_industry_threshold():
-    extra = Rule(code="low_tax_abs", kind="threshold", column="tax_per_mu", op="lt", threshold=6.0,
-                 by_industry={"C26": 12.0, "2611": 4.0}, severity=1, label_zh="亩均税收低于6万元",
-                 gain="wan")
+    extra = Rule(
+        code="low_tax_abs",
+        kind="threshold",
+        column="tax_per_mu",
+        op="lt",
+        threshold=6.0,
+        by_industry={"C26": 12.0, "2611": 4.0},
+        severity=1,
+        label_zh="亩均税收低于6万元",
+        gain="wan",
+    )
     pol = with_rules(extra)
     er = pd.DataFrame({"uscc": ["E1", "E2", "E5"], "industry_code": ["3971", "2611", "C2620"]})
     f = run(policy=pol, enterprise_results=er)
@@ -228,9 +293,13 @@ def test_rule_validation():
 def test_below_commitment_with_grace_years():
     parcels = base_parcels()
     parcels.loc[parcels["parcel_code"] == "P1", ["commit_tax_wan_per_mu", "completion_date"]] = [
-        10.0, pd.Timestamp("2020-05-01")]
+        10.0,
+        pd.Timestamp("2020-05-01"),
+    ]
     parcels.loc[parcels["parcel_code"] == "P2", ["commit_revenue_wan_per_mu", "completion_date"]] = [
-        100.0, pd.Timestamp("2023-06-01")]  # completed 1.5 years before year-end: grace (2 years)
+        100.0,
+        pd.Timestamp("2023-06-01"),
+    ]  # completed 1.5 years before year-end: grace (2 years)
     f = run(parcels=parcels)
     r = one(f, "P1", "below_commitment")
     assert r["evidence"] == "亩均税收 5.0 < 承诺 10.0（差 50%）"
@@ -239,7 +308,9 @@ def test_below_commitment_with_grace_years():
 
 
 def test_grade_d_twice():
-    er = pd.DataFrame({"uscc": ["E1", "E2"], "year": [Y, Y], "grade": ["D", "D"], "industry_code": ["C39"] * 2})
+    er = pd.DataFrame(
+        {"uscc": ["E1", "E2"], "year": [Y, Y], "grade": ["D", "D"], "industry_code": ["C39"] * 2}
+    )
     hist = pd.DataFrame({"uscc": ["E1", "E2"], "year": [Y - 1, Y - 1], "grade": ["D", "C"]})
     f = run(enterprise_results=er, grade_history=hist)
     r = one(f, "P1", "grade_d_twice")
@@ -250,9 +321,10 @@ def test_grade_d_twice():
 
 def test_standard_land_breach_from_review():
     parcels = base_parcels()
-    parcels.loc[parcels["parcel_code"] == "P1", ["standard_land", "completion_date", "commit_tax_wan_per_mu",
-                                                 "commit_revenue_wan_per_mu"]] = [
-        True, pd.Timestamp("2021-06-30"), 10.0, 90.0]
+    parcels.loc[
+        parcels["parcel_code"] == "P1",
+        ["standard_land", "completion_date", "commit_tax_wan_per_mu", "commit_revenue_wan_per_mu"],
+    ] = [True, pd.Timestamp("2021-06-30"), 10.0, 90.0]
     f = run(parcels=parcels)
     r = one(f, "P1", "standard_land_breach")
     # tax 5 vs 10: shortfall 50 % ≥ 30 % → loss of incentives / buy-back; revenue 100 ≥ 90 passes

@@ -21,8 +21,18 @@ X0, Y0 = 500000.0, 3000010.0  # CGCS2000 GK zone 38 without prefix (EPSG:4547), 
 def mask(tmp_path):
     """2 × 2 built-up mask: [[1, 0], [0, 1]]; cell (row 0, col 0) spans x 500000–500010, y 3000000–3000010."""
     path = tmp_path / "built.tif"
-    with rasterio.open(path, "w", driver="GTiff", height=2, width=2, count=1, dtype="uint8", crs="EPSG:4547",
-                       transform=Affine(10, 0, X0, 0, -10, Y0), nodata=255) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        height=2,
+        width=2,
+        count=1,
+        dtype="uint8",
+        crs="EPSG:4547",
+        transform=Affine(10, 0, X0, 0, -10, Y0),
+        nodata=255,
+    ) as dst:
         dst.write(np.array([[1, 0], [0, 1]], dtype="uint8"), 1)
     return path
 
@@ -68,8 +78,15 @@ def test_share_feeds_rs_mismatch(mask):
 
     share = built_up_share(parcels_gk().assign(parcel_code=["P4", "P1", "P5", "P2"]), mask)
     # P4 declared idle, 100 % built → mismatch; P1 in production, 50 % → fine; P2 no data → no flag
-    f = flag_parcels(base_results(), inputs={"parcels": base_parcels()}, enterprise_results=None, idle=IDLE_P4,
-                     policy=P, year=Y, built_up=share)
+    f = flag_parcels(
+        base_results(),
+        inputs={"parcels": base_parcels()},
+        enterprise_results=None,
+        idle=IDLE_P4,
+        policy=P,
+        year=Y,
+        built_up=share,
+    )
     rs = f[f["rule"] == "rs_mismatch"]
     assert rs["parcel_code"].tolist() == ["P4"]
     assert rs["evidence"].iat[0] == "申报闲置，遥感建成比例 100% ≥ 50%"

@@ -15,24 +15,70 @@ Y = 2024
 
 
 def inputs():
-    parcels = frame("parcels", [
-        dict(parcel_code="S1", zone_code="Z1", standard_land=True, registered_area_m2=mu(30),
-             completion_date="2022-03-31", commit_investment_wan_per_mu=300.0, commit_far=1.2,
-             commit_tax_wan_per_mu=25.0, commit_revenue_wan_per_mu=300.0, office_area_m2=mu(30) * 0.08),
-        dict(parcel_code="S2", zone_code="Z1", standard_land=True, registered_area_m2=mu(10),
-             completion_date="2023-06-30", commit_investment_wan_per_mu=300.0, office_area_m2=mu(10) * 0.05),
-        dict(parcel_code="S3", zone_code="Z1", standard_land=True, registered_area_m2=mu(10)),
-        dict(parcel_code="N1", zone_code="Z1", standard_land=False, registered_area_m2=mu(10),
-             completion_date="2015-01-01", commit_tax_wan_per_mu=99.0),
-    ])
-    pr = frame("parcel_results", [
-        dict(parcel_code="S1", zone_code="Z1", year=Y, area_mu=30.0, investment_per_mu=280.0, far=1.3,
-             building_coverage=0.35, tax_per_mu=20.0, revenue_per_mu=150.0),
-        dict(parcel_code="S2", zone_code="Z1", year=Y, area_mu=10.0, investment_per_mu=320.0, far=0.9,
-             building_coverage=0.25, tax_per_mu=1.0, revenue_per_mu=10.0),
-        dict(parcel_code="S3", zone_code="Z1", year=Y, area_mu=10.0),
-        dict(parcel_code="N1", zone_code="Z1", year=Y, area_mu=10.0, tax_per_mu=1.0),
-    ])
+    parcels = frame(
+        "parcels",
+        [
+            dict(
+                parcel_code="S1",
+                zone_code="Z1",
+                standard_land=True,
+                registered_area_m2=mu(30),
+                completion_date="2022-03-31",
+                commit_investment_wan_per_mu=300.0,
+                commit_far=1.2,
+                commit_tax_wan_per_mu=25.0,
+                commit_revenue_wan_per_mu=300.0,
+                office_area_m2=mu(30) * 0.08,
+            ),
+            dict(
+                parcel_code="S2",
+                zone_code="Z1",
+                standard_land=True,
+                registered_area_m2=mu(10),
+                completion_date="2023-06-30",
+                commit_investment_wan_per_mu=300.0,
+                office_area_m2=mu(10) * 0.05,
+            ),
+            dict(parcel_code="S3", zone_code="Z1", standard_land=True, registered_area_m2=mu(10)),
+            dict(
+                parcel_code="N1",
+                zone_code="Z1",
+                standard_land=False,
+                registered_area_m2=mu(10),
+                completion_date="2015-01-01",
+                commit_tax_wan_per_mu=99.0,
+            ),
+        ],
+    )
+    pr = frame(
+        "parcel_results",
+        [
+            dict(
+                parcel_code="S1",
+                zone_code="Z1",
+                year=Y,
+                area_mu=30.0,
+                investment_per_mu=280.0,
+                far=1.3,
+                building_coverage=0.35,
+                tax_per_mu=20.0,
+                revenue_per_mu=150.0,
+            ),
+            dict(
+                parcel_code="S2",
+                zone_code="Z1",
+                year=Y,
+                area_mu=10.0,
+                investment_per_mu=320.0,
+                far=0.9,
+                building_coverage=0.25,
+                tax_per_mu=1.0,
+                revenue_per_mu=10.0,
+            ),
+            dict(parcel_code="S3", zone_code="Z1", year=Y, area_mu=10.0),
+            dict(parcel_code="N1", zone_code="Z1", year=Y, area_mu=10.0, tax_per_mu=1.0),
+        ],
+    )
     return parcels, pr
 
 

@@ -19,8 +19,9 @@ from tests.test_rules_engine import IDLE_P4, P, Y, base_parcels, base_results, r
 
 
 def flags_for(pr):
-    return flag_parcels(pr, inputs={"parcels": base_parcels()}, enterprise_results=None, idle=IDLE_P4,
-                        policy=P, year=Y)
+    return flag_parcels(
+        pr, inputs={"parcels": base_parcels()}, enterprise_results=None, idle=IDLE_P4, policy=P, year=Y
+    )
 
 
 def test_ranking_and_contents():
@@ -55,8 +56,9 @@ def test_tie_on_severity_and_key_breaks_on_parcel_code():
 
 def test_zone_filter_ranks_within_zone():
     pr = base_results([row("Q1", 10, 0, 0, 1.2, 0.5, zone_code="Z2")])
-    pb = pd.concat([base_parcels(), base_parcels().iloc[[0]].assign(parcel_code="Q1", zone_code="Z2")],
-                   ignore_index=True)
+    pb = pd.concat(
+        [base_parcels(), base_parcels().iloc[[0]].assign(parcel_code="Q1", zone_code="Z2")], ignore_index=True
+    )
     f = flag_parcels(pr, inputs={"parcels": pb}, enterprise_results=None, idle=IDLE_P4, policy=P, year=Y)
     t = target_list(pr, f, policy=P, zone="Z2")
     assert t["parcel_code"].tolist() == ["Q1"] and t["priority"].tolist() == [1]

@@ -1,0 +1,1 @@
+"""Evaluator reports: Excel and HTML."""
