@@ -231,6 +231,45 @@ def policy_init(out: Path = typer.Option(..., "--out", help="输出 TOML 文件 
     console.print(t(f"已写入 {out}", f"written {out}"))
 
 
+@app.command("evaluate")
+def evaluate_cmd(
+    year: Optional[int] = typer.Option(None, "--year", help="评价年度（缺省为全部年度）/ year (default: every year in the data)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="统计日期 YYYY-MM-DD（默认年末）/ as-of date (default: year end)"),
+    policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
+    built_up: Optional[Path] = typer.Option(None, "--built-up", help="遥感建成区栅格 GeoTIFF / built-up raster"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """计算并保存评价结果（重算替换）/ Compute and store the results for a year (re-running replaces them)."""
+    from landuse.pipeline import evaluate, growth_summary
+
+    try:
+        pol = _policy(policy)
+        store = _store(db)
+        years = [year] if year else store.years()
+        if not years:
+            raise LanduseError(t("没有企业年度数据 / no enterprise_years in the store", "no enterprise_years in the store"))
+        status, say = _progress()
+        try:
+            out = evaluate(store, years=years, policy=pol, as_of=_date(as_of), built_up=built_up, progress=say)
+        finally:
+            status.stop()
+    except LanduseError as exc:
+        _fail(exc)
+        return
+    last = out[max(out)]
+    pa = last["pilot_area_results"]
+    names = dict(zip(pa["pilot_area_code"], pa["pilot_area_name"].fillna(""), strict=False))
+    console.print(t(f"[bold]{max(out)} 年 试验区亩均营业收入 +15% 检查[/]（政策 {pol.version}，哈希 {pol.hash}）",
+                    f"[bold]{max(out)}: pilot areas' revenue per mu +15 % check[/] (policy {pol.version}, hash {pol.hash})"))
+    from landuse.i18n import lang
+
+    for line in growth_summary(pa, key="pilot_area_code", names=names, lang=lang()):
+        console.print("  " + line)
+    n_flags = len(last["flags"])
+    console.print(t(f"已保存 {len(out)} 个年度的结果；{max(out)} 年问题宗地标记 {n_flags} 条。",
+                    f"stored results for {len(out)} year(s); {n_flags} parcel flags in {max(out)}."))
+
+
 def _date(s: str | None) -> _dt.date | None:
     if not s:
         return None

@@ -55,3 +55,71 @@ def export_layer(store: Store, name: str, out: str | Path, *, year: int | None =
 
 def year_end(year: int) -> _dt.date:
     return _dt.date(year, 12, 31)
+
+
+STORED_RESULTS = ("parcel_results", "enterprise_results", "zone_results", "pilot_area_results", "flags",
+                  "building_results")
+
+
+def _history(store: Store) -> dict[str, pd.DataFrame]:
+    return {name: store.read(name) for name in ("enterprise_results", "zone_results", "pilot_area_results")}
+
+
+def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date | None = None,
+             built_up: str | Path | None = None, progress: Progress | None = None) -> dict[int, dict[str, pd.DataFrame]]:
+    """Compute and store every results layer for each year (ascending; re-running replaces them)."""
+    from evaluation.annual import evaluate_annual
+
+    say = progress or (lambda _m: None)
+    say("读取输入 / reading inputs")
+    inputs = store.read_inputs()
+    if len(inputs["parcels"]) == 0:
+        raise LanduseError("库中没有宗地数据，请先导入数据包 / the store holds no parcels: run `landuse import` first")
+    bu = None
+    if built_up is not None:
+        from parcels.raster_evidence import built_up_share
+
+        say("遥感建成区分区统计 / zonal statistics of the built-up raster")
+        bu = built_up_share(inputs["parcels"], built_up)
+    history = _history(store)
+    out: dict[int, dict[str, pd.DataFrame]] = {}
+    geo_p = inputs["parcels"][["parcel_code", "geometry"]]
+    geo_z = inputs["zones"][["zone_code", "geometry"]]
+    for y in sorted(years):
+        say(f"评价 {y} 年 / evaluating {y}")
+        res = evaluate_annual(inputs, year=y, policy=policy, as_of=as_of if len(years) == 1 else None,
+                              history=history, built_up=bu)
+        stored = {k: res[k] for k in STORED_RESULTS}
+        stored["parcel_results"] = gpd.GeoDataFrame(stored["parcel_results"].merge(geo_p, on="parcel_code", how="left"),
+                                                    geometry="geometry", crs=4490)
+        stored["zone_results"] = gpd.GeoDataFrame(stored["zone_results"].merge(geo_z, on="zone_code", how="left"),
+                                                  geometry="geometry", crs=4490)
+        say(f"保存 {y} 年结果 / storing {y}")
+        store.replace_results(stored, year=y)
+        for name in ("enterprise_results", "zone_results", "pilot_area_results"):
+            h = history[name]
+            h = h[pd.to_numeric(h["year"], errors="coerce") != y] if len(h) else h
+            history[name] = pd.concat([h, pd.DataFrame(res[name])], ignore_index=True) if len(h) else pd.DataFrame(res[name])
+        out[y] = res
+    return out
+
+
+def growth_summary(zone_or_pilot: pd.DataFrame, *, key: str, names: dict[str, str] | None = None,
+                   lang: str = "zh") -> list[str]:
+    """One line per area: value, baseline, growth, met — the evaluators' +15 % question."""
+    lines = []
+    for _, r in zone_or_pilot.sort_values(key).iterrows():
+        code = r[key]
+        name = (names or {}).get(code, "") or ""
+        v, b, g = r.get("revenue_per_mu"), r.get("baseline_revenue_per_mu"), r.get("growth")
+        if pd.isna(v) or pd.isna(b) or pd.isna(g):
+            lines.append(f"{code} {name}: " + ("数据不足，无法判断" if lang == "zh" else "not enough data"))
+            continue
+        met = bool(r.get("goal_met")) if not pd.isna(r.get("goal_met")) else False
+        if lang == "zh":
+            lines.append(f"{code} {name}: 亩均营业收入 {v:,.1f} 万元/亩，{int(r['baseline_year'])}年 {b:,.1f}，"
+                         f"增长 {g:+.1%}，{'达到' if met else '未达到'} +{r['target_growth']:.0%} 目标")
+        else:
+            lines.append(f"{code} {name}: revenue per mu {v:,.1f} (baseline {b:,.1f}), growth {g:+.1%}, "
+                         f"target +{r['target_growth']:.0%} {'met' if met else 'not met'}")
+    return lines
