@@ -4,7 +4,8 @@ Who is graded: linked firms with land, not exempt. Exemptions get no grade and t
 ``grade_note``, checked in this order: not linked to land; utilities (``exempt_industries``, GB/T 4754
 division, letter optional); in production for less than ``min_years_in_production`` years at the end
 of the year (``production_start_date``); no land in use (``land_mu`` missing or 0: projects under
-construction); 规下 firms with ``land_mu`` below ``below_scale_min_land_mu``.
+construction); 规下 firms with ``land_mu`` below ``below_scale_min_land_mu``; firms with no value for
+any indicator of their group (no data for the year).
 
 Grading groups: (year, ``group_by`` unit, 规上/规下); 规上 and 规下 use their own indicators.
 
@@ -150,9 +151,20 @@ def grade_enterprises(
 
     reason = _exemptions(er, gp, years, enterprises)
     graded = reason.isna()
+
+    # firms with no value for any of their indicators are not graded (no data for the year)
+    for scale_name, indicators in ((ABOVE, gp.above_scale), (BELOW, gp.below_scale)):
+        cols = [i.column for i in indicators if i.column in er.columns]
+        if not cols:
+            continue
+        vals = er[cols].apply(pd.to_numeric, errors="coerce").replace([np.inf, -np.inf], np.nan)
+        empty = graded & (scale == scale_name) & vals.isna().all(axis=1)
+        reason[empty] = "当年无评价数据，不参评"
+        graded &= ~empty
     out.loc[~graded, "grade_note"] = reason[~graded]
 
     notes: dict = {i: [] for i in idx[graded.to_numpy()]}
+    fallback: dict = {}
     score = pd.Series(0.0, index=idx)
     keys = pd.DataFrame({"year": years, "unit": unit, "scale": scale}, index=idx)
 
@@ -189,7 +201,7 @@ def grade_enterprises(
                         )
                         fb = prev.isna() & cur.notna()
                         for i in k.index[fb.to_numpy()]:
-                            notes[i].append(f"{label}基准缺上年数据，取当年均值")
+                            fallback.setdefault(i, []).append(label)
                         bench = prev.fillna(cur)
                     else:
                         bench = cur
@@ -215,6 +227,14 @@ def grade_enterprises(
                         notes[i].append(f"缺{label}，组内均无数据，计0分")
                 item = item.fillna(avg).fillna(0.0)
             score.loc[k.index] += item
+        for i, labels in fallback.items():
+            if i in k.index:
+                text = (
+                    "各项基准缺上年数据，取当年均值"
+                    if len(labels) == len(indicators)
+                    else f"基准缺上年数据，取当年均值：{'、'.join(labels)}"
+                )
+                notes[i].insert(0, text)
 
     score = score.where(graded)
     out["score"] = score.astype(float)

@@ -587,7 +587,12 @@ def flag_parcels(
     if not parts:
         out = _empty_flags()
         return out.assign(data=pd.Series(dtype=object)) if with_data else out
-    out = pd.concat(parts, ignore_index=True).sort_values(["parcel_code", "_order"], kind="stable")
+    out = pd.concat(parts, ignore_index=True)
+    for rule in policy.rules.enabled:
+        if rule.unless:
+            other = set(out.loc[out["rule"].isin(rule.unless), "parcel_code"])
+            out = out[~((out["rule"] == rule.code) & out["parcel_code"].isin(other))]
+    out = out.sort_values(["parcel_code", "_order"], kind="stable")
     out = out.reset_index(drop=True)
     out["year"] = out["year"].astype("Int64")
     out["severity"] = out["severity"].astype("Int64")

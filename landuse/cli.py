@@ -270,6 +270,102 @@ def evaluate_cmd(
                     f"stored results for {len(out)} year(s); {n_flags} parcel flags in {max(out)}."))
 
 
+@app.command("targets")
+def targets_cmd(
+    year: int = typer.Option(..., "--year", help="年度 / year"),
+    out: Path = typer.Option(..., "--out", help="输出 .xlsx/.gpkg/.shp/.csv / output file"),
+    zone: Optional[str] = typer.Option(None, "--zone", help="开发区代码 / zone code"),
+    policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """低效闲置用地处置清单（按优先序）/ The ranked target list of inefficient and idle parcels."""
+    from landuse.i18n import lang
+    from landuse.pipeline import targets_frame, write_targets
+
+    try:
+        df = targets_frame(_store(db), year=year, zone=zone, policy=_policy(policy))
+        path = write_targets(df, out, lang=lang())
+    except LanduseError as exc:
+        _fail(exc)
+        return
+    console.print(t(f"处置清单 {len(df)} 宗，已写入 {path}（按严重程度、再按整改收益排序）",
+                    f"{len(df)} parcels on the target list, written to {path} (ranked by severity, then gain)"))
+
+
+@app.command("map")
+def map_cmd(
+    year: int = typer.Option(..., "--year", help="年度 / year"),
+    out: Path = typer.Option(..., "--out", help="输出 HTML 文件 / output HTML"),
+    zone: Optional[str] = typer.Option(None, "--zone", help="开发区代码（详图）/ zone code (detailed map)"),
+    pilot_area: Optional[str] = typer.Option(None, "--pilot-area", help="试验区代码 / pilot area code"),
+    basemap: str = typer.Option("none", "--basemap", help="none | tianditu | local"),
+    policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """离线宗地地图（单个 HTML 文件，无需联网）/ Offline parcel map (one self-contained HTML file)."""
+    from landuse.config import get_settings
+    from landuse.i18n import lang
+    from landuse.pipeline import map_html
+
+    if zone and pilot_area:
+        _fail(LanduseError(t("--zone 与 --pilot-area 只能选一个", "give --zone or --pilot-area, not both")), 2)
+    st = get_settings()
+    try:
+        status, say = _progress()
+        try:
+            say(t("生成地图", "building the map"))
+            html = map_html(_store(db), year=year, policy=_policy(policy), zone=zone, pilot_area=pilot_area, lang=lang(),
+                            basemap=basemap, tianditu_key=st.tianditu_key, tile_url=st.tile_url)
+        finally:
+            status.stop()
+    except LanduseError as exc:
+        _fail(exc)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    console.print(t(f"地图已写入 {out}（{len(html) / 1e6:.1f} MB，可直接用浏览器打开）",
+                    f"map written to {out} ({len(html) / 1e6:.1f} MB; open it in a browser)"))
+
+
+@app.command("raster")
+def raster_cmd(
+    year: int = typer.Option(..., "--year", help="年度 / year"),
+    out: Path = typer.Option(..., "--out", help="输出 GeoTIFF / output GeoTIFF"),
+    indicator: str = typer.Option("revenue_per_mu", "--indicator", help="指标列，如 revenue_per_mu / indicator column"),
+    cell: float = typer.Option(100.0, "--cell", help="栅格边长（米）/ cell size (m)"),
+    zone: Optional[str] = typer.Option(None, "--zone", help="开发区代码 / zone code"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """指标栅格面（CGCS2000 高斯-克吕格 GeoTIFF，QGIS 可打开）/ Indicator surface as a GeoTIFF for QGIS."""
+    from landuse.pipeline import read_layer, require_results
+    from maps.raster import write_raster
+
+    try:
+        store = _store(db)
+        require_results(store, year)
+        pr = read_layer(store, "parcel_results", year=year, zones=[zone] if zone else None)
+        path = write_raster(pr, indicator=indicator, cell_m=cell, out=out)
+    except LanduseError as exc:
+        _fail(exc)
+        return
+    console.print(t(f"栅格已写入 {path}", f"raster written to {path}"))
+
+
+@app.command("demo")
+def demo_cmd(
+    out: Path = typer.Option(Path("demo-out"), "--out", help="输出文件夹 / output folder"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    seed: int = typer.Option(1, "--seed", help="随机种子 / random seed"),
+) -> None:
+    """演示：生成示例数据、导入、评价全部年度并输出报告与地图 / Demo on generated data."""
+    from landuse.demo import run_demo
+
+    try:
+        run_demo(out=out, db=db, seed=seed, console=console)
+    except LanduseError as exc:
+        _fail(exc)
+
+
 def _date(s: str | None) -> _dt.date | None:
     if not s:
         return None

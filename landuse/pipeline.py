@@ -123,3 +123,85 @@ def growth_summary(zone_or_pilot: pd.DataFrame, *, key: str, names: dict[str, st
             lines.append(f"{code} {name}: revenue per mu {v:,.1f} (baseline {b:,.1f}), growth {g:+.1%}, "
                          f"target +{r['target_growth']:.0%} {'met' if met else 'not met'}")
     return lines
+
+
+def require_results(store: Store, year: int) -> None:
+    if year not in store.result_years():
+        raise LanduseError(f"{year} 年尚无评价结果，请先运行 landuse evaluate --year {year} / "
+                           f"no results for {year}: run `landuse evaluate --year {year}` first")
+
+
+def targets_frame(store: Store, *, year: int, zone: str | None = None, zones: list[str] | None = None,
+                  policy: Policy | None = None) -> pd.DataFrame:
+    """The ranked target list for zone managers (one row per flagged parcel), with geometry."""
+    from evaluation.targets import target_list
+
+    require_results(store, year)
+    limit = [zone] if zone else zones
+    pr = store.read("parcel_results", year=year, zones=limit)
+    flags = store.read("flags", year=year, zones=limit)
+    tl = target_list(pd.DataFrame(pr.drop(columns="geometry")), flags, policy=policy, zone=zone)
+    geo = pr[["parcel_code", "geometry"]]
+    return gpd.GeoDataFrame(tl.merge(geo, on="parcel_code", how="left"), geometry="geometry", crs=4490)
+
+
+def write_targets(df: pd.DataFrame, out: str | Path, *, lang: str = "zh") -> Path:
+    from evaluation.targets import TARGET_HEADERS_ZH
+
+    from landuse.columns import PARCEL_RESULTS
+
+    labels = {c.name: (c.zh if lang == "zh" else c.en) for c in PARCEL_RESULTS.columns}
+    if lang == "zh":
+        labels.update(TARGET_HEADERS_ZH)
+    return write_frame(df, out, layer_name="targets", lang=lang, extra_headers=labels)
+
+
+def map_frames(store: Store, *, year: int, zone: str | None = None, pilot_area: str | None = None,
+               zones: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """What a map page shows: parcels (results + holder name + grade), zones (results), flags,
+    standard factories (occupancy), restricted to a zone, a pilot area or a list of zones."""
+    require_results(store, year)
+    zin = store.read("zones")
+    limit = zones
+    if zone:
+        if zone not in set(zin["zone_code"]):
+            raise LanduseError(f"未知开发区 {zone} / unknown zone {zone}")
+        limit = [zone] if limit is None else [z for z in limit if z == zone]
+    elif pilot_area:
+        codes = zin.loc[zin["pilot_area_code"] == pilot_area, "zone_code"].tolist()
+        if not codes:
+            raise LanduseError(f"未知试验区 {pilot_area} / unknown pilot area {pilot_area}")
+        limit = codes if limit is None else [z for z in limit if z in codes]
+    pr = read_layer(store, "parcel_results", year=year, zones=limit)
+    ent = store.read("enterprises")[["uscc", "name"]]
+    er = store.read("enterprise_results", year=year)[["uscc", "grade"]]
+    pr = pr.merge(ent.rename(columns={"uscc": "holder_uscc", "name": "holder_name_e"}), on="holder_uscc", how="left")
+    pr["holder_name"] = pr["holder_name"].fillna(pr.pop("holder_name_e")) if "holder_name" in pr.columns else pr.pop("holder_name_e")
+    pr = pr.merge(er.rename(columns={"uscc": "holder_uscc"}), on="holder_uscc", how="left")
+    pr = gpd.GeoDataFrame(pr, geometry="geometry", crs=4490)
+    zr = store.read("zone_results", year=year, zones=limit)
+    if zr.geometry.isna().all():
+        zr = gpd.GeoDataFrame(zr.drop(columns="geometry").merge(zin[["zone_code", "geometry"]], on="zone_code"),
+                              geometry="geometry", crs=4490)
+    zr = zr.merge(zin[["zone_code", "zone_name"]].rename(columns={"zone_name": "_zn"}), on="zone_code", how="left")
+    zr["zone_name"] = zr["zone_name"].fillna(zr.pop("_zn"))
+    flags = store.read("flags", year=year, zones=limit)
+    br = store.read("building_results", year=year, zones=limit)
+    b = store.read("buildings")
+    b = b[b["building_code"].isin(br["building_code"])]
+    bg = gpd.GeoDataFrame(br.merge(b[["building_code", "geometry"]], on="building_code", how="left"), geometry="geometry",
+                          crs=4490)
+    return {"parcels": pr, "zones": gpd.GeoDataFrame(zr, geometry="geometry", crs=4490), "flags": flags, "buildings": bg}
+
+
+def map_html(store: Store, *, year: int, policy: Policy, zone: str | None = None, pilot_area: str | None = None,
+             zones: list[str] | None = None, lang: str = "zh", basemap: str = "none", tianditu_key: str | None = None,
+             tile_url: str | None = None) -> str:
+    from maps.builder import build_map
+
+    f = map_frames(store, year=year, zone=zone, pilot_area=pilot_area, zones=zones)
+    where = zone or pilot_area or ("全省" if lang == "zh" else "province")
+    title = f"{where} {year} 年宗地亩均效益图" if lang == "zh" else f"{where} {year}: parcel efficiency map"
+    return build_map(parcels=f["parcels"], zones=f["zones"], flags=f["flags"], buildings=f["buildings"], policy=policy,
+                     title=title, lang=lang, basemap=basemap, tianditu_key=tianditu_key, tile_url=tile_url,
+                     detail="zone" if zone else "overview")

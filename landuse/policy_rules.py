@@ -39,7 +39,8 @@ class Rule(BaseModel):
     - ``raster_mismatch``: declared stage vs the remote-sensing built-up share.
 
     ``scope``: ``developed`` = developed industrial parcels; ``supplied`` = industrial parcels past
-    supply (stage not ``unsupplied``). ``grace_years``: parcels completed less than this many years
+    supply (stage not ``unsupplied``). ``unless``: codes of rules that take precedence on the same
+    parcel (the flag of this rule is dropped). ``grace_years``: parcels completed less than this many years
     before the end of the evaluated year are skipped. ``gain``: ``mu`` = the parcel's area is freed;
     ``wan`` = (zone median revenue_per_mu − the parcel's) × area_mu, never negative; ``none``.
     """
@@ -57,6 +58,8 @@ class Rule(BaseModel):
     gain: Literal["mu", "wan", "none"] = "none"
     scope: Literal["developed", "supplied"] = "developed"
     grace_years: float = Field(default=0.0, ge=0)
+    #: skip a parcel this rule flags when one of these rules flags it too (no double counting)
+    unless: list[str] = Field(default_factory=list)
     # threshold / relative_to_zone
     column: str | None = None
     op: Op = "lt"

@@ -87,7 +87,12 @@ def test_benchmark_falls_back_to_current_year_with_note():
     )
     g = grade_enterprises(er, policy=pol(**RATIO), history=None)
     assert g["score"].tolist() == pytest.approx([140, 60])
-    assert "亩均税收基准缺上年数据，取当年均值" in g.loc[0, "grade_note"]
+    assert g.loc[0, "grade_note"] == "各项基准缺上年数据，取当年均值"
+    # history for one indicator only: the note names the other
+    hist = HISTORY.drop(columns="rd_share")
+    g = grade_enterprises(er, policy=pol(**RATIO), history=hist)
+    assert g.loc[0, "grade_note"] == "基准缺上年数据，取当年均值：研发经费占比"
+    assert g["score"].tolist() == pytest.approx([60 * 2 + 40 * 1.5, 60 * 1 + 40 * 0.5])  # tax benchmark 20
 
 
 def test_benchmark_multiple_and_fixed_benchmark():
@@ -178,6 +183,7 @@ def test_exemptions_and_separate_scale_groups():
                 land_mu=3.0,
                 production_start_date=pd.Timestamp("2022-12-31"),
             ),
+            dict(uscc="X6", v=np.nan),
         ]
     )
     p = pol(
@@ -191,7 +197,8 @@ def test_exemptions_and_separate_scale_groups():
     assert g.loc["X3", "grade_note"] == "未关联用地，不参评"
     assert g.loc["X4", "grade_note"] == "在建项目或无已开发用地，不参评"
     assert g.loc["X5", "grade_note"] == "规下企业用地不足3亩，不参评"
-    for x in ("X1", "X2", "X3", "X4", "X5"):
+    assert g.loc["X6", "grade_note"] == "当年无评价数据，不参评"
+    for x in ("X1", "X2", "X3", "X4", "X5", "X6"):
         assert g.loc[x, "grade"] is None and np.isnan(g.loc[x, "score"])
     # 规上 G1/G2 graded among themselves (n = 2: 0.5 → B, 1.0 → D); 规下 S1 alone
     assert g.loc["G1", "grade"] == "B" and g.loc["G2", "grade"] == "D"

@@ -333,6 +333,24 @@ def test_standard_land_breach_from_review():
     assert r["severity"] == 4
 
 
+def test_below_commitment_yields_to_standard_land_breach():
+    """Same shortfall on a standard-land parcel past its review: only standard_land_breach is kept
+    (below_commitment has unless = ["standard_land_breach"])."""
+    parcels = base_parcels()
+    parcels.loc[
+        parcels["parcel_code"] == "P1", ["standard_land", "completion_date", "commit_tax_wan_per_mu"]
+    ] = [
+        True,
+        pd.Timestamp("2021-06-30"),
+        10.0,
+    ]
+    f = run(parcels=parcels)
+    assert {"standard_land_breach"} <= rules_of(f, "P1") and "below_commitment" not in rules_of(f, "P1")
+    rules = [r.model_copy(update={"unless": []}) if r.code == "below_commitment" else r for r in P.rules.rule]
+    f2 = run(parcels=parcels, policy=P.model_copy(update={"rules": RulesPolicy(rule=rules)}))
+    assert {"standard_land_breach", "below_commitment"} <= rules_of(f2, "P1")
+
+
 def test_rs_mismatch():
     built = pd.Series({"P4": 0.6, "P1": 0.05, "P5": 0.5, "P2": 0.09999})
     f = run(built_up=built)
