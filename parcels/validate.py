@@ -11,6 +11,7 @@ package may carry only new yearly figures.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 
 import geopandas as gpd
@@ -41,6 +42,17 @@ REFERENCES = (
 YEAR_RANGE = (1990, 2100)
 
 
+@functools.lru_cache(maxsize=1_000_000)
+def _uscc_ok(code: str) -> bool:
+    return bool(code) and stdnum_uscc.is_valid(code)
+
+
+def uscc_valid(v: pd.Series) -> pd.Series:
+    """python-stdnum's GB 32100-2015 check, run once per distinct code."""
+    ok = {code: _uscc_ok(code) for code in v.dropna().unique()}
+    return v.map(ok).fillna(False).astype(bool)
+
+
 class _Collector:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
@@ -61,16 +73,42 @@ def _py(v):
     return v
 
 
-def _parse_column(raw: RawLayer, col, s: pd.Series, rows: pd.Series, bag: _Collector) -> pd.Series:
+def missing_mask(s: pd.Series) -> pd.Series:
+    """True where a cell is empty: None/NaN/NaT or blank text (vectorised)."""
+    if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_numeric_dtype(s) or str(s.dtype) == "boolean":
+        return s.isna()
+    txt = s.astype("string").str.strip()
+    return (s.isna() | txt.isna() | txt.eq("")).astype(bool)
+
+
+def _str_values(s: pd.Series, missing: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(s):
+        out = s.map(lambda v: str(int(v)) if float(v).is_integer() else str(v), na_action="ignore")
+    else:
+        out = s.astype("string").str.strip().astype(object)
+        floats = s.map(lambda v: isinstance(v, float) and v.is_integer())
+        if floats.any():
+            out[floats] = s[floats].map(lambda v: str(int(v)))
+    out = out.astype(object)
+    out[missing] = None
+    return out
+
+
+def _parse_column(raw: RawLayer, col, s: pd.Series, rows: pd.Series, bag: _Collector,
+                  missing: pd.Series | None = None) -> pd.Series:
     """Vectorised parse with a per-cell fallback for the cells the fast path could not read."""
-    missing = s.map(is_missing).astype(bool)
+    if missing is None:
+        missing = missing_mask(s)
     kind = col.kind
     if kind == STR:
-        out = s.map(lambda v: None if is_missing(v) else parse_value(v, STR)[0])
-        return out.astype(object)
+        return _str_values(s, missing)
     if kind in (FLOAT, INT):
-        txt = s.map(lambda v: v.strip().replace(",", "").replace("，", "") if isinstance(v, str) else v)
-        num = pd.to_numeric(txt, errors="coerce")
+        if pd.api.types.is_numeric_dtype(s):
+            num = pd.to_numeric(s, errors="coerce")
+        else:
+            isnum = s.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+            txt = s.astype("string").str.strip().str.replace(",", "", regex=False).str.replace("，", "", regex=False)
+            num = pd.to_numeric(txt.astype(object).where(~isnum, s), errors="coerce")
         bad = num.isna() & ~missing
         if kind == INT:
             frac = num.notna() & (num != num.round())
@@ -86,7 +124,7 @@ def _parse_column(raw: RawLayer, col, s: pd.Series, rows: pd.Series, bag: _Colle
         return num.astype("float64") if kind == FLOAT else num.round().astype("Int64")
     if kind == BOOL:
         def conv(v):
-            if is_missing(v):
+            if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
                 return None
             if isinstance(v, (bool, np.bool_)):
                 return bool(v)
@@ -156,8 +194,9 @@ def _check_geometry(raw: RawLayer, frame: pd.DataFrame, bag: _Collector) -> gpd.
             else:
                 bag.add(raw, [r], "geometry", [reasons[j]], "a valid polygon (cannot be repaired: no area left)",
                         code="invalid_geometry")
-    arr = np.array([shapely.MultiPolygon([g]) if g is not None and shapely.get_type_id(g) == 3 else g for g in arr],
-                   dtype=object)
+    single = shapely.get_type_id(arr) == 3
+    if single.any():
+        arr[single] = shapely.multipolygons(arr[single], indices=np.arange(int(single.sum())))
     out = gpd.GeoSeries(arr, index=frame.index, crs=raw.crs)
     if raw.crs is not None and out.crs.to_epsg() != EPSG_CGCS2000:
         out = out.to_crs(EPSG_CGCS2000)
@@ -191,9 +230,9 @@ def _typed_layer(raw: RawLayer, bag: _Collector, *, policy_tolerance: float) -> 
         if col.name in layer.derived:
             continue
         if col.name in f.columns:
-            typed[col.name] = _parse_column(raw, col, f[col.name], rows, bag)
+            empty = missing_mask(f[col.name])
+            typed[col.name] = _parse_column(raw, col, f[col.name], rows, bag, empty)
             if col.required:
-                empty = f[col.name].map(is_missing).astype(bool)
                 if empty.any():
                     bag.add(raw, rows[empty], col.name, [""] * int(empty.sum()), f"a value ({col.zh} 必填)", code="required")
             if col.choices:
@@ -206,13 +245,13 @@ def _typed_layer(raw: RawLayer, bag: _Collector, *, policy_tolerance: float) -> 
     # layer-specific checks
     if "uscc" in typed.columns and layer.name in ("enterprises", "enterprise_years", "leases"):
         v = typed["uscc"]
-        bad = v.notna() & ~v.map(lambda x: bool(x) and stdnum_uscc.is_valid(x)).astype(bool)
+        bad = v.notna() & ~uscc_valid(v)
         if bad.any():
             bag.add(raw, rows[bad], "uscc", v[bad], "an 18-character USCC with a valid check character (GB 32100-2015)",
                     code="uscc_check")
     if layer.name == "parcels" and "holder_uscc" in f.columns:
         v = typed["holder_uscc"]
-        bad = v.notna() & ~v.map(lambda x: bool(x) and stdnum_uscc.is_valid(x)).astype(bool)
+        bad = v.notna() & ~uscc_valid(v)
         if bad.any():
             bag.add(raw, rows[bad], "holder_uscc", v[bad], "an 18-character USCC with a valid check character",
                     code="uscc_check")

@@ -68,6 +68,36 @@ def row_fingerprints(df: pd.DataFrame, columns: list[str]) -> pd.Series:
     return pd.Series(out, index=df.index, dtype=object)
 
 
+def row_hashes(df: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """A 64-bit hash per row over ``columns`` and the geometry (vectorised; for change detection).
+
+    Values are normalised first (floats to 9 decimals, dates to days, booleans and missing values to
+    one form each) so that the same content hashes the same whichever store it came from.
+    """
+    norm = pd.DataFrame(index=df.index)
+    for c in columns:
+        s = df[c]
+        if pd.api.types.is_float_dtype(s):
+            norm[c] = s.round(9).astype("float64").fillna(-1.7e308)
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            norm[c] = s.dt.normalize().astype("int64", errors="ignore") if not s.isna().any() else \
+                s.dt.normalize().fillna(pd.Timestamp("1677-09-22")).astype("datetime64[ns]").astype("int64")
+        elif str(s.dtype) in ("boolean", "Int64"):
+            norm[c] = s.astype("float64").fillna(-9.0)
+        else:
+            norm[c] = s.astype(object).where(s.notna(), "\x00").astype(str)
+    h = pd.util.hash_pandas_object(norm, index=False) if len(columns) else pd.Series(0, index=df.index, dtype="uint64")
+    if "geometry" in df.columns:
+        arr = np.asarray(df["geometry"].values, dtype=object)
+        ok = np.array([g is not None for g in arr], dtype=bool)
+        wkb = np.full(len(arr), b"", dtype=object)
+        if ok.any():
+            wkb[ok] = shapely.to_wkb(shapely.set_precision(arr[ok].astype(object), 1e-9))
+        gh = pd.util.hash_pandas_object(pd.Series(wkb, index=df.index).map(bytes.hex), index=False)
+        h = h * np.uint64(31) + gh.to_numpy()
+    return pd.Series(np.asarray(h, dtype="uint64"), index=df.index)
+
+
 def key_strings(df: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
     parts = [df[k].astype(object).map(lambda v: "" if _norm_cell(v) is None else str(_norm_cell(v))) for k in key]
     s = parts[0]
@@ -105,9 +135,9 @@ def plan_upsert(layer: Layer, existing: pd.DataFrame, incoming: pd.DataFrame,
     if exists.any():
         pos = ex_index.loc[in_keys[exists].values].to_numpy()
         ex_rows = existing.iloc[pos]
-        ex_fp = row_fingerprints(ex_rows.reset_index(drop=True), compare_cols)
-        in_fp = row_fingerprints(incoming[exists].reset_index(drop=True), compare_cols)
-        same = (ex_fp == in_fp).to_numpy()
+        ex_fp = row_hashes(ex_rows.reset_index(drop=True), compare_cols)
+        in_fp = row_hashes(incoming[exists].reset_index(drop=True), compare_cols)
+        same = (ex_fp.to_numpy() == in_fp.to_numpy())
         changed.loc[exists[exists].index] = ~same
     ins = ~exists
     upd = exists & changed

@@ -1,0 +1,485 @@
+"""What the evaluator's report shows, read from the stored results (DOMAIN.md §1, §2, §5, §6, §9).
+
+:func:`collect_report_data` reads the results of one year (and every year for the trajectories)
+from the store and gathers them in a :class:`ReportData`; the Excel and HTML writers only format
+it. Nothing is recomputed except what the store does not keep:
+
+- the weighted components of the composite score (``evaluation.scoring.composite_score`` re-run
+  on the stored zone / pilot-area rows with the given policy; a note says so when the recomputed
+  score differs from the stored one, i.e. the policy changed since ``landuse evaluate``);
+- the ranked target list (``evaluation.targets.target_list`` on stored parcel_results + flags);
+- the quota recommendation, when ``zone_results.quota_mu`` is empty and a total is given
+  (:func:`quota_units` + ``evaluation.quota.allocate_quota``).
+
+Quota units (:func:`quota_units`), one row per zone (or pilot area):
+
+- ``score``: the stored composite score of the year;
+- ``annual_absorption_mu``: Σ ``area_mu`` (parcel_results of the year) of the unit's parcels whose
+  ``supply_date`` falls in the three calendar years Y−2..Y, divided by 3 (mean mu supplied per year);
+- ``base``: the demand base used when ``policy.quota.base = 'column'``: the same annual absorption
+  (land the unit actually took up is its demonstrated demand); ignored for ``'equal'``;
+- ``approved_unsupplied_mu`` (批而未供), ``idle_disposal_done``, ``unsupplied_disposal_done``: from
+  the unit's pilot-area row of ``pilot_area_years`` for the year. At zone level 批而未供 is
+  apportioned to the pilot area's zones by their share of the pilot area's supplied land (Σ
+  ``area_mu`` of parcels in ``policy.intensive.supplied_stages`` in the year; equal shares when the
+  pilot area has no supplied land); the disposal flags are the pilot area's;
+- ``last_rank_streak``: years running, up to Y, the unit was ranked last
+  (``evaluation.scoring.last_rank_streak`` on the stored ranks of every year, province-wide).
+
+With a ``pilot_area`` the units are that pilot area's zones and the total is shared among them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from landuse.errors import LanduseError
+
+PROVINCE = "PROVINCE"
+ABSORPTION_YEARS = 3
+
+
+class ReportError(LanduseError):
+    """The report cannot be made (no results for the year, unknown pilot area)."""
+
+
+@dataclass
+class ReportData:
+    """Everything a report shows, for one year (and optionally one pilot area)."""
+
+    year: int
+    policy: Any
+    policy_version: str
+    policy_hash: str
+    pilot_area: str | None
+    pilot_area_name: str | None
+    #: zone_results of the year (zones of the report), sorted by zone_code, no geometry
+    zones: pd.DataFrame
+    #: zone_results of every year (zones of the report)
+    zones_history: pd.DataFrame
+    #: pilot_area_results of the year (the report's pilot areas, plus the PROVINCE row when present)
+    pilot_areas: pd.DataFrame
+    pilot_areas_history: pd.DataFrame
+    #: building_results of the year
+    buildings: pd.DataFrame
+    #: enterprise_results of the year
+    enterprises: pd.DataFrame
+    #: parcel_results of the year, no geometry
+    parcels: pd.DataFrame
+    flags: pd.DataFrame
+    #: evaluation.targets.target_list of the year (ranked within the report's zones)
+    targets: pd.DataFrame
+    #: per zone: c_<comp> raw, n_<comp> normalised, w_<comp> weighted points (sum = score), score
+    score_parts: pd.DataFrame
+    score_weights: pd.Series
+    #: same for pilot areas (None when it cannot be computed)
+    pilot_score_parts: pd.DataFrame | None
+    pilot_score_weights: pd.Series | None
+    #: quota table per zone (allocate_quota output + units), or None
+    quota: pd.DataFrame | None
+    #: 'stored' | 'computed' | None
+    quota_source: str | None
+    total_quota_mu: int | None
+    quota_note: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def zone_names(self) -> dict[str, str]:
+        return dict(zip(self.zones["zone_code"], self.zones["zone_name"].fillna(""), strict=False))
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """Headline counts (see the 摘要 sheet)."""
+        z = self.zones
+        pa = self.pilot_areas[self.pilot_areas["pilot_area_code"] != PROVINCE]
+        g = self.enterprises["grade"]
+        return {
+            "zones": len(z),
+            "pilot_areas": len(pa),
+            "parcels": len(self.parcels),
+            "developed_mu": float(pd.to_numeric(z["developed_mu"], errors="coerce").sum()),
+            "zones_growth_assessed": int(z["goal_met"].notna().sum()),
+            "zones_growth_met": int(z["goal_met"].fillna(False).astype(bool).sum()),
+            "zones_on_track": int(z["on_track"].fillna(False).astype(bool).sum()),
+            "pilot_areas_growth_assessed": int(pa["goal_met"].notna().sum()),
+            "pilot_areas_growth_met": int(pa["goal_met"].fillna(False).astype(bool).sum()),
+            "zones_occupancy_assessed": int(z["occupancy_met"].notna().sum()),
+            "zones_occupancy_met": int(z["occupancy_met"].fillna(False).astype(bool).sum()),
+            "pilot_areas_occupancy_assessed": int(pa["occupancy_met"].notna().sum()),
+            "pilot_areas_occupancy_met": int(pa["occupancy_met"].fillna(False).astype(bool).sum()),
+            "flagged_parcels": int(self.targets["parcel_code"].nunique()) if len(self.targets) else 0,
+            "flagged_mu": float(pd.to_numeric(self.targets["area_mu"], errors="coerce").sum()) if len(self.targets) else 0.0,
+            "enterprises": len(self.enterprises),
+            "graded": int(g.notna().sum()),
+            "grades": {k: int((g == k).sum()) for k in ("A", "B", "C", "D")},
+            "buildings_accepted": int(self.buildings["accepted"].fillna(False).astype(bool).sum()) if len(self.buildings) else 0,
+        }
+
+
+# ----------------------------------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------------------------------
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(df.drop(columns=["geometry"], errors="ignore")).reset_index(drop=True)
+
+
+def _num(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s, errors="coerce").astype("float64")
+
+
+def _frames(source, names: tuple[str, ...], year: int) -> dict[str, pd.DataFrame]:
+    """Frames by name from a Store (results layers: every year) or from a mapping."""
+    if isinstance(source, Mapping):
+        missing = [n for n in names if n not in source]
+        if missing:
+            raise ReportError(f"quota_units: missing frames {missing}")
+        return {n: _plain(source[n]) for n in names}
+    out = {}
+    for n in names:
+        yr = year if n == "parcel_results" else None
+        out[n] = _plain(source.read(n, year=yr))
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# quota units
+# ----------------------------------------------------------------------------------------------
+
+
+def quota_units(source, *, year: int, policy, level: Literal["zone", "pilot_area"] = "zone",
+                pilot_area: str | None = None) -> pd.DataFrame:
+    """The units frame for ``evaluation.quota.allocate_quota`` (see the module docstring).
+
+    ``source``: a Store, or a mapping holding the frames ``zones``, ``parcels``,
+    ``parcel_results`` (at least year ``year``), ``zone_results`` (every year, for the
+    last-rank streak), ``pilot_area_results`` (every year; needed for ``level='pilot_area'``)
+    and ``pilot_area_years``. ``pilot_area``: keep only that pilot area's zones (zone level).
+
+    Returns a frame indexed by ``zone_code`` (or ``pilot_area_code``) with ``name``,
+    ``pilot_area_code`` (zone level), ``score``, ``base``, ``annual_absorption_mu``,
+    ``supplied_mu``, ``supplied_share``, ``approved_unsupplied_mu``, ``idle_disposal_done``,
+    ``unsupplied_disposal_done``, ``last_rank_streak``.
+    """
+    from evaluation.scoring import last_rank_streak
+
+    if level not in ("zone", "pilot_area"):
+        raise ReportError(f"quota_units: level must be 'zone' or 'pilot_area', not {level!r}")
+    f = _frames(source, ("zones", "parcels", "parcel_results", "zone_results", "pilot_area_results",
+                         "pilot_area_years"), year)
+    zones = f["zones"]
+    pa_of_zone = dict(zip(zones["zone_code"], zones["pilot_area_code"], strict=False))
+    pr = f["parcel_results"]
+    pr = pr[_num(pr["year"]) == year]
+    parcels = f["parcels"][["parcel_code", "zone_code", "supply_date"]]
+    p = pr[["parcel_code", "zone_code", "area_mu", "stage"]].merge(
+        parcels[["parcel_code", "supply_date"]], on="parcel_code", how="left")
+    p["area_mu"] = _num(p["area_mu"]).fillna(0.0)
+    sy = pd.to_datetime(p["supply_date"], errors="coerce").dt.year
+    recent = sy.between(year - ABSORPTION_YEARS + 1, year)
+    p["absorbed"] = p["area_mu"].where(recent, 0.0)
+    p["supplied"] = p["area_mu"].where(p["stage"].isin(policy.intensive.supplied_stages), 0.0)
+    p["pilot_area_code"] = p["zone_code"].map(pa_of_zone)
+
+    pay = f["pilot_area_years"]
+    pay = pay[_num(pay["year"]) == year].drop_duplicates("pilot_area_code").set_index("pilot_area_code")
+
+    def pay_col(codes: pd.Series, name: str) -> pd.Series:
+        if name not in pay.columns:
+            return pd.Series(pd.NA, index=codes.index, dtype="object")
+        return codes.map(pay[name])
+
+    if level == "zone":
+        zr = f["zone_results"]
+        zy = zr[_num(zr["year"]) == year].drop_duplicates("zone_code").set_index("zone_code")
+        if pilot_area is not None:
+            zy = zy[zy.index.map(lambda z: pa_of_zone.get(z)) == pilot_area]
+        idx = pd.Index(sorted(zy.index), name="zone_code")
+        out = pd.DataFrame(index=idx)
+        out["name"] = zy["zone_name"].reindex(idx)
+        pac = pd.Series([pa_of_zone.get(z) for z in idx], index=idx, dtype="object")
+        pac = pac.fillna(zy["pilot_area_code"].reindex(idx))
+        out["pilot_area_code"] = pac
+        out["score"] = _num(zy["score"]).reindex(idx)
+        g = p.groupby("zone_code")
+        out["annual_absorption_mu"] = (g["absorbed"].sum() / ABSORPTION_YEARS).reindex(idx).fillna(0.0)
+        out["supplied_mu"] = g["supplied"].sum().reindex(idx).fillna(0.0)
+        # share of the pilot area's supplied land (all its zones, not only the report's)
+        pa_sup = p.groupby("pilot_area_code")["supplied"].sum()
+        pa_nz = zones.groupby("pilot_area_code")["zone_code"].nunique()
+        tot = pac.map(pa_sup).astype("float64")
+        nz = pac.map(pa_nz).astype("float64")
+        share = (out["supplied_mu"] / tot).where(tot > 0, 1.0 / nz)
+        out["supplied_share"] = share.astype("float64")
+        out["approved_unsupplied_mu"] = _num(pay_col(pac, "approved_unsupplied_mu")) * out["supplied_share"]
+        ranks = zr[["zone_code", "year", "rank"]].copy()
+        key = "zone_code"
+    else:
+        par = f["pilot_area_results"]
+        py = par[(_num(par["year"]) == year) & (par["pilot_area_code"] != PROVINCE)]
+        py = py.drop_duplicates("pilot_area_code").set_index("pilot_area_code")
+        if pilot_area is not None:
+            py = py[py.index == pilot_area]
+        idx = pd.Index(sorted(py.index), name="pilot_area_code")
+        out = pd.DataFrame(index=idx)
+        out["name"] = py["pilot_area_name"].reindex(idx)
+        out["score"] = _num(py["score"]).reindex(idx)
+        g = p.groupby("pilot_area_code")
+        out["annual_absorption_mu"] = (g["absorbed"].sum() / ABSORPTION_YEARS).reindex(idx).fillna(0.0)
+        out["supplied_mu"] = g["supplied"].sum().reindex(idx).fillna(0.0)
+        out["supplied_share"] = 1.0
+        out["approved_unsupplied_mu"] = _num(pay_col(idx.to_series(), "approved_unsupplied_mu"))
+        ranks = par[par["pilot_area_code"] != PROVINCE][["pilot_area_code", "year", "rank"]].copy()
+        pac = idx.to_series()
+        key = "pilot_area_code"
+    out["base"] = out["annual_absorption_mu"]
+    for c in ("idle_disposal_done", "unsupplied_disposal_done"):
+        out[c] = pd.array([None if pd.isna(v) else bool(v) for v in pay_col(pac, c)], dtype="boolean")
+    ranks["year"] = _num(ranks["year"])
+    ranks["rank"] = _num(ranks["rank"])
+    streak = last_rank_streak(ranks.dropna(), key=key, year=year) if len(ranks.dropna()) else pd.Series(dtype="int64")
+    out["last_rank_streak"] = streak.reindex(idx).fillna(0).astype("int64")
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# score parts
+# ----------------------------------------------------------------------------------------------
+
+
+def _score_parts(rows: pd.DataFrame, *, policy, key: str, pilot_targets=None) -> tuple[pd.DataFrame, pd.Series]:
+    """Weighted points per component (w_<c> = 100 × weight × normalised / Σ weights present)."""
+    from evaluation.scoring import composite_score
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cs = composite_score(rows, policy=policy, pilot_targets=pilot_targets, key=key)
+    t = cs.table.copy()
+    names = list(cs.weights.index)
+    n = t[[f"n_{c}" for c in names]].to_numpy(dtype="float64")
+    w = cs.weights.to_numpy(dtype="float64")
+    have = ~np.isnan(n)
+    den = have.astype(float) @ w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for j, c in enumerate(names):
+            t[f"w_{c}"] = np.where(have[:, j] & (den > 0), 100.0 * w[j] * np.nan_to_num(n[:, j]) / den, np.nan)
+    t.index.name = key
+    return t.reset_index(), cs.weights
+
+
+# ----------------------------------------------------------------------------------------------
+# collect
+# ----------------------------------------------------------------------------------------------
+
+
+def collect_report_data(store, *, year: int, policy, pilot_area: str | None = None,
+                        total_quota_mu: int | None = None) -> ReportData:
+    """Read the stored results of ``year`` (and the history) for the report; see the module docstring."""
+    from evaluation.pilot_targets import pilot_area_targets
+    from evaluation.quota import allocate_quota
+    from evaluation.targets import target_list
+
+    notes: list[str] = []
+    zones_in = _plain(store.read("zones"))
+    zr_all = _plain(store.read("zone_results"))
+    zr_all["year"] = zr_all["year"].astype("Int64")
+    if not (zr_all["year"] == year).any():
+        raise ReportError(f"{year} 年尚无评价结果，请先运行 landuse evaluate --year {year} / "
+                          f"no results for {year}: run `landuse evaluate --year {year}` first")
+    par_all = _plain(store.read("pilot_area_results"))
+    par_all["year"] = par_all["year"].astype("Int64")
+    pa_name = None
+    codes: list[str] | None = None
+    if pilot_area is not None:
+        sel = zones_in[zones_in["pilot_area_code"] == pilot_area]
+        if sel.empty:
+            known = ", ".join(sorted(zones_in["pilot_area_code"].dropna().unique()))
+            raise ReportError(f"未知试验区 {pilot_area} / unknown pilot area {pilot_area}; known: {known}")
+        codes = sorted(sel["zone_code"])
+        names = sel["pilot_area_name"].dropna()
+        pa_name = str(names.iloc[0]) if len(names) else None
+
+    def zsel(df: pd.DataFrame) -> pd.DataFrame:
+        return df if codes is None else df[df["zone_code"].isin(codes)]
+
+    zy_full = zr_all[zr_all["year"] == year].sort_values("zone_code").reset_index(drop=True)
+    zones = zsel(zy_full).reset_index(drop=True)
+    zones_history = zsel(zr_all).sort_values(["zone_code", "year"]).reset_index(drop=True)
+    pa_keep = (lambda s: s.isin([pilot_area, PROVINCE])) if pilot_area else (lambda s: s.notna())
+    pay_full = par_all[par_all["year"] == year].sort_values("pilot_area_code").reset_index(drop=True)
+    pilot_areas = pay_full[pa_keep(pay_full["pilot_area_code"])].reset_index(drop=True)
+    # the province row last
+    pilot_areas = pd.concat([pilot_areas[pilot_areas["pilot_area_code"] != PROVINCE],
+                             pilot_areas[pilot_areas["pilot_area_code"] == PROVINCE]], ignore_index=True)
+    pah = par_all[pa_keep(par_all["pilot_area_code"])].sort_values(["pilot_area_code", "year"]).reset_index(drop=True)
+    if pa_name is None and pilot_area is not None and len(pilot_areas):
+        pa_name = pilot_areas.loc[pilot_areas["pilot_area_code"] == pilot_area, "pilot_area_name"].dropna().head(1).squeeze() or None
+
+    parcels = _plain(store.read("parcel_results", year=year, zones=codes))
+    flags = _plain(store.read("flags", year=year, zones=codes))
+    buildings = _plain(store.read("building_results", year=year, zones=codes))
+    er_full = _plain(store.read("enterprise_results", year=year))
+    enterprises = zsel(er_full).reset_index(drop=True) if codes is not None else er_full
+
+    targets = target_list(parcels, flags, policy=policy) if len(flags) else target_list(parcels.head(0), flags, policy=policy)
+
+    pv = zones["policy_version"].dropna()
+    ph = zones["policy_hash"].dropna()
+    policy_version = str(pv.iloc[0]) if len(pv) else policy.version
+    policy_hash = str(ph.iloc[0]) if len(ph) else policy.hash
+    if policy_hash != policy.hash:
+        notes.append(f"库存结果由政策 {policy_version}（{policy_hash}）计算，本报告使用的政策为 {policy.version}（{policy.hash}）；"
+                     "得分分解与指标测算按本报告政策重算。 / Stored results were computed with another policy "
+                     "version; score parts and quota use this report's policy.")
+
+    # score parts (province-wide scoring, then restricted)
+    parts, weights = _score_parts(zy_full, policy=policy, key="zone_code")
+    parts = parts[parts["zone_code"].isin(zones["zone_code"])].drop(columns=["rank", "rank_change"])
+    parts = zones[["zone_code", "zone_name", "score", "rank", "rank_change"]].rename(
+        columns={"score": "stored_score"}).merge(parts, on="zone_code", how="left")
+    diff = (parts["score"] - _num(parts["stored_score"])).abs()
+    if (diff > 1e-6).any():
+        notes.append("按当前政策重算的综合得分与库存结果不一致，得分分解仅供参考。 / The recomputed composite "
+                     "score differs from the stored one; the breakdown is indicative.")
+    pparts = pweights = None
+    try:
+        pt = pilot_area_targets(_plain(store.read("pilot_area_years")), pay_full,
+                                _plain(store.read("enterprise_years", year=year)), er_full,
+                                year=year, policy=policy, zones=zones_in)
+        pp, pweights = _score_parts(pay_full, policy=policy, key="pilot_area_code", pilot_targets=pt)
+        pp = pp.drop(columns=["rank", "rank_change"])
+        keep = pilot_areas[pilot_areas["pilot_area_code"] != PROVINCE]
+        pparts = keep[["pilot_area_code", "pilot_area_name", "score", "rank", "rank_change"]].rename(
+            columns={"score": "stored_score"}).merge(pp, on="pilot_area_code", how="left")
+        for c in ("targets_met", "targets_total"):
+            pparts[c] = pparts["pilot_area_code"].map(keep.set_index("pilot_area_code")[c])
+    except Exception as exc:  # noqa: BLE001 - the breakdown is optional; say why it is missing
+        notes.append(f"试验区得分分解无法计算 / pilot-area score breakdown unavailable: {exc}")
+
+    # quota
+    quota = None
+    source = None
+    qnote = policy.quota.note
+    stored_q = _num(zones["quota_mu"])
+    if len(zones) and stored_q.notna().any():
+        quota = zones[["zone_code", "zone_name", "pilot_area_code", "score", "quota_mu", "quota_explanation"]].copy()
+        source = "stored"
+    elif total_quota_mu is not None:
+        units = quota_units(
+            {"zones": zones_in, "parcels": _plain(store.read("parcels", zones=codes)), "parcel_results": parcels,
+             "zone_results": zr_all, "pilot_area_results": par_all, "pilot_area_years": _plain(store.read("pilot_area_years"))},
+            year=year, policy=policy, level="zone", pilot_area=pilot_area)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            alloc = allocate_quota(units, total_mu=int(total_quota_mu), policy=policy)
+        for w in caught:
+            notes.append(f"指标测算提示 / quota warning: {w.message}")
+        q = units.drop(columns=["score"]).join(alloc)
+        q.index.name = "zone_code"
+        quota = q.reset_index().rename(columns={"name": "zone_name"})
+        source = "computed"
+    return ReportData(
+        year=year, policy=policy, policy_version=policy_version, policy_hash=policy_hash,
+        pilot_area=pilot_area, pilot_area_name=pa_name, zones=zones, zones_history=zones_history,
+        pilot_areas=pilot_areas, pilot_areas_history=pah, buildings=buildings, enterprises=enterprises,
+        parcels=parcels, flags=flags, targets=targets, score_parts=parts.reset_index(drop=True),
+        score_weights=weights, pilot_score_parts=pparts, pilot_score_weights=pweights,
+        quota=quota, quota_source=source, total_quota_mu=total_quota_mu, quota_note=qnote, notes=notes,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# labels shared by the Excel and HTML writers
+# ----------------------------------------------------------------------------------------------
+
+#: columns the layers of columns.py do not describe: name → (zh, en)
+EXTRA_LABELS: dict[str, tuple[str, str]] = {
+    "priority": ("处置优先序", "priority"),
+    "rules": ("问题代码", "rule codes"),
+    "reasons": ("认定原因", "reasons"),
+    "max_severity": ("最高严重程度", "highest severity"),
+    "flag_count": ("问题数", "flags"),
+    "evidence": ("认定依据", "evidence"),
+    "actions": ("建议措施", "recommended actions"),
+    "gain_mu": ("可腾退土地(亩)", "land freed if fixed (mu)"),
+    "gain_wan": ("整改后增收(万元)", "revenue gain if fixed (万元)"),
+    "priority_key": ("排序值(万元)", "priority value (万元)"),
+    "stored_score": ("综合得分", "composite score"),
+    "score_recomputed": ("按本政策重算得分", "score recomputed with this policy"),
+    "occupancy_target": ("入驻率目标", "occupancy target"),
+    "annual_absorption_mu": ("年均供地(亩/年,近3年)", "land supplied per year (mu, last 3 years)"),
+    "supplied_mu": ("已供应土地(亩)", "supplied land (mu)"),
+    "supplied_share": ("占试验区已供地比例", "share of the pilot area's supplied land"),
+    "approved_unsupplied_mu": ("批而未供土地(亩,按已供地比例分摊)", "approved but unsupplied (mu, apportioned)"),
+    "idle_disposal_done": ("闲置土地处置任务完成", "idle-land disposal task met"),
+    "unsupplied_disposal_done": ("批而未供处置任务完成", "unsupplied-land disposal task met"),
+    "base": ("需求基数(亩/年)", "demand base (mu/year)"),
+    "last_rank_streak": ("连续排名末位年数", "years ranked last running"),
+    "base_share": ("基础份额", "base share"),
+    "factor": ("得分系数", "score factor"),
+    "factor_clipped": ("限定后系数", "factor after clipping"),
+    "linkage_adj": ("增存挂钩调整", "增存挂钩 adjustment"),
+    "absorption_years": ("批而未供消化年限(年)", "years to absorb unsupplied land"),
+    "eligible": ("可安排新增指标", "eligible"),
+    "blocked_reason": ("不安排原因", "blocked by"),
+    "raw_mu": ("测算值(亩)", "raw allocation (mu)"),
+    "note": ("说明", "note"),
+    "component": ("组成部分", "component"),
+    "weight": ("权重", "weight"),
+    "weighted_points": ("得分贡献(分)", "points"),
+}
+
+#: fractions shown as percentages
+PERCENT_COLUMNS = {
+    "growth", "target_growth", "like_for_like_growth", "revenue_growth_part", "area_growth_part",
+    "occupancy_rate", "occupancy_rate_count", "occupancy_target", "development_rate", "supply_rate",
+    "built_rate", "industrial_share", "coverage_overall", "coverage_industrial", "idle_rate", "flagged_share",
+    "building_coverage", "va_gdp_share", "rd_share", "rd_institution_share", "digital_equipment_rate",
+    "nc_equipment_rate", "energy_per_va_change_pct", "circular_transformation_rate", "base_share",
+    "linkage_adj", "supplied_share", "weight", "built_up_share",
+}
+
+ZONE_TYPE_LABELS = {"industrial": ("工业主导型", "industry-led"), "mixed": ("产城融合型", "mixed (industry-city)")}
+BLOCKED_LABELS = {"absorption": ("批而未供超过3年消化", "unsupplied land > 3 years to absorb"),
+                  "last_rank": ("连续排名末位", "ranked last in a row")}
+
+
+def component_label(policy, name: str, lang: str = "zh") -> str:
+    spec = policy.score.components.get(name)
+    if lang == "zh":
+        return (spec.zh if spec is not None and spec.zh else name)
+    return {"intensive": "intensive land use", "growth": "per-mu revenue growth", "occupancy": "occupancy",
+            "pilot_targets": "pilot-area targets", "unflagged": "land not flagged"}.get(name, name)
+
+
+def label(name: str, layer: str | None = None, lang: str = "zh", policy=None) -> str:
+    """The header of a column: the layer's label from columns.py, else EXTRA_LABELS, else the name."""
+    from landuse.columns import LAYERS
+
+    i = 0 if lang == "zh" else 1
+    if policy is not None and name[:2] in ("w_", "c_", "n_"):
+        comp = component_label(policy, name[2:], lang)
+        pre = {"w_": ("得分:", "points: "), "c_": ("完成度:", "attainment: "), "n_": ("标准化:", "normalised: ")}[name[:2]]
+        return pre[i] + comp + ("(分)" if name[:2] == "w_" and lang == "zh" else "")
+    if layer and layer in LAYERS:
+        try:
+            c = LAYERS[layer].col(name)
+            return c.zh if lang == "zh" else c.en
+        except KeyError:
+            pass
+    if name in EXTRA_LABELS:
+        return EXTRA_LABELS[name][i]
+    for lay in ("zone_results", "pilot_area_years"):
+        try:
+            c = LAYERS[lay].col(name)
+            return c.zh if lang == "zh" else c.en
+        except KeyError:
+            pass
+    return name

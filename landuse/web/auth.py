@@ -1,0 +1,245 @@
+"""Accounts, passwords, login sessions and the audit log (the web service's system tables).
+
+- Passwords: argon2id (argon2-cffi defaults); only the hash is stored. There is no default account
+  and no default password: a fresh store has no users, ``landuse user add NAME --role admin``
+  creates the first administrator.
+- Sessions: a random 256-bit token travels in an HttpOnly, SameSite=Lax cookie; the ``sessions``
+  table keeps only its SHA-256, the user, a per-session CSRF token and a fixed expiry
+  (``LANDUSE_SESSION_MINUTES``). Logout deletes the row. Nothing is signed, so no secret key is
+  needed (``LANDUSE_SECRET_KEY`` is not used by this service).
+- Audit: one append-only row per login, failed login, logout, import, export/download and user
+  change (the store's triggers/permissions refuse UPDATE and DELETE on ``audit_log``).
+
+Used by the web service and by ``landuse user ...`` alike.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from landuse.errors import LanduseError
+
+from parcels.store.base import Store
+
+ROLES = ("admin", "evaluator", "manager", "viewer")
+ROLE_ZH = {"admin": "管理员", "evaluator": "评价人员", "manager": "开发区管理人员", "viewer": "查看人员"}
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-@]{2,64}$")
+ZONE_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
+MIN_PASSWORD = 10
+SESSION_COOKIE = "landuse_session"
+
+_hasher = PasswordHasher()
+# verified against when the user does not exist, so a failed login takes the same time either way
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AuthError(LanduseError):
+    """A user-management request that cannot be done (bad name, role, weak password...)."""
+
+
+def now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+
+
+def iso(t: _dt.datetime) -> str:
+    return t.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(s: str) -> _dt.datetime:
+    return _dt.datetime.strptime(str(s), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# ------------------------------------------------------------------------------------------------
+# users
+# ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: str
+    zones: tuple[str, ...]
+    active: bool
+
+
+def _user(row: dict[str, Any]) -> User:
+    zones = tuple(z for z in (row.get("zones") or "").split(",") if z)
+    return User(row["username"], row["role"], zones, bool(int(row.get("active") or 0)))
+
+
+def parse_zones(zones: str | list[str] | None) -> tuple[str, ...]:
+    if zones is None:
+        return ()
+    items = zones.split(",") if isinstance(zones, str) else list(zones)
+    out = tuple(dict.fromkeys(z.strip() for z in items if z and z.strip()))
+    for z in out:
+        if not ZONE_RE.match(z):
+            raise AuthError(f"开发区代码无效：{z!r} / invalid zone code")
+    return out
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AuthError(f"密码至少 {MIN_PASSWORD} 个字符 / password must have at least {MIN_PASSWORD} characters")
+    if password.strip() != password or len(set(password)) < 4:
+        raise AuthError("密码过于简单 / password too simple")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def get_user(store: Store, username: str) -> User | None:
+    rows = store.sys_query("users", {"username": username})
+    return _user(rows[0]) if rows else None
+
+
+def list_users(store: Store) -> list[User]:
+    return sorted((_user(r) for r in store.sys_query("users")), key=lambda u: u.username)
+
+
+def add_user(store: Store, username: str, *, role: str, password: str, zones: str | list[str] | None = None,
+             actor: str | None = None, ip: str | None = None) -> User:
+    if not USERNAME_RE.match(username or ""):
+        raise AuthError("用户名只能包含字母、数字和 _ . - @（2–64 个字符）/ username: 2–64 of A-Z a-z 0-9 _ . - @")
+    if role not in ROLES:
+        raise AuthError(f"角色应为 {'|'.join(ROLES)} / role must be one of {', '.join(ROLES)}")
+    zs = parse_zones(zones)
+    if role == "manager" and not zs:
+        raise AuthError("开发区管理人员必须指定 --zones / a manager needs --zones")
+    check_password_strength(password)
+    if get_user(store, username):
+        raise AuthError(f"用户 {username} 已存在 / user exists")
+    store.sys_insert("users", {"username": username, "role": role, "zones": ",".join(zs) or None,
+                               "password_hash": hash_password(password), "active": 1, "created_at": iso(now())})
+    audit(store, actor, "user_add", f"{username} role={role} zones={','.join(zs)}", ip)
+    return User(username, role, zs, True)
+
+
+def set_active(store: Store, username: str, active: bool, *, actor: str | None = None, ip: str | None = None) -> None:
+    if store.sys_update("users", {"username": username}, {"active": 1 if active else 0}) == 0:
+        raise AuthError(f"没有用户 {username} / no such user")
+    if not active:
+        store.sys_delete("sessions", {"username": username})
+    audit(store, actor, "user_enable" if active else "user_disable", username, ip)
+
+
+def set_password(store: Store, username: str, password: str, *, actor: str | None = None, ip: str | None = None) -> None:
+    check_password_strength(password)
+    if store.sys_update("users", {"username": username}, {"password_hash": hash_password(password)}) == 0:
+        raise AuthError(f"没有用户 {username} / no such user")
+    store.sys_delete("sessions", {"username": username})  # a new password ends every open session
+    audit(store, actor, "user_passwd", username, ip)
+
+
+def verify_login(store: Store, username: str, password: str) -> User | None:
+    """The user when the password matches and the account is active; None otherwise."""
+    rows = store.sys_query("users", {"username": username}) if USERNAME_RE.match(username or "") else []
+    stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
+    try:
+        ok = _hasher.verify(stored, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    if not ok or not rows:
+        return None
+    user = _user(rows[0])
+    if not user.active:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        store.sys_update("users", {"username": username}, {"password_hash": hash_password(password)})
+    return user
+
+
+# ------------------------------------------------------------------------------------------------
+# sessions
+# ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Session:
+    username: str
+    csrf: str
+    expires_at: _dt.datetime
+
+
+def create_session(store: Store, username: str, minutes: int) -> tuple[str, Session]:
+    """A new session: returns (cookie token, session). Only the token's SHA-256 is stored."""
+    _purge_expired(store, username)
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    t0 = now()
+    exp = t0 + _dt.timedelta(minutes=int(minutes))
+    store.sys_insert("sessions", {"token_hash": token_hash(token), "username": username, "csrf": csrf,
+                                  "created_at": iso(t0), "expires_at": iso(exp)})
+    return token, Session(username, csrf, exp)
+
+
+def lookup_session(store: Store, token: str | None) -> Session | None:
+    if not token or len(token) > 200:
+        return None
+    rows = store.sys_query("sessions", {"token_hash": token_hash(token)})
+    if not rows:
+        return None
+    row = rows[0]
+    try:
+        exp = parse_iso(row["expires_at"])
+    except ValueError:
+        return None
+    if exp <= now():
+        store.sys_delete("sessions", {"token_hash": row["token_hash"]})
+        return None
+    return Session(row["username"], row["csrf"], exp)
+
+
+def delete_session(store: Store, token: str | None) -> None:
+    if token:
+        store.sys_delete("sessions", {"token_hash": token_hash(token)})
+
+
+def _purge_expired(store: Store, username: str) -> None:
+    t = now()
+    for row in store.sys_query("sessions", {"username": username}):
+        try:
+            expired = parse_iso(row["expires_at"]) <= t
+        except ValueError:
+            expired = True
+        if expired:
+            store.sys_delete("sessions", {"token_hash": row["token_hash"]})
+
+
+# ------------------------------------------------------------------------------------------------
+# audit
+# ------------------------------------------------------------------------------------------------
+
+AUDIT_ACTIONS_ZH = {
+    "login": "登录", "login_failed": "登录失败", "logout": "退出", "import": "导入数据", "import_failed": "导入失败",
+    "export": "导出/下载", "report": "下载报告", "user_add": "新增用户", "user_disable": "停用用户",
+    "user_enable": "启用用户", "user_passwd": "修改密码", "audit_export": "导出审计日志",
+}
+
+
+def audit(store: Store, username: str | None, action: str, detail: str | None = None, ip: str | None = None) -> None:
+    store.sys_insert("audit_log", {"ts": iso(now()), "username": username, "action": action,
+                                   "detail": (detail or "")[:2000], "ip": ip})
+
+
+def read_audit(store: Store, *, limit: int | None = None, username: str | None = None,
+               action: str | None = None) -> list[dict[str, Any]]:
+    where = {}
+    if username:
+        where["username"] = username
+    if action:
+        where["action"] = action
+    rows = store.sys_query("audit_log", where or None)
+    rows = sorted(rows, key=lambda r: int(r["id"]), reverse=True)
+    return rows[:limit] if limit else rows

@@ -1,0 +1,173 @@
+"""Helpers shared by the pages and the API: CSRF, client address, downloads, reports, uploads."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from fastapi import HTTPException, Request
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from landuse.web import auth
+from landuse.web.access import Principal
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+GPKG = "application/geopackage+sqlite3"
+
+
+def store_of(request: Request):
+    return request.app.state.store
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def check_csrf(principal: Principal, token: str | None) -> None:
+    """Every POST carries the session's CSRF token (form field ``csrf`` or header ``X-CSRF-Token``)."""
+    if not token or not principal.csrf or not secrets.compare_digest(str(token), principal.csrf):
+        raise HTTPException(403, "表单已过期或来源无效，请刷新页面后重试 / CSRF check failed")
+
+
+async def csrf_from(request: Request, form=None) -> str | None:
+    tok = request.headers.get("x-csrf-token")
+    if tok:
+        return tok
+    if form is None:
+        form = await request.form()
+    v = form.get("csrf")
+    return v if isinstance(v, str) else None
+
+
+def _cleanup(path: str) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def file_download(path: Path, filename: str, media_type: str, tmpdir: str) -> FileResponse:
+    return FileResponse(path, media_type=media_type, filename=filename, background=BackgroundTask(_cleanup, tmpdir))
+
+
+def target_download(request: Request, principal: Principal, t: pd.DataFrame, fmt: str, *, year: int,
+                    zone: str | None) -> FileResponse:
+    """The target list as .xlsx (Chinese headers) or .gpkg (with parcel geometry), audited."""
+    from evaluation.targets import TARGET_HEADERS_ZH
+    from landuse.columns import LAYERS
+    from parcels.export import write_frame
+
+    from landuse.web import data
+
+    store = store_of(request)
+    tmp = tempfile.mkdtemp(prefix="landuse-dl-")
+    name = f"targets_{year}{'_' + zone if zone else ''}.{fmt}"
+    out = Path(tmp) / name
+    headers = {c.name: c.zh for c in LAYERS["parcel_results"].columns}
+    headers.update(TARGET_HEADERS_ZH)
+    try:
+        if fmt == "xlsx":
+            write_frame(t, out, layer_name="targets", extra_headers=headers)
+            media = XLSX
+        else:
+            g = data.target_geometry(store, principal, t)
+            write_frame(g, out, layer_name="targets")
+            media = GPKG
+    except BaseException:
+        _cleanup(tmp)
+        raise
+    auth.audit(store, principal.username, "export", f"targets {fmt} year={year} zone={zone or '*'} rows={len(t)}",
+               client_ip(request))
+    return file_download(out, name, media, tmp)
+
+
+# ------------------------------------------------------------------------------------------------
+# reports (landuse.reports.write_report, written by another engineer)
+# ------------------------------------------------------------------------------------------------
+
+REPORT_FORMATS = {"xlsx": XLSX, "html": "text/html; charset=utf-8"}
+REPORT_MISSING = "报告功能尚未提供（landuse.reports 模块尚未安装）/ reports are not available yet"
+
+
+def report_writer():
+    try:
+        from landuse.reports import write_report
+    except ImportError:
+        return None
+    return write_report
+
+
+def report_response(request: Request, principal: Principal, year: int, fmt: str, pilot_area: str | None = None):
+    if fmt not in REPORT_FORMATS:
+        raise HTTPException(404, "未找到 / not found")
+    writer = report_writer()
+    if writer is None:
+        raise HTTPException(404, REPORT_MISSING)
+    store = store_of(request)
+    tmp = tempfile.mkdtemp(prefix="landuse-rep-")
+    name = f"report_{year}{'_' + pilot_area if pilot_area else ''}.{fmt}"
+    out = Path(tmp) / name
+    try:
+        res = writer(store, year=year, out=out, policy=request.app.state.policy, pilot_area=pilot_area, lang="zh")
+        path = Path(res) if isinstance(res, (str, Path)) else out
+        if not path.exists():
+            raise HTTPException(404, "该年度没有可生成的报告 / no report for this year")
+    except BaseException:
+        _cleanup(tmp)
+        raise
+    auth.audit(store, principal.username, "report", f"{name}", client_ip(request))
+    resp = file_download(path, name, REPORT_FORMATS[fmt], tmp)
+    if fmt == "html":
+        # a generated document: shown inline but sandboxed (no scripts, no requests)
+        resp.headers["content-disposition"] = f'inline; filename="{name}"'
+        resp.headers["content-security-policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+    return resp
+
+
+# ------------------------------------------------------------------------------------------------
+# upload → import
+# ------------------------------------------------------------------------------------------------
+
+def run_upload(request: Request, principal: Principal, upload_path: Path, filename: str) -> dict[str, Any]:
+    """Import an uploaded zip (the importer's safe_extract refuses escapes and bombs); audited.
+
+    Returns {"ok", "changes", "problems", "notes", "error"}."""
+    from landuse.errors import LanduseError, ValidationFailed
+    from landuse.pipeline import run_import
+
+    store = store_of(request)
+    ip = client_ip(request)
+    try:
+        rep = run_import(upload_path, store, policy=request.app.state.policy)
+    except ValidationFailed as exc:
+        errors = [p for p in exc.problems if p.severity == "error"]
+        auth.audit(store, principal.username, "import_failed", f"{filename}: {len(errors)} errors", ip)
+        return {"ok": False, "problems": [p.as_dict() for p in exc.problems], "changes": [],
+                "notes": list(getattr(exc, "notes", [])),
+                "error": f"发现 {len(errors)} 个错误，未导入任何数据 / {len(errors)} errors; nothing was imported"}
+    except LanduseError as exc:
+        auth.audit(store, principal.username, "import_failed", f"{filename}: {exc}", ip)
+        return {"ok": False, "problems": [], "changes": [], "notes": [], "error": str(exc)}
+    auth.audit(store, principal.username, "import", f"{filename}: " + "; ".join(
+        f"{c.layer} +{c.inserted} ~{c.updated}" for c in rep.changes), ip)
+    return {"ok": True, "error": None, "notes": rep.notes, "problems": [p.as_dict() for p in rep.problems],
+            "changes": [{"layer": c.layer, "inserted": c.inserted, "updated": c.updated, "unchanged": c.unchanged}
+                        for c in rep.changes]}
+
+
+async def save_upload(form, field: str = "file") -> tuple[Path, str, str]:
+    """Write the uploaded zip to a private temp folder: (path, original name, temp folder)."""
+    up = form.get(field)
+    if up is None or not hasattr(up, "read"):
+        raise HTTPException(400, "请选择要上传的 zip 数据包 / choose a zip file")
+    original = Path(getattr(up, "filename", "") or "upload.zip").name[:200]
+    if not original.lower().endswith(".zip"):
+        raise HTTPException(400, "只接受 zip 压缩包 / only .zip data packages are accepted")
+    tmp = tempfile.mkdtemp(prefix="landuse-up-")
+    path = Path(tmp) / "package.zip"
+    with open(path, "wb") as out:
+        while chunk := await up.read(1024 * 1024):
+            out.write(chunk)
+    return path, original, tmp

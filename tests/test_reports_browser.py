@@ -1,0 +1,113 @@
+"""The report page in headless Chromium: no console errors, no request leaves the page, Chinese
+text and charts render (screenshots in docs/screenshots/report_*.png), print layout is A4."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from landuse.policy import default_policy
+from landuse.reports import collect_report_data, render_html
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+YEAR = 2025
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from landuse.pipeline import evaluate
+    from parcels.importer import import_package
+    from parcels.sample import write_sample
+    from parcels.store import open_store
+
+    root = tmp_path_factory.mktemp("reports-browser")
+    write_sample(root / "pkg", scale="small", seed=1)
+    s = open_store(str(root / "rp.gpkg"), init=True)
+    import_package(root / "pkg", s)
+    evaluate(s, years=list(range(2020, YEAR + 1)), policy=default_policy())
+    return s
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is required at /usr/bin/chromium")
+    with sync_api.sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(str(tmp_path_factory.mktemp("chromium-profile")),
+                                                   executable_path=CHROMIUM, args=ARGS, headless=True,
+                                                   viewport={"width": 1200, "height": 900})
+        yield ctx
+        ctx.close()
+
+
+def _open(browser, html: str, path: Path):
+    path.write_text(html, encoding="utf-8")
+    page = browser.new_page()
+    errors, requests = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return page, errors, requests
+
+
+def _check_page(page, errors, requests, *, zh: bool):
+    assert errors == []
+    assert [u for u in requests if not u.startswith(("file:", "data:", "about:"))] == []
+    # every chart rendered with a size, and its text is laid out (a font was found)
+    sizes = page.evaluate("Array.from(document.querySelectorAll('svg.chart')).map(s => "
+                          "[s.getBoundingClientRect().width, s.getBoundingClientRect().height])")
+    assert len(sizes) == 5 and all(w > 150 and h > 80 for w, h in sizes)
+    text_w = page.evaluate("Math.max(...Array.from(document.querySelectorAll('svg.chart text'))"
+                           ".map(t => t.getComputedTextLength()))")
+    assert text_w > 20
+    body = page.inner_text("body")
+    if zh:
+        assert "开发区亩均效益评价报告" in body and "标准厂房入驻率" in body and "模型测算，非正式发布规则" in body
+        # the CJK font is used for the page text
+        fam = page.evaluate("getComputedStyle(document.body).fontFamily")
+        assert "WenQuanYi Micro Hei" in fam
+    else:
+        assert "Development-zone land-efficiency evaluation report" in body
+
+
+def test_report_renders_in_chromium_zh(browser, store, tmp_path):
+    p = default_policy()
+    lenient = p.model_copy(update={"quota": p.quota.model_copy(update={"max_absorption_years": 40.0})})
+    data = collect_report_data(store, year=YEAR, policy=lenient, total_quota_mu=3000)
+    page, errors, requests = _open(browser, render_html(data), tmp_path / "report.html")
+    try:
+        _check_page(page, errors, requests, zh=True)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "report_zh.png"), full_page=True)
+        page.locator("#scores").screenshot(path=str(SHOTS / "report_scores.png"))
+        page.locator("#growth .figure").first.screenshot(path=str(SHOTS / "report_trajectory.png"))
+        # print: A4 pages, each section starts a page
+        page.emulate_media(media="print")
+        brk = page.evaluate("getComputedStyle(document.querySelector('#growth')).breakBefore")
+        assert brk == "page"
+        pdf = page.pdf(format="A4", print_background=False)
+        assert pdf[:4] == b"%PDF" and pdf.count(b"/Type /Page") >= 8
+        (tmp_path / "report.pdf").write_bytes(pdf)
+    finally:
+        page.close()
+
+
+def test_report_renders_in_chromium_en_pilot_area(browser, store, tmp_path):
+    zones = store.read("zones")
+    pa = zones.groupby("pilot_area_code")["zone_code"].count().idxmax()
+    data = collect_report_data(store, year=YEAR, policy=default_policy(), pilot_area=pa)
+    page, errors, requests = _open(browser, render_html(data, lang="en"), tmp_path / "report_en.html")
+    try:
+        _check_page(page, errors, requests, zh=False)
+        page.screenshot(path=str(SHOTS / "report_en_pilot_area.png"), full_page=True)
+    finally:
+        page.close()

@@ -1,0 +1,254 @@
+"""The evaluator's report (landuse.reports): data, Excel workbook, HTML page.
+
+Built once per module on the small generated sample, evaluated 2020–2025 (~15 s).
+"""
+
+from __future__ import annotations
+
+import re
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from landuse.policy import default_policy
+from landuse.reports import (
+    ReportError,
+    collect_report_data,
+    quota_units,
+    render_html,
+    write_excel,
+    write_report,
+)
+
+pytestmark = pytest.mark.slow
+
+YEAR = 2025
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    from landuse.pipeline import evaluate
+    from parcels.importer import import_package
+    from parcels.sample import write_sample
+    from parcels.store import open_store
+
+    root = tmp_path_factory.mktemp("reports")
+    write_sample(root / "pkg", scale="small", seed=1)
+    s = open_store(str(root / "rp.gpkg"), init=True)
+    import_package(root / "pkg", s)
+    evaluate(s, years=list(range(2020, YEAR + 1)), policy=default_policy())
+    return s
+
+
+def lenient_policy():
+    """The sample's 批而未供 land takes > 3 years to absorb everywhere: relax that rule to see a tilt."""
+    p = default_policy()
+    return p.model_copy(update={"quota": p.quota.model_copy(update={"max_absorption_years": 40.0})})
+
+
+@pytest.fixture(scope="module")
+def data(store):
+    return collect_report_data(store, year=YEAR, policy=default_policy(), total_quota_mu=3000)
+
+
+@pytest.fixture(scope="module")
+def workbook(data, tmp_path_factory):
+    out = write_excel(data, tmp_path_factory.mktemp("xlsx") / "report.xlsx")
+    return openpyxl.load_workbook(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# data
+# ----------------------------------------------------------------------------------------------
+
+
+def test_data_reads_stored_results(store, data):
+    zr = store.read("zone_results", year=YEAR)
+    assert sorted(data.zones["zone_code"]) == sorted(zr["zone_code"])
+    assert set(data.zones_history["year"]) == set(range(2020, YEAR + 1))
+    assert data.pilot_areas["pilot_area_code"].iloc[-1] == "PROVINCE"
+    s = data.summary
+    assert s["zones"] == len(zr)
+    assert s["zones_growth_met"] == int(zr["goal_met"].fillna(False).sum())
+    assert data.notes == []  # same policy as the stored results
+
+
+def test_score_parts_add_up_to_the_stored_score(data):
+    p = data.score_parts
+    w = p[[c for c in p.columns if c.startswith("w_")]].sum(axis=1, min_count=1)
+    assert (w - p["stored_score"].astype(float)).abs().max() < 1e-6
+    assert abs(data.score_weights.sum() - 1.0) < 1e-9
+    pp = data.pilot_score_parts
+    w = pp[[c for c in pp.columns if c.startswith("w_")]].sum(axis=1, min_count=1)
+    assert (w - pp["stored_score"].astype(float)).abs().max() < 1e-6
+
+
+def test_quota_units_by_hand(store):
+    policy = default_policy()
+    u = quota_units(store, year=YEAR, policy=policy)
+    zones = store.read("zones")
+    assert list(u.index) == sorted(zones["zone_code"])
+    # absorption: mu of parcels supplied in 2023–2025, per year
+    pr = store.read("parcel_results", year=YEAR)
+    parcels = store.read("parcels")[["parcel_code", "supply_date"]]
+    m = pr.merge(parcels, on="parcel_code")
+    z = u.index[0]
+    sel = m[(m["zone_code"] == z) & m["supply_date"].dt.year.between(2023, 2025)]
+    assert u.loc[z, "annual_absorption_mu"] == pytest.approx(sel["area_mu"].sum() / 3)
+    assert (u["base"] == u["annual_absorption_mu"]).all()
+    # 批而未供 apportioned: the zones of one pilot area add up to the pilot area's figure
+    pay = store.read("pilot_area_years")
+    pay = pay[pay["year"] == YEAR].set_index("pilot_area_code")
+    for pa, grp in u.groupby("pilot_area_code"):
+        assert grp["approved_unsupplied_mu"].sum() == pytest.approx(float(pay.loc[pa, "approved_unsupplied_mu"]))
+        assert grp["supplied_share"].sum() == pytest.approx(1.0)
+        assert (grp["idle_disposal_done"].astype(object) == pay.loc[pa, "idle_disposal_done"]).all()
+    # streak from the stored ranks
+    zr = store.read("zone_results")
+    worst = zr[zr["year"] == YEAR]["rank"].max()
+    last = zr[(zr["year"] == YEAR) & (zr["rank"] == worst)]["zone_code"]
+    assert (u.loc[list(last), "last_rank_streak"] >= 1).all()
+    assert (u.drop(index=list(last))["last_rank_streak"] == 0).all()
+    pa = quota_units(store, year=YEAR, policy=policy, level="pilot_area")
+    assert "PROVINCE" not in pa.index
+    assert pa["annual_absorption_mu"].sum() == pytest.approx(u["annual_absorption_mu"].sum())
+
+
+def test_quota_computed_sums_to_total(store):
+    d = collect_report_data(store, year=YEAR, policy=lenient_policy(), total_quota_mu=3000)
+    assert d.quota_source == "computed"
+    assert int(d.quota["quota_mu"].sum()) == 3000
+    assert d.quota["quota_explanation"].str.len().min() > 10
+    assert d.notes  # the policy differs from the stored results' one: said
+
+
+def test_no_total_no_quota(store):
+    d = collect_report_data(store, year=YEAR, policy=default_policy())
+    assert d.quota is None and d.quota_source is None
+
+
+def test_pilot_area_restriction(store):
+    zones = store.read("zones")
+    pa = zones.groupby("pilot_area_code")["zone_code"].count().idxmax()  # a pilot area with 2 zones
+    d = collect_report_data(store, year=YEAR, policy=lenient_policy(), pilot_area=pa, total_quota_mu=100)
+    want = sorted(zones.loc[zones["pilot_area_code"] == pa, "zone_code"])
+    assert sorted(d.zones["zone_code"]) == want
+    assert set(d.enterprises["zone_code"]) <= set(want)
+    assert set(d.targets["zone_code"]) <= set(want)
+    assert list(d.pilot_areas["pilot_area_code"]) == [pa, "PROVINCE"]
+    assert sorted(d.quota["zone_code"]) == want and int(d.quota["quota_mu"].sum()) == 100
+    with pytest.raises(ReportError):
+        collect_report_data(store, year=YEAR, policy=default_policy(), pilot_area="999999")
+    with pytest.raises(ReportError):
+        collect_report_data(store, year=1999, policy=default_policy())
+
+
+# ----------------------------------------------------------------------------------------------
+# Excel
+# ----------------------------------------------------------------------------------------------
+
+SHEETS = ["摘要", "亩均增长_开发区", "亩均增长_试验区", "入驻率_开发区", "入驻率_空置厂房", "低效用地整治清单",
+          "企业亩均评级", "土地集约利用", "综合得分_开发区", "综合得分_试验区", "用地指标测算"]
+
+
+def _headers(ws) -> list[str]:
+    return [c.value for c in ws[2]]
+
+
+def test_excel_sheets_headers_panes_filters(workbook):
+    assert workbook.sheetnames == SHEETS
+    for ws in workbook.worksheets:
+        assert ws.freeze_panes is not None and ws.freeze_panes.endswith("3"), ws.title
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A2"), ws.title
+    h = _headers(workbook["亩均增长_开发区"])
+    for want in ("开发区代码", "开发区名称", "基期亩均营业收入(万元/亩)", "亩均营业收入(万元/亩)", "较基期增长", "目标增长",
+                 "是否达标", "路径期望值(万元/亩)", "是否按进度", "同口径增长", "增长分解:收入贡献", "增长分解:面积贡献"):
+        assert want in h
+    assert "标准厂房入驻率(面积)" in _headers(workbook["入驻率_开发区"])
+    assert "空置面积(平方米)" in _headers(workbook["入驻率_空置厂房"])
+    assert {"处置优先序", "宗地代码", "认定原因", "建议措施"} <= set(_headers(workbook["低效用地整治清单"]))
+    assert {"评价等级", "综合得分", "未评级原因/说明"} <= set(_headers(workbook["企业亩均评级"]))
+    assert {"集约度分值", "集约度排名(同类型)", "开发区类型"} <= set(_headers(workbook["土地集约利用"]))
+    assert {"综合得分", "排名", "排名变化", "组成部分", "权重"} <= set(_headers(workbook["综合得分_开发区"]))
+    assert {"建议新增建设用地指标(亩)", "指标测算说明"} <= set(_headers(workbook["用地指标测算"]))
+
+
+def test_excel_numbers_are_numbers_and_match_the_store(workbook, store):
+    ws = workbook["亩均增长_开发区"]
+    h = _headers(ws)
+    zr = store.read("zone_results", year=YEAR).set_index("zone_code")
+    rows = list(ws.iter_rows(min_row=3, values_only=True))
+    assert len(rows) == len(zr)
+    gi, vi, mi = h.index("较基期增长"), h.index("亩均营业收入(万元/亩)"), h.index("是否达标")
+    for r in rows:
+        code = r[0]
+        assert isinstance(r[gi], float) and isinstance(r[vi], float)
+        assert r[gi] == pytest.approx(float(zr.loc[code, "growth"]), rel=1e-12)
+        assert r[vi] == pytest.approx(float(zr.loc[code, "revenue_per_mu"]), rel=1e-12)
+        assert r[mi] == ("是" if zr.loc[code, "goal_met"] else "否")
+    # percentages formatted as %, per-mu figures as numbers
+    assert "%" in ws.cell(row=3, column=gi + 1).number_format
+    assert "%" not in ws.cell(row=3, column=vi + 1).number_format
+    # the summary counts zones that met +15 %
+    summ = {r[0]: r[1:] for r in workbook["摘要"].iter_rows(min_row=3, values_only=True) if r[0]}
+    met = next(v for k, v in summ.items() if k.startswith("亩均营业收入较2020年增长≥15%的开发区"))
+    assert met[0] == int(zr["goal_met"].fillna(False).sum()) and met[1] == len(zr)
+    assert any("模型测算，非正式发布规则" in str(v[0]) for v in summ.values())
+    # the quota sheet: whole mu, numbers
+    q = workbook["用地指标测算"]
+    qi = _headers(q).index("建议新增建设用地指标(亩)")
+    assert all(isinstance(r[qi], int) for r in q.iter_rows(min_row=3, values_only=True))
+
+
+def test_excel_english_and_without_quota(store, tmp_path):
+    d = collect_report_data(store, year=YEAR, policy=default_policy())
+    out = write_excel(d, tmp_path / "en.xlsx", lang="en")
+    wb = openpyxl.load_workbook(out)
+    assert "Summary" in wb.sheetnames and "Land quota" not in wb.sheetnames
+    assert "growth on baseline" in _headers(wb["Growth - zones"])
+
+
+# ----------------------------------------------------------------------------------------------
+# HTML
+# ----------------------------------------------------------------------------------------------
+
+TITLES_ZH = ["一、摘要", "二、亩均营业收入 +15% 检查", "三、标准厂房入驻率", "四、综合得分与构成", "五、新增建设用地指标测算",
+             "六、低效闲置用地整治清单", "七、企业亩均效益评级分布"]
+
+
+def test_html_self_contained_chinese_every_zone(data):
+    html = render_html(data)
+    # no URL at all: the SVGs are inlined without their XML namespace declarations (an HTML
+    # parser does not need them), so not even http://www.w3.org/2000/svg appears
+    assert "http://" not in html and "https://" not in html and "//cdn" not in html
+    assert not re.search(r'<(script|link|img|iframe)\b[^>]*\b(src|href)=', html)
+    for title in TITLES_ZH:
+        assert title in html
+    for code in data.zones["zone_code"]:
+        assert code in html
+    assert html.count("<svg") == 5
+    assert "模型测算，非正式发布规则" in html
+    assert "WenQuanYi Micro Hei" in html
+
+
+def test_html_english(data):
+    html = render_html(data, lang="en")
+    assert "Per-mu revenue: the +15 % check" in html and "revenue per mu (万元/亩)" in html
+    assert "http://" not in html
+
+
+def test_write_report_by_extension(store, tmp_path):
+    p = write_report(store, year=YEAR, out=tmp_path / "r.html", policy=default_policy())
+    assert p.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    p = write_report(store, year=YEAR, out=tmp_path / "r.xlsx", policy=default_policy(), total_quota_mu=500)
+    assert "用地指标测算" in openpyxl.load_workbook(p).sheetnames
+    with pytest.raises(ReportError):
+        write_report(store, year=YEAR, out=tmp_path / "r.doc", policy=default_policy())
+
+
+def test_growth_values_in_html_match(data):
+    html = render_html(data)
+    z = data.zones.iloc[0]
+    assert f"{float(z['growth']):+.1%}" in html
+    assert pd.notna(z["growth"])
