@@ -212,7 +212,9 @@ def allocate_quota(units: pd.DataFrame, *, total_mu: int, policy) -> pd.DataFram
         if np.isnan(s) or not (mean > 0):
             parts[-1] += "，无得分，系数 1.00"
         else:
-            rel = "高于" if s > mean else ("低于" if s < mean else "等于")
+            # compare as displayed (one decimal), so the sentence never says "81.4 低于平均 81.4"
+            sd, md = round(s, 1), round(mean, 1)
+            rel = "高于" if sd > md else ("低于" if sd < md else "持平于")
             txt = f"，得分 {s:.1f} {rel}平均（{mean:.1f}），系数 {factor.iloc[i]:.2f}"
             if factor_clipped.iloc[i] != factor.iloc[i]:
                 txt += f"，限定为 {factor_clipped.iloc[i]:.2f}"

@@ -351,6 +351,60 @@ def raster_cmd(
     console.print(t(f"栅格已写入 {path}", f"raster written to {path}"))
 
 
+@app.command("quota")
+def quota_cmd(
+    year: int = typer.Option(..., "--year", help="年度 / year"),
+    total_mu: int = typer.Option(..., "--total-mu", help="待分配的新增建设用地指标总量（亩）/ quota to distribute (mu)"),
+    out: Path = typer.Option(..., "--out", help="输出 .xlsx/.csv / output file"),
+    level: str = typer.Option("zone", "--level", help="zone | pilot_area"),
+    pilot_area: Optional[str] = typer.Option(None, "--pilot-area", help="只分配该试验区的开发区 / only this pilot area's zones"),
+    policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """新增建设用地指标倾斜建议（模型测算，非正式发布规则）/ Quota tilt recommendation (a model, not a published rule)."""
+    from landuse.pipeline import QUOTA_HEADERS_ZH, quota
+    from parcels.export import write_frame
+
+    if level not in ("zone", "pilot_area"):
+        _fail(LanduseError("--level zone|pilot_area"), 2)
+    try:
+        df = quota(_store(db), year=year, total_mu=total_mu, policy=_policy(policy), level=level, pilot_area=pilot_area)
+        write_frame(df, out, layer_name="quota", extra_headers=QUOTA_HEADERS_ZH)
+    except LanduseError as exc:
+        _fail(exc)
+        return
+    tab = Table(title=t(f"{year} 年新增建设用地指标建议（共 {total_mu} 亩；模型测算，非正式发布规则）",
+                        f"{year} quota recommendation ({total_mu} mu; a model, not a published rule)"))
+    for h in (t("单元", "unit"), t("名称", "name"), t("指标(亩)", "quota (mu)"), t("说明", "explanation")):
+        tab.add_column(h, overflow="fold")
+    for _, r in df.iterrows():
+        tab.add_row(str(r["unit"]), str(r.get("name", "") or ""), str(int(r["quota_mu"])), str(r["quota_explanation"]))
+    console.print(tab)
+    console.print(t(f"合计 {int(df['quota_mu'].sum())} 亩，已写入 {out}，并保存到评价结果", f"total {int(df['quota_mu'].sum())} mu; written to {out} and stored"))
+
+
+@app.command("report")
+def report_cmd(
+    year: int = typer.Option(..., "--year", help="年度 / year"),
+    out: Path = typer.Option(..., "--out", help="输出 .xlsx / .html / .pdf / output file"),
+    pilot_area: Optional[str] = typer.Option(None, "--pilot-area", help="试验区代码 / pilot area code"),
+    total_mu: Optional[int] = typer.Option(None, "--total-mu", help="如需在报告中测算指标倾斜，给出总量（亩）/ quota total to model"),
+    policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """评价报告（Excel 或自包含 HTML，可打印）/ The evaluator's report (Excel, or a self-contained printable HTML)."""
+    from landuse.i18n import lang
+    from landuse.reports import write_report
+
+    try:
+        path = write_report(_store(db), year=year, out=out, policy=_policy(policy), pilot_area=pilot_area, lang=lang(),
+                            total_quota_mu=total_mu)
+    except LanduseError as exc:
+        _fail(exc)
+        return
+    console.print(t(f"报告已写入 {path}", f"report written to {path}"))
+
+
 @app.command("demo")
 def demo_cmd(
     out: Path = typer.Option(Path("demo-out"), "--out", help="输出文件夹 / output folder"),

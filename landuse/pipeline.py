@@ -205,3 +205,35 @@ def map_html(store: Store, *, year: int, policy: Policy, zone: str | None = None
     return build_map(parcels=f["parcels"], zones=f["zones"], flags=f["flags"], buildings=f["buildings"], policy=policy,
                      title=title, lang=lang, basemap=basemap, tianditu_key=tianditu_key, tile_url=tile_url,
                      detail="zone" if zone else "overview")
+
+
+QUOTA_HEADERS_ZH = {"unit": "单元代码", "name": "名称", "score": "综合得分", "base": "基础量", "base_share": "基础份额",
+                    "factor": "得分系数", "factor_clipped": "截断后系数", "linkage_adj": "增存挂钩调整",
+                    "eligible": "是否可分配", "blocked_reason": "不予安排原因", "raw_mu": "测算值(亩)",
+                    "quota_mu": "建议指标(亩)", "quota_explanation": "测算说明", "note": "说明",
+                    "absorption_years": "批而未供消化年限(年)", "approved_unsupplied_mu": "批而未供(亩)",
+                    "annual_absorption_mu": "年均供地(亩)", "last_rank_streak": "连续末位年数"}
+
+
+def quota(store: Store, *, year: int, total_mu: int, policy: Policy, level: str = "zone",
+          pilot_area: str | None = None) -> pd.DataFrame:
+    """The recommended quota tilt (a model, not a published rule); stored into zone_results or
+    pilot_area_results of ``year`` (quota_mu, quota_explanation) and returned."""
+    from evaluation.quota import allocate_quota
+    from landuse.reports import quota_units
+
+    require_results(store, year)
+    units = quota_units(store, year=year, policy=policy, level=level, pilot_area=pilot_area)
+    alloc = allocate_quota(units, total_mu=total_mu, policy=policy)
+    key = "zone_code" if level == "zone" else "pilot_area_code"
+    name = "zone_results" if level == "zone" else "pilot_area_results"
+    stored = store.read(name, year=year)
+    stored = stored.set_index(key)
+    stored.loc[alloc.index.intersection(stored.index), "quota_mu"] = alloc["quota_mu"].astype("float64")
+    stored.loc[alloc.index.intersection(stored.index), "quota_explanation"] = alloc["quota_explanation"]
+    store.replace_results({name: stored.reset_index()}, year=year)
+    out = alloc.copy()
+    out.index.name = "unit"
+    if "name" in units.columns:
+        out.insert(0, "name", units["name"].reindex(out.index))
+    return out.reset_index()

@@ -54,10 +54,11 @@ only (land use 0601/0604, 100101/1101, M2/W1):
 - ``production_stopped``: developed parcel whose holder has revenue 0 and tax 0 in 2025 (these
   are also ``low_output``).
 - ``obsolete``: obsolete_industry True or env_safety_fail True.
-- ``standard_land_shortfall``: standard_land True with all four commitments present, completed by
-  2024-12-31 (full-production review due), and in 2025 any of: revenue per mu < commit_revenue,
-  tax per mu < commit_tax, FAR < commit_far, holder's cumulative fixed-asset investment per mu of
-  its land < commit_investment (per-mu figures as for low_output).
+- ``standard_land_shortfall``: standard_land True with all four commitments present and, in 2025:
+  completed (acceptance checks due) with FAR < commit_far or the holder's cumulative fixed-asset
+  investment per mu of its land < commit_investment; or completed by 2023-12-31 (full-production
+  review due two years after completion, the default policy) with revenue per mu < commit_revenue
+  or tax per mu < commit_tax (per-mu figures as for low_output).
 
 Area basis for the truth: the ellipsoidal area of the geometry (registered areas are within
 ±0.5 % of it except a handful off by 3–8 %; the generated values keep ≥ 10 % margins so either basis
@@ -401,7 +402,14 @@ def write_sample(out_dir: str | Path, *, scale: Literal["small", "province"] = "
     _enterprise_years(rng, parcels, projects, ents, zones_spec, ctx)
     years = _make_years(rng, ents, leases, ctx)
     truth, amb, years = _truth(parcels, years, leases, buildings, zones_spec)
-    pay = _pilot_area_years(rng, areas)
+    # 批而未供 sized against each pilot area's recent supply (mu/year over 2023–2025), so that
+    # some areas can absorb theirs within 3 years and some cannot (the quota's hard rule)
+    pa_of_zone = {s["zone_code"]: s["pilot_area_code"] for s in zones_spec}
+    sup = pd.to_datetime(parcels["supply"])
+    recent = sup.notna() & (sup >= pd.Timestamp("2023-01-01")) & (sup <= pd.Timestamp("2025-12-31"))
+    mu = parcels["area"] / (2000.0 / 3.0)
+    supply_rate = (mu[recent].groupby(parcels.loc[recent, "zone_code"].map(pa_of_zone)).sum() / 3.0).to_dict()
+    pay = _pilot_area_years(rng, areas, supply_rate)
     prog("tables", 1, 1)
     paths = _write_all(out, zones_spec, geo, parcels, ents, years, buildings, leases, pay, truth, prog)
     return {
@@ -1273,11 +1281,14 @@ def _truth(F, Y, L, B, specs):
     obs = F["obsolete"].fillna(False).to_numpy().astype(bool) | F["env_fail"].fillna(False).to_numpy().astype(bool)
     add(obs, "obsolete", np.array(["obsolete_industry" if o else "env_safety_fail" for o in F["obsolete"].fillna(False)], dtype=object))
     cm = F[["commit_inv", "commit_far", "commit_tax", "commit_rev"]].to_numpy()
-    review = F["standard_land"].to_numpy().astype(bool) & ~np.isnan(cm).any(axis=1) & developed & (compl <= _d("2024-12-31"))
-    miss_r, miss_t, miss_f, miss_i = rpm < cm[:, 3], tpm < cm[:, 2], far < cm[:, 1], ipm < cm[:, 0]
+    sl = F["standard_land"].to_numpy().astype(bool) & ~np.isnan(cm).any(axis=1) & developed
+    accepted = sl & (compl <= _d("2025-12-31"))  # completion acceptance: investment, FAR
+    review = sl & (compl <= _d("2023-12-31"))  # full-production review 2 years after completion: revenue, tax
+    miss_r, miss_t = review & (rpm < cm[:, 3]), review & (tpm < cm[:, 2])
+    miss_f, miss_i = accepted & (far < cm[:, 1]), accepted & (ipm < cm[:, 0])
     det = np.array([", ".join(n for n, b in zip(("revenue", "tax", "FAR", "investment"), bs) if b)
                     for bs in zip(miss_r, miss_t, miss_f, miss_i)], dtype=object)
-    add(review & (miss_r | miss_t | miss_f | miss_i), "standard_land_shortfall", np.array(["below commitment: " + x for x in det], dtype=object))
+    add(miss_r | miss_t | miss_f | miss_i, "standard_land_shortfall", np.array(["below commitment: " + x for x in det], dtype=object))
     T = pd.DataFrame(rows, columns=["parcel_code", "truth", "detail"])
     order = {k: i for i, k in enumerate(["idle_not_started", "halted_underbuilt", "low_far", "low_coverage", "low_output",
                                          "production_stopped", "obsolete", "standard_land_shortfall", "government_delay"])}
@@ -1289,8 +1300,9 @@ def _truth(F, Y, L, B, specs):
 # pilot-area years
 # ------------------------------------------------------------------------------------------------
 
-def _pilot_area_years(rng, areas):
+def _pilot_area_years(rng, areas, supply_rate=None):
     rows = []
+    supply_rate = supply_rate or {}
     for a in areas:
         gdp25 = rng.uniform(2.5e7, 4.8e7) if a["kind"] == "city" else rng.uniform(2.0e6, 7.0e6)
         g = rng.uniform(0.04, 0.08)
@@ -1298,7 +1310,8 @@ def _pilot_area_years(rng, areas):
         dig, nc = rng.uniform(0.40, 0.60), rng.uniform(0.40, 0.60)
         circ = rng.uniform(0.4, 0.9)
         circ_goal = rng.random() < 0.5
-        unsup = rng.uniform(500, 8000)
+        rate = float(supply_rate.get(a["code"], 0.0))
+        unsup = rate * rng.uniform(0.5, 4.2) / 0.6 if rate > 0 else rng.uniform(500, 8000)
         for y in YEARS:
             t = y - 2020
             rows.append(dict(
