@@ -58,7 +58,8 @@ only (land use 0601/0604, 100101/1101, M2/W1):
   completed (acceptance checks due) with FAR < commit_far or the holder's cumulative fixed-asset
   investment per mu of its land < commit_investment; or completed by 2023-12-31 (full-production
   review due two years after completion, the default policy) with revenue per mu < commit_revenue
-  or tax per mu < commit_tax (per-mu figures as for low_output).
+  or tax per mu < commit_tax (per-mu figures as for low_output); the acceptance also fails on
+  building coverage < 30 % or office land > 7 % of the parcel.
 
 Area basis for the truth: the ellipsoidal area of the geometry (registered areas are within
 ±0.5 % of it except a handful off by 3–8 %; the generated values keep ≥ 10 % margins so either basis
@@ -1286,9 +1287,13 @@ def _truth(F, Y, L, B, specs):
     review = sl & (compl <= _d("2023-12-31"))  # full-production review 2 years after completion: revenue, tax
     miss_r, miss_t = review & (rpm < cm[:, 3]), review & (tpm < cm[:, 2])
     miss_f, miss_i = accepted & (far < cm[:, 1]), accepted & (ipm < cm[:, 0])
-    det = np.array([", ".join(n for n, b in zip(("revenue", "tax", "FAR", "investment"), bs) if b)
-                    for bs in zip(miss_r, miss_t, miss_f, miss_i)], dtype=object)
-    add(miss_r | miss_t | miss_f | miss_i, "standard_land_shortfall", np.array(["below commitment: " + x for x in det], dtype=object))
+    # the acceptance also checks 建筑系数 ≥ 30 % and office land ≤ 7 % (DOMAIN.md §10)
+    office = F["office_area_m2"].to_numpy() / area
+    any_sl = F["standard_land"].to_numpy().astype(bool) & developed & (compl <= _d("2025-12-31"))
+    miss_c, miss_o = any_sl & (cov < 0.30), any_sl & (office > 0.07)
+    det = np.array([", ".join(n for n, b in zip(("revenue", "tax", "FAR", "investment", "coverage", "office"), bs) if b)
+                    for bs in zip(miss_r, miss_t, miss_f, miss_i, miss_c, miss_o)], dtype=object)
+    add(miss_r | miss_t | miss_f | miss_i | miss_c | miss_o, "standard_land_shortfall", np.array(["below commitment: " + x for x in det], dtype=object))
     T = pd.DataFrame(rows, columns=["parcel_code", "truth", "detail"])
     order = {k: i for i, k in enumerate(["idle_not_started", "halted_underbuilt", "low_far", "low_coverage", "low_output",
                                          "production_stopped", "obsolete", "standard_land_shortfall", "government_delay"])}

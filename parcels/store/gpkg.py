@@ -24,6 +24,7 @@ import pyogrio
 from landuse.columns import ALL_LAYERS, LAYERS
 from landuse.errors import StoreError
 
+from parcels.schema import coerce
 from parcels.store.base import LayerChange, Store, empty_layer, plan_upsert
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -176,7 +177,7 @@ class GeoPackageStore(Store):
                     con.execute(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = ?', (int(year),))
                 if len(frame) == 0:
                     continue
-                df = frame.copy()
+                df = coerce(frame, layer)
                 for c in layer.names:
                     if c not in df.columns:
                         df[c] = None

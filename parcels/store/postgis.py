@@ -167,7 +167,7 @@ class PostGISStore(Store):
             for name, frame in frames.items():
                 layer = LAYERS[name]
                 conn.execute(text(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = :y'), {"y": int(year)})
-                self._copy(conn, layer, frame)
+                self._copy(conn, layer, self._typed(frame, layer))
 
     # --- system tables ------------------------------------------------------------------------
     @staticmethod
