@@ -60,3 +60,10 @@ def test_cli_import_failure_names_the_problem_and_writes_a_file(tmp_path):
     ws = openpyxl.load_workbook(rep).active
     assert [c.value for c in ws[1]][:4] == ["级别", "文件", "图层", "行号/要素号"]
     assert any("industry_code" == (row[4].value) for row in ws.iter_rows(min_row=2))
+
+
+def test_data_package_doc_is_in_sync(tmp_path):
+    doc = ROOT / "docs" / "data-package.md"
+    before = doc.read_text(encoding="utf-8")
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_data_package_doc.py")], check=True)
+    assert doc.read_text(encoding="utf-8") == before, "run scripts/gen_data_package_doc.py and commit docs/data-package.md"

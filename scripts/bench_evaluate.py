@@ -1,0 +1,113 @@
+"""Benchmark: evaluation of the `province` package, beside a bare read of its input layers.
+
+    python scripts/bench_evaluate.py [--db landuse.gpkg | --package DIR] [--repeat 3]
+
+Without --db, generates the province package (seed 1) and imports it into a fresh GeoPackage.
+Each measurement runs in a fresh child process so its peak memory (max RSS) is its own; medians
+over --repeat runs are printed.
+
+- bare read (floor): `store.read_inputs()` — every input layer with geometry, nothing else
+- figures, 1 year: read + `evaluate_year` (issue 3: allocation, indicators, +15 %, occupancy)
+- flags+grades+targets, 1 year: read + `evaluate_annual` + target list (issues 3–5, not stored)
+- evaluate, 1 year / 6 years: `landuse evaluate` as users run it (read, compute, store results)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def child(kind: str, db: str) -> None:
+    from landuse.policy import default_policy
+    from parcels.store import open_store
+
+    pol = default_policy()
+    store = open_store(db)
+    t0 = time.perf_counter()
+    if kind == "read":
+        store.read_inputs()
+    elif kind == "figures":
+        from evaluation.core import evaluate_year
+
+        evaluate_year(store.read_inputs(), year=2025, policy=pol)
+    elif kind == "full":
+        from evaluation.annual import evaluate_annual
+        from evaluation.targets import target_list
+
+        inputs = store.read_inputs()
+        hist = {n: store.read(n) for n in ("enterprise_results", "zone_results", "pilot_area_results")}
+        res = evaluate_annual(inputs, year=2025, policy=pol, history=hist)
+        target_list(res["parcel_results"], res["flags"], policy=pol)
+    elif kind == "eval1":
+        from landuse.pipeline import evaluate
+
+        evaluate(store, years=[2025], policy=pol)
+    elif kind == "eval6":
+        from landuse.pipeline import evaluate
+
+        evaluate(store, years=[2020, 2021, 2022, 2023, 2024, 2025], policy=pol)
+    dt = time.perf_counter() - t0
+    print(json.dumps({"seconds": dt, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def run_child(kind: str, db: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, db], check=True, capture_output=True, text=True,
+                         cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db")
+    ap.add_argument("--package")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--child", nargs=2)
+    a = ap.parse_args()
+    if a.child:
+        child(*a.child)
+        return
+    db = a.db
+    if not db:
+        work = Path(tempfile.mkdtemp(prefix="bench-eval-"))
+        pkg = Path(a.package) if a.package else work / "province"
+        if not a.package:
+            from parcels.sample import write_sample
+
+            write_sample(pkg, scale="province", seed=1)
+        from landuse.pipeline import run_import
+        from landuse.policy import default_policy
+        from parcels.store import open_store
+
+        db = str(work / "province.gpkg")
+        run_import(pkg, open_store(db, init=True), policy=default_policy())
+        # history for grades and rank changes, as in real use
+        run_child("eval6", db)
+    steps = [("bare read (floor)", "read"), ("figures, 1 year", "figures"), ("flags+grades+targets, 1 year", "full"),
+             ("evaluate, 1 year", "eval1"), ("evaluate, 6 years", "eval6")]
+    results: dict[str, list[dict]] = {}
+    for _ in range(a.repeat):
+        for label, kind in steps:
+            results.setdefault(label, []).append(run_child(kind, db))
+    floor = statistics.median(r["seconds"] for r in results["bare read (floor)"])
+    print(f"\nstore: {db}")
+    print(f"{'step':<30} {'median s':>9} {'× floor':>8} {'peak MB':>8}")
+    for label, rs in results.items():
+        s = statistics.median(r["seconds"] for r in rs)
+        print(f"{label:<30} {s:>9.2f} {s / floor:>8.2f} {max(r['max_rss_mb'] for r in rs):>8.0f}")
+    print(f"(medians of {a.repeat} runs; peak = max RSS of the measuring process; "
+          "'figures' and 'flags+grades+targets' include the read)")
+
+
+if __name__ == "__main__":
+    main()
