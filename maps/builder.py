@@ -21,6 +21,7 @@ from jinja2 import Template
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from landuse.errors import LanduseError
 from maps import assets, styles
@@ -49,8 +50,8 @@ UI = {
         noFlags="无低效闲置问题", zoneCode="开发区代码", score="综合得分", unscored="未评分", rank="排名",
         growth="较基期增长", developed="实际开发工业用地(亩)", occupancy="标准厂房入驻率", factory="标准厂房",
         floorArea="建筑面积(平方米)", searchPlaceholder="搜索宗地代码或企业名称", noResult="无匹配结果",
-        fullscreen="全屏", exitFullscreen="退出全屏",
-        l_rev="宗地:亩均营业收入", l_grade="宗地:企业等级", l_stage="宗地:生命周期阶段",
+        fullscreen="全屏", exitFullscreen="退出全屏", zoomToZone="放大到开发区", legend="图例",
+        showFrom="放大到第 {z} 级显示", l_rev="宗地:亩均营业收入", l_grade="宗地:企业等级", l_stage="宗地:生命周期阶段",
         l_zones="开发区(综合得分)", l_flags="问题宗地(主要原因)", l_idle="闲置土地", l_factories="标准厂房(入驻率)",
         b_vec="天地图矢量", b_cva="天地图注记", b_local="本地底图",
     ),
@@ -62,8 +63,8 @@ UI = {
         unscored="not scored", rank="Rank", growth="Growth on baseline", developed="Developed industrial land (mu)",
         occupancy="Standard-factory occupancy", factory="Standard factory", floorArea="Floor area (m²)",
         searchPlaceholder="Search parcel code or enterprise", noResult="No match",
-        fullscreen="Full screen", exitFullscreen="Exit full screen",
-        l_rev="Parcels: revenue per mu", l_grade="Parcels: enterprise grade", l_stage="Parcels: life-cycle stage",
+        fullscreen="Full screen", exitFullscreen="Exit full screen", zoomToZone="Zoom to zone", legend="Legend",
+        showFrom="shown from zoom {z}", l_rev="Parcels: revenue per mu", l_grade="Parcels: enterprise grade", l_stage="Parcels: life-cycle stage",
         l_zones="Zones (composite score)", l_flags="Flagged parcels (main reason)", l_idle="Idle land",
         l_factories="Standard factories (occupancy)", b_vec="Tianditu map", b_cva="Tianditu labels",
         b_local="Local basemap",
@@ -180,6 +181,27 @@ def _script_block(id_: str, text: str) -> str:
     return f'<script type="text/plain" id="{id_}">{text}</script>'
 
 
+#: zones smaller than this many pixels across (bounding box) are drawn as a circle marker at their centroid
+ZONE_MARKER_PX = 14
+ZONE_MARKER_RADIUS = 9
+
+
+def _marker_points(zones: gpd.GeoDataFrame) -> tuple[list, list]:
+    """Marker position per zone: the centroid, or a point on the surface when the centroid falls outside."""
+    lon, lat = [], []
+    for g in zones.geometry.tolist():
+        if g is None or g.is_empty:
+            lon.append(None)
+            lat.append(None)
+            continue
+        p = shapely.centroid(g)
+        if not shapely.intersects(g, p):
+            p = shapely.point_on_surface(g)
+        lon.append(round(float(p.x), 6))
+        lat.append(round(float(p.y), 6))
+    return lon, lat
+
+
 def _building_geometry(buildings: pd.DataFrame, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
     """Buildings with their own geometry, or placed at their parcel's representative point."""
     if buildings is None or len(buildings) == 0:
@@ -270,6 +292,7 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
         "rev": _nums(_col(zones, "revenue_per_mu"), 1), "growth": _nums(_col(zones, "growth"), 4),
         "dev": _nums(_col(zones, "developed_mu"), 1), "occ": _nums(_col(zones, "occupancy_rate"), 4),
     }
+    Z["lon"], Z["lat"] = _marker_points(zones)
     P["zones"] = zone_codes + [None]
     P["zoneNames"] = zone_names + [None]
 
@@ -317,7 +340,8 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
 
     layers = [
         spec("zones", ui["l_zones"], "zones", zsc, on=True, z=1, fillOpacity=0.18, weight=2, strokeByClass=True,
-             labels=Z["name"], labelZoom=8 if overview else 12),
+             labels=[n if n is not None else c for n, c in zip(Z["name"], Z["code"])], labelZoom=8 if overview else 12,
+             markerPx=ZONE_MARKER_PX, markerRadius=ZONE_MARKER_RADIUS),
         spec("p_rev", ui["l_rev"], "parcels", rev, group="base", on=True, z=2, minZoom=min_zoom),
         spec("p_grade", ui["l_grade"], "parcels", grd, group="base", z=2, minZoom=min_zoom),
         spec("p_stage", ui["l_stage"], "parcels", stg, group="base", z=2, minZoom=min_zoom),
@@ -333,6 +357,8 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
              "area": _nums(_col(bld, "floor_area_m2"), 0), "occ": _nums(_col(bld, "occupancy_rate"), 4)}
         layers.append(spec("factories", ui["l_factories"], "buildings", occ, on=True, z=5, fillOpacity=0.9,
                            stroke="#333", weight=1, dot=9, round=True))
+        if overview:  # not at province scale: only from the zoom where parcels become polygons
+            layers[-1]["showZoom"] = min_zoom
         layers[-1]["hideEmptyLast"] = True
     for lyr in layers:
         lyr["hideEmptyLast"] = True

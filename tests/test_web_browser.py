@@ -92,7 +92,7 @@ def _click_parcel(page, code: str, year: int = 2025) -> dict:
         const r = await fetch('/api/search?q=' + encodeURIComponent(code) + '&year=' + year);
         const hits = await r.json(); return hits.filter(h => h.parcel_code === code)[0];
     }""", [code, year])
-    page.evaluate("([lat, lon]) => window.landuseMap.setView([lat, lon], 17, {animate: false})", [hit["lat"], hit["lon"]])
+    page.evaluate("([lat, lon]) => { window.landuseMap.setView([lat, lon], 17, {animate: false}); }", [hit["lat"], hit["lon"]])
     page.wait_for_timeout(1200)
     pt = page.evaluate("([lat, lon]) => { const p = window.landuseMap.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
                        [hit["lat"], hit["lon"]])
