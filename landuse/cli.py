@@ -56,16 +56,42 @@ def _policy(path: Path | None):
     return load_policy(path)
 
 
-def _progress():
-    """A status line for long steps (rich)."""
-    status = console.status("")
-    status.start()
+class _Bar:
+    """A rich progress bar over the steps of a long command; ``say(msg)`` finishes the previous
+    step and starts the next one (the message is also logged with its time)."""
 
-    def say(msg: str) -> None:
-        status.update(f"[cyan]{msg}[/]")
-        console.log(msg)
+    def __init__(self, total: int | None) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return status, say
+        self.progress = Progress(TextColumn("[cyan]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=console, transient=False)
+        self.task = self.progress.add_task("", total=total)
+        self.started = False
+
+    def start(self) -> None:
+        self.progress.start()
+
+    def stop(self) -> None:
+        if self.started:
+            self.progress.update(self.task, advance=1)
+        t_ = self.progress.tasks[0]
+        if t_.total is not None and t_.completed < t_.total:
+            self.progress.update(self.task, completed=t_.total)
+        self.progress.stop()
+
+    def say(self, msg: str) -> None:
+        if self.started:
+            self.progress.update(self.task, advance=1)
+        self.started = True
+        self.progress.update(self.task, description=msg)
+        self.progress.console.log(msg)
+
+
+def _progress(total: int | None = None):
+    """A progress bar for long steps (rich)."""
+    bar = _Bar(total)
+    bar.start()
+    return bar, bar.say
 
 
 def _problem_table(problems, limit: int = 60) -> Table:
@@ -120,7 +146,7 @@ def import_cmd(
     try:
         pol = _policy(policy)
         store = _store(db)
-        status, say = _progress()
+        status, say = _progress(3)
         try:
             rep = run_import(path, store, policy=pol, assume_crs=assume_crs, progress=say)
         finally:
@@ -162,11 +188,15 @@ def sample_cmd(
 
     if scale not in ("small", "province"):
         _fail(LanduseError("--scale small|province"), 2)
-    status, say = _progress()
-    try:
-        summary = write_sample(out, scale=scale, seed=seed, progress=lambda step, i, n: say(f"{step} {i}/{n}"))
-    finally:
-        status.stop()
+    from rich.progress import Progress
+
+    with Progress(console=console) as prog:
+        task = prog.add_task(t("生成示例数据", "generating"), total=None)
+
+        def step(stage: str, i: int, n: int) -> None:
+            prog.update(task, description=f"{t('生成', 'generating')} {stage}", completed=i, total=max(n, 1))
+
+        summary = write_sample(out, scale=scale, seed=seed, progress=step)
     console.print(t(f"示例数据已写入 {out}", f"sample written to {out}"))
     console.print(summary.get("counts", summary))
 
@@ -248,7 +278,7 @@ def evaluate_cmd(
         years = [year] if year else store.years()
         if not years:
             raise LanduseError(t("没有企业年度数据 / no enterprise_years in the store", "no enterprise_years in the store"))
-        status, say = _progress()
+        status, say = _progress(2 * len(years) + 1)
         try:
             out = evaluate(store, years=years, policy=pol, as_of=_date(as_of), built_up=built_up, progress=say)
         finally:
@@ -311,7 +341,7 @@ def map_cmd(
         _fail(LanduseError(t("--zone 与 --pilot-area 只能选一个", "give --zone or --pilot-area, not both")), 2)
     st = get_settings()
     try:
-        status, say = _progress()
+        status, say = _progress(1)
         try:
             say(t("生成地图", "building the map"))
             html = map_html(_store(db), year=year, policy=_policy(policy), zone=zone, pilot_area=pilot_area, lang=lang(),

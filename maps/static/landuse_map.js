@@ -50,6 +50,19 @@
     return { n: n, mx: mx, my: my, ringStart: ringStart, featRing: featRing, bbox: bbox };
   }
 
+  function project(lon, lat) {
+    var s = Math.sin(Math.max(Math.min(lat, 85.0511287798), -85.0511287798) * Math.PI / 180);
+    return [lon / 360 + 0.5, 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)];
+  }
+
+  var FONT = '"WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC","Noto Sans CJK SC",sans-serif';
+
+  // a zone whose bounding box is smaller than spec.markerPx on screen (S = world size in px) is a marker
+  function small(spec, bb, f, S) {
+    return spec.markerPx > 0 && Math.max(bb[4 * f + 2] - bb[4 * f], bb[4 * f + 3] - bb[4 * f + 1]) * S < spec.markerPx;
+  }
+  function hiddenAt(spec, z) { return spec.showZoom != null && z < spec.showZoom; }
+
   function unproject(mx, my) {
     var lon = (mx - 0.5) * 360;
     var lat = (2 * Math.atan(Math.exp((0.5 - my) * 2 * Math.PI)) - Math.PI / 2) * 180 / Math.PI;
@@ -88,6 +101,7 @@
       var z = map.getZoom(), S = 256 * Math.pow(2, z), po = map.getPixelOrigin();
       var b = this._bounds;
       ctx.clearRect(b.min.x, b.min.y, b.max.x - b.min.x, b.max.y - b.min.y);
+      if (hiddenAt(spec, z)) { this.fire('drawn'); return; }  // e.g. standard factories at province scale
       var vx0 = (b.min.x + po.x) / S, vy0 = (b.min.y + po.y) / S, vx1 = (b.max.x + po.x) / S, vy1 = (b.max.y + po.y) / S;
       var polyMode = z >= (spec.minZoom || 0), minPx = 2 / S;
       var fillOpacity = spec.fillOpacity == null ? 0.8 : spec.fillOpacity;
@@ -100,6 +114,7 @@
         for (j = 0; j < list.length; j++) {
           f = list[j];
           if (bb[4 * f + 2] < vx0 || bb[4 * f] > vx1 || bb[4 * f + 3] < vy0 || bb[4 * f + 1] > vy1) continue;
+          if (small(spec, bb, f, S)) continue;  // drawn by the ZoneMarkers layer
           if (!polyMode || (bb[4 * f + 2] - bb[4 * f] < minPx && bb[4 * f + 3] - bb[4 * f + 1] < minPx) ||
               g.ringStart[g.featRing[f] + 1] - g.ringStart[g.featRing[f]] === 1) { dots.push(f); continue; }
           for (r = g.featRing[f]; r < g.featRing[f + 1]; r++) {
@@ -133,11 +148,12 @@
     },
     _drawLabels: function (ctx, S, ox, oy, vx0, vy0, vx1, vy1) {
       var g = this.geom, bb = g.bbox, labels = this.spec.labels, f;
-      ctx.font = 'bold 13px "WenQuanYi Micro Hei","Microsoft YaHei","PingFang SC",sans-serif';
+      ctx.font = 'bold 13px ' + FONT;
       ctx.textAlign = 'center'; ctx.textBaseline = 'middle'; ctx.lineWidth = 3; ctx.strokeStyle = '#fff';
       ctx.fillStyle = '#222';
       for (f = 0; f < g.n; f++) {
         if (!this.has(f) || bb[4 * f + 2] < vx0 || bb[4 * f] > vx1 || bb[4 * f + 3] < vy0 || bb[4 * f + 1] > vy1) continue;
+        if (small(this.spec, bb, f, S) || !labels[f]) continue;
         // above the feature's top edge when it is large on screen, else at its centre
         var px = (bb[4 * f] + bb[4 * f + 2]) / 2 * S - ox, top = bb[4 * f + 1] * S - oy, bot = bb[4 * f + 3] * S - oy;
         var py = bot - top > 60 ? top - 10 : (top + bot) / 2;
@@ -149,11 +165,13 @@
       var map = this._map, g = this.geom, bb = g.bbox, z = map.getZoom(), S = 256 * Math.pow(2, z);
       var s = Math.sin(Math.max(Math.min(latlng.lat, 85.05), -85.05) * Math.PI / 180);
       var x = latlng.lng / 360 + 0.5, y = 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
+      if (hiddenAt(this.spec, z)) return -1;
       var tol = 4 / S, polyMode = z >= (this.spec.minZoom || 0), best = -1, f, r, k, k0, k1, inside;
       var list = this.idx || null, n = list ? list.length : g.n, i;
       for (i = n - 1; i >= 0; i--) {
         f = list ? list[i] : i;
         if (x < bb[4 * f] - tol || x > bb[4 * f + 2] + tol || y < bb[4 * f + 1] - tol || y > bb[4 * f + 3] + tol) continue;
+        if (small(this.spec, bb, f, S)) continue;  // hit-tested as a marker
         var cx = (bb[4 * f] + bb[4 * f + 2]) / 2, cy = (bb[4 * f + 1] + bb[4 * f + 3]) / 2;
         var tiny = !polyMode || (bb[4 * f + 2] - bb[4 * f] < 2 / S && bb[4 * f + 3] - bb[4 * f + 1] < 2 / S) ||
           g.ringStart[g.featRing[f] + 1] - g.ringStart[g.featRing[f]] === 1;
@@ -182,6 +200,90 @@
         out.push(ring);
       }
       return out;
+    }
+  });
+
+  // Zones too small to see (spec.markerPx) as circle markers at their centroid, filled with the zone's
+  // class colour, dark outline, name beside them; in their own pane above the parcel layers so parcel
+  // dots never cover them. Added and removed together with the zone layer.
+  var ZoneMarkers = DataCanvas.extend({
+    initialize: function (zoneLayer, lon, lat, options) {
+      L.Canvas.prototype.initialize.call(this, L.extend({ padding: 0.2 }, options));
+      var g = zoneLayer.geom, bb = g.bbox, n = g.n, f, p;
+      this.zones = zoneLayer; this.spec = zoneLayer.spec; this.geom = g;
+      this.cx = new Float64Array(n); this.cy = new Float64Array(n);
+      for (f = 0; f < n; f++) {
+        if (lon && lon[f] != null && lat[f] != null) { p = project(lon[f], lat[f]); this.cx[f] = p[0]; this.cy[f] = p[1]; }
+        else { this.cx[f] = (bb[4 * f] + bb[4 * f + 2]) / 2; this.cy[f] = (bb[4 * f + 1] + bb[4 * f + 3]) / 2; }
+      }
+      this.drawnMarkers = []; this.drawnLabels = [];  // zones drawn as markers / with a name at the last draw
+      this._hits = null;
+    },
+    latLngOf: function (f) { return unproject(this.cx[f], this.cy[f]); },
+    _drawData: function () {
+      if (!this._map || !this._bounds) return;
+      var map = this._map, ctx = this._ctx, g = this.geom, bb = g.bbox, spec = this.spec, zl = this.zones;
+      var z = map.getZoom(), S = 256 * Math.pow(2, z), po = map.getPixelOrigin(), b = this._bounds;
+      ctx.clearRect(b.min.x, b.min.y, b.max.x - b.min.x, b.max.y - b.min.y);
+      var R = spec.markerRadius || 9, items = [], f, i, x, y;
+      for (f = 0; f < g.n; f++) {
+        if (g.featRing[f + 1] === g.featRing[f] || !small(spec, bb, f, S)) continue;
+        x = this.cx[f] * S - po.x; y = this.cy[f] * S - po.y;
+        if (x < b.min.x - R || x > b.max.x + R || y < b.min.y - R || y > b.max.y + R) continue;
+        items.push({ f: f, x: x, y: y });
+      }
+      // best scores last, so they stay on top where markers overlap
+      items.sort(function (a, c) { return zl.classOf(a.f) - zl.classOf(c.f); });
+      ctx.lineWidth = 1.5; ctx.strokeStyle = '#1a1a1a'; ctx.globalAlpha = 1;
+      for (i = 0; i < items.length; i++) {
+        ctx.beginPath(); ctx.arc(items[i].x, items[i].y, R, 0, 2 * Math.PI);
+        ctx.fillStyle = spec.colors[zl.classOf(items[i].f)]; ctx.fill(); ctx.stroke();
+      }
+      // names: greedy placement right / left / below / above the marker, never over another marker or name
+      var labels = [], taken = items.map(function (it) { return [it.x - R, it.y - R, it.x + R, it.y + R]; });
+      ctx.font = 'bold 12px ' + FONT; ctx.textBaseline = 'middle'; ctx.lineWidth = 3; ctx.strokeStyle = '#fff';
+      ctx.lineJoin = 'round'; ctx.fillStyle = '#1a1a1a';
+      function free(r) {
+        for (var k = 0; k < taken.length; k++) {
+          var t = taken[k];
+          if (r[0] < t[2] && r[2] > t[0] && r[1] < t[3] && r[3] > t[1]) return false;
+        }
+        return true;
+      }
+      for (i = items.length - 1; i >= 0; i--) {
+        var it = items[i], name = spec.labels && spec.labels[it.f];
+        if (!name) continue;
+        var w = ctx.measureText(name).width, h = 14, gap = R + 3, c, rect = null;
+        var cands = [[it.x + gap, it.y - h / 2, 'left'], [it.x - gap - w, it.y - h / 2, 'left'],
+          [it.x - w / 2, it.y + gap - 2, 'left'], [it.x - w / 2, it.y - gap - h + 2, 'left']];
+        for (c = 0; c < cands.length; c++) {
+          var r = [cands[c][0] - 2, cands[c][1], cands[c][0] + w + 2, cands[c][1] + h];
+          if (free(r)) { rect = r; break; }
+        }
+        if (!rect) continue;  // crowded: the name is in the tooltip and the popup
+        taken.push(rect); labels.push({ f: it.f, r: rect });
+        ctx.textAlign = 'left';
+        ctx.strokeText(name, rect[0] + 2, rect[1] + h / 2); ctx.fillText(name, rect[0] + 2, rect[1] + h / 2);
+      }
+      this._hits = { z: z, ox: po.x, oy: po.y, items: items, labels: labels, R: R };
+      this.drawnMarkers = items.map(function (it) { return it.f; });
+      this.drawnLabels = labels.map(function (l) { return l.f; });
+      this.fire('drawn');
+    },
+    // zone under a lat/lng: within a marker (topmost first) or on its name, else -1
+    hitTest: function (latlng) {
+      var h = this._hits, map = this._map;
+      if (!h || !map || map.getZoom() !== h.z) return -1;
+      var S = 256 * Math.pow(2, h.z), p = project(latlng.lng, latlng.lat), x = p[0] * S - h.ox, y = p[1] * S - h.oy, i;
+      for (i = h.items.length - 1; i >= 0; i--) {
+        var it = h.items[i], dx = x - it.x, dy = y - it.y;
+        if (dx * dx + dy * dy <= (h.R + 3) * (h.R + 3)) return it.f;
+      }
+      for (i = 0; i < h.labels.length; i++) {
+        var r = h.labels[i].r;
+        if (x >= r[0] && x <= r[2] && y >= r[1] && y <= r[3]) return h.labels[i].f;
+      }
+      return -1;
     }
   });
 
@@ -232,6 +334,21 @@
       }
     });
     if (pending === 0) window.__mapDrawn = true;
+
+    // zones too small to see at the current zoom: circle markers with their names, above the parcels
+    var zoneLayer = null, markers = null;
+    order.forEach(function (l) { if (l.source === 'zones' && l.spec.markerPx && !zoneLayer) zoneLayer = l; });
+    if (zoneLayer) {
+      map.createPane('lu-zone-markers').style.zIndex = 450;
+      map.getPane('lu-zone-markers').style.pointerEvents = 'none';
+      markers = new ZoneMarkers(zoneLayer, Z.lon, Z.lat, { pane: 'lu-zone-markers' });
+      zoneLayer.on('add', function () { markers.addTo(map); });
+      zoneLayer.on('remove', function () { map.removeLayer(markers); });
+      if (map.hasLayer(zoneLayer)) markers.addTo(map);
+    }
+    function zoomToZone(f) {
+      map.fitBounds(zoneLayer.featureBounds(f), { padding: [30, 30], maxZoom: 16 });
+    }
     if (C.tiles) {
       C.tiles.forEach(function (tl) {
         var tlayer = L.tileLayer(tl.url, tl.options);
@@ -252,11 +369,19 @@
       L.DomEvent.disableClickPropagation(this._div); L.DomEvent.disableScrollPropagation(this._div);
       return this._div;
     };
+    var legendOpen = window.innerHeight >= 480;  // short windows start with the legend folded
     legend.update = function () {
-      var html = '';
+      var html = '<div class="lu-legend-head">' + esc(T.legend) + '<span>' + (legendOpen ? '▾' : '▸') + '</span></div>';
+      html += '<div class="lu-legend-body"' + (legendOpen ? '' : ' style="display:none"') + '>';
+      var z = map.getZoom();
       order.forEach(function (l) {
         if (!map.hasLayer(l) || !l.spec.legend) return;
         var lg = l.spec.legend, used = new Uint8Array(lg.entries.length);
+        if (hiddenAt(l.spec, z)) {  // drawn only from a closer zoom: the title and a note, no swatches
+          html += '<div class="lu-legend-block"><div class="lu-legend-title">' + esc(lg.title) + '</div>' +
+            '<div class="lu-legend-note">' + esc(T.showFrom.replace('{z}', l.spec.showZoom)) + '</div></div>';
+          return;
+        }
         for (var c = 0; c < l.byClass.length; c++) if (l.byClass[c].length) used[c] = 1;
         html += '<div class="lu-legend-block"><div class="lu-legend-title">' + esc(lg.title) + '</div>';
         lg.entries.forEach(function (e, c) {
@@ -265,10 +390,12 @@
         });
         html += '</div>';
       });
-      this._div.innerHTML = html;
+      this._div.innerHTML = html + '</div>';
+      var self = this;
+      this._div.firstChild.onclick = function () { legendOpen = !legendOpen; self.update(); };
     };
     legend.addTo(map); legend.update();
-    map.on('overlayadd overlayremove baselayerchange', function () { legend.update(); });
+    map.on('overlayadd overlayremove baselayerchange zoomend', function () { legend.update(); });
 
     // title
     var title = L.control({ position: 'topleft' });
@@ -311,7 +438,11 @@
       h += row(T.growth, pct(Z.growth[f]));
       h += row(T.developed, num(Z.dev[f], 1));
       h += row(T.occupancy, pct(Z.occ[f]));
-      return h + '</table></div>';
+      h += '</table>';
+      if (zoneLayer && zoneLayer.geom.featRing[f + 1] > zoneLayer.geom.featRing[f]) {
+        h += '<a href="#" class="lu-zoomto" data-zone="' + f + '">' + esc(T.zoomToZone) + '</a>';
+      }
+      return h + '</div>';
     }
     function buildingHtml(f) {
       var h = '<div class="lu-popup"><h4>' + esc(T.factory) + ' ' + esc(B.code[f]) + '</h4><table>';
@@ -328,11 +459,18 @@
       if (lyr && src !== 'zones') {
         highlight = L.polygon(lyr.featureLatLngs(f), { color: '#00e5ff', weight: 3, fill: false, interactive: false }).addTo(map);
       }
-      var html = src === 'parcels' ? parcelHtml(f) : src === 'zones' ? zoneHtml(f) : buildingHtml(f);
-      L.popup({ maxWidth: 360 }).setLatLng(latlng).setContent(html).openOn(map);
+      var el = document.createElement('div');
+      el.innerHTML = src === 'parcels' ? parcelHtml(f) : src === 'zones' ? zoneHtml(f) : buildingHtml(f);
+      var link = el.querySelector('.lu-zoomto');
+      if (link) L.DomEvent.on(link, 'click', function (ev) { L.DomEvent.preventDefault(ev); zoomToZone(f); });
+      L.popup({ maxWidth: 360 }).setLatLng(latlng).setContent(el).openOn(map);
     }
     map.on('popupclose', function () { if (highlight) { map.removeLayer(highlight); highlight = null; } });
     function hit(latlng) {
+      if (markers && map.hasLayer(markers)) {
+        var m = markers.hitTest(latlng);
+        if (m >= 0) return { src: 'zones', f: m, layer: zoneLayer, marker: true };
+      }
       for (var i = order.length - 1; i >= 0; i--) {
         var l = order[i];
         if (!map.hasLayer(l)) continue;
@@ -341,7 +479,18 @@
       }
       return null;
     }
-    map.on('click', function (e) { var h = hit(e.latlng); if (h) select(h.src, h.f, e.latlng); });
+    map.on('click', function (e) {
+      var h = hit(e.latlng);
+      if (h) select(h.src, h.f, h.marker ? markers.latLngOf(h.f) : e.latlng);
+    });
+    // double click: on a zone marker zoom to the zone, elsewhere Leaflet's usual zoom in (shift: out)
+    map.doubleClickZoom.disable();
+    map.on('dblclick', function (e) {
+      var h = hit(e.latlng);
+      if (h && h.marker) { zoomToZone(h.f); return; }
+      var zoom = map.getZoom(), d = map.options.zoomDelta;
+      map.setZoomAround(e.containerPoint, e.originalEvent.shiftKey ? zoom - d : zoom + d);
+    });
 
     // tooltip on hover
     var tip = L.tooltip({ direction: 'top', offset: [0, -8], className: 'lu-tip' }), tipReq = null, lastMove = null;
@@ -396,7 +545,7 @@
     };
     search.addTo(map);
 
-    window.__luMap = map; window.__luLayers = layers;
+    window.__luMap = map; window.__luLayers = layers; window.__luZoneMarkers = markers;
   }
 
   window.LanduseMap = { init: init, decodeInts: decodeInts };
