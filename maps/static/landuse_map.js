@@ -255,7 +255,11 @@
         if (!name) continue;
         var w = ctx.measureText(name).width, h = 14, gap = R + 3, c, rect = null;
         var cands = [[it.x + gap, it.y - h / 2, 'left'], [it.x - gap - w, it.y - h / 2, 'left'],
-          [it.x - w / 2, it.y + gap - 2, 'left'], [it.x - w / 2, it.y - gap - h + 2, 'left']];
+          [it.x - w / 2, it.y + gap - 2, 'left'], [it.x - w / 2, it.y - gap - h + 2, 'left'],
+          [it.x + gap - 4, it.y + R - 2, 'left'], [it.x + gap - 4, it.y - R - h + 2, 'left'],
+          [it.x - gap - w + 4, it.y + R - 2, 'left'], [it.x - gap - w + 4, it.y - R - h + 2, 'left'],
+          [it.x + gap, it.y + h / 2 + R, 'left'], [it.x - gap - w, it.y + h / 2 + R, 'left'],
+          [it.x + gap, it.y - 1.5 * h - R, 'left'], [it.x - gap - w, it.y - 1.5 * h - R, 'left']];
         for (c = 0; c < cands.length; c++) {
           var r = [cands[c][0] - 2, cands[c][1], cands[c][0] + w + 2, cands[c][1] + h];
           if (free(r)) { rect = r; break; }

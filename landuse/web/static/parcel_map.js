@@ -100,7 +100,7 @@
   function loadTiles() {
     if (parcelLayer) map.removeLayer(parcelLayer);
     parcelLayer = L.vectorGrid.protobuf('/tiles/{z}/{x}/{y}.pbf?year=' + year(), {
-      rendererFactory: L.canvas.tile, interactive: true, minZoom: 11, maxNativeZoom: 18, maxZoom: 20,
+      rendererFactory: L.svg.tile, interactive: true, minZoom: 11, maxNativeZoom: 18, maxZoom: 20,
       getFeatureId: function (f) { return f.properties.parcel_code; },
       vectorTileLayerStyles: { parcels: function (p) { return style(p); } }
     });
