@@ -113,9 +113,8 @@ def prepare(db: str, pkg: Path, year: int) -> None:
 
 
 def ensure_user(db: str) -> tuple[str, str]:
-    from parcels.store import open_store
-
     from landuse.web import auth
+    from parcels.store import open_store
 
     store = open_store(db, init=True)
     name, pw = "loadtest_eval", "Lt-" + secrets.token_urlsafe(16)

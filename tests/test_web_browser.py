@@ -176,11 +176,10 @@ def test_manager_and_viewer_in_chromium(web_site, tmp_path, browser):
 
 @pytest.mark.postgis
 def test_vector_tiles_in_chromium(web_site, pg_db, tmp_path, browser):
+    from landuse.web import auth
     from parcels.importer import import_package
     from parcels.store import open_store
     from scripts.loadtest import evaluate_store
-
-    from landuse.web import auth
 
     store = open_store(pg_db, init=True)
     import_package(web_site.pkg, store)

@@ -46,11 +46,10 @@ class Site:
 def web_site(tmp_path_factory) -> Site:
     from landuse.pipeline import evaluate
     from landuse.policy import default_policy
+    from landuse.web import auth
     from parcels.importer import import_package
     from parcels.sample import write_sample
     from parcels.store import open_store
-
-    from landuse.web import auth
 
     root = tmp_path_factory.mktemp("web")
     pkg = root / "pkg"

@@ -68,9 +68,8 @@ def test_login_failures_audited_and_no_open_redirect(site_db):
 
 
 def test_disabled_user_and_expired_session(site_db):
-    from parcels.store import open_store
-
     from landuse.web import auth
+    from parcels.store import open_store
 
     app, c = make_client(site_db)
     login(c, "viewer1")
@@ -233,9 +232,8 @@ def test_docs_offline(site_db):
 
 def test_no_default_users_and_user_commands(tmp_path):
     from landuse.cli import app as cli
-    from parcels.store import open_store
-
     from landuse.web import auth
+    from parcels.store import open_store
 
     db = str(tmp_path / "fresh.gpkg")
     store = open_store(db, init=True)

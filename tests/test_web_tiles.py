@@ -17,11 +17,10 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 
 def test_mvt_tiles_by_role(web_site, pg_db):
+    from landuse.web import auth
     from parcels.importer import import_package
     from parcels.store import open_store
     from scripts.loadtest import evaluate_store
-
-    from landuse.web import auth
 
     store = open_store(pg_db, init=True)
     import_package(web_site.pkg, store)

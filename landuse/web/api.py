@@ -13,8 +13,19 @@ from fastapi.responses import JSONResponse
 
 from landuse.web import auth, data
 from landuse.web.access import Principal, need
-from landuse.web.common import (REPORT_MISSING, check_csrf, client_ip, csrf_from, report_response, report_writer,
-                                run_upload, save_upload, store_of, target_download, _cleanup)
+from landuse.web.common import (
+    REPORT_MISSING,
+    _cleanup,
+    check_csrf,
+    client_ip,
+    csrf_from,
+    report_response,
+    report_writer,
+    run_upload,
+    save_upload,
+    store_of,
+    target_download,
+)
 
 router = APIRouter()
 
@@ -88,7 +99,7 @@ def targets(request: Request, year: int | None = YearQ, zone: str | None = Query
     y = _year(request, year)
     t = data.targets(store_of(request), p, year=y, policy=request.app.state.policy, zone=zone or None,
                      rule=rule or None, severity=severity)
-    return {"year": y, "total": int(len(t)), "offset": offset,
+    return {"year": y, "total": len(t), "offset": offset,
             "rows": data.records(t.iloc[offset: offset + limit])}
 
 
@@ -116,7 +127,7 @@ def reports(request: Request, year: int | None = YearQ, p: Principal = Depends(n
 
 
 @router.get("/api/reports/{year}/report.{fmt}", tags=["reports"], summary="下载报告 / download a report")
-def report_file(request: Request, year: int, fmt: Literal["xlsx", "html"],
+def report_file(request: Request, year: int, fmt: Literal["xlsx", "html", "pdf"],
                 pilot_area: str | None = Query(None, max_length=40), p: Principal = Depends(need("reports"))):
     return report_response(request, p, year, fmt, pilot_area)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -100,7 +100,7 @@ class Guard:
         except BodyTooLarge:
             if not started:
                 await self._plain(scope, snd, 413, "上传内容过大 / request body too large")
-        except Exception:  # noqa: BLE001
+        except Exception:
             ref = secrets.token_hex(4)
             log.exception("unhandled error ref=%s %s %s", ref, scope.get("method"), path)
             if not started:

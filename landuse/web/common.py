@@ -57,9 +57,8 @@ def target_download(request: Request, principal: Principal, t: pd.DataFrame, fmt
     """The target list as .xlsx (Chinese headers) or .gpkg (with parcel geometry), audited."""
     from evaluation.targets import TARGET_HEADERS_ZH
     from landuse.columns import LAYERS
-    from parcels.export import write_frame
-
     from landuse.web import data
+    from parcels.export import write_frame
 
     store = store_of(request)
     tmp = tempfile.mkdtemp(prefix="landuse-dl-")
@@ -87,7 +86,7 @@ def target_download(request: Request, principal: Principal, t: pd.DataFrame, fmt
 # reports (landuse.reports.write_report, written by another engineer)
 # ------------------------------------------------------------------------------------------------
 
-REPORT_FORMATS = {"xlsx": XLSX, "html": "text/html; charset=utf-8"}
+REPORT_FORMATS = {"xlsx": XLSX, "html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 REPORT_MISSING = "报告功能尚未提供（landuse.reports 模块尚未安装）/ reports are not available yet"
 
 
@@ -109,11 +108,16 @@ def report_response(request: Request, principal: Principal, year: int, fmt: str,
     tmp = tempfile.mkdtemp(prefix="landuse-rep-")
     name = f"report_{year}{'_' + pilot_area if pilot_area else ''}.{fmt}"
     out = Path(tmp) / name
+    from landuse.errors import LanduseError
+
     try:
         res = writer(store, year=year, out=out, policy=request.app.state.policy, pilot_area=pilot_area, lang="zh")
         path = Path(res) if isinstance(res, (str, Path)) else out
         if not path.exists():
             raise HTTPException(404, "该年度没有可生成的报告 / no report for this year")
+    except LanduseError as exc:  # the report module's own, user-facing messages (no data for the year...)
+        _cleanup(tmp)
+        raise HTTPException(404, f"无法生成报告：{str(exc)[:300]}") from None
     except BaseException:
         _cleanup(tmp)
         raise

@@ -18,9 +18,16 @@ import numpy as np
 import pandas as pd
 
 from landuse.columns import LAYERS
+from landuse.web.access import (
+    Principal,
+    can_see_figures,
+    check_zone,
+    redact,
+    redact_dict,
+    visible_zones,
+    zone_list,
+)
 from maps.styles import STAGES
-
-from landuse.web.access import Principal, can_see_figures, check_zone, redact, redact_dict, visible_zones, zone_list
 
 STAGE_ZH = {k: zh for k, zh, _en, _c in STAGES}
 STAGE_COLOURS = {k: c for k, _zh, _en, c in STAGES}
@@ -196,12 +203,12 @@ def zone_dashboard(store, principal: Principal, zone_code: str, year: int) -> di
     er = rows(store, "enterprise_results", year=year, zones=[zone_code], columns=["uscc", "grade", "above_scale"])
     grades = er["grade"].fillna("未评级").value_counts() if len(er) else pd.Series(dtype=int)
     out["grades"] = {str(k): int(v) for k, v in grades.items()}
-    out["enterprises"] = int(len(er))
+    out["enterprises"] = len(er)
     pr = rows(store, "parcel_results", year=year, zones=[zone_code], columns=["parcel_code", "stage", "area_mu"])
     st = pr.groupby("stage")["area_mu"].agg(["count", "sum"]) if len(pr) else pd.DataFrame(columns=["count", "sum"])
     out["stages"] = [{"stage": k, "stage_zh": STAGE_ZH.get(k, k), "parcels": int(r["count"]), "area_mu": py(r["sum"])}
                      for k, r in st.iterrows()]
-    out["parcels"] = int(len(pr))
+    out["parcels"] = len(pr)
     if not can_see_figures(principal):  # unreachable through the routes (viewers lack "dashboard")
         out = {k: out[k] for k in ("zone_code", "year", "stages", "parcels")}
     return out

@@ -15,8 +15,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from landuse.web import auth, data
 from landuse.web.access import Principal, current, need
-from landuse.web.common import (REPORT_MISSING, _cleanup, check_csrf, client_ip, csrf_from, report_writer, run_upload,
-                                save_upload, store_of)
+from landuse.web.common import (
+    REPORT_MISSING,
+    _cleanup,
+    check_csrf,
+    client_ip,
+    csrf_from,
+    report_writer,
+    run_upload,
+    save_upload,
+    store_of,
+)
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "landuse_login_csrf"

@@ -483,8 +483,10 @@
       }
       return null;
     }
+    var lastMarker = null;  // the popup's auto-pan may move the map between the two clicks of a double click
     map.on('click', function (e) {
       var h = hit(e.latlng);
+      lastMarker = h && h.marker ? { f: h.f, t: Date.now() } : null;
       if (h) select(h.src, h.f, h.marker ? markers.latLngOf(h.f) : e.latlng);
     });
     // double click: on a zone marker zoom to the zone, elsewhere Leaflet's usual zoom in (shift: out)
@@ -492,6 +494,7 @@
     map.on('dblclick', function (e) {
       var h = hit(e.latlng);
       if (h && h.marker) { zoomToZone(h.f); return; }
+      if (lastMarker && Date.now() - lastMarker.t < 700) { zoomToZone(lastMarker.f); return; }
       var zoom = map.getZoom(), d = map.options.zoomDelta;
       map.setZoomAround(e.containerPoint, e.originalEvent.shiftKey ? zoom - d : zoom + d);
     });

@@ -13,13 +13,15 @@ import os
 import re
 import shutil
 import sqlite3
+import struct
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from landuse.columns import ALL_LAYERS, LAYERS
 from landuse.errors import StoreError
@@ -170,28 +172,29 @@ class GeoPackageStore(Store):
         return changes
 
     def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int) -> None:
-        def work(tmp: Path) -> None:
+        """Delete the year's rows and insert the new ones in one SQLite transaction (no file copy:
+        the results of six years of a province are hundreds of MB). The GeoPackage geometry blobs
+        and the R-tree index are written as the GeoPackage standard prescribes (see ``_gpkg_blobs``)."""
+        if not self.path.exists() or not self._complete():
+            self.init()
+        con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        try:
+            _register_gpkg_functions(con)
+            con.execute("BEGIN IMMEDIATE")
             for name, frame in frames.items():
                 layer = LAYERS[name]
-                with contextlib.closing(sqlite3.connect(tmp)) as con, con:
-                    con.execute(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = ?', (int(year),))
-                if len(frame) == 0:
-                    continue
-                df = coerce(frame, layer)
-                for c in layer.names:
-                    if c not in df.columns:
-                        df[c] = None
-                cols = layer.names + (["geometry"] if layer.geometry and "geometry" in df.columns else [])
-                df = df[cols]
-                if layer.geometry:
-                    if "geometry" not in df.columns:
-                        df = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries([None] * len(df), index=df.index), crs=4490)
-                    else:
-                        df = gpd.GeoDataFrame(df, geometry="geometry", crs=4490)
-                    pyogrio.write_dataframe(df, tmp, layer=name, driver="GPKG", append=True, geometry_type="MultiPolygon")
-                else:
-                    pyogrio.write_dataframe(pd.DataFrame(df), tmp, layer=name, driver="GPKG", append=True)
-        self._write_atomically(work)
+                con.execute(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = ?', (int(year),))
+                if len(frame):
+                    _insert_rows(con, layer, coerce(frame, layer))
+                con.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+                            "WHERE table_name = ?", (name,))
+            con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
 
     # --- system tables ------------------------------------------------------------------------
     def _con(self) -> sqlite3.Connection:
@@ -243,6 +246,78 @@ class GeoPackageStore(Store):
         w, args = self._where(where)
         with contextlib.closing(self._con()) as con, con:
             return con.execute(f'DELETE FROM "{table}"{w}', args).rowcount
+
+
+# ------------------------------------------------------------------------------------------------
+# GeoPackage rows written with sqlite3 (OGC GeoPackage 1.3, §2.1.3 geometry encoding, §3.1 R-tree)
+# ------------------------------------------------------------------------------------------------
+
+_GP_FLAGS = 0b0000_0011  # little-endian, envelope [minx, maxx, miny, maxy]
+_GP_EMPTY = 0b0001_0001  # little-endian, no envelope, empty geometry
+_HEAD = struct.Struct("<2sBBi4d")
+_HEAD_EMPTY = struct.Struct("<2sBBi")
+
+
+def _gpkg_blobs(geoms: np.ndarray, srid: int = 4490) -> list[bytes | None]:
+    """GeoPackage geometry blobs: 'GP', version 0, flags, srs_id, envelope, then ISO WKB."""
+    out: list[bytes | None] = [None] * len(geoms)
+    ok = np.array([g is not None for g in geoms], dtype=bool)
+    if not ok.any():
+        return out
+    g = geoms[ok].astype(object)
+    wkb = shapely.to_wkb(g, byte_order=1, flavor="iso")
+    b = shapely.bounds(g)
+    empty = shapely.is_empty(g)
+    for j, i in enumerate(np.flatnonzero(ok)):
+        if empty[j]:
+            out[i] = _HEAD_EMPTY.pack(b"GP", 0, _GP_EMPTY, srid) + wkb[j]
+        else:
+            out[i] = _HEAD.pack(b"GP", 0, _GP_FLAGS, srid, b[j, 0], b[j, 2], b[j, 1], b[j, 3]) + wkb[j]
+    return out
+
+
+def _envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
+    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
+        return None
+    flags = blob[3]
+    if (flags >> 1) & 0b111 == 0:
+        return None
+    return struct.unpack_from("<4d" if flags & 1 else ">4d", blob, 8)
+
+
+def _register_gpkg_functions(con: sqlite3.Connection) -> None:
+    """The SQL functions the GeoPackage R-tree triggers call (GDAL provides them; sqlite3 does not)."""
+    con.create_function("ST_IsEmpty", 1, lambda b: None if b is None else int(bool(b[3] & 0b1_0000)), deterministic=True)
+    for i, fn in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
+        con.create_function(fn, 1, lambda b, i=i: (e[i] if (e := _envelope(b)) else None), deterministic=True)
+
+
+def _cell(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float):
+        return None if np.isnan(v) else v
+    if isinstance(v, pd.Timestamp):
+        return v.strftime("%Y-%m-%d")
+    if isinstance(v, (np.bool_, bool)):
+        return int(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return None if np.isnan(v) else float(v)
+    return v
+
+
+def _insert_rows(con: sqlite3.Connection, layer, df: pd.DataFrame) -> None:
+    cols = list(layer.names)
+    values = [[_cell(v) for v in df[c].astype(object).tolist()] for c in cols]
+    names = [f'"{c}"' for c in cols]
+    if layer.geometry:
+        geom = df["geometry"] if "geometry" in df.columns else pd.Series([None] * len(df), index=df.index)
+        values.append(_gpkg_blobs(np.asarray(geom.values, dtype=object)))
+        names.append('"geom"')
+    sql = f'INSERT INTO "{layer.name}" ({", ".join(names)}) VALUES ({", ".join("?" for _ in names)})'
+    con.executemany(sql, zip(*values, strict=True))
 
 
 def _sql_value(v: Any) -> Any:

@@ -18,6 +18,8 @@
 
   var map = L.map('map', { preferCanvas: true, zoomControl: true, attributionControl: true });
   map.attributionControl.setPrefix('Leaflet');
+  // vector tiles above the overlay pane: the canvas of the zone outlines must not catch their clicks
+  map.createPane('parcels').style.zIndex = 450;
   window.landuseMap = map;
   L.control.scale({ imperial: false }).addTo(map);
   map.setView([27.6, 115.7], 7);
@@ -49,7 +51,7 @@
     var how = colourSel ? colourSel.value : 'stage', box = document.getElementById('legend'), items = [];
     if (how === 'revenue') { var lo = 0; REV.forEach(function (b) { items.push([b[1], lo + (b[0] === Infinity ? ' 以上' : '–' + b[0])]); lo = b[0]; }); items.push(['#d9d9d9', '无数据']); }
     else if (how === 'grade') { Object.keys(GRADE).forEach(function (g) { items.push([GRADE[g], g + ' 类']); }); items.push(['#d9d9d9', '未评级']); }
-    else { Object.keys(st.names).forEach(function (k) { items.push([st.colours[k], st.names[k]]); }); }
+    else { (st.order || Object.keys(st.names)).forEach(function (k) { items.push([st.colours[k], st.names[k]]); }); }
     box.textContent = '';
     var h = document.createElement('b');
     h.textContent = how === 'revenue' ? '亩均营业收入(万元/亩)' : how === 'grade' ? '企业等级' : '生命周期阶段';
@@ -100,7 +102,7 @@
   function loadTiles() {
     if (parcelLayer) map.removeLayer(parcelLayer);
     parcelLayer = L.vectorGrid.protobuf('/tiles/{z}/{x}/{y}.pbf?year=' + year(), {
-      rendererFactory: L.svg.tile, interactive: true, minZoom: 11, maxNativeZoom: 18, maxZoom: 20,
+      rendererFactory: L.canvas.tile, interactive: true, pane: 'parcels', minZoom: 11, maxNativeZoom: 18, maxZoom: 20,
       getFeatureId: function (f) { return f.properties.parcel_code; },
       vectorTileLayerStyles: { parcels: function (p) { return style(p); } }
     });
