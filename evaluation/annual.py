@@ -39,7 +39,7 @@ def _prev(history: Mapping[str, pd.DataFrame] | None, name: str, year: int) -> p
 
 def evaluate_annual(inputs: Mapping[str, pd.DataFrame], *, year: int, policy, as_of: date | None = None,
                     history: Mapping[str, pd.DataFrame] | None = None,
-                    built_up: pd.Series | None = None) -> dict[str, pd.DataFrame]:
+                    built_up: pd.Series | None = None, cache: dict | None = None) -> dict[str, pd.DataFrame]:
     """Every results layer for ``year``: parcel_results, enterprise_results, zone_results,
     pilot_area_results, flags, building_results; plus ``pilot_targets`` (attainment table) and
     ``score_weights`` (the weights the composite score used), which are reported but not stored.
@@ -47,8 +47,9 @@ def evaluate_annual(inputs: Mapping[str, pd.DataFrame], *, year: int, policy, as
     ``history``: earlier years' ``enterprise_results`` (benchmarks, "D two years running") and
     ``zone_results`` / ``pilot_area_results`` (last year's ranks for the rank change).
     ``built_up``: parcel_code → built-up share from a raster (remote-sensing evidence).
+    ``cache``: see :func:`evaluation.core.evaluate_year` (reuse across years of the same inputs).
     """
-    res = evaluate_year(inputs, year=year, policy=policy, as_of=as_of)
+    res = evaluate_year(inputs, year=year, policy=policy, as_of=as_of, cache=cache)
     pr = res["parcel_results"].copy()
     er = res["enterprise_results"].copy()
     zr = res["zone_results"].copy()

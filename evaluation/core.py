@@ -192,7 +192,8 @@ def _area_levels(py: ParcelYear, zt: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 def evaluate_year(
-    inputs: Mapping[str, pd.DataFrame], *, year: int, policy, as_of: date | None = None
+    inputs: Mapping[str, pd.DataFrame], *, year: int, policy, as_of: date | None = None,
+    cache: dict | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Evaluate ``year`` (as of ``as_of``, default 31 December of ``year``).
 
@@ -202,15 +203,30 @@ def evaluate_year(
     grade, flag, intensive-use and quota columns are left empty for later steps), each with
     ``policy_version`` and ``policy_hash``. Data problems met on the way (unplaceable leases, leases
     over the floor area) are in ``frame.attrs["problems"]`` of ``parcel_results``.
+
+    ``cache``: a dict the caller keeps while evaluating several years of the *same* inputs and
+    policy; what does not depend on the year (areas, industrial land, floor areas) and the
+    baseline year's parcel evaluation are computed once and reused.
     """
     year = int(year)
-    static = _static(inputs, policy)
+    if cache is not None and cache.get("key") != (id(inputs), policy.hash):
+        cache.clear()
+        cache["key"] = (id(inputs), policy.hash)
+    static = cache.get("static") if cache is not None else None
+    if static is None:
+        static = _static(inputs, policy)
+        if cache is not None:
+            cache["static"] = static
     cur = evaluate_parcels(inputs, year=year, policy=policy, as_of=as_of, _cache=static)
     b_year = int(policy.growth.baseline_year)
     if b_year == year and cur.as_of == year_end(year):
         base = cur
+    elif cache is not None and "base" in cache:
+        base = cache["base"]
     else:
         base = evaluate_parcels(inputs, year=b_year, policy=policy, as_of=year_end(b_year), _cache=static)
+    if cache is not None:
+        cache["base"] = base
 
     zones = _frame(inputs, "zones")
     parcels_in = _frame(inputs, "parcels")

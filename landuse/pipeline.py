@@ -85,10 +85,11 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
     out: dict[int, dict[str, pd.DataFrame]] = {}
     geo_p = inputs["parcels"][["parcel_code", "geometry"]]
     geo_z = inputs["zones"][["zone_code", "geometry"]]
+    cache: dict = {}
     for y in sorted(years):
         say(f"评价 {y} 年 / evaluating {y}")
         res = evaluate_annual(inputs, year=y, policy=policy, as_of=as_of if len(years) == 1 else None,
-                              history=history, built_up=bu)
+                              history=history, built_up=bu, cache=cache)
         stored = {k: res[k] for k in STORED_RESULTS}
         stored["parcel_results"] = gpd.GeoDataFrame(stored["parcel_results"].merge(geo_p, on="parcel_code", how="left"),
                                                     geometry="geometry", crs=4490)

@@ -277,3 +277,12 @@ def test_admin_user_page(site_db):
     assert r.status_code == 303
     assert "停用" in c.get("/admin/users").text
     assert c.post("/admin/users/admin1/active", data={"csrf": csrf, "active": "0"}).status_code == 400
+
+
+@pytest.mark.parametrize("nxt", ["//evil.example/x", "/\t/evil.example", "/\\evil.example", "https://evil.example",
+                                 "javascript:alert(1)", "/a\nLocation: //evil"])
+def test_login_next_is_local_only(nxt):
+    from landuse.web.pages import _safe_next
+
+    assert _safe_next(nxt) == "/map"
+    assert _safe_next("/targets?year=2025&zone=G1") == "/targets?year=2025&zone=G1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -78,8 +79,13 @@ def _fail(keys: list[str]) -> None:
             _FAILS[k].append(time.monotonic())
 
 
+_NEXT_RE = re.compile(r"^/(?![/\\])[A-Za-z0-9/_\-.~?=&%#+,:@]*$")
+
+
 def _safe_next(nxt: str | None) -> str:
-    if nxt and nxt.startswith("/") and not nxt.startswith("//") and "\\" not in nxt and "\n" not in nxt:
+    """Only a local path (no scheme, no //host, no backslash, no whitespace or control characters
+    that browsers strip before resolving, e.g. "/\t/evil.example")."""
+    if nxt and len(nxt) <= 500 and _NEXT_RE.match(nxt):
         return nxt
     return "/map"
 

@@ -151,12 +151,14 @@
       ctx.font = 'bold 13px ' + FONT;
       ctx.textAlign = 'center'; ctx.textBaseline = 'middle'; ctx.lineWidth = 3; ctx.strokeStyle = '#fff';
       ctx.fillStyle = '#222';
+      var viewTop = this._map.containerPointToLayerPoint([0, 0]).y;
       for (f = 0; f < g.n; f++) {
         if (!this.has(f) || bb[4 * f + 2] < vx0 || bb[4 * f] > vx1 || bb[4 * f + 3] < vy0 || bb[4 * f + 1] > vy1) continue;
         if (small(this.spec, bb, f, S) || !labels[f]) continue;
         // above the feature's top edge when it is large on screen, else at its centre
         var px = (bb[4 * f] + bb[4 * f + 2]) / 2 * S - ox, top = bb[4 * f + 1] * S - oy, bot = bb[4 * f + 3] * S - oy;
         var py = bot - top > 60 ? top - 10 : (top + bot) / 2;
+        if (bot - top > 60 && py < viewTop + 12) py = Math.min(viewTop + 12, bot - 10);  // keep it on screen
         ctx.strokeText(labels[f], px, py); ctx.fillText(labels[f], px, py);
       }
     },
@@ -486,7 +488,7 @@
     var lastMarker = null;  // the popup's auto-pan may move the map between the two clicks of a double click
     map.on('click', function (e) {
       var h = hit(e.latlng);
-      lastMarker = h && h.marker ? { f: h.f, t: Date.now() } : null;
+      if (h && h.marker) lastMarker = { f: h.f, t: Date.now() };  // the second click may miss after a pan
       if (h) select(h.src, h.f, h.marker ? markers.latLngOf(h.f) : e.latlng);
     });
     // double click: on a zone marker zoom to the zone, elsewhere Leaflet's usual zoom in (shift: out)
