@@ -52,24 +52,10 @@ import numpy as np
 import pandas as pd
 
 from landuse.errors import LanduseError
-from landuse.policy_scoring import IntensivePolicy
+from landuse.policy_scoring import INTENSIVE_INDICATORS, IntensivePolicy
 from landuse.units import M2_PER_MU
 
-INDICATOR_COLUMNS = (
-    "development_rate",
-    "supply_rate",
-    "built_rate",
-    "industrial_share",
-    "far_overall",
-    "coverage_overall",
-    "far_industrial",
-    "coverage_industrial",
-    "investment_intensity",
-    "tax_per_industrial_mu",
-    "tax_per_built_mu",
-    "population_density",
-    "idle_rate",
-)
+INDICATOR_COLUMNS = INTENSIVE_INDICATORS
 
 
 class IntensiveError(LanduseError):
