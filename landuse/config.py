@@ -6,7 +6,7 @@
 - ``LANDUSE_TILE_URL``: a local tile URL template (``http://intranet/tiles/{z}/{x}/{y}.png`` or a
   folder), the other basemap option.
 - ``LANDUSE_LANG``: ``zh`` (default) or ``en`` for user-facing text.
-- ``LANDUSE_SECRET_KEY``: the web service's session-signing key (required to serve).
+- ``LANDUSE_SECRET_KEY``: not needed: web sessions are random tokens stored as SHA-256 (kept for compatibility).
 """
 
 from __future__ import annotations

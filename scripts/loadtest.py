@@ -32,37 +32,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def evaluate_store(store, years: list[int], policy=None) -> None:
-    """``landuse.pipeline.evaluate`` with every results frame coerced to the contract dtypes first.
-
-    Works around a PostGIS COPY failure seen on 2026-11-24 (``pilot_area_results.rank`` arrives as
-    float, e.g. "4.0", and PostgreSQL refuses it for an integer column); harmless when not needed.
-    """
-    import geopandas as gpd
-
-    from landuse.columns import LAYERS
-    from landuse.pipeline import evaluate
-    from landuse.policy import default_policy
-    from parcels.schema import coerce
-
-    orig = store.replace_results
-
-    def replace(frames, *, year):
-        fixed = {}
-        for name, df in frames.items():
-            c = coerce(df, LAYERS[name])
-            if "geometry" in df.columns:
-                c = gpd.GeoDataFrame(c, geometry=gpd.GeoSeries(list(df["geometry"].values), index=c.index), crs=4490)
-            fixed[name] = c
-        return orig(fixed, year=year)
-
-    store.replace_results = replace
-    try:
-        evaluate(store, years=years, policy=policy or default_policy())
-    finally:
-        del store.replace_results
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -107,7 +76,10 @@ def prepare(db: str, pkg: Path, year: int) -> None:
         print("importing …", flush=True)
         import_package(pkg, store)
     print(f"evaluating {year} …", flush=True)
-    evaluate_store(store, [year])
+    from landuse.pipeline import evaluate
+    from landuse.policy import default_policy
+
+    evaluate(store, years=[year], policy=default_policy())
     store.close()
     print(f"prepared in {time.time() - t0:.0f} s", flush=True)
 

@@ -488,7 +488,9 @@
     var lastMarker = null;  // the popup's auto-pan may move the map between the two clicks of a double click
     map.on('click', function (e) {
       var h = hit(e.latlng);
-      if (h && h.marker) lastMarker = { f: h.f, t: Date.now() };  // the second click may miss after a pan
+      // input time of the click (not of its handling): the second click of a double click may miss the
+      // marker once the popup has auto-panned the map
+      if (h && h.marker) lastMarker = { f: h.f, t: e.originalEvent.timeStamp };
       if (h) select(h.src, h.f, h.marker ? markers.latLngOf(h.f) : e.latlng);
     });
     // double click: on a zone marker zoom to the zone, elsewhere Leaflet's usual zoom in (shift: out)
@@ -496,7 +498,7 @@
     map.on('dblclick', function (e) {
       var h = hit(e.latlng);
       if (h && h.marker) { zoomToZone(h.f); return; }
-      if (lastMarker && Date.now() - lastMarker.t < 700) { zoomToZone(lastMarker.f); return; }
+      if (lastMarker && e.originalEvent.timeStamp - lastMarker.t < 800) { zoomToZone(lastMarker.f); return; }
       var zoom = map.getZoom(), d = map.options.zoomDelta;
       map.setZoomAround(e.containerPoint, e.originalEvent.shiftKey ? zoom - d : zoom + d);
     });
