@@ -179,11 +179,12 @@ def test_vector_tiles_in_chromium(web_site, pg_db, tmp_path, browser):
     from landuse.web import auth
     from parcels.importer import import_package
     from parcels.store import open_store
-    from scripts.loadtest import evaluate_store
+    from landuse.pipeline import evaluate
+    from landuse.policy import default_policy
 
     store = open_store(pg_db, init=True)
     import_package(web_site.pkg, store)
-    evaluate_store(store, [2025])
+    evaluate(store, years=[2025], policy=default_policy())
     auth.add_user(store, "eval1", role=ROLES["eval1"], password=PASSWORDS["eval1"])
     store.close()
     with Server(pg_db) as base:

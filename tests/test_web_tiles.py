@@ -20,11 +20,12 @@ def test_mvt_tiles_by_role(web_site, pg_db):
     from landuse.web import auth
     from parcels.importer import import_package
     from parcels.store import open_store
-    from scripts.loadtest import evaluate_store
+    from landuse.pipeline import evaluate
+    from landuse.policy import default_policy
 
     store = open_store(pg_db, init=True)
     import_package(web_site.pkg, store)
-    evaluate_store(store, [2025])
+    evaluate(store, years=[2025], policy=default_policy())
     for name, role in ROLES.items():
         auth.add_user(store, name, role=role, password=PASSWORDS[name],
                       zones=web_site.zone_a if role == "manager" else None)
