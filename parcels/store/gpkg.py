@@ -310,7 +310,16 @@ def _cell(v: Any) -> Any:
 
 def _insert_rows(con: sqlite3.Connection, layer, df: pd.DataFrame) -> None:
     cols = list(layer.names)
-    values = [[_cell(v) for v in df[c].astype(object).tolist()] for c in cols]
+    types = {r[1]: str(r[2]).upper() for r in con.execute(f'PRAGMA table_info("{layer.name}")')}
+    values = []
+    for c in cols:
+        s = df[c]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            # match the column's declared GeoPackage type (DATE 'YYYY-MM-DD', DATETIME ISO 8601)
+            fmt = "%Y-%m-%dT%H:%M:%S" if types.get(c) == "DATETIME" else "%Y-%m-%d"
+            values.append([None if pd.isna(v) else v for v in s.dt.strftime(fmt).astype(object).tolist()])
+        else:
+            values.append([_cell(v) for v in s.astype(object).tolist()])
     names = [f'"{c}"' for c in cols]
     if layer.geometry:
         geom = df["geometry"] if "geometry" in df.columns else pd.Series([None] * len(df), index=df.index)
