@@ -485,20 +485,26 @@
       }
       return null;
     }
-    var lastMarker = null;  // the popup's auto-pan may move the map between the two clicks of a double click
+    // a click on a zone marker opens its popup after a short delay, so that the popup (and its auto-pan)
+    // does not come under the second click of a double click, which zooms to the zone instead
+    var lastMarker = null, pendingPopup = null;
     map.on('click', function (e) {
       var h = hit(e.latlng);
-      // input time of the click (not of its handling): the second click of a double click may miss the
-      // marker once the popup has auto-panned the map
-      if (h && h.marker) lastMarker = { f: h.f, t: e.originalEvent.timeStamp };
-      if (h) select(h.src, h.f, h.marker ? markers.latLngOf(h.f) : e.latlng);
+      clearTimeout(pendingPopup); pendingPopup = null;
+      if (h && h.marker) {
+        lastMarker = { f: h.f, t: e.originalEvent.timeStamp };
+        pendingPopup = setTimeout(function () { pendingPopup = null; select('zones', h.f, markers.latLngOf(h.f)); }, 250);
+      } else if (h) select(h.src, h.f, e.latlng);
     });
     // double click: on a zone marker zoom to the zone, elsewhere Leaflet's usual zoom in (shift: out)
     map.doubleClickZoom.disable();
     map.on('dblclick', function (e) {
-      var h = hit(e.latlng);
-      if (h && h.marker) { zoomToZone(h.f); return; }
-      if (lastMarker && e.originalEvent.timeStamp - lastMarker.t < 800) { zoomToZone(lastMarker.f); return; }
+      var h = hit(e.latlng), recent = lastMarker && e.originalEvent.timeStamp - lastMarker.t < 800;
+      if ((h && h.marker) || recent) {
+        clearTimeout(pendingPopup); pendingPopup = null;
+        zoomToZone(h && h.marker ? h.f : lastMarker.f);
+        return;
+      }
       var zoom = map.getZoom(), d = map.options.zoomDelta;
       map.setZoomAround(e.containerPoint, e.originalEvent.shiftKey ? zoom - d : zoom + d);
     });
@@ -540,7 +546,10 @@
         res.forEach(function (f) {
           var li = document.createElement('li');
           li.innerHTML = '<b>' + esc(P.code[f]) + '</b> ' + esc(P.holders[P.holder[f]] || '');
-          li.onclick = function () {
+          li.onclick = function (ev) {
+            // the list is emptied below: a detached <li> no longer shows Leaflet that clicks in this control
+            // are not map clicks, and the map would close the popup just opened
+            if (ev) L.DomEvent.stopPropagation(ev);
             var pl = layers[C.parcelLayerIds.filter(function (id) { return map.hasLayer(layers[id]); })[0] || C.parcelLayerIds[0]];
             var bnd = pl.featureBounds(f);
             map.fitBounds(bnd, { maxZoom: Math.max(17, (pl.spec.minZoom || 0)) });
