@@ -12,23 +12,14 @@ from maps.demo import demo_frames
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.browser import chromium
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is required at /usr/bin/chromium")
-    with sync_api.sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(str(tmp_path_factory.mktemp("chromium-profile")),
-                                                   executable_path=CHROMIUM, args=ARGS, headless=True,
-                                                   viewport={"width": 1280, "height": 800})
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), viewport={"width": 1280, "height": 800}) as ctx:
         yield ctx
-        ctx.close()
 
 
 def _open(browser, html: str, path: Path):

@@ -12,9 +12,7 @@ from landuse.reports import collect_report_data, render_html
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+from tests.browser import chromium
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 YEAR = 2025
 
@@ -36,15 +34,8 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is required at /usr/bin/chromium")
-    with sync_api.sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(str(tmp_path_factory.mktemp("chromium-profile")),
-                                                   executable_path=CHROMIUM, args=ARGS, headless=True,
-                                                   viewport={"width": 1200, "height": 900})
+    with chromium(tmp_path_factory.mktemp("chromium-profile"), viewport={"width": 1200, "height": 900}) as ctx:
         yield ctx
-        ctx.close()
 
 
 def _open(browser, html: str, path: Path):

@@ -17,9 +17,7 @@ from tests.test_web_common import PASSWORDS, ROLES, copy_site, web_site  # noqa:
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.browser import chromium
 SHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 
 
@@ -57,16 +55,9 @@ class Server:
 
 @pytest.fixture
 def browser(tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is required at /usr/bin/chromium")
-    with sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM, args=ARGS,
-                                                   headless=True, viewport={"width": 1280, "height": 820},
-                                                   accept_downloads=True, locale="zh-CN")
+    with chromium(tmp_path / "profile", viewport={"width": 1280, "height": 820}, accept_downloads=True,
+                  locale="zh-CN") as ctx:
         yield ctx
-        ctx.close()
 
 
 def _watch(page, base: str):
