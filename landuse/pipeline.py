@@ -61,8 +61,23 @@ STORED_RESULTS = ("parcel_results", "enterprise_results", "zone_results", "pilot
                   "building_results")
 
 
-def _history(store: Store) -> dict[str, pd.DataFrame]:
-    return {name: store.read(name) for name in ("enterprise_results", "zone_results", "pilot_area_results")}
+HISTORY_LAYERS = ("enterprise_results", "zone_results", "pilot_area_results")
+
+
+def _history_depth(policy: Policy) -> int:
+    """How many earlier years the evaluation looks at: last year's benchmarks and ranks, and as
+    many years as the longest "graded D n years running" rule needs."""
+    streaks = [r.years for r in policy.rules.enabled if r.kind == "grade_streak"]
+    return max([1, *[n - 1 for n in streaks]])
+
+
+def _history(store: Store, year: int, depth: int) -> dict[str, pd.DataFrame]:
+    """The stored results of the ``depth`` years before ``year``."""
+    out = {}
+    for name in HISTORY_LAYERS:
+        frames = [store.read(name, year=y) for y in range(year - depth, year)]
+        out[name] = pd.concat(frames, ignore_index=True)
+    return out
 
 
 def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date | None = None,
@@ -81,7 +96,8 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
 
         say("遥感建成区分区统计 / zonal statistics of the built-up raster")
         bu = built_up_share(inputs["parcels"], built_up)
-    history = _history(store)
+    depth = _history_depth(policy)
+    history = _history(store, min(years), depth)
     out: dict[int, dict[str, pd.DataFrame]] = {}
     geo_p = inputs["parcels"][["parcel_code", "geometry"]]
     geo_z = inputs["zones"][["zone_code", "geometry"]]
@@ -97,10 +113,11 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
                                                   geometry="geometry", crs=4490)
         say(f"保存 {y} 年结果 / storing {y}")
         store.replace_results(stored, year=y)
-        for name in ("enterprise_results", "zone_results", "pilot_area_results"):
-            h = history[name]
-            h = h[pd.to_numeric(h["year"], errors="coerce") != y] if len(h) else h
-            history[name] = pd.concat([h, pd.DataFrame(res[name])], ignore_index=True) if len(h) else pd.DataFrame(res[name])
+        if y + 1 in years:  # roll the window on in memory
+            history = {name: pd.concat([history[name][pd.to_numeric(history[name]["year"]) > y - depth],
+                                        pd.DataFrame(res[name])], ignore_index=True) for name in HISTORY_LAYERS}
+        elif y != max(years):
+            history = _history(store, min(v for v in years if v > y), depth)
         out[y] = res
     return out
 

@@ -28,6 +28,11 @@ def empty_frame(layer: Layer) -> pd.DataFrame:
 
 
 def _str_series(s: pd.Series) -> pd.Series:
+    if len(s) == 0 or pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        # already text (the common case: read from a store): no per-cell work
+        out = s.astype(object)
+        return out.where(out.notna(), None)
+
     def conv(v: Any) -> Any:
         if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
             return None
@@ -45,7 +50,7 @@ def coerce(df: pd.DataFrame, layer: Layer, *, keep_extra: bool = False) -> pd.Da
     for c in layer.columns:
         s = df[c.name] if c.name in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
         if c.kind == STR:
-            out[c.name] = _str_series(s) if s.dtype != object or len(s) == 0 else s.where(s.notna(), None).astype(object)
+            out[c.name] = _str_series(s)
         elif c.kind == FLOAT:
             out[c.name] = pd.to_numeric(s, errors="coerce").astype("float64")
         elif c.kind == INT:

@@ -308,6 +308,20 @@ def _cell(v: Any) -> Any:
     return v
 
 
+def _column_values(s: pd.Series) -> list:
+    """A column as Python values for sqlite3 (None for missing), vectorised by dtype."""
+    missing = s.isna().to_numpy()
+    dt = str(s.dtype)
+    if dt in ("boolean", "Int64", "bool") or pd.api.types.is_integer_dtype(s):
+        vals = s.astype("float64").fillna(0).to_numpy().astype("int64").astype(object)
+    elif pd.api.types.is_float_dtype(s):
+        vals = s.to_numpy(dtype="float64").astype(object)
+    else:
+        return [_cell(v) for v in s.astype(object).tolist()]
+    vals[missing] = None
+    return vals.tolist()
+
+
 def _insert_rows(con: sqlite3.Connection, layer, df: pd.DataFrame) -> None:
     cols = list(layer.names)
     types = {r[1]: str(r[2]).upper() for r in con.execute(f'PRAGMA table_info("{layer.name}")')}
@@ -319,7 +333,7 @@ def _insert_rows(con: sqlite3.Connection, layer, df: pd.DataFrame) -> None:
             fmt = "%Y-%m-%dT%H:%M:%S" if types.get(c) == "DATETIME" else "%Y-%m-%d"
             values.append([None if pd.isna(v) else v for v in s.dt.strftime(fmt).astype(object).tolist()])
         else:
-            values.append([_cell(v) for v in s.astype(object).tolist()])
+            values.append(_column_values(s))
     names = [f'"{c}"' for c in cols]
     if layer.geometry:
         geom = df["geometry"] if "geometry" in df.columns else pd.Series([None] * len(df), index=df.index)
