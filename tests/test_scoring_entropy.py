@@ -1,10 +1,10 @@
 """Entropy weight method (evaluation.entropy).
 
-No published worked example whose input matrix and printed weights could both be verified was
-found with the search tool (pages found: formula write-ups such as
+The published worked example of Elsayed, Dawood & Karthikeyan (2017) is reproduced to six decimals
+(``test_reproduces_published_worked_example_elsayed_2017``). Other sources looked at: formula write-ups such as
 https://fadingcoder.top/post/101730.html and the CRAN CPP ``Entrop.weights`` docs, whose example
-matrix is printed without its output weights). The reference example below is therefore
-constructed from the textbook formula (Zeleny 1982 / Hwang & Yoon 1981, as restated e.g. at
+matrix is printed without its output weights). The small example below is constructed from the
+textbook formula (Zeleny 1982 / Hwang & Yoon 1981, as restated e.g. at
 https://couryes.com/%E5%95%86%E7%A7%91%E4%BB%A3%E5%86%99%E5%95%86%E4%B8%9A%E6%95%B0%E5%AD%A6%E4%BB%A3%E5%86%99business-mathematics%E4%BB%A3%E8%80%83mth190/ : e_j = −(1/ln n) Σ p_ij ln p_ij, d_j = 1 − e_j,
 w_j = d_j / Σ d_j) and worked out by hand below.
 """
@@ -117,3 +117,18 @@ def test_matches_the_published_reference_implementation_on_its_documented_exampl
     np.testing.assert_allclose(ours.to_numpy(), w_ref, rtol=1e-9)
     # the first criterion (2…10, most dispersed) dominates; hand check of its entropy to 4 d.p.
     assert ours.idxmax() == "c1" and round(float(e[0]), 4) == round(float(-(p[:, 0] * np.log(p[:, 0])).sum() / math.log(8)), 4)
+
+
+def test_reproduces_published_worked_example_elsayed_2017():
+    """Published worked example: Elsayed, E. A., Dawood, A. S., Karthikeyan, R. (2017). Evaluating
+    alternatives through the application of TOPSIS method with entropy weight. International
+    Journal of Engineering Trends and Technology 46(2), 60–66 — decision matrix of 12 alternatives ×
+    5 criteria and the entropy weights it reports (proportion normalisation p = x/Σx). The same
+    reference is used by the pymcdm test suite (test/test_weights.py, TestEntropyWeights)."""
+    matrix = np.array([[7, 312, 1891, 6613, 163], [72, 88, 728, 941804, 1078], [10, 252, 2594, 3466, 117471],
+                       [10, 145, 980, 2371, 86329], [65, 54, 350, 501, 29897], [29, 48, 380, 912, 34051],
+                       [7, 476, 3300, 78470, 2212], [70, 87, 650, 733, 819000], [4, 86, 591, 3015, 103],
+                       [12, 79, 579, 3240, 96098], [21, 45, 261, 1253, 453], [1, 72, 530, 4333, 0.104800]])
+    published = [0.104991, 0.069124, 0.071373, 0.449937, 0.304575]
+    w = entropy_weights(pd.DataFrame(matrix, columns=["C1", "C2", "C3", "C4", "C5"]), normalisation="proportion")
+    assert [round(float(x), 6) for x in w] == published
