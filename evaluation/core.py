@@ -22,7 +22,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from evaluation.allocation import enterprise_land, land_uses, parcel_floor_area, spread_output, use_shares
+from evaluation.allocation import enterprise_land, land_uses, parcel_floor_area, spread_output
 from evaluation.growth import growth_table
 from evaluation.indicators import (
     VALUE_COLUMNS,

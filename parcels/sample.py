@@ -68,7 +68,6 @@ gives the same answer).
 
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import math
 import re
@@ -83,7 +82,7 @@ import pyogrio
 import shapely
 from pyproj import Transformer
 
-from landuse.columns import BUILDINGS, ENTERPRISES, ENTERPRISE_YEARS, LEASES, PARCELS, PILOT_AREA_YEARS, ZONES
+from landuse.columns import BUILDINGS, ENTERPRISES, ENTERPRISE_YEARS, LEASES, PARCELS, PILOT_AREA_YEARS
 from landuse.units import M2_PER_MU
 
 Progress = Callable[[str, int, int], None]

@@ -20,13 +20,13 @@ import pandas as pd
 import shapely
 from stdnum.cn import uscc as stdnum_uscc
 
-from landuse.columns import BOOL, DATE, FLOAT, INT, LAYERS, STR, Layer
+from landuse.columns import BOOL, DATE, FLOAT, INT, LAYERS, STR
 from landuse.errors import Problem
 from landuse.units import EPSG_CGCS2000
 
 from parcels.area import geodesic_area_m2
 from parcels.io import PackageRead, RawLayer
-from parcels.schema import FALSE_WORDS, TRUE_WORDS, coerce, is_missing, parse_value
+from parcels.schema import FALSE_WORDS, TRUE_WORDS, coerce, parse_value
 
 # (layer, column) → (referenced layer, referenced column, severity)
 REFERENCES = (
@@ -362,4 +362,4 @@ def has_errors(problems: list[Problem]) -> bool:
     return any(p.severity == "error" for p in problems)
 
 
-__all__ = ["validate_package", "has_errors", "REFERENCES", "Layer"]
+__all__ = ["validate_package", "has_errors", "REFERENCES", "missing_mask", "uscc_valid"]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 try:
     from tests.evalkit import make_inputs, mu
 except ImportError:  # pragma: no cover
-    from evalkit import make_inputs, mu
+    from evalkit import make_inputs
 
 from evaluation.core import evaluate_year
 from landuse.policy import default_policy

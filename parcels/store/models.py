@@ -16,7 +16,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     Float,
     ForeignKeyConstraint,
     Index,
@@ -105,4 +104,3 @@ def build_metadata() -> MetaData:
 
 
 metadata = build_metadata()
-_ = DateTime  # re-exported for migrations
