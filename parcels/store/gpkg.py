@@ -174,7 +174,7 @@ class GeoPackageStore(Store):
     def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int) -> None:
         """Delete the year's rows and insert the new ones in one SQLite transaction (no file copy:
         the results of six years of a province are hundreds of MB). The GeoPackage geometry blobs
-        and the R-tree index are written as the GeoPackage standard prescribes (see ``_gpkg_blobs``)."""
+        and the R-tree index are written as the GeoPackage standard prescribes (see ``_replace_year``)."""
         if not self.path.exists() or not self._complete():
             self.init()
         con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
@@ -182,12 +182,7 @@ class GeoPackageStore(Store):
             _register_gpkg_functions(con)
             con.execute("BEGIN IMMEDIATE")
             for name, frame in frames.items():
-                layer = LAYERS[name]
-                con.execute(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = ?', (int(year),))
-                if len(frame):
-                    _insert_rows(con, layer, coerce(frame, layer))
-                con.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') "
-                            "WHERE table_name = ?", (name,))
+                _replace_year(con, LAYERS[name], coerce(frame, LAYERS[name]), int(year))
             con.execute("COMMIT")
         except BaseException:
             if con.in_transaction:
@@ -320,6 +315,47 @@ def _column_values(s: pd.Series) -> list:
         return [_cell(v) for v in s.astype(object).tolist()]
     vals[missing] = None
     return vals.tolist()
+
+
+def _replace_year(con: sqlite3.Connection, layer, df: pd.DataFrame, year: int) -> None:
+    """Inside the caller's transaction: delete ``year``'s rows of a layer and insert ``df``.
+
+    The per-row GeoPackage triggers (R-tree maintenance, feature count) are dropped for the bulk
+    change and re-created from their own SQL before the transaction ends; the R-tree rows and the
+    feature count are written in bulk instead. SQLite DDL is transactional, so a failure rolls the
+    triggers back with everything else."""
+    name = layer.name
+    triggers = con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                           (name,)).fetchall()
+    rtree = f"rtree_{name}_geom"
+    has_rtree = bool(con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (rtree,)).fetchone())
+    for tname, _sql in triggers:
+        con.execute(f'DROP TRIGGER "{tname}"')
+    if has_rtree:
+        con.execute(f'DELETE FROM "{rtree}" WHERE id IN (SELECT fid FROM "{name}" WHERE "{layer.year_column}" = ?)',
+                    (year,))
+    con.execute(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = ?', (year,))
+    if len(df):
+        start = con.execute(f'SELECT COALESCE(MAX(fid), 0) FROM "{name}"').fetchone()[0]
+        _insert_rows(con, layer, df)
+        if has_rtree and "geometry" in df.columns:
+            fids = [r[0] for r in con.execute(f'SELECT fid FROM "{name}" WHERE fid > ? ORDER BY fid', (start,))]
+            g = np.asarray(df["geometry"].values, dtype=object)
+            ok = np.array([x is not None for x in g], dtype=bool)
+            if ok.any():
+                ok[ok] = ~shapely.is_empty(g[ok].astype(object))
+            if ok.any():
+                b = shapely.bounds(g[ok].astype(object))
+                ids = np.asarray(fids, dtype="int64")[ok]
+                con.executemany(f'INSERT INTO "{rtree}" VALUES (?, ?, ?, ?, ?)',
+                                zip(ids.tolist(), b[:, 0].tolist(), b[:, 2].tolist(), b[:, 1].tolist(), b[:, 3].tolist()))
+    for _tname, sql in triggers:
+        con.execute(sql)
+    if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'gpkg_ogr_contents'").fetchone():
+        con.execute(f'UPDATE gpkg_ogr_contents SET feature_count = (SELECT count(*) FROM "{name}") '
+                    "WHERE lower(table_name) = lower(?)", (name,))
+    con.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
+                (name,))
 
 
 def _insert_rows(con: sqlite3.Connection, layer, df: pd.DataFrame) -> None:
