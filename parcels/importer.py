@@ -32,10 +32,13 @@ def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.
     say("读取数据包 / reading the package")
     read = read_package(path, assume_crs=assume_crs)
     cache: dict[tuple[str, str], set] = {}
+    stored: dict[str, pd.DataFrame] = {}  # layers read for the reference checks, reused for the write
 
     def existing_keys(layer: str, col: str) -> set:
         if (layer, col) not in cache:
-            df = store.read(layer)
+            if layer not in stored:
+                stored[layer] = store.read(layer)
+            df = stored[layer]
             cache[(layer, col)] = set(df[col].dropna()) if col in df.columns else set()
         return cache[(layer, col)]
 
@@ -55,7 +58,7 @@ def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.
     order = ["zones", "enterprises", "parcels", "buildings", "enterprise_years", "leases", "pilot_area_years"]
     frames = {n: frames[n] for n in order if n in frames}
     say("写入 / writing")
-    changes = store.apply_import(frames, present)
+    changes = store.apply_import(frames, present, existing=stored)
     return ImportReport(changes, problems, read.notes, list(frames))
 
 

@@ -200,8 +200,11 @@ class Store(abc.ABC):
 
     # --- writing ------------------------------------------------------------------------------
     @abc.abstractmethod
-    def apply_import(self, frames: dict[str, pd.DataFrame], present: dict[str, set[str]]) -> list[LayerChange]:
-        """Upsert every layer of a validated package in one transaction (all or nothing)."""
+    def apply_import(self, frames: dict[str, pd.DataFrame], present: dict[str, set[str]],
+                     existing: dict[str, pd.DataFrame] | None = None) -> list[LayerChange]:
+        """Upsert every layer of a validated package in one transaction (all or nothing).
+
+        ``existing``: layers the caller has just read from this store (a backend may reuse them)."""
 
     @abc.abstractmethod
     def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int) -> None:

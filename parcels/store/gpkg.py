@@ -150,13 +150,18 @@ class GeoPackageStore(Store):
         return out
 
     # --- writing ------------------------------------------------------------------------------
-    def apply_import(self, frames: dict[str, pd.DataFrame], present: dict[str, set[str]]) -> list[LayerChange]:
+    def apply_import(self, frames: dict[str, pd.DataFrame], present: dict[str, set[str]],
+                     existing: dict[str, pd.DataFrame] | None = None) -> list[LayerChange]:
         changes: list[LayerChange] = []
         plans: list[tuple[str, pd.DataFrame]] = []
+        known = existing or {}
         for name, frame in frames.items():
             layer = LAYERS[name]
-            existing = self.read(name) if self.path.exists() else empty_layer(layer)
-            _write, merged, change = plan_upsert(layer, existing, frame, present.get(name, set(frame.columns)))
+            if name in known:
+                existing_layer = known[name]
+            else:
+                existing_layer = self.read(name) if self.path.exists() else empty_layer(layer)
+            _write, merged, change = plan_upsert(layer, existing_layer, frame, present.get(name, set(frame.columns)))
             changes.append(change)
             if change.inserted or change.updated:
                 plans.append((name, merged))

@@ -131,7 +131,9 @@ class PostGISStore(Store):
             for row in zip(*values, strict=True):
                 cp.write_row(row)
 
-    def apply_import(self, frames: dict[str, pd.DataFrame], present: dict[str, set[str]]) -> list[LayerChange]:
+    def apply_import(self, frames: dict[str, pd.DataFrame], present: dict[str, set[str]],
+                     existing: dict[str, pd.DataFrame] | None = None) -> list[LayerChange]:
+        # the stored rows are re-read inside the locked transaction (with their ids), not reused
         self._check()
         changes: list[LayerChange] = []
         with self.engine.begin() as conn:
