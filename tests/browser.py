@@ -26,3 +26,20 @@ def chromium(profile_dir: Path | str, **context_options):
             yield ctx
         finally:
             ctx.close()
+
+
+def open_page(ctx, url: str, *, wait_for: str | None = None):
+    """Open ``url`` in a new page recording console errors and every request; waits for the load
+    event, or for the JS condition ``wait_for``. Returns (page, errors, requests)."""
+    page = ctx.new_page()
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(url)
+    if wait_for:
+        page.wait_for_function(wait_for, timeout=20_000)
+    else:
+        page.wait_for_load_state("load")
+    return page, errors, requests

@@ -12,7 +12,7 @@ from maps.demo import demo_frames
 
 pytestmark = pytest.mark.browser
 
-from tests.browser import chromium
+from tests.browser import chromium, open_page
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
@@ -24,14 +24,7 @@ def browser(tmp_path_factory):
 
 def _open(browser, html: str, path: Path):
     path.write_text(html, encoding="utf-8")
-    page = browser.new_page()
-    errors, requests = [], []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(path.as_uri())
-    page.wait_for_function("window.__mapDrawn === true", timeout=20_000)
-    return page, errors, requests
+    return open_page(browser, path.as_uri(), wait_for="window.__mapDrawn === true")
 
 
 def _click_parcel(page, parcels, i):

@@ -12,7 +12,7 @@ from landuse.reports import collect_report_data, render_html
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-from tests.browser import chromium
+from tests.browser import chromium, open_page
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 YEAR = 2025
 
@@ -40,14 +40,7 @@ def browser(tmp_path_factory):
 
 def _open(browser, html: str, path: Path):
     path.write_text(html, encoding="utf-8")
-    page = browser.new_page()
-    errors, requests = [], []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("request", lambda r: requests.append(r.url))
-    page.goto(path.as_uri())
-    page.wait_for_load_state("load")
-    return page, errors, requests
+    return open_page(browser, path.as_uri())
 
 
 def _check_page(page, errors, requests, *, zh: bool):

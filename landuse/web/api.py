@@ -8,21 +8,16 @@ import io
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from landuse.web import auth, data
 from landuse.web.access import Principal, need
 from landuse.web.common import (
     REPORT_MISSING,
-    _cleanup,
-    check_csrf,
     client_ip,
-    csrf_from,
     report_response,
+    handle_upload,
     report_writer,
-    run_upload,
-    save_upload,
     store_of,
     target_download,
 )
@@ -134,13 +129,7 @@ def report_file(request: Request, year: int, fmt: Literal["xlsx", "html", "pdf"]
 
 @router.post("/api/import", tags=["admin"], summary="上传 zip 数据包并导入（管理员）/ upload and import a zip")
 async def import_zip(request: Request, p: Principal = Depends(need("import"))):
-    form = await request.form()
-    check_csrf(p, await csrf_from(request, form))
-    path, name, tmp = await save_upload(form)
-    try:
-        res = await run_in_threadpool(run_upload, request, p, path, name)
-    finally:
-        _cleanup(tmp)
+    res, _name = await handle_upload(request, p)
     return JSONResponse(res, status_code=200 if res["ok"] else 422)
 
 

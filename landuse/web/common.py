@@ -175,3 +175,18 @@ async def save_upload(form, field: str = "file") -> tuple[Path, str, str]:
         while chunk := await up.read(1024 * 1024):
             out.write(chunk)
     return path, original, tmp
+
+
+async def handle_upload(request: Request, principal: Principal) -> tuple[dict[str, Any], str]:
+    """The upload form's whole path (page and API alike): CSRF check, save the zip, import it off
+    the event loop, remove the temporary folder. Returns (import result, original file name)."""
+    from fastapi.concurrency import run_in_threadpool
+
+    form = await request.form()
+    check_csrf(principal, await csrf_from(request, form))
+    path, name, tmp = await save_upload(form)
+    try:
+        res = await run_in_threadpool(run_upload, request, principal, path, name)
+    finally:
+        _cleanup(tmp)
+    return res, name

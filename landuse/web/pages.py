@@ -18,13 +18,11 @@ from landuse.web import auth, data
 from landuse.web.access import Principal, current, need
 from landuse.web.common import (
     REPORT_MISSING,
-    _cleanup,
     check_csrf,
     client_ip,
     csrf_from,
+    handle_upload,
     report_writer,
-    run_upload,
-    save_upload,
     store_of,
 )
 
@@ -214,13 +212,7 @@ def upload_page(request: Request, p: Principal = Depends(need("import"))):
 
 @router.post("/admin/upload")
 async def upload(request: Request, p: Principal = Depends(need("import"))):
-    form = await request.form()
-    check_csrf(p, await csrf_from(request, form))
-    path, name, tmp = await save_upload(form)
-    try:
-        res = await run_in_threadpool(run_upload, request, p, path, name)
-    finally:
-        _cleanup(tmp)
+    res, name = await handle_upload(request, p)
     from parcels.importer import PROBLEM_HEADERS_ZH
 
     return render(request, "upload.html", p, 200 if res["ok"] else 422, result=res, filename=name,
