@@ -50,7 +50,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 #: life-cycle stages (parcel_results.stage), in life-cycle order, with their display names and colours
 STAGES: tuple[tuple[str, str, str, str], ...] = (
-    ("unsupplied", "批而未供", "approved, not supplied", "#f0f0f0"),
+    ("unsupplied", "未供地", "not supplied", "#f0f0f0"),
     ("supplied", "已供地未动工", "supplied, not started", "#fee391"),
     ("started", "在建", "under construction", "#74c476"),
     ("completed", "已竣工", "completed", "#6baed6"),
