@@ -197,37 +197,28 @@ def land_uses(
         problem_rows.append(_problems(rows))
 
     own_mask = elig & holder.notna()
+    if method not in ("merge_tenants", "floor_area_share"):  # pragma: no cover - the policy model restricts it
+        raise ValueError(f"unknown allocation method {method!r}")
+    # merged tenants leave the holder the whole parcel; otherwise the holder keeps what is not let
+    own_area = area if method == "merge_tenants" else area * (1.0 - tenant_share_total)
+    own = pd.DataFrame(
+        {
+            "parcel_code": idx[own_mask.to_numpy()],
+            "uscc": holder[own_mask].to_numpy(),
+            "kind": "own",
+            "area_mu": own_area[own_mask].to_numpy(),
+            "leased_m2": 0.0,
+        }
+    )
+    own["weight"] = own["area_mu"]
     if method == "merge_tenants":
-        own = pd.DataFrame(
-            {
-                "parcel_code": idx[own_mask.to_numpy()],
-                "uscc": holder[own_mask].to_numpy(),
-                "kind": "own",
-                "area_mu": area[own_mask].to_numpy(),
-                "leased_m2": 0.0,
-            }
-        )
-        own["weight"] = own["area_mu"]
         ten = tenant.assign(kind="lease", area_mu=0.0)
         holds = set(own["uscc"])  # enterprises with land of their own keep their output there
         ten["weight"] = np.where(ten["uscc"].isin(holds), 0.0, ten["leased_m2"])
-    elif method == "floor_area_share":
-        holder_area = area * (1.0 - tenant_share_total)
-        own = pd.DataFrame(
-            {
-                "parcel_code": idx[own_mask.to_numpy()],
-                "uscc": holder[own_mask].to_numpy(),
-                "kind": "own",
-                "area_mu": holder_area[own_mask].to_numpy(),
-                "leased_m2": 0.0,
-            }
-        )
-        own["weight"] = own["area_mu"]
+    else:
         d = tenant["parcel_code"].map(denom)
         ten = tenant.assign(kind="lease", area_mu=(tenant["parcel_code"].map(area) * tenant["leased_m2"] / d).fillna(0.0))
         ten["weight"] = ten["area_mu"]
-    else:  # pragma: no cover - the policy model restricts the choices
-        raise ValueError(f"unknown allocation method {method!r}")
 
     uses = pd.concat([own, ten], ignore_index=True)
     # own rows are one per parcel, tenant rows one per (parcel, tenant), and a holder is never its
