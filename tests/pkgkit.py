@@ -87,3 +87,21 @@ def write_package(root: Path, *, parcels_format: str = "gpkg") -> Path:
     buildings_df().to_csv(root / "buildings.csv", index=False)
     leases_df().to_csv(root / "leases.csv", index=False)
     return root
+
+
+SAMPLE_YEARS = [2020, 2021, 2022, 2023, 2024, 2025]
+
+
+def evaluated_sample(root: Path, *, name: str = "work.gpkg", years=SAMPLE_YEARS):
+    """The generated `small` package (seed 1) in ``root/pkg``, imported into ``root/name`` and
+    evaluated for ``years``; returns the open GeoPackage store."""
+    from landuse.pipeline import evaluate, run_import
+    from landuse.policy import default_policy
+    from parcels.sample import write_sample
+    from parcels.store import open_store
+
+    write_sample(root / "pkg", scale="small", seed=1)
+    store = open_store(str(root / name), init=True)
+    run_import(root / "pkg", store, policy=default_policy())
+    evaluate(store, years=list(years), policy=default_policy())
+    return store

@@ -9,7 +9,7 @@ import pytest
 from landuse.columns import OUTPUT_LAYERS
 from landuse.pipeline import evaluate, export_layer, run_import, targets_frame, write_targets
 from landuse.policy import default_policy
-from parcels.sample import write_sample
+from tests.pkgkit import evaluated_sample
 from parcels.store import open_store
 
 YEARS = [2020, 2021, 2022, 2023, 2024, 2025]
@@ -30,17 +30,12 @@ TRUTH_RULES = {
 
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory):
-    d = tmp_path_factory.mktemp("e2e")
-    write_sample(d / "pkg", scale="small", seed=1)
-    return d
+    return tmp_path_factory.mktemp("e2e")
 
 
 @pytest.fixture(scope="module")
 def gpkg_store(sample):
-    s = open_store(str(sample / "w.gpkg"), init=True)
-    run_import(sample / "pkg", s, policy=default_policy())
-    evaluate(s, years=YEARS, policy=default_policy())
-    return s
+    return evaluated_sample(sample, name="w.gpkg", years=YEARS)
 
 
 def test_precision_and_recall_against_generator_truth(gpkg_store, sample, capsys):

@@ -28,17 +28,9 @@ YEAR = 2025
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    from landuse.pipeline import evaluate
-    from parcels.importer import import_package
-    from parcels.sample import write_sample
-    from parcels.store import open_store
+    from tests.pkgkit import evaluated_sample
 
-    root = tmp_path_factory.mktemp("reports")
-    write_sample(root / "pkg", scale="small", seed=1)
-    s = open_store(str(root / "rp.gpkg"), init=True)
-    import_package(root / "pkg", s)
-    evaluate(s, years=list(range(2020, YEAR + 1)), policy=default_policy())
-    return s
+    return evaluated_sample(tmp_path_factory.mktemp("reports"), name="rp.gpkg", years=range(2020, YEAR + 1))
 
 
 def lenient_policy():

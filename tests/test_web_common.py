@@ -44,20 +44,12 @@ class Site:
 
 @pytest.fixture(scope="session")
 def web_site(tmp_path_factory) -> Site:
-    from landuse.pipeline import evaluate
-    from landuse.policy import default_policy
     from landuse.web import auth
-    from parcels.importer import import_package
-    from parcels.sample import write_sample
-    from parcels.store import open_store
+    from tests.pkgkit import evaluated_sample
 
     root = tmp_path_factory.mktemp("web")
-    pkg = root / "pkg"
-    write_sample(pkg, scale="small", seed=1)
-    gpkg = root / "site.gpkg"
-    store = open_store(str(gpkg), init=True)
-    import_package(pkg, store)
-    evaluate(store, years=YEARS, policy=default_policy())
+    pkg, gpkg = root / "pkg", root / "site.gpkg"
+    store = evaluated_sample(root, name="site.gpkg", years=YEARS)
     fl = store.read("flags", year=2025)
     pr = store.read("parcel_results", year=2025)
     zones = sorted(fl["zone_code"].dropna().unique())
