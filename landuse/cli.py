@@ -107,14 +107,14 @@ def _problem_table(problems, limit: int = 60) -> Table:
 
 
 def _write_problems(problems, path: Path) -> Path:
-    from parcels.export import write_frame
+    from parcels.export import write_csv, write_frame
     from parcels.importer import PROBLEM_HEADERS_ZH, problems_frame
 
     df = problems_frame(problems)
     if path.suffix.lower() == ".xlsx":
         write_frame(df, path, layer_name="problems", extra_headers=PROBLEM_HEADERS_ZH)
     else:
-        df.to_csv(path, index=False, encoding="utf-8-sig")
+        write_csv(df, path)
     return path
 
 

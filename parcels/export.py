@@ -19,6 +19,35 @@ from landuse.errors import LanduseError
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".gpkg": "gpkg", ".shp": "shp", ".geojson": "geojson"}
 
+#: xlsxwriter options for every workbook the product writes: text is always written as text, never
+#: turned into a formula or a hyperlink (OWASP "CSV/formula injection": a firm named "=HYPERLINK(…)")
+XLSX_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True}
+
+#: first characters that make a spreadsheet treat a CSV field as a formula (OWASP)
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe_text(v):
+    """A text value made safe for a CSV opened in Excel: a leading ``'`` before a formula trigger."""
+    if isinstance(v, str) and v.startswith(FORMULA_TRIGGERS):
+        return "'" + v
+    return v
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells cannot be read as formulas (numbers stay numbers)."""
+    out = pd.DataFrame(df).copy()
+    for c in out.columns:
+        if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
+            out[c] = out[c].map(csv_safe_text)
+    return out
+
+
+def write_csv(df: pd.DataFrame, out: Path) -> Path:
+    """CSV for Excel users: UTF-8 with BOM, formula triggers escaped."""
+    csv_safe(df.drop(columns=["geometry"], errors="ignore")).to_csv(out, index=False, encoding="utf-8-sig")
+    return out
+
 
 def headers_for(df: pd.DataFrame, layer: Layer | None, lang: str = "zh", extra: dict[str, str] | None = None) -> list[str]:
     labels = {c.name: (c.zh if lang == "zh" else c.en) for c in layer.columns} if layer else {}
@@ -43,7 +72,8 @@ def write_xlsx(frames: dict[str, pd.DataFrame], out: Path, *, layers: dict[str, 
                lang: str = "zh", extra_headers: dict[str, str] | None = None, titles: dict[str, str] | None = None) -> Path:
     """Several frames as sheets of one workbook; sheet name → frame."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(out, engine="xlsxwriter", datetime_format="yyyy-mm-dd", date_format="yyyy-mm-dd") as xw:
+    with pd.ExcelWriter(out, engine="xlsxwriter", datetime_format="yyyy-mm-dd", date_format="yyyy-mm-dd",
+                        engine_kwargs={"options": XLSX_OPTIONS}) as xw:
         wb = xw.book
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
         for sheet, df in frames.items():
@@ -78,7 +108,7 @@ def write_frame(df: pd.DataFrame, out: str | Path, *, layer: Layer | None = None
     name = layer_name or (layer.name if layer else out.stem)
     spatial = isinstance(df, gpd.GeoDataFrame) and df.geometry.notna().any()
     if fmt == "csv":
-        pd.DataFrame(df.drop(columns=["geometry"], errors="ignore")).to_csv(out, index=False, encoding="utf-8-sig")
+        write_csv(pd.DataFrame(df), out)
     elif fmt == "xlsx":
         write_xlsx({name: df}, out, layers={name: layer}, lang=lang, extra_headers=extra_headers)
     elif fmt in ("gpkg", "geojson"):
@@ -102,8 +132,8 @@ def write_frame(df: pd.DataFrame, out: str | Path, *, layer: Layer | None = None
                 g[c] = g[c].dt.strftime("%Y-%m-%d")
         pyogrio.write_dataframe(g, out, driver="ESRI Shapefile", encoding="UTF-8")
         labels = {c.name: c.zh for c in layer.columns} if layer else {}
-        pd.DataFrame({"short": short, "name": cols, "label_zh": [labels.get(c, "") for c in cols]}).to_csv(
-            out.with_suffix(".fields.csv"), index=False, encoding="utf-8-sig")
+        write_csv(pd.DataFrame({"short": short, "name": cols, "label_zh": [labels.get(c, "") for c in cols]}),
+                  out.with_suffix(".fields.csv"))
     return out
 
 
@@ -125,7 +155,7 @@ def write_template(out_dir: str | Path) -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     xlsx = out / "landuse_template.xlsx"
-    with pd.ExcelWriter(xlsx, engine="xlsxwriter") as xw:
+    with pd.ExcelWriter(xlsx, engine="xlsxwriter", engine_kwargs={"options": XLSX_OPTIONS}) as xw:
         wb = xw.book
         req = wb.add_format({"bold": True, "bg_color": "#F8CBAD", "border": 1})
         opt = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
+from parcels.export import XLSX_OPTIONS
+
 from landuse.reports.data import (
     BLOCKED_LABELS,
     PERCENT_COLUMNS,
@@ -71,7 +73,7 @@ def _display_width(s: str) -> int:
 
 class _Book:
     def __init__(self, path: Path, lang: str, policy):
-        self.wb = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
+        self.wb = xlsxwriter.Workbook(str(path), XLSX_OPTIONS)
         self.lang = lang
         self.policy = policy
         wb = self.wb
@@ -205,7 +207,7 @@ def _summary(book: _Book, data: ReportData, lang: str) -> None:
         if of is not None:
             ws.write_number(r, 2, of, book.f_int)
             if of:
-                ws.write_formula(r, 3, f"=B{r + 1}/C{r + 1}", book.f_pct, v / of)
+                ws.write_number(r, 3, v / of, book.f_pct)  # a value, not a formula: workbooks hold no formulas
         r += 1
     r += 1
     ws.write_string(r, 0, t("用地指标说明", "land quota"), book.f_head)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from landuse.web import auth, data
+from parcels.export import csv_safe_text
 from landuse.web.access import Principal, need
 from landuse.web.common import (
     REPORT_MISSING,
@@ -70,7 +71,7 @@ def zone_parcels(request: Request, code: str, year: int | None = YearQ, p: Princ
     y = data.default_year(store_of(request), year)
     fc = data.zone_parcels_geojson(store_of(request), p, code, y) if y is not None else None
     if fc is None:
-        data.check_zone(p, code)
+        data.check_known_zone(store_of(request), p, code)
         fc = {"type": "FeatureCollection", "features": []}
     return JSONResponse(fc, media_type="application/geo+json")
 
@@ -151,15 +152,10 @@ def audit_csv(request: Request, username: str | None = Query(None, max_length=64
     w = csv.writer(buf)
     w.writerow(["编号 id", "时间(UTC) ts", "用户 username", "操作 action", "说明 detail", "地址 ip"])
     for r in rows:
-        w.writerow([r["id"], r["ts"], r["username"] or "", r["action"], _csv_safe(r["detail"]), r["ip"] or ""])
+        w.writerow([r["id"], r["ts"], *(csv_safe_text(r[k] or "") for k in ("username", "action", "detail", "ip"))])
     auth.audit(store_of(request), p.username, "audit_export", f"rows={len(rows)}", client_ip(request))
     return Response(("\ufeff" + buf.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": 'attachment; filename="audit_log.csv"'})
-
-
-def _csv_safe(v: Any) -> str:
-    s = "" if v is None else str(v)
-    return "'" + s if s[:1] in ("=", "+", "-", "@") else s  # no formula injection when opened in Excel
 
 
 @router.get("/api/users", tags=["admin"], summary="用户列表（管理员）/ accounts")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 import tempfile
@@ -10,8 +11,7 @@ from typing import Any
 
 import pandas as pd
 from fastapi import HTTPException, Request
-from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import Response
 
 from landuse.web import auth
 from landuse.web.access import Principal
@@ -48,38 +48,58 @@ def _cleanup(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def file_download(path: Path, filename: str, media_type: str, tmpdir: str) -> FileResponse:
-    return FileResponse(path, media_type=media_type, filename=filename, background=BackgroundTask(_cleanup, tmpdir))
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.\-]")
+
+
+def download_name(*parts: object, ext: str) -> str:
+    """A file name for Content-Disposition built from validated values, reduced to [A-Za-z0-9_.-]."""
+    stem = "_".join(_SAFE_NAME.sub("_", str(p)) for p in parts if p not in (None, ""))
+    return f"{stem[:120]}.{ext}"
+
+
+def render_to_bytes(write, ext: str) -> bytes:
+    """Run ``write(path)`` on a fixed file name inside a private temporary folder (mode 0700) and
+    return the bytes written. No request value ever reaches a file path: the name is constant."""
+    tmp = tempfile.mkdtemp(prefix="landuse-dl-")
+    try:
+        path = Path(tmp) / f"download.{ext}"
+        res = write(path)
+        path = Path(res) if isinstance(res, (str, Path)) else path
+        if path.parent != Path(tmp) or not path.exists():
+            raise HTTPException(404, "未找到 / not found")
+        return path.read_bytes()
+    finally:
+        _cleanup(tmp)
+
+
+def bytes_download(body: bytes, filename: str, media_type: str, *, inline: bool = False) -> Response:
+    disp = "inline" if inline else "attachment"
+    return Response(body, media_type=media_type,
+                    headers={"content-disposition": f'{disp}; filename="{filename}"'})
 
 
 def target_download(request: Request, principal: Principal, t: pd.DataFrame, fmt: str, *, year: int,
-                    zone: str | None) -> FileResponse:
-    """The target list as .xlsx (Chinese headers) or .gpkg (with parcel geometry), audited."""
+                    zone: str | None) -> Response:
+    """The target list as .xlsx (Chinese headers) or .gpkg (with parcel geometry), audited.
+    ``zone`` has been checked against the store and the user's zones by the caller."""
     from evaluation.targets import TARGET_HEADERS_ZH
     from landuse.columns import LAYERS
     from landuse.web import data
     from parcels.export import write_frame
 
     store = store_of(request)
-    tmp = tempfile.mkdtemp(prefix="landuse-dl-")
-    name = f"targets_{year}{'_' + zone if zone else ''}.{fmt}"
-    out = Path(tmp) / name
     headers = {c.name: c.zh for c in LAYERS["parcel_results"].columns}
     headers.update(TARGET_HEADERS_ZH)
-    try:
-        if fmt == "xlsx":
-            write_frame(t, out, layer_name="targets", extra_headers=headers)
-            media = XLSX
-        else:
-            g = data.target_geometry(store, principal, t)
-            write_frame(g, out, layer_name="targets")
-            media = GPKG
-    except BaseException:
-        _cleanup(tmp)
-        raise
+    if fmt == "xlsx":
+        body = render_to_bytes(lambda p: write_frame(t, p, layer_name="targets", extra_headers=headers), "xlsx")
+        media = XLSX
+    else:
+        g = data.target_geometry(store, principal, t)
+        body = render_to_bytes(lambda p: write_frame(g, p, layer_name="targets"), "gpkg")
+        media = GPKG
     auth.audit(store, principal.username, "export", f"targets {fmt} year={year} zone={zone or '*'} rows={len(t)}",
                client_ip(request))
-    return file_download(out, name, media, tmp)
+    return bytes_download(body, download_name("targets", year, zone, ext=fmt), media)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -105,27 +125,22 @@ def report_response(request: Request, principal: Principal, year: int, fmt: str,
     if writer is None:
         raise HTTPException(404, REPORT_MISSING)
     store = store_of(request)
-    tmp = tempfile.mkdtemp(prefix="landuse-rep-")
-    name = f"report_{year}{'_' + pilot_area if pilot_area else ''}.{fmt}"
-    out = Path(tmp) / name
+    if pilot_area is not None:
+        from landuse.web import data
+
+        data.check_pilot_area(store, principal, pilot_area)
     from landuse.errors import LanduseError
 
     try:
-        res = writer(store, year=year, out=out, policy=request.app.state.policy, pilot_area=pilot_area, lang="zh")
-        path = Path(res) if isinstance(res, (str, Path)) else out
-        if not path.exists():
-            raise HTTPException(404, "该年度没有可生成的报告 / no report for this year")
+        body = render_to_bytes(lambda p: writer(store, year=year, out=p, policy=request.app.state.policy,
+                                                pilot_area=pilot_area, lang="zh"), fmt)
     except LanduseError as exc:  # the report module's own, user-facing messages (no data for the year...)
-        _cleanup(tmp)
         raise HTTPException(404, f"无法生成报告：{str(exc)[:300]}") from None
-    except BaseException:
-        _cleanup(tmp)
-        raise
-    auth.audit(store, principal.username, "report", f"{name}", client_ip(request))
-    resp = file_download(path, name, REPORT_FORMATS[fmt], tmp)
+    name = download_name("report", year, pilot_area, ext=fmt)
+    auth.audit(store, principal.username, "report", name, client_ip(request))
+    resp = bytes_download(body, name, REPORT_FORMATS[fmt], inline=fmt == "html")
     if fmt == "html":
         # a generated document: shown inline but sandboxed (no scripts, no requests)
-        resp.headers["content-disposition"] = f'inline; filename="{name}"'
         resp.headers["content-security-policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
     return resp
 

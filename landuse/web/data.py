@@ -24,6 +24,7 @@ from landuse.web.access import (
     check_zone,
     redact,
     redact_dict,
+    sees_zone,
     visible_zones,
     zone_list,
 )
@@ -158,6 +159,25 @@ def zones(store, principal: Principal) -> list[dict[str, Any]]:
     return out
 
 
+def check_known_zone(store, principal: Principal, zone_code: str) -> None:
+    """404 unless ``zone_code`` is a zone of the store that the user sees (request values are checked
+    against the store before they are used anywhere)."""
+    check_zone(principal, zone_code)
+    if rows(store, "zones", where={"zone_code": zone_code}, columns=["zone_code"]).empty:
+        from fastapi import HTTPException
+
+        raise HTTPException(404, "未找到 / not found")
+
+
+def check_pilot_area(store, principal: Principal, pilot_area_code: str) -> None:
+    """404 unless ``pilot_area_code`` is a pilot area of the store with a zone the user sees."""
+    z = rows(store, "zones", where={"pilot_area_code": pilot_area_code}, columns=["zone_code"])
+    if z.empty or not any(sees_zone(principal, c) for c in z["zone_code"]):
+        from fastapi import HTTPException
+
+        raise HTTPException(404, "未找到 / not found")
+
+
 def zone_names(store, principal: Principal) -> dict[str, str]:
     return {z["zone_code"]: z["zone_name"] or "" for z in zones(store, principal)}
 
@@ -183,11 +203,7 @@ def zone_table(store, principal: Principal, year: int) -> list[dict[str, Any]]:
 
 def zone_dashboard(store, principal: Principal, zone_code: str, year: int) -> dict[str, Any]:
     """The +15 % check, occupancy, score, flags and grades of one zone in one year."""
-    check_zone(principal, zone_code)
-    if rows(store, "zones", where={"zone_code": zone_code}, columns=["zone_code"]).empty:
-        from fastapi import HTTPException
-
-        raise HTTPException(404, "未找到 / not found")
+    check_known_zone(store, principal, zone_code)
     zr = rows(store, "zone_results", year=year, zones=[zone_code], columns=DASHBOARD_COLUMNS)
     out: dict[str, Any] = {"zone_code": zone_code, "year": year,
                            "result": (records(zr)[0] if len(zr) else None)}
@@ -240,7 +256,7 @@ def _grades(store, year: int, usccs: list[str]) -> dict[str, str]:
 
 
 def zone_parcels_geojson(store, principal: Principal, zone_code: str, year: int) -> dict[str, Any]:
-    check_zone(principal, zone_code)
+    check_known_zone(store, principal, zone_code)
     cols = map_columns(principal)
     pr = rows(store, "parcel_results", year=year, zones=[zone_code], columns=cols)
     geo = rows(store, "parcels", zones=[zone_code], columns=["parcel_code", "zone_code"], geometry=True)
@@ -356,7 +372,7 @@ def targets(store, principal: Principal, *, year: int, policy, zone: str | None 
     from evaluation.targets import TARGET_COLUMNS, target_list
 
     if zone is not None:
-        check_zone(principal, zone)
+        check_known_zone(store, principal, zone)
     zl = [zone] if zone else zone_list(principal)
     pcols = ["parcel_code", "zone_code", "year", *[c for c in TARGET_COLUMNS if c in LAYERS["parcel_results"].names]]
     pr = rows(store, "parcel_results", year=year, zones=zl, columns=list(dict.fromkeys(pcols)))

@@ -47,10 +47,15 @@ AUDIT_GUARD = [
 
 
 def _quote_list(values: list[str]) -> str:
+    """SQL string literals for an OGR ``where`` clause (pyogrio binds no parameters): quotes doubled,
+    so any code, however odd, is compared as a value and never read as SQL."""
+    out = []
     for v in values:
-        if not _SAFE.match(v):
+        v = str(v)
+        if "\x00" in v:
             raise StoreError(f"invalid code {v!r}")
-    return ",".join("'" + v + "'" for v in values)
+        out.append("'" + v.replace("'", "''") + "'")
+    return ",".join(out)
 
 
 class GeoPackageStore(Store):
