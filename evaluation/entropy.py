@@ -24,7 +24,7 @@ from typing import Iterable, Literal
 import numpy as np
 import pandas as pd
 
-from landuse.errors import LanduseError
+from landuse.core.errors import LanduseError
 
 
 class EntropyError(LanduseError):

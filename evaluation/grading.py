@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.standard_land import object_strings
-from landuse.errors import PolicyError
+from landuse.core.errors import PolicyError
 
 __all__ = ["grade_enterprises", "grade_streak", "GRADE_COLUMNS", "industry_matches"]
 

@@ -53,7 +53,7 @@ def growth_table(
     baseline: pd.DataFrame,
     *,
     year: int,
-    policy,  # landuse.policy.GrowthPolicy
+    policy,  # landuse.core.policy.GrowthPolicy
     like_current: pd.DataFrame | None = None,
     like_baseline: pd.DataFrame | None = None,
 ) -> pd.DataFrame:

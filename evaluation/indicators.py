@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from landuse.units import M2_PER_MU
+from landuse.core.units import M2_PER_MU
 
 #: value columns spread from enterprises to parcels (output name → enterprise_years column)
 VALUE_COLUMNS: dict[str, str] = {

@@ -51,9 +51,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from landuse.errors import LanduseError
-from landuse.policy_scoring import INTENSIVE_INDICATORS, IntensivePolicy
-from landuse.units import M2_PER_MU
+from landuse.core.errors import LanduseError
+from landuse.core.policy.scoring import INTENSIVE_INDICATORS, IntensivePolicy
+from landuse.core.units import M2_PER_MU
 
 INDICATOR_COLUMNS = INTENSIVE_INDICATORS
 
@@ -131,7 +131,7 @@ def intensive_use(
 ) -> pd.DataFrame:
     """Intensive-use indicators, zone type, 集约度分值 and rank within type, one row per zone.
 
-    ``policy`` is the full :class:`~landuse.policy.Policy` (or its ``intensive`` section).
+    ``policy`` is the full :class:`~landuse.core.policy.Policy` (or its ``intensive`` section).
     ``parcel_results`` (and ``flags``) must hold one year, or pass ``year``. Returns a new frame
     indexed by ``zone_code`` with the indicator columns, ``residential_share``, ``zone_type``
     ('industrial' 工业主导型 / 'mixed' 产城融合型), ``intensive_<layer>`` (layer scores, 0–100),

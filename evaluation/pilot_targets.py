@@ -31,10 +31,11 @@ with no pilot area still count in the provincial share. When no enterprise data 
 
 from __future__ import annotations
 
+from landuse.core.contract import PROVINCE
+
 import numpy as np
 import pandas as pd
 
-PROVINCE = "PROVINCE"
 
 TARGETS = (
     "va_gdp_share",

@@ -37,8 +37,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from landuse.errors import LanduseError
-from landuse.policy_scoring import QuotaPolicy
+from landuse.core.errors import LanduseError
+from landuse.core.policy.scoring import QuotaPolicy
 
 _TIE_DECIMALS = 9
 

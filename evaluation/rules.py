@@ -1,6 +1,6 @@
 """Inefficient and idle industrial land: the rules of DOMAIN.md §7 as policy data, one engine.
 
-Each ``[[rules.rule]]`` of the policy names a generic kind (see ``landuse.policy_rules.Rule``); this
+Each ``[[rules.rule]]`` of the policy names a generic kind (see ``landuse.core.policy.rules.Rule``); this
 module knows the kinds, the policy holds the rules. ``flag_parcels`` returns one row per (parcel,
 rule) in the columns of the ``flags`` layer.
 
@@ -29,7 +29,8 @@ import pandas as pd
 from evaluation import lifecycle
 from evaluation.grading import grade_enterprises, grade_streak
 from evaluation.standard_land import fmt_num, fmt_pct, fmt_value, object_strings, standard_land_checks
-from landuse.columns import FLAGS, PARCEL_RESULTS, PARCELS
+from landuse.core.contract import FLAGS, PARCEL_RESULTS, PARCELS
+from landuse.core.labels import stage_label
 
 __all__ = ["flag_parcels", "FLAG_COLUMNS", "zone_reference", "zone_median_revenue_per_mu", "evidence_json"]
 
@@ -41,14 +42,6 @@ _OPS = {
     "ge": (np.greater_equal, "≥"),
 }
 _EXTRA_LABELS = {"office_share": "办公用地比例", "built_up_share": "遥感建成比例"}
-_STAGE_ZH = {
-    "unsupplied": "未供应",
-    "supplied": "已供未建",
-    "started": "在建",
-    "completed": "已竣工",
-    "in_production": "已投产",
-    "idle": "闲置",
-}
 
 
 def _label(column: str) -> str:
@@ -425,7 +418,7 @@ def _k_raster(rule, ctx):
     )
     ev = []
     for st, sh, ov in zip(st_a, sh_a, ov_a):
-        zh = _STAGE_ZH.get(st, st)
+        zh = stage_label(st, "zh")
         if ov:
             ev.append(f"申报{zh}，遥感建成比例 {fmt_pct(sh)} ≥ {fmt_pct(rule.max_share_undeveloped)}")
         else:

@@ -26,6 +26,8 @@ moved up).
 
 from __future__ import annotations
 
+from landuse.core.contract import PROVINCE
+
 import warnings
 from dataclasses import dataclass, field
 
@@ -34,7 +36,6 @@ import pandas as pd
 
 from evaluation.entropy import entropy_weights
 
-PROVINCE = "PROVINCE"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from landuse.units import M2_PER_MU
+from landuse.core.units import M2_PER_MU
 
 __all__ = ["standard_land_checks", "CHECK_COLUMNS", "fmt_num", "fmt_pct", "object_strings"]
 

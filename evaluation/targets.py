@@ -20,7 +20,7 @@ import pandas as pd
 from evaluation.rules import zone_median_revenue_per_mu
 from evaluation.standard_land import object_strings
 
-__all__ = ["target_list", "flag_summary", "apply_flag_summary", "TARGET_HEADERS_ZH", "TARGET_COLUMNS"]
+__all__ = ["target_list", "flag_summary", "apply_flag_summary", "TARGET_COLUMNS"]
 
 TARGET_COLUMNS = [
     "priority",
@@ -49,20 +49,6 @@ TARGET_COLUMNS = [
     "policy_version",
     "policy_hash",
 ]
-
-#: Chinese headers of the target list's columns that are not in the parcel_results layer
-TARGET_HEADERS_ZH = {
-    "priority": "处置优先序",
-    "rules": "问题代码",
-    "reasons": "认定原因",
-    "max_severity": "最高严重程度",
-    "flag_count": "问题数",
-    "evidence": "认定依据",
-    "actions": "建议措施",
-    "gain_mu": "可腾退土地(亩)",
-    "gain_wan": "整改后增收(万元)",
-    "priority_key": "排序值(万元)",
-}
 
 
 def _join(values) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from landuse.errors import LanduseError
+from landuse.core.errors import LanduseError
 from maps import assets, styles
 from maps.encode import GEOGRAPHIC_CRS, encode_geometries, simplify_metric
 

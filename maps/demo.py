@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from landuse.units import M2_PER_MU
+from landuse.core.units import M2_PER_MU
 
 STAGES = ("supplied", "started", "completed", "in_production", "in_production", "in_production", "idle")
 RULES = (("idle", "闲置土地", 5, "收取闲置费或依法收回"), ("low_far", "容积率低于下限", 3, "增容技改"),

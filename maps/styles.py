@@ -17,8 +17,9 @@ import mapclassify
 import numpy as np
 import pandas as pd
 
-from landuse.columns import PARCEL_RESULTS
-from landuse.policy_maps import MapsPolicy
+from landuse.core.labels import MAP_TEXT, STAGE_LABELS
+from landuse.core.labels import stage_label as _stage_label
+from landuse.core.policy.maps import MapsPolicy
 
 MISSING_COLOR = "#bdbdbd"
 #: data-driven schemes classify at most this many values (evenly spaced order statistics)
@@ -31,34 +32,22 @@ _RDYLGN = ["#d73027", "#f46d43", "#fdae61", "#fee08b", "#d9ef8b", "#a6d96a", "#6
 _CATEGORICAL = ["#e41a1c", "#377eb8", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#4daf4a", "#999999",
                 "#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854", "#ffd92f"]
 
-TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "missing": "无数据", "unscored": "未评分", "ungraded": "未评级", "unknown_stage": "未知",
-        "revenue": PARCEL_RESULTS.col("revenue_per_mu").zh, "grade": "企业亩均效益等级", "stage": "生命周期阶段",
-        "zone_score": "开发区综合得分", "flags": "问题宗地(主要原因)", "idle": "闲置土地",
-        "occupancy": "标准厂房入驻率", "idle_entry": "闲置土地", "grade_prefix": "",
-        "grade_suffix": "类",
-    },
-    "en": {
-        "missing": "no data", "unscored": "not scored", "ungraded": "not graded", "unknown_stage": "unknown",
-        "revenue": "Revenue per mu (万元/mu)", "grade": "Enterprise grade", "stage": "Life-cycle stage",
-        "zone_score": "Zone composite score", "flags": "Flagged parcels (main reason)", "idle": "Idle land",
-        "occupancy": "Standard-factory occupancy", "idle_entry": "idle land", "grade_prefix": "grade ",
-        "grade_suffix": "",
-    },
-}
+TEXT: dict[str, dict[str, str]] = MAP_TEXT
 
-#: life-cycle stages (parcel_results.stage), in life-cycle order, with their display names and colours
-STAGES: tuple[tuple[str, str, str, str], ...] = (
-    ("unsupplied", "未供地", "not supplied", "#f0f0f0"),
-    ("supplied", "已供地未动工", "supplied, not started", "#fee391"),
-    ("started", "在建", "under construction", "#74c476"),
-    ("completed", "已竣工", "completed", "#6baed6"),
-    ("in_production", "已投产", "in production", "#2171b5"),
-    ("halted", "停工", "halted", "#fd8d3c"),
-    ("idle", "闲置", "idle", "#e31a1c"),
-    ("recovered", "已收回", "taken back", "#969696"),
-)
+#: the colour of each life-cycle stage (the words are ``landuse.core.labels.STAGE_LABELS``)
+STAGE_COLOURS: dict[str, str] = {
+    "unsupplied": "#f0f0f0",
+    "supplied": "#fee391",
+    "started": "#74c476",
+    "completed": "#6baed6",
+    "in_production": "#2171b5",
+    "halted": "#fd8d3c",
+    "idle": "#e31a1c",
+    "recovered": "#969696",
+}
+#: (code, Chinese, English, colour) per stage, in life-cycle order
+STAGES: tuple[tuple[str, str, str, str], ...] = tuple(
+    (k, STAGE_LABELS[k][0], STAGE_LABELS[k][1], c) for k, c in STAGE_COLOURS.items())
 
 GRADES: tuple[tuple[str, str], ...] = (("A", "#1a9850"), ("B", "#91cf60"), ("C", "#fdae61"), ("D", "#d73027"))
 
@@ -221,10 +210,9 @@ def grade_style(grade, lang: str = "zh") -> Styled:
 
 
 def stage_label(stage: str | None, lang: str = "zh") -> str:
-    for key, zh, en, _ in STAGES:
-        if key == stage:
-            return en if lang == "en" else zh
-    return "" if stage is None or stage != stage else str(stage)
+    if stage is None or stage != stage:
+        return ""
+    return _stage_label(stage, lang)
 
 
 def stage_style(stage, lang: str = "zh") -> Styled:

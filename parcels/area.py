@@ -17,7 +17,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from landuse.units import EPSG_CGCS2000, M2_PER_MU
+from landuse.core.units import EPSG_CGCS2000, M2_PER_MU
 
 _GEOD = pyproj.Geod(ellps="GRS80")
 

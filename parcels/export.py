@@ -14,8 +14,9 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from landuse.columns import LAYERS, Layer
-from landuse.errors import LanduseError
+from landuse.core.contract import LAYERS, Layer
+from landuse.core.errors import LanduseError
+from landuse.core.labels import header, yes_no
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".gpkg": "gpkg", ".shp": "shp", ".geojson": "geojson"}
 
@@ -50,9 +51,8 @@ def write_csv(df: pd.DataFrame, out: Path) -> Path:
 
 
 def headers_for(df: pd.DataFrame, layer: Layer | None, lang: str = "zh", extra: dict[str, str] | None = None) -> list[str]:
-    labels = {c.name: (c.zh if lang == "zh" else c.en) for c in layer.columns} if layer else {}
-    labels.update(extra or {})
-    return [labels.get(c, c) for c in df.columns]
+    """Column headers in the user's language: ``extra`` overrides, else :func:`landuse.core.labels.header`."""
+    return [(extra or {}).get(c) or header(c, layer.name if layer else None, lang) for c in df.columns]
 
 
 def _unique_short(names: list[str]) -> list[str]:
@@ -81,7 +81,7 @@ def write_xlsx(frames: dict[str, pd.DataFrame], out: Path, *, layers: dict[str, 
             df = pd.DataFrame(df.drop(columns=["geometry"], errors="ignore"))
             for c in df.columns:
                 if str(df[c].dtype) == "boolean":
-                    df[c] = df[c].map(lambda v: None if pd.isna(v) else ("是" if v else "否") if lang == "zh" else ("yes" if v else "no"))
+                    df[c] = df[c].map(lambda v: None if pd.isna(v) else yes_no(v, lang))
                 elif str(df[c].dtype) == "Int64":
                     df[c] = df[c].astype("float64")
             name = sheet[:31]
@@ -148,7 +148,7 @@ def _bools_as_int(df: pd.DataFrame) -> pd.DataFrame:
 def write_template(out_dir: str | Path) -> list[Path]:
     """An empty Excel workbook with Chinese headers (one sheet per table layer; each header's comment
     gives the English name and type) and an empty GeoPackage with the spatial layers, to fill in."""
-    from landuse.columns import INPUT_LAYERS
+    from landuse.core.contract import INPUT_LAYERS
 
     from parcels.store.base import empty_layer
 

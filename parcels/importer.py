@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from landuse.errors import Problem, ValidationFailed
+from landuse.core.errors import Problem, ValidationFailed
 
 from parcels.io import read_package
 from parcels.store.base import LayerChange, Store
@@ -68,6 +68,3 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     return pd.DataFrame([p.as_dict() for p in problems])[cols]
 
-
-PROBLEM_HEADERS_ZH = {"severity": "级别", "file": "文件", "layer": "图层", "row": "行号/要素号", "column": "字段",
-                      "value": "值", "expected": "应为", "code": "问题类型"}

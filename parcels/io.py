@@ -1,7 +1,7 @@
 """Reading a data package: a folder, a zip of a folder, or one GeoPackage (DATA_PACKAGE.md).
 
 Each layer is found by its file or sheet or GeoPackage-layer name (the English layer name, or its
-Chinese name from ``landuse.columns``). What this module does not guess silently:
+Chinese name from ``landuse.core.contract``). What this module does not guess silently:
 
 - Shapefile text encoding: the ``.cpg`` file when present; otherwise the DBF bytes are decoded as
   UTF-8 and, failing that, as GBK (GB18030); the choice is reported as a note.
@@ -10,7 +10,7 @@ Chinese name from ``landuse.columns``). What this module does not guess silently
   EPSG:4527); 6-digit eastings have no prefix and the central meridian cannot be read from the
   numbers: the ``assume_crs`` argument decides, else EPSG:4547 (CM 114°E, western Jiangxi) is assumed.
   Every assumption is reported as a note.
-- Headers: English names, Chinese labels and the documented aliases (``landuse.columns``);
+- Headers: English names, Chinese labels and the documented aliases (``landuse.core.contract``);
   Shapefile names cut to 10 characters are mapped back when unambiguous.
 
 Files whose name starts with ``_`` or ``.`` are ignored.
@@ -31,9 +31,9 @@ import pandas as pd
 import pyogrio
 import pyproj
 
-from landuse.columns import INPUT_LAYERS, Layer, alias_map
-from landuse.errors import LanduseError, Problem
-from landuse.units import EPSG_CGCS2000
+from landuse.core.contract import INPUT_LAYERS, Layer, alias_map
+from landuse.core.errors import LanduseError, Problem
+from landuse.core.units import EPSG_CGCS2000
 
 SPATIAL_EXT = {".shp", ".geojson", ".json", ".gpkg"}
 TABLE_EXT = {".csv", ".xlsx", ".xls", ".xlsm"}

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from landuse.errors import LanduseError
-from landuse.units import EPSG_CGCS2000
+from landuse.core.errors import LanduseError
+from landuse.core.units import EPSG_CGCS2000
 
 __all__ = ["built_up_share", "RasterEvidenceError"]
 

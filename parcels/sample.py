@@ -1,7 +1,7 @@
 """A realistic, deterministic generated data package (Jiangxi-like) for demos, tests and benchmarks.
 
 ``write_sample(out_dir, scale="small"|"province", seed=1)`` writes one data-package folder with the
-seven input layers of :data:`landuse.columns.INPUT_LAYERS`, in the formats bureaus really deliver:
+seven input layers of :data:`landuse.core.contract.INPUT_LAYERS`, in the formats bureaus really deliver:
 
 =====================  ==========================================================================
 file                   format
@@ -82,8 +82,8 @@ import pyogrio
 import shapely
 from pyproj import Transformer
 
-from landuse.columns import BUILDINGS, ENTERPRISES, ENTERPRISE_YEARS, LEASES, PARCELS, PILOT_AREA_YEARS
-from landuse.units import M2_PER_MU
+from landuse.core.contract import BUILDINGS, ENTERPRISES, ENTERPRISE_YEARS, LEASES, PARCELS, PILOT_AREA_YEARS
+from landuse.core.units import M2_PER_MU
 
 Progress = Callable[[str, int, int], None]
 

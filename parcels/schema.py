@@ -1,10 +1,6 @@
-"""Typed frames for the contract: parsing raw values (with problems collected) and coercion.
+"""Parsing raw input values (one cell at a time, with what was expected when it fails).
 
-``coerce`` gives every layer the same dtypes whichever store it came from, so both backends
-return identical frames:
-
-- str → object (None for missing), float → float64, int → Int64, bool → boolean,
-  date → datetime64[ns] (NaT for missing).
+The dtypes every stored frame has are :mod:`landuse.core.dtypes` (re-exported here for the store).
 """
 
 from __future__ import annotations
@@ -16,61 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from landuse.columns import BOOL, DATE, FLOAT, INT, STR, Layer
+from landuse.core.contract import BOOL, DATE, FLOAT, INT, STR
+from landuse.core.dtypes import FALSE_WORDS, TRUE_WORDS, coerce, empty_frame
 
-TRUE_WORDS = {"1", "true", "t", "yes", "y", "是", "√", "对", "有"}
-FALSE_WORDS = {"0", "false", "f", "no", "n", "否", "×", "无", "不是"}
+__all__ = ["coerce", "empty_frame", "is_missing", "parse_value"]
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-
-
-def empty_frame(layer: Layer) -> pd.DataFrame:
-    return coerce(pd.DataFrame({c: [] for c in layer.names}), layer)
-
-
-def _str_series(s: pd.Series) -> pd.Series:
-    if len(s) == 0 or pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
-        # already text (the common case: read from a store): no per-cell work
-        out = s.astype(object)
-        return out.where(out.notna(), None)
-
-    def conv(v: Any) -> Any:
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
-            return None
-        if isinstance(v, float) and v.is_integer():
-            return str(int(v))
-        t = str(v).strip()
-        return t or None
-
-    return pd.Series([conv(v) for v in s.tolist()], index=s.index, dtype=object)
-
-
-def coerce(df: pd.DataFrame, layer: Layer, *, keep_extra: bool = False) -> pd.DataFrame:
-    """Return a copy with every contract column present, in contract order, with contract dtypes."""
-    out = pd.DataFrame(index=df.index)
-    for c in layer.columns:
-        s = df[c.name] if c.name in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
-        if c.kind == STR:
-            out[c.name] = _str_series(s)
-        elif c.kind == FLOAT:
-            out[c.name] = pd.to_numeric(s, errors="coerce").astype("float64")
-        elif c.kind == INT:
-            out[c.name] = pd.to_numeric(s, errors="coerce").round().astype("Int64")
-        elif c.kind == BOOL:
-            if s.dtype == "boolean":
-                out[c.name] = s
-            else:
-                num = pd.to_numeric(s.map(lambda v: v if not isinstance(v, str) else (1 if v.lower() in TRUE_WORDS else 0)),
-                                    errors="coerce")
-                out[c.name] = pd.array([None if pd.isna(v) else bool(v) for v in num], dtype="boolean")
-        elif c.kind == DATE:
-            out[c.name] = pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
-    if keep_extra:
-        for name in df.columns:
-            if name not in out.columns:
-                out[name] = df[name]
-    if layer.geometry and "geometry" in df.columns:
-        out["geometry"] = df["geometry"]
-    return out
 
 
 # ------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 ``validate_package`` turns the raw layers of :func:`parcels.io.read_package` into typed frames
 (contract dtypes, geometries as MultiPolygon in EPSG:4490, geodesic areas) and a list of
-:class:`landuse.errors.Problem`. Errors stop an import; warnings (a repaired geometry, a registered
+:class:`landuse.core.errors.Problem`. Errors stop an import; warnings (a repaired geometry, a registered
 area that differs from the geometry, a holder not in the enterprise list) are reported only.
 
 References are checked against the package together with what the store already holds, so a
@@ -20,9 +20,9 @@ import pandas as pd
 import shapely
 from stdnum.cn import uscc as stdnum_uscc
 
-from landuse.columns import BOOL, DATE, FLOAT, INT, LAYERS, STR
-from landuse.errors import Problem
-from landuse.units import EPSG_CGCS2000
+from landuse.core.contract import BOOL, DATE, FLOAT, INT, LAYERS, STR
+from landuse.core.errors import Problem
+from landuse.core.units import EPSG_CGCS2000
 
 from parcels.area import geodesic_area_m2
 from parcels.io import PackageRead, RawLayer

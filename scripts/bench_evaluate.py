@@ -7,8 +7,8 @@ Each measurement runs in a fresh child process so its peak memory (max RSS) is i
 over --repeat runs are printed.
 
 - bare read (floor): `store.read_inputs()` — every input layer with geometry, nothing else
-- figures, 1 year: read + `evaluate_year` (issue 3: allocation, indicators, +15 %, occupancy)
-- flags+grades+targets, 1 year: read + `evaluate_annual` + target list (issues 3–5, not stored)
+- figures, 1 year: read + the figures step (allocation, indicators, +15 %, occupancy)
+- flags+grades+targets, 1 year: read + `evaluation.evaluate_year` + target list (not stored)
 - evaluate, 1 year / 6 years: `landuse evaluate` as users run it (read, compute, store results)
 """
 
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def child(kind: str, db: str) -> None:
-    from landuse.policy import default_policy
+    from landuse.core.policy import default_policy
     from parcels.store import open_store
 
     pol = default_policy()
@@ -38,23 +38,26 @@ def child(kind: str, db: str) -> None:
     if kind == "read":
         store.read_inputs()
     elif kind == "figures":
-        from evaluation.core import evaluate_year
+        from evaluation.figures import static_parts, year_figures
+        from evaluation.pipeline import prepare
 
-        evaluate_year(store.read_inputs(), year=2025, policy=pol)
+        prepared = prepare(store.read_inputs(), policy=pol)
+        year_figures(prepared.inputs, year=2025, policy=pol, static=static_parts(prepared.inputs, pol),
+                     baseline=prepared.baseline)
     elif kind == "full":
-        from evaluation.annual import evaluate_annual
+        from evaluation import evaluate_year, prepare
         from evaluation.targets import target_list
 
         inputs = store.read_inputs()
         hist = {n: store.read(n) for n in ("enterprise_results", "zone_results", "pilot_area_results")}
-        res = evaluate_annual(inputs, year=2025, policy=pol, history=hist)
+        res = evaluate_year(prepare(inputs, policy=pol), year=2025, history=hist)
         target_list(res["parcel_results"], res["flags"], policy=pol)
     elif kind == "eval1":
-        from landuse.pipeline import evaluate
+        from landuse.services.evaluate import evaluate
 
         evaluate(store, years=[2025], policy=pol)
     elif kind == "eval6":
-        from landuse.pipeline import evaluate
+        from landuse.services.evaluate import evaluate
 
         evaluate(store, years=[2020, 2021, 2022, 2023, 2024, 2025], policy=pol)
     dt = time.perf_counter() - t0
@@ -85,8 +88,8 @@ def main() -> None:
             from parcels.sample import write_sample
 
             write_sample(pkg, scale="province", seed=1)
-        from landuse.pipeline import run_import
-        from landuse.policy import default_policy
+        from landuse.services.imports import run_import
+        from landuse.core.policy import default_policy
         from parcels.store import open_store
 
         db = str(work / "province.gpkg")

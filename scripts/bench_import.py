@@ -48,8 +48,8 @@ def child(kind: str, pkg: str, db: str) -> None:
             elif f.suffix == ".xlsx":
                 rows += sum(len(d) for d in pd.read_excel(f, sheet_name=None, dtype=object).values())
     else:
-        from landuse.policy import default_policy
-        from landuse.pipeline import run_import
+        from landuse.core.policy import default_policy
+        from landuse.services.imports import run_import
         from parcels.store import open_store
 
         store = open_store(db, init=True)

@@ -80,7 +80,7 @@ def main() -> None:
     out = Path(a.out or tempfile.mkdtemp(prefix="bench_maps_"))
     out.mkdir(parents=True, exist_ok=True)
 
-    from landuse.policy import default_policy
+    from landuse.core.policy import default_policy
     from maps.builder import build_map
 
     t = time.perf_counter()

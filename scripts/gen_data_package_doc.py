@@ -1,4 +1,4 @@
-"""Write docs/data-package.md from landuse.columns (the contract is code; the doc follows it)."""
+"""Write docs/data-package.md from landuse.core.contract (the contract is code; the doc follows it)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from landuse.columns import INPUT_LAYERS, OUTPUT_LAYERS  # noqa: E402
+from landuse.core.contract import INPUT_LAYERS, OUTPUT_LAYERS  # noqa: E402
 
 HEAD = """# 数据包规范 / The data package
 
-Generated from `landuse/columns.py` by `scripts/gen_data_package_doc.py` (a test keeps it in sync).
+Generated from `landuse/core/contract.py` by `scripts/gen_data_package_doc.py` (a test keeps it in sync).
 The contract is ../shared/DATA_PACKAGE.md; this page adds what the product accepts on top of it.
 
 - A package is a folder, a zip of a folder, or one GeoPackage. Each layer is a file, sheet or

@@ -76,8 +76,8 @@ def prepare(db: str, pkg: Path, year: int) -> None:
         print("importing …", flush=True)
         import_package(pkg, store)
     print(f"evaluating {year} …", flush=True)
-    from landuse.pipeline import evaluate
-    from landuse.policy import default_policy
+    from landuse.services.evaluate import evaluate
+    from landuse.core.policy import default_policy
 
     evaluate(store, years=[year], policy=default_policy())
     store.close()
@@ -85,7 +85,7 @@ def prepare(db: str, pkg: Path, year: int) -> None:
 
 
 def ensure_user(db: str) -> tuple[str, str]:
-    from landuse.web import auth
+    from landuse.services import accounts as auth
     from parcels.store import open_store
 
     store = open_store(db, init=True)

@@ -9,7 +9,7 @@
         enterprise_years=[{"uscc": "E1", "year": 2020, "revenue_wan": 100.0, "tax_wan": 5.0}],
     )
 
-Rows are dicts; every column of the layer (landuse.columns) is present in the result, missing
+Rows are dicts; every column of the layer (landuse.core.contract) is present in the result, missing
 values filled with the layer's missing value; sensible defaults fill the required columns that a
 test does not care about (zone names, land-use code 0601 / gbt21010, enterprise names, ...).
 Dtypes follow docs/CONVENTIONS-dev.md: str → object, float → float64, int → Int64,
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from landuse.columns import BOOL, DATE, FLOAT, INT, layer
-from landuse.units import M2_PER_MU
+from landuse.core.contract import BOOL, DATE, FLOAT, INT, layer
+from landuse.core.units import M2_PER_MU
 
 INPUT_NAMES = ("zones", "parcels", "enterprises", "enterprise_years", "buildings", "leases", "pilot_area_years")
 
@@ -61,7 +61,7 @@ def frame(name: str, rows: list[dict] | None = None) -> pd.DataFrame:
 
 
 def make_inputs(**layers: list[dict] | None) -> dict[str, pd.DataFrame]:
-    """The inputs dict of ``evaluation.core.evaluate_year``: every layer present (empty when not given)."""
+    """The inputs dict of ``evaluation.prepare``: every layer present (empty when not given)."""
     unknown = set(layers) - set(INPUT_NAMES)
     if unknown:
         raise KeyError(f"unknown layers {sorted(unknown)}")
@@ -71,3 +71,10 @@ def make_inputs(**layers: list[dict] | None) -> dict[str, pd.DataFrame]:
 def mu(x: float) -> float:
     """x mu in m² (for registered_area_m2 / geodesic_area_m2 in tests)."""
     return x * M2_PER_MU
+
+
+def run_year(inputs, *, year: int, policy, as_of=None, history=None):
+    """``evaluation.evaluate_year`` on freshly prepared ``inputs`` (the whole yearly pipeline)."""
+    from evaluation import evaluate_year, prepare
+
+    return evaluate_year(prepare(inputs, policy=policy), year=year, as_of=as_of, history=history)

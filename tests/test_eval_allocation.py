@@ -11,8 +11,8 @@ try:
 except ImportError:  # pragma: no cover
     from evalkit import make_inputs, mu
 
-from evaluation.core import evaluate_year
-from landuse.policy import default_policy
+from tests.evalkit import run_year as evaluate_year
+from landuse.core.policy import default_policy
 
 POLICY = default_policy()
 
@@ -99,7 +99,7 @@ def test_leases_over_the_floor_area_are_scaled_and_reported():
     out = evaluate_year(_tenant_inputs(floor_area_m2=7500.0), year=2025, policy=POLICY)
     e = _by(out["enterprise_results"], "uscc")
     assert e.loc["T", "land_mu"] == pytest.approx(30.0) and e.loc["H", "land_mu"] == 0
-    probs = out["parcel_results"].attrs["problems"]
+    probs = out.problems
     assert list(probs["code"]) == ["leases_exceed_floor_area"]
     # the holder still uses (holds) P1: its output stays on P1 (conservation)
     assert _by(out["parcel_results"], "parcel_code").loc["P1", "revenue_wan"] == pytest.approx(1050.0)
@@ -178,6 +178,6 @@ def test_inputs_are_not_mutated_and_geometry_is_ignored():
     out = evaluate_year(inp, year=2025, policy=POLICY)
     for k, v in inp.items():
         pd.testing.assert_frame_equal(v, before[k])
-    assert all("geometry" not in f.columns for f in out.values())
-    for f in out.values():
+    assert all("geometry" not in f.columns for f in out.layers.values())
+    for f in out.layers.values():
         assert (f["policy_version"] == POLICY.version).all() and (f["policy_hash"] == POLICY.hash).all()

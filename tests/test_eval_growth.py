@@ -13,10 +13,10 @@ try:
 except ImportError:  # pragma: no cover
     from evalkit import make_inputs, mu
 
-from evaluation.core import evaluate_year
+from tests.evalkit import run_year as evaluate_year
 from evaluation.growth import expected_path
-from landuse.columns import layer
-from landuse.policy import default_policy
+from landuse.core.contract import layer
+from landuse.core.policy import default_policy
 
 POLICY = default_policy()
 

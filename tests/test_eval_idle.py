@@ -15,7 +15,7 @@ except ImportError:  # pragma: no cover - tests/ on sys.path instead of the proj
     from evalkit import frame, mu
 
 from evaluation.lifecycle import add_years, idle_status, parcel_stages
-from landuse.policy import default_policy
+from landuse.core.policy import default_policy
 
 POLICY = default_policy()
 

@@ -10,8 +10,8 @@ try:
 except ImportError:  # pragma: no cover
     from evalkit import make_inputs, mu
 
-from evaluation.core import evaluate_year
-from landuse.policy import default_policy
+from tests.evalkit import run_year as evaluate_year
+from landuse.core.policy import default_policy
 
 POLICY = default_policy()
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from evaluation.grading import GRADE_COLUMNS, grade_enterprises, grade_streak
-from landuse.policy import default_policy
-from landuse.policy_rules import GradeBand, GradingPolicy, Indicator
+from landuse.core.policy import default_policy
+from landuse.core.policy.rules import GradeBand, GradingPolicy, Indicator
 
 P = default_policy()
 Y = 2024

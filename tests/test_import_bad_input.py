@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Polygon
 
-from landuse.errors import LanduseError, ValidationFailed
+from landuse.core.errors import LanduseError, ValidationFailed
 from parcels.importer import import_package
 from tests import pkgkit
 

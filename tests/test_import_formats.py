@@ -10,7 +10,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from landuse.columns import alias_map
+from landuse.core.contract import alias_map
 from parcels.area import geod_area_m2
 from parcels.io import guess_crs, read_package
 from parcels.importer import import_package
@@ -58,7 +58,7 @@ def test_guess_crs_rules():
     assert guess_crs((114.0, 25.0, 115.0, 26.0), None)[0].to_epsg() == 4490
     assert guess_crs((38_450_000, 2_850_000, 38_460_000, 2_860_000), None)[0].to_epsg() == 4526
     assert guess_crs((39_500_000, 3_000_000, 39_510_000, 3_010_000), None)[0].to_epsg() == 4527
-    from landuse.errors import LanduseError
+    from landuse.core.errors import LanduseError
 
     with pytest.raises(LanduseError):
         guess_crs((38_999_000, 2_850_000, 39_001_000, 2_860_000), None)
@@ -100,7 +100,7 @@ def test_zip_and_single_geopackage(store, tmp_path):
 
 
 def test_cut_shapefile_names_and_aliases():
-    from landuse.columns import PARCELS
+    from landuse.core.contract import PARCELS
     from parcels.io import map_headers
 
     m, probs, notes = map_headers(["parcel_cod", "ZDDM", "commit_rev", "宗地面积", "junk"], PARCELS, file="x.shp", shapefile=True)

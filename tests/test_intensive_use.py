@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from evaluation.intensive import IntensiveError, intensive_use
-from landuse.policy import default_policy
-from landuse.units import M2_PER_MU
+from landuse.core.policy import default_policy
+from landuse.core.units import M2_PER_MU
 
 P = default_policy()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from landuse.policy import default_policy
+from landuse.core.policy import default_policy
 from maps.builder import build_map
 from maps.demo import demo_frames
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from landuse.policy import default_policy
+from landuse.core.policy import default_policy
 from maps.assets import NON_LOADING_URLS
 from maps.builder import MapError, basemap_tiles, build_map
 from maps.demo import demo_frames

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 
-from landuse.policy import default_policy
+from landuse.core.policy import default_policy
 from maps import styles
 from maps.encode import encode_geometries, gk_epsg, polyline_decode, polyline_encode
 

@@ -9,7 +9,7 @@ import re
 import pytest
 import shapely.affinity
 
-from landuse.policy import default_policy
+from landuse.core.policy import default_policy
 from maps.builder import ZONE_MARKER_PX, build_map
 from maps.demo import demo_frames
 from tests.test_maps_browser import browser, _open  # noqa: F401  (module-scoped Chromium fixture)

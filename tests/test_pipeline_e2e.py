@@ -6,9 +6,12 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from landuse.columns import OUTPUT_LAYERS
-from landuse.pipeline import evaluate, export_layer, run_import, targets_frame, write_targets
-from landuse.policy import default_policy
+from landuse.core.contract import OUTPUT_LAYERS
+from landuse.services.evaluate import evaluate
+from landuse.services.exports import export_layer, write_targets
+from landuse.services.imports import run_import
+from landuse.services.results import targets as targets_frame
+from landuse.core.policy import default_policy
 from tests.pkgkit import evaluated_sample
 from parcels.store import open_store
 
@@ -89,7 +92,7 @@ def test_exports_open_in_the_tools_people_use(gpkg_store, tmp_path):
     assert ws["A1"].value == "开发区代码" and ws.freeze_panes == "A2" and ws.auto_filter.ref
     p, n = export_layer(gpkg_store, "parcel_results", tmp_path / "p.shp", year=2025)
     assert pyogrio.read_info(p)["features"] == n and pyogrio.read_info(p)["crs"] == "EPSG:4490"
-    tl = targets_frame(gpkg_store, year=2025, policy=default_policy())
+    tl = targets_frame(gpkg_store, year=2025, policy=default_policy(), with_geometry=True)
     assert tl["priority"].is_monotonic_increasing and len(tl)
     out = write_targets(tl, tmp_path / "t.gpkg")
     assert pyogrio.read_info(out)["features"] == len(tl)

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from landuse.cli import app
-from landuse.errors import PolicyError
-from landuse.policy import default_policy, default_policy_text, load_policy, policy_hash
+from landuse.core.errors import PolicyError
+from landuse.core.policy import default_policy, default_policy_text, load_policy, policy_hash
 
 
 def test_show_and_init(tmp_path):

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evaluation.quota import QuotaError, allocate_quota
-from landuse.policy import default_policy
+from landuse.core.policy import default_policy
 
 P = default_policy()
 

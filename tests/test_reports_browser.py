@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from landuse.policy import default_policy
+from landuse.core.policy import default_policy
 from landuse.reports import collect_report_data, render_html
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -11,11 +11,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from landuse.policy import default_policy
+from landuse.core.policy import default_policy
+from landuse.services.quota import quota_units
 from landuse.reports import (
     ReportError,
     collect_report_data,
-    quota_units,
     render_html,
     write_excel,
     write_report,

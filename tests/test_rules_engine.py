@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from evaluation.rules import FLAG_COLUMNS, flag_parcels
-from landuse.policy import default_policy
-from landuse.policy_rules import Rule, RulesPolicy
+from landuse.core.policy import default_policy
+from landuse.core.policy.rules import Rule, RulesPolicy
 from tests.evalkit import frame, mu
 
 Y = 2024

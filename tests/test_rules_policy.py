@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from evaluation.rules import flag_parcels
-from landuse.errors import PolicyError
-from landuse.policy import default_policy, default_policy_text, load_policy
+from landuse.core.errors import PolicyError
+from landuse.core.policy import default_policy, default_policy_text, load_policy
 from tests.test_rules_engine import IDLE_P4, Y, base_parcels, base_results
 
 P = default_policy()

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from evaluation.standard_land import CHECK_COLUMNS, standard_land_checks
-from landuse.policy import default_policy
+from landuse.core.policy import default_policy
 from tests.evalkit import frame, mu
 
 P = default_policy()

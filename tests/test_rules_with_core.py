@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.core import evaluate_year
+from tests.evalkit import run_year as evaluate_year
 from evaluation.grading import grade_enterprises
 from evaluation.rules import FLAG_COLUMNS, flag_parcels
 from evaluation.targets import apply_flag_summary, target_list
-from landuse.policy import default_policy
+from landuse.core.policy import default_policy
 from tests.evalkit import make_inputs, mu
 
 P = default_policy()

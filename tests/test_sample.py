@@ -12,7 +12,7 @@ import pytest
 import shapely
 from stdnum.cn import uscc as std_uscc
 
-from landuse.columns import ENTERPRISES, PARCELS
+from landuse.core.contract import ENTERPRISES, PARCELS
 from parcels.sample import SHP_FIELDS, make_uscc, write_sample
 
 

@@ -12,8 +12,8 @@ import pytest
 from evaluation.intensive import intensive_use
 from evaluation.quota import allocate_quota
 from evaluation.scoring import composite_score
-from landuse.policy import default_policy
-from landuse.units import M2_PER_MU
+from landuse.core.policy import default_policy
+from landuse.core.units import M2_PER_MU
 
 P = default_policy()
 NAN = np.nan

@@ -8,7 +8,7 @@ import pytest
 
 from evaluation.pilot_targets import pilot_area_targets
 from evaluation.scoring import composite_score, flagged_share, last_rank_streak, ranks
-from landuse.policy import default_policy
+from landuse.core.policy import default_policy
 
 P = default_policy()
 NAN = np.nan

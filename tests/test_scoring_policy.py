@@ -1,7 +1,7 @@
 """Issue-5 policy sections: defaults load, match the model defaults, every number has a note."""
 
-from landuse.policy import default_policy
-from landuse.policy_scoring import IntensivePolicy, QuotaPolicy, ScorePolicy
+from landuse.core.policy import default_policy
+from landuse.core.policy.scoring import IntensivePolicy, QuotaPolicy, ScorePolicy
 
 
 def _numbers(d, prefix=""):

@@ -75,9 +75,9 @@ def test_download_routes_refuse_hostile_values_gpkg(web_site, tmp_path):
 
 @pytest.mark.postgis
 def test_download_routes_refuse_hostile_values_postgis(web_site, pg_db):
-    from landuse.pipeline import evaluate
-    from landuse.policy import default_policy
-    from landuse.web import auth
+    from landuse.services.evaluate import evaluate
+    from landuse.core.policy import default_policy
+    from landuse.services import accounts as auth
     from parcels.importer import import_package
     from parcels.store import open_store
 

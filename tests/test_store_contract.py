@@ -6,7 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from landuse.columns import INPUT_LAYERS, LAYERS
+from landuse.core.contract import INPUT_LAYERS, LAYERS
 from parcels.importer import import_package
 from parcels.store import open_store
 from tests import pkgkit
@@ -127,6 +127,31 @@ def test_postgis_schema_has_constraints_and_indexes(pg_db):
         idx = c.execute(text("SELECT indexdef FROM pg_indexes WHERE tablename = 'parcels'")).scalars().all()
         srid = c.execute(text("SELECT srid FROM geometry_columns WHERE f_table_name = 'parcels'")).scalar_one()
         ver = c.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    from alembic.script import ScriptDirectory
+
+    from parcels.store.postgis import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert any("gist" in i.lower() for i in idx)
-    assert srid == 4490 and ver == "0001"
+    assert srid == 4490 and ver == head
+    eng.dispose()
+
+
+@pytest.mark.postgis
+def test_postgis_upgrade_adds_what_the_contract_gained(pg_db):
+    """A store made at revision 0001 before a table and a column existed gets both from `landuse init`."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from parcels.store.postgis import sqlalchemy_url
+
+    open_store(pg_db, init=True).close()
+    eng = create_engine(sqlalchemy_url(pg_db))
+    with eng.begin() as c:  # as an older release left it
+        c.execute(text("DROP TABLE policies"))
+        c.execute(text('ALTER TABLE parcels DROP COLUMN "halted_since"'))
+        c.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    open_store(pg_db, init=True).close()
+    insp = inspect(eng)
+    assert "policies" in insp.get_table_names()
+    assert "halted_since" in {c["name"] for c in insp.get_columns("parcels")}
     eng.dispose()

@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from evaluation.rules import flag_parcels
-from evaluation.targets import TARGET_COLUMNS, TARGET_HEADERS_ZH, apply_flag_summary, target_list
-from landuse.columns import PARCEL_RESULTS
+from evaluation.targets import TARGET_COLUMNS, apply_flag_summary, target_list
+from landuse.core.labels import header
+from landuse.core.contract import PARCEL_RESULTS
 from tests.test_rules_engine import IDLE_P4, P, Y, base_parcels, base_results, row
 
 
@@ -89,6 +90,9 @@ def test_empty_flags():
 
 
 def test_headers_cover_extra_columns():
-    have = set(PARCEL_RESULTS.names)
-    missing = [c for c in TARGET_COLUMNS if c not in have and c not in TARGET_HEADERS_ZH]
-    assert missing == []
+    """Every column of the target list has a Chinese and an English header (none falls back to its code)."""
+    from landuse.core.labels import COLUMN_LABELS
+
+    assert [c for c in TARGET_COLUMNS if header(c, "parcel_results", "zh") == c] == []
+    assert [c for c in TARGET_COLUMNS if c not in PARCEL_RESULTS.names and c not in COLUMN_LABELS] == []
+    assert header("priority", None, "zh") == "处置优先序" and header("priority", None, "en") == "priority"

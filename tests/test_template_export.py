@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from landuse.cli import app
-from landuse.columns import ENTERPRISES, PARCELS
+from landuse.core.contract import ENTERPRISES, PARCELS
 from parcels.importer import import_package
 from tests import pkgkit
 
@@ -48,8 +48,13 @@ def test_export_every_format(ext, tmp_path):
 
 
 def test_export_unknown_layer_and_missing_results(tmp_path):
-    r = CliRunner().invoke(app, ["export", "nope", "--db", str(tmp_path / "w.gpkg"), "--out", str(tmp_path / "x.csv")])
-    assert r.exit_code == 1 and "unknown layer" in r.output
+    db = tmp_path / "w.gpkg"
+    r = CliRunner().invoke(app, ["export", "parcels", "--db", str(db), "--out", str(tmp_path / "x.csv")])
+    assert r.exit_code == 1 and "landuse init" in r.output and not db.exists()  # a mistyped --db creates nothing
+    assert CliRunner().invoke(app, ["init", "--db", str(db)]).exit_code == 0
+    r = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["export", "zone_result", "--db", str(db),
+                                                       "--out", str(tmp_path / "x.csv")])
+    assert r.exit_code == 1 and "unknown layer" in r.output and "zone_results" in r.output  # nearest names
     r = CliRunner().invoke(app, ["export", "zone_results", "--year", "2025", "--db", str(tmp_path / "w.gpkg"),
                                  "--out", str(tmp_path / "x.csv")])
     assert r.exit_code == 1 and "landuse evaluate" in r.output

@@ -167,11 +167,11 @@ def test_manager_and_viewer_in_chromium(web_site, tmp_path, browser):
 
 @pytest.mark.postgis
 def test_vector_tiles_in_chromium(web_site, pg_db, tmp_path, browser):
-    from landuse.web import auth
+    from landuse.services import accounts as auth
     from parcels.importer import import_package
     from parcels.store import open_store
-    from landuse.pipeline import evaluate
-    from landuse.policy import default_policy
+    from landuse.services.evaluate import evaluate
+    from landuse.core.policy import default_policy
 
     store = open_store(pg_db, init=True)
     import_package(web_site.pkg, store)

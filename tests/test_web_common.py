@@ -44,7 +44,7 @@ class Site:
 
 @pytest.fixture(scope="session")
 def web_site(tmp_path_factory) -> Site:
-    from landuse.web import auth
+    from landuse.services import accounts as auth
     from tests.pkgkit import evaluated_sample
 
     root = tmp_path_factory.mktemp("web")
@@ -72,7 +72,7 @@ def copy_site(site: Site, dest: Path) -> Path:
 def make_client(db: str, **settings_kw):
     from fastapi.testclient import TestClient
 
-    from landuse.config import Settings
+    from landuse.core.settings import Settings
     from landuse.web.app import create_app
 
     app = create_app(db, settings=Settings(**settings_kw))

@@ -68,7 +68,7 @@ def test_login_failures_audited_and_no_open_redirect(site_db):
 
 
 def test_disabled_user_and_expired_session(site_db):
-    from landuse.web import auth
+    from landuse.services import accounts as auth
     from parcels.store import open_store
 
     app, c = make_client(site_db)
@@ -232,7 +232,7 @@ def test_docs_offline(site_db):
 
 def test_no_default_users_and_user_commands(tmp_path):
     from landuse.cli import app as cli
-    from landuse.web import auth
+    from landuse.services import accounts as auth
     from parcels.store import open_store
 
     db = str(tmp_path / "fresh.gpkg")

@@ -17,11 +17,11 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 
 def test_mvt_tiles_by_role(web_site, pg_db):
-    from landuse.web import auth
+    from landuse.services import accounts as auth
     from parcels.importer import import_package
     from parcels.store import open_store
-    from landuse.pipeline import evaluate
-    from landuse.policy import default_policy
+    from landuse.services.evaluate import evaluate
+    from landuse.core.policy import default_policy
 
     store = open_store(pg_db, init=True)
     import_package(web_site.pkg, store)

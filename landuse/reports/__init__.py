@@ -1,4 +1,4 @@
-"""Evaluator reports: Excel and HTML (DOMAIN.md §1: the evaluators' report per zone and pilot area).
+"""Evaluator reports: Excel and HTML (the evaluators' report per zone and pilot area).
 
 - :func:`collect_report_data` reads the stored results (``landuse evaluate`` first);
 - :func:`write_excel` / :func:`render_html` format them;
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from landuse.reports.data import ReportData, ReportError, collect_report_data, quota_units
+from landuse.reports.data import ReportData, ReportError, collect_report_data
 
 __all__ = [
     "ReportData",
     "ReportError",
     "collect_report_data",
-    "quota_units",
     "render_html",
     "write_excel",
     "write_report",

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from landuse.core.labels import t as _t
 from landuse.reports.data import PROVINCE, component_label
 
 CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei",
@@ -47,9 +48,6 @@ GREYS = ["#1a1a1a", "#5a5a5a", "#8c8c8c", "#bdbdbd", "#e0e0e0"]
 HATCHES = ["", "///", "...", "xxx", "\\\\\\"]
 _counter = {"n": 0}
 
-
-def _t(zh: str, en: str, lang: str) -> str:
-    return zh if lang == "zh" else en
 
 
 def to_svg(fig) -> str:

@@ -1,4 +1,4 @@
-"""What the evaluator's report shows, read from the stored results (DOMAIN.md §1, §2, §5, §6, §9).
+"""What the evaluator's report shows, read from the stored results (docs/domain.md).
 
 :func:`collect_report_data` reads the results of one year (and every year for the trajectories)
 from the store and gathers them in a :class:`ReportData`; the Excel and HTML writers only format
@@ -7,26 +7,9 @@ it. Nothing is recomputed except what the store does not keep:
 - the weighted components of the composite score (``evaluation.scoring.composite_score`` re-run
   on the stored zone / pilot-area rows with the given policy; a note says so when the recomputed
   score differs from the stored one, i.e. the policy changed since ``landuse evaluate``);
-- the ranked target list (``evaluation.targets.target_list`` on stored parcel_results + flags);
+- the ranked target list (:func:`landuse.services.results.targets`, the one the CLI and web use);
 - the quota recommendation, when ``zone_results.quota_mu`` is empty and a total is given
-  (:func:`quota_units` + ``evaluation.quota.allocate_quota``).
-
-Quota units (:func:`quota_units`), one row per zone (or pilot area):
-
-- ``score``: the stored composite score of the year;
-- ``annual_absorption_mu``: Σ ``area_mu`` (parcel_results of the year) of the unit's parcels whose
-  ``supply_date`` falls in the three calendar years Y−2..Y, divided by 3 (mean mu supplied per year);
-- ``base``: the demand base used when ``policy.quota.base = 'column'``: the same annual absorption
-  (land the unit actually took up is its demonstrated demand); ignored for ``'equal'``;
-- ``approved_unsupplied_mu`` (批而未供), ``idle_disposal_done``, ``unsupplied_disposal_done``: from
-  the unit's pilot-area row of ``pilot_area_years`` for the year. At zone level 批而未供 is
-  apportioned to the pilot area's zones by their share of the pilot area's supplied land (Σ
-  ``area_mu`` of parcels in ``policy.intensive.supplied_stages`` in the year; equal shares when the
-  pilot area has no supplied land); the disposal flags are the pilot area's;
-- ``last_rank_streak``: years running, up to Y, the unit was ranked last
-  (``evaluation.scoring.last_rank_streak`` on the stored ranks of every year, province-wide).
-
-With a ``pilot_area`` the units are that pilot area's zones and the total is shared among them.
+  (:func:`landuse.services.quota.quota_units` + ``evaluation.quota.allocate_quota``).
 """
 
 from __future__ import annotations
@@ -39,10 +22,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from landuse.errors import LanduseError
-
-PROVINCE = "PROVINCE"
-ABSORPTION_YEARS = 3
+from landuse.core.contract import PROVINCE
+from landuse.core.errors import LanduseError
+from landuse.core.labels import BLOCKED_LABELS, PERCENT_COLUMNS, ZONE_TYPE_LABELS, header
 
 
 class ReportError(LanduseError):
@@ -135,120 +117,6 @@ def _num(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce").astype("float64")
 
 
-def _frames(source, names: tuple[str, ...], year: int) -> dict[str, pd.DataFrame]:
-    """Frames by name from a Store (results layers: every year) or from a mapping."""
-    if isinstance(source, Mapping):
-        missing = [n for n in names if n not in source]
-        if missing:
-            raise ReportError(f"quota_units: missing frames {missing}")
-        return {n: _plain(source[n]) for n in names}
-    out = {}
-    for n in names:
-        yr = year if n == "parcel_results" else None
-        out[n] = _plain(source.read(n, year=yr))
-    return out
-
-
-# ----------------------------------------------------------------------------------------------
-# quota units
-# ----------------------------------------------------------------------------------------------
-
-
-def quota_units(source, *, year: int, policy, level: Literal["zone", "pilot_area"] = "zone",
-                pilot_area: str | None = None) -> pd.DataFrame:
-    """The units frame for ``evaluation.quota.allocate_quota`` (see the module docstring).
-
-    ``source``: a Store, or a mapping holding the frames ``zones``, ``parcels``,
-    ``parcel_results`` (at least year ``year``), ``zone_results`` (every year, for the
-    last-rank streak), ``pilot_area_results`` (every year; needed for ``level='pilot_area'``)
-    and ``pilot_area_years``. ``pilot_area``: keep only that pilot area's zones (zone level).
-
-    Returns a frame indexed by ``zone_code`` (or ``pilot_area_code``) with ``name``,
-    ``pilot_area_code`` (zone level), ``score``, ``base``, ``annual_absorption_mu``,
-    ``supplied_mu``, ``supplied_share``, ``approved_unsupplied_mu``, ``idle_disposal_done``,
-    ``unsupplied_disposal_done``, ``last_rank_streak``.
-    """
-    from evaluation.scoring import last_rank_streak
-
-    if level not in ("zone", "pilot_area"):
-        raise ReportError(f"quota_units: level must be 'zone' or 'pilot_area', not {level!r}")
-    f = _frames(source, ("zones", "parcels", "parcel_results", "zone_results", "pilot_area_results",
-                         "pilot_area_years"), year)
-    zones = f["zones"]
-    pa_of_zone = dict(zip(zones["zone_code"], zones["pilot_area_code"], strict=False))
-    pr = f["parcel_results"]
-    pr = pr[_num(pr["year"]) == year]
-    parcels = f["parcels"][["parcel_code", "zone_code", "supply_date"]]
-    p = pr[["parcel_code", "zone_code", "area_mu", "stage"]].merge(
-        parcels[["parcel_code", "supply_date"]], on="parcel_code", how="left")
-    p["area_mu"] = _num(p["area_mu"]).fillna(0.0)
-    sy = pd.to_datetime(p["supply_date"], errors="coerce").dt.year
-    recent = sy.between(year - ABSORPTION_YEARS + 1, year)
-    p["absorbed"] = p["area_mu"].where(recent, 0.0)
-    p["supplied"] = p["area_mu"].where(p["stage"].isin(policy.intensive.supplied_stages), 0.0)
-    p["pilot_area_code"] = p["zone_code"].map(pa_of_zone)
-
-    pay = f["pilot_area_years"]
-    pay = pay[_num(pay["year"]) == year].drop_duplicates("pilot_area_code").set_index("pilot_area_code")
-
-    def pay_col(codes: pd.Series, name: str) -> pd.Series:
-        if name not in pay.columns:
-            return pd.Series(pd.NA, index=codes.index, dtype="object")
-        return codes.map(pay[name])
-
-    if level == "zone":
-        zr = f["zone_results"]
-        zy = zr[_num(zr["year"]) == year].drop_duplicates("zone_code").set_index("zone_code")
-        if pilot_area is not None:
-            zy = zy[zy.index.map(lambda z: pa_of_zone.get(z)) == pilot_area]
-        idx = pd.Index(sorted(zy.index), name="zone_code")
-        out = pd.DataFrame(index=idx)
-        out["name"] = zy["zone_name"].reindex(idx)
-        pac = pd.Series([pa_of_zone.get(z) for z in idx], index=idx, dtype="object")
-        pac = pac.fillna(zy["pilot_area_code"].reindex(idx))
-        out["pilot_area_code"] = pac
-        out["score"] = _num(zy["score"]).reindex(idx)
-        g = p.groupby("zone_code")
-        out["annual_absorption_mu"] = (g["absorbed"].sum() / ABSORPTION_YEARS).reindex(idx).fillna(0.0)
-        out["supplied_mu"] = g["supplied"].sum().reindex(idx).fillna(0.0)
-        # share of the pilot area's supplied land (all its zones, not only the report's)
-        pa_sup = p.groupby("pilot_area_code")["supplied"].sum()
-        pa_nz = zones.groupby("pilot_area_code")["zone_code"].nunique()
-        tot = pac.map(pa_sup).astype("float64")
-        nz = pac.map(pa_nz).astype("float64")
-        share = (out["supplied_mu"] / tot).where(tot > 0, 1.0 / nz)
-        out["supplied_share"] = share.astype("float64")
-        out["approved_unsupplied_mu"] = _num(pay_col(pac, "approved_unsupplied_mu")) * out["supplied_share"]
-        ranks = zr[["zone_code", "year", "rank"]].copy()
-        key = "zone_code"
-    else:
-        par = f["pilot_area_results"]
-        py = par[(_num(par["year"]) == year) & (par["pilot_area_code"] != PROVINCE)]
-        py = py.drop_duplicates("pilot_area_code").set_index("pilot_area_code")
-        if pilot_area is not None:
-            py = py[py.index == pilot_area]
-        idx = pd.Index(sorted(py.index), name="pilot_area_code")
-        out = pd.DataFrame(index=idx)
-        out["name"] = py["pilot_area_name"].reindex(idx)
-        out["score"] = _num(py["score"]).reindex(idx)
-        g = p.groupby("pilot_area_code")
-        out["annual_absorption_mu"] = (g["absorbed"].sum() / ABSORPTION_YEARS).reindex(idx).fillna(0.0)
-        out["supplied_mu"] = g["supplied"].sum().reindex(idx).fillna(0.0)
-        out["supplied_share"] = 1.0
-        out["approved_unsupplied_mu"] = _num(pay_col(idx.to_series(), "approved_unsupplied_mu"))
-        ranks = par[par["pilot_area_code"] != PROVINCE][["pilot_area_code", "year", "rank"]].copy()
-        pac = idx.to_series()
-        key = "pilot_area_code"
-    out["base"] = out["annual_absorption_mu"]
-    for c in ("idle_disposal_done", "unsupplied_disposal_done"):
-        out[c] = pd.array([None if pd.isna(v) else bool(v) for v in pay_col(pac, c)], dtype="boolean")
-    ranks["year"] = _num(ranks["year"])
-    ranks["rank"] = _num(ranks["rank"])
-    streak = last_rank_streak(ranks.dropna(), key=key, year=year) if len(ranks.dropna()) else pd.Series(dtype="int64")
-    out["last_rank_streak"] = streak.reindex(idx).fillna(0).astype("int64")
-    return out
-
-
 # ----------------------------------------------------------------------------------------------
 # score parts
 # ----------------------------------------------------------------------------------------------
@@ -284,11 +152,12 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
     """Read the stored results of ``year`` (and the history) for the report; see the module docstring."""
     from evaluation.pilot_targets import pilot_area_targets
     from evaluation.quota import allocate_quota
-    from evaluation.targets import target_list
+    from landuse.services.quota import quota_units
+    from landuse.services.results import targets as target_list_of
 
     notes: list[str] = []
     zones_in = _plain(store.read("zones"))
-    zr_all = _plain(store.read("zone_results"))
+    zr_all = _plain(store.read("zone_results", geometry=False))
     zr_all["year"] = zr_all["year"].astype("Int64")
     if not (zr_all["year"] == year).any():
         raise ReportError(f"{year} 年尚无评价结果，请先运行 landuse evaluate --year {year} / "
@@ -322,13 +191,13 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
     if pa_name is None and pilot_area is not None and len(pilot_areas):
         pa_name = pilot_areas.loc[pilot_areas["pilot_area_code"] == pilot_area, "pilot_area_name"].dropna().head(1).squeeze() or None
 
-    parcels = _plain(store.read("parcel_results", year=year, zones=codes))
+    parcels = _plain(store.read("parcel_results", year=year, zones=codes, geometry=False))
     flags = _plain(store.read("flags", year=year, zones=codes))
     buildings = _plain(store.read("building_results", year=year, zones=codes))
     er_full = _plain(store.read("enterprise_results", year=year))
     enterprises = zsel(er_full).reset_index(drop=True) if codes is not None else er_full
 
-    targets = target_list(parcels, flags, policy=policy) if len(flags) else target_list(parcels.head(0), flags, policy=policy)
+    targets = target_list_of(store, year=year, policy=policy, zones=codes)
 
     pv = zones["policy_version"].dropna()
     ph = zones["policy_hash"].dropna()
@@ -396,59 +265,11 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
 
 
 # ----------------------------------------------------------------------------------------------
-# labels shared by the Excel and HTML writers
+# labels shared by the Excel and HTML writers (the words themselves live in landuse.core.labels)
 # ----------------------------------------------------------------------------------------------
 
-#: columns the layers of columns.py do not describe: name → (zh, en)
-EXTRA_LABELS: dict[str, tuple[str, str]] = {
-    "priority": ("处置优先序", "priority"),
-    "rules": ("问题代码", "rule codes"),
-    "reasons": ("认定原因", "reasons"),
-    "max_severity": ("最高严重程度", "highest severity"),
-    "flag_count": ("问题数", "flags"),
-    "evidence": ("认定依据", "evidence"),
-    "actions": ("建议措施", "recommended actions"),
-    "gain_mu": ("可腾退土地(亩)", "land freed if fixed (mu)"),
-    "gain_wan": ("整改后增收(万元)", "revenue gain if fixed (万元)"),
-    "priority_key": ("排序值(万元)", "priority value (万元)"),
-    "stored_score": ("综合得分", "composite score"),
-    "score_recomputed": ("按本政策重算得分", "score recomputed with this policy"),
-    "occupancy_target": ("入驻率目标", "occupancy target"),
-    "annual_absorption_mu": ("年均供地(亩/年,近3年)", "land supplied per year (mu, last 3 years)"),
-    "supplied_mu": ("已供应土地(亩)", "supplied land (mu)"),
-    "supplied_share": ("占试验区已供地比例", "share of the pilot area's supplied land"),
-    "approved_unsupplied_mu": ("批而未供土地(亩,按已供地比例分摊)", "approved but unsupplied (mu, apportioned)"),
-    "idle_disposal_done": ("闲置土地处置任务完成", "idle-land disposal task met"),
-    "unsupplied_disposal_done": ("批而未供处置任务完成", "unsupplied-land disposal task met"),
-    "base": ("需求基数(亩/年)", "demand base (mu/year)"),
-    "last_rank_streak": ("连续排名末位年数", "years ranked last running"),
-    "base_share": ("基础份额", "base share"),
-    "factor": ("得分系数", "score factor"),
-    "factor_clipped": ("限定后系数", "factor after clipping"),
-    "linkage_adj": ("增存挂钩调整", "增存挂钩 adjustment"),
-    "absorption_years": ("批而未供消化年限(年)", "years to absorb unsupplied land"),
-    "eligible": ("可安排新增指标", "eligible"),
-    "blocked_reason": ("不安排原因", "blocked by"),
-    "raw_mu": ("测算值(亩)", "raw allocation (mu)"),
-    "note": ("说明", "note"),
-    "component": ("组成部分", "component"),
-    "weight": ("权重", "weight"),
-    "weighted_points": ("得分贡献(分)", "points"),
-}
-
-#: fractions shown as percentages
-PERCENT_COLUMNS = {
-    "growth", "target_growth", "like_for_like_growth", "revenue_growth_part", "area_growth_part",
-    "occupancy_rate", "occupancy_rate_count", "occupancy_target", "development_rate", "supply_rate",
-    "built_rate", "industrial_share", "coverage_overall", "coverage_industrial", "idle_rate", "flagged_share",
-    "building_coverage", "va_gdp_share", "rd_share", "rd_institution_share", "digital_equipment_rate",
-    "nc_equipment_rate", "energy_per_va_change_pct", "circular_transformation_rate", "base_share",
-    "linkage_adj", "supplied_share", "weight", "built_up_share",
-}
-
-ZONE_TYPE_LABELS = {"industrial": ("工业主导型", "industry-led"), "mixed": ("产城融合型", "mixed (industry-city)")}
-BLOCKED_LABELS = {"absorption": ("批而未供超过3年消化", "unsupplied land > 3 years to absorb"),
-                  "last_rank": ("连续排名末位", "ranked last in a row")}
+__all__ = ["BLOCKED_LABELS", "PERCENT_COLUMNS", "PROVINCE", "ZONE_TYPE_LABELS", "ReportData", "collect_report_data",
+           "component_label", "label"]
 
 
 def component_label(policy, name: str, lang: str = "zh") -> str:
@@ -460,26 +281,10 @@ def component_label(policy, name: str, lang: str = "zh") -> str:
 
 
 def label(name: str, layer: str | None = None, lang: str = "zh", policy=None) -> str:
-    """The header of a column: the layer's label from columns.py, else EXTRA_LABELS, else the name."""
-    from landuse.columns import LAYERS
-
+    """The header of a column: score parts by their component, else :func:`landuse.core.labels.header`."""
     i = 0 if lang == "zh" else 1
     if policy is not None and name[:2] in ("w_", "c_", "n_"):
         comp = component_label(policy, name[2:], lang)
         pre = {"w_": ("得分:", "points: "), "c_": ("完成度:", "attainment: "), "n_": ("标准化:", "normalised: ")}[name[:2]]
         return pre[i] + comp + ("(分)" if name[:2] == "w_" and lang == "zh" else "")
-    if layer and layer in LAYERS:
-        try:
-            c = LAYERS[layer].col(name)
-            return c.zh if lang == "zh" else c.en
-        except KeyError:
-            pass
-    if name in EXTRA_LABELS:
-        return EXTRA_LABELS[name][i]
-    for lay in ("zone_results", "pilot_area_years"):
-        try:
-            c = LAYERS[lay].col(name)
-            return c.zh if lang == "zh" else c.en
-        except KeyError:
-            pass
-    return name
+    return header(name, layer, lang)

@@ -1,6 +1,6 @@
 """The evaluator's report as an Excel workbook (xlsxwriter).
 
-Every sheet: a title in row 1, headers (Chinese, with units, from ``landuse/columns.py``) in
+Every sheet: a title in row 1, headers (Chinese, with units, from ``landuse/core/contract.py``) in
 row 2, data from row 3; rows 1–2 and the code/name columns are frozen; an autofilter on the
 header row. Numbers are stored as numbers (fractions formatted as %), yes/no as 是/否.
 """
@@ -18,6 +18,7 @@ import xlsxwriter
 
 from parcels.export import XLSX_OPTIONS
 
+from landuse.core.labels import t as _t
 from landuse.reports.data import (
     BLOCKED_LABELS,
     PERCENT_COLUMNS,
@@ -62,9 +63,6 @@ QUOTA_COLS = ["zone_code", "zone_name", "pilot_area_code", "score", "base", "ann
               "last_rank_streak", "base_share", "factor", "factor_clipped", "linkage_adj", "eligible", "blocked_reason",
               "raw_mu", "quota_mu", "quota_explanation"]
 
-
-def _t(zh: str, en: str, lang: str) -> str:
-    return zh if lang == "zh" else en
 
 
 def _display_width(s: str) -> int:

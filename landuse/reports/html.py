@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from landuse.reports import charts
+from landuse.core.labels import stage_label
+from landuse.core.labels import t as _t
 from landuse.reports.data import (
     BLOCKED_LABELS,
     PERCENT_COLUMNS,
@@ -43,16 +45,10 @@ TITLES = {
     "definitions": ("附：口径说明", "Appendix: definitions"),
 }
 
-STAGES = {"unsupplied": ("未供地", "not supplied"), "supplied": ("已供未开工", "supplied, not started"),
-          "started": ("在建", "under construction"), "completed": ("已竣工", "completed"),
-          "in_production": ("已投产", "in production"), "idle": ("闲置", "idle")}
 INT_COLS = {"baseline_year", "rank", "rank_change", "intensive_rank", "quota_mu", "sf_buildings", "tenants",
             "last_rank_streak", "priority", "max_severity", "flag_count", "targets_met", "targets_total", "year"}
 STATUS_COLS = {"goal_met", "on_track", "occupancy_met", "eligible"}
 
-
-def _t(zh: str, en: str, lang: str) -> str:
-    return zh if lang == "zh" else en
 
 
 def _fmt(c: str, v, lang: str) -> tuple[str, str]:
@@ -144,7 +140,7 @@ def render_html(data: ReportData, *, lang: str = "zh") -> str:
                        layer="zone_results", lang=lang, wide=("quota_explanation",),
                        headers={"score": label("score", "zone_results", lang)})
     tg = data.targets.head(50).copy()
-    tg["stage"] = tg["stage"].map(lambda v: STAGES.get(v, (v, v))[i] if isinstance(v, str) else v)
+    tg["stage"] = tg["stage"].map(lambda v: stage_label(v, lang) if isinstance(v, str) else v)
     tables["targets"] = _table(tg, ["priority", "parcel_code", "zone_code", "holder_name", "stage", "area_mu",
                                     "revenue_per_mu", "reasons", "actions", "gain_mu", "gain_wan"],
                                layer="parcel_results", lang=lang, wide=("reasons", "actions"),

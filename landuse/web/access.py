@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import pandas as pd
 from fastapi import Depends, HTTPException, Request
 
-from landuse.web import auth
+from landuse.services import accounts as auth
 
 #: function → roles allowed to use it
 FUNCTIONS: dict[str, frozenset[str]] = {

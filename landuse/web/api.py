@@ -10,7 +10,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from landuse.web import auth, data
+from landuse.services import accounts as auth
+from landuse.web import data
 from parcels.export import csv_safe_text
 from landuse.web.access import Principal, need
 from landuse.web.common import (
@@ -93,7 +94,8 @@ def targets(request: Request, year: int | None = YearQ, zone: str | None = Query
             limit: int = Query(200, ge=1, le=5000), offset: int = Query(0, ge=0),
             p: Principal = Depends(need("targets"))) -> dict[str, Any]:
     y = _year(request, year)
-    t = data.targets(store_of(request), p, year=y, policy=request.app.state.policy, zone=zone or None,
+    store = store_of(request)
+    t = data.targets(store, p, year=y, policy=data.policy_for(store, y, request.app.state.policy), zone=zone or None,
                      rule=rule or None, severity=severity)
     return {"year": y, "total": len(t), "offset": offset,
             "rows": data.records(t.iloc[offset: offset + limit])}
@@ -109,8 +111,9 @@ def targets_download(request: Request, fmt: Literal["xlsx", "gpkg"], year: int |
                      zone: str | None = Query(None, max_length=40), rule: str | None = Query(None, max_length=60),
                      severity: int | None = Query(None, ge=0, le=10), p: Principal = Depends(need("download"))):
     y = _year(request, year)
-    t = data.targets(store_of(request), p, year=y, policy=request.app.state.policy, zone=zone or None,
-                     rule=rule or None, severity=severity)
+    store = store_of(request)
+    t = data.targets(store, p, year=y, policy=data.policy_for(store, y, request.app.state.policy), zone=zone or None,
+                     rule=rule or None, severity=severity, with_geometry=fmt == "gpkg")
     return target_download(request, p, t, fmt, year=y, zone=zone or None)
 
 

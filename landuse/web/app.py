@@ -17,10 +17,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from landuse.config import Settings, get_settings
+from landuse.core.settings import Settings, get_settings
+from landuse.web.templating import templates
 
 log = logging.getLogger("landuse.web")
 
@@ -40,7 +40,6 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
 
-templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
 class BodyTooLarge(Exception):
@@ -129,7 +128,7 @@ def _is_api(request: Request) -> bool:
 
 
 def create_app(db: str | None = None, *, settings: Settings | None = None, store=None) -> FastAPI:
-    from landuse.policy import default_policy
+    from landuse.core.policy import default_policy
     from parcels.store import open_store
 
     settings = settings or get_settings()
@@ -183,7 +182,7 @@ def serve(db: str | None, host: str = "127.0.0.1", port: int = 8000, workers: in
 
     import uvicorn
 
-    from landuse.config import resolve_db
+    from landuse.core.settings import resolve_db
 
     target = resolve_db(db)
     os.environ["LANDUSE_DATABASE_URL"] = target

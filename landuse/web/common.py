@@ -13,7 +13,7 @@ import pandas as pd
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
-from landuse.web import auth
+from landuse.services import accounts as auth
 from landuse.web.access import Principal
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -80,23 +80,13 @@ def bytes_download(body: bytes, filename: str, media_type: str, *, inline: bool 
 
 def target_download(request: Request, principal: Principal, t: pd.DataFrame, fmt: str, *, year: int,
                     zone: str | None) -> Response:
-    """The target list as .xlsx (Chinese headers) or .gpkg (with parcel geometry), audited.
-    ``zone`` has been checked against the store and the user's zones by the caller."""
-    from evaluation.targets import TARGET_HEADERS_ZH
-    from landuse.columns import LAYERS
-    from landuse.web import data
-    from parcels.export import write_frame
+    """The target list (with parcel geometry for .gpkg) as a file, audited. ``t`` comes from
+    :func:`landuse.web.data.targets`: zone checked against the store and the user's zones."""
+    from landuse.services.exports import write_targets
 
     store = store_of(request)
-    headers = {c.name: c.zh for c in LAYERS["parcel_results"].columns}
-    headers.update(TARGET_HEADERS_ZH)
-    if fmt == "xlsx":
-        body = render_to_bytes(lambda p: write_frame(t, p, layer_name="targets", extra_headers=headers), "xlsx")
-        media = XLSX
-    else:
-        g = data.target_geometry(store, principal, t)
-        body = render_to_bytes(lambda p: write_frame(g, p, layer_name="targets"), "gpkg")
-        media = GPKG
+    body = render_to_bytes(lambda p: write_targets(t, p, lang="zh"), fmt)
+    media = XLSX if fmt == "xlsx" else GPKG
     auth.audit(store, principal.username, "export", f"targets {fmt} year={year} zone={zone or '*'} rows={len(t)}",
                client_ip(request))
     return bytes_download(body, download_name("targets", year, zone, ext=fmt), media)
@@ -129,11 +119,14 @@ def report_response(request: Request, principal: Principal, year: int, fmt: str,
         from landuse.web import data
 
         data.check_pilot_area(store, principal, pilot_area)
-    from landuse.errors import LanduseError
+    from landuse.core.errors import LanduseError
 
     try:
-        body = render_to_bytes(lambda p: writer(store, year=year, out=p, policy=request.app.state.policy,
-                                                pilot_area=pilot_area, lang="zh"), fmt)
+        from landuse.web import data
+
+        policy = data.policy_for(store, year, request.app.state.policy)
+        body = render_to_bytes(lambda p: writer(store, year=year, out=p, policy=policy, pilot_area=pilot_area,
+                                                lang="zh"), fmt)
     except LanduseError as exc:  # the report module's own, user-facing messages (no data for the year...)
         raise HTTPException(404, f"无法生成报告：{str(exc)[:300]}") from None
     name = download_name("report", year, pilot_area, ext=fmt)
@@ -153,8 +146,8 @@ def run_upload(request: Request, principal: Principal, upload_path: Path, filena
     """Import an uploaded zip (the importer's safe_extract refuses escapes and bombs); audited.
 
     Returns {"ok", "changes", "problems", "notes", "error"}."""
-    from landuse.errors import LanduseError, ValidationFailed
-    from landuse.pipeline import run_import
+    from landuse.core.errors import LanduseError, ValidationFailed
+    from landuse.services.imports import run_import
 
     store = store_of(request)
     ip = client_ip(request)

@@ -14,8 +14,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from landuse.web import auth, data
+from landuse.services import accounts as auth
+from landuse.web import data
 from landuse.web.access import Principal, current, need
+from landuse.web.templating import templates
 from landuse.web.common import (
     REPORT_MISSING,
     check_csrf,
@@ -30,15 +32,9 @@ router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "landuse_login_csrf"
 
 
-def _t():
-    from landuse.web.app import templates
-
-    return templates
-
-
 def render(request: Request, name: str, principal: Principal | None, status: int = 200, **ctx: Any) -> HTMLResponse:
     ctx.update(principal=principal, nav=_nav(principal), path=request.url.path)
-    return _t().TemplateResponse(request, name, ctx, status_code=status)
+    return templates.TemplateResponse(request, name, ctx, status_code=status)
 
 
 def _nav(p: Principal | None) -> list[tuple[str, str]]:
@@ -180,8 +176,8 @@ def targets_page(request: Request, year: int | None = Query(None, ge=1990, le=21
     y = year if year is not None else (years[-1] if years else None)
     rows, total, rules = [], 0, []
     if y is not None:
-        t = data.targets(store, p, year=y, policy=request.app.state.policy, zone=zone or None, rule=rule or None,
-                         severity=severity)
+        t = data.targets(store, p, year=y, policy=data.policy_for(store, y, request.app.state.policy), zone=zone or None,
+                         rule=rule or None, severity=severity)
         total = len(t)
         rows = data.records(t.head(300))
         rules = data.target_rules(store, p, y)
@@ -213,10 +209,11 @@ def upload_page(request: Request, p: Principal = Depends(need("import"))):
 @router.post("/admin/upload")
 async def upload(request: Request, p: Principal = Depends(need("import"))):
     res, name = await handle_upload(request, p)
-    from parcels.importer import PROBLEM_HEADERS_ZH
+    from landuse.core.labels import headers
 
     return render(request, "upload.html", p, 200 if res["ok"] else 422, result=res, filename=name,
-                  headers=PROBLEM_HEADERS_ZH, max_mb=request.app.state.settings.max_upload_mb)
+                  headers=headers(["severity", "file", "layer", "row", "column", "value", "expected", "code"], None, "zh"),
+                  max_mb=request.app.state.settings.max_upload_mb)
 
 
 @router.get("/admin/audit")

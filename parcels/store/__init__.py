@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from landuse.config import is_postgres_url, resolve_db
+from landuse.core.settings import is_postgres_url, resolve_db
 
 from parcels.store.base import LayerChange, Store
 

@@ -21,11 +21,13 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from landuse.columns import INPUT_LAYERS, LAYERS, OUTPUT_LAYERS, Layer
+from landuse.core.contract import INPUT_LAYERS, LAYERS, OUTPUT_LAYERS, Layer
 
 from parcels.schema import coerce, empty_frame
 
-SYSTEM_TABLES = ("users", "sessions", "audit_log")
+SYSTEM_TABLES = ("users", "sessions", "audit_log", "policies")
+#: the columns of :meth:`Store.zone_extents` besides the bounding box
+EXTENT_COLUMNS = ("zone_code", "zone_name", "level", "pilot_area_code", "pilot_area_name")
 
 
 @dataclass
@@ -167,21 +169,39 @@ class Store(abc.ABC):
 
     # --- reading ------------------------------------------------------------------------------
     @abc.abstractmethod
-    def _read_raw(self, name: str, *, year: int | None, zones: list[str] | None) -> pd.DataFrame: ...
+    def _read_raw(self, name: str, *, year: int | None, zones: list[str] | None,
+                  columns: list[str] | None = None, where: dict[str, Any] | None = None,
+                  geometry: bool = True) -> pd.DataFrame: ...
 
-    def read(self, name: str, *, year: int | None = None, zones: list[str] | None = None) -> pd.DataFrame:
-        """A layer with contract dtypes (GeoDataFrame in EPSG:4490 for spatial layers).
+    def read(self, name: str, *, year: int | None = None, zones: list[str] | None = None,
+             columns: list[str] | None = None, where: dict[str, Any] | None = None,
+             geometry: bool = True) -> pd.DataFrame:
+        """A layer with contract dtypes (GeoDataFrame in EPSG:4490 for spatial layers read with geometry).
 
-        ``zones`` keeps rows of those zones (layers that carry ``zone_code``).
+        ``zones`` keeps rows of those zones (layers that carry ``zone_code``); ``columns`` reads only
+        those contract columns (in contract order); ``where`` keeps rows whose columns equal the
+        given values (column names must be the layer's: they never come from a request).
         """
         layer = LAYERS[name]
-        df = self._read_raw(name, year=year, zones=zones)
+        cols = None if columns is None else [c for c in layer.names if c in set(columns)]
+        for k in where or {}:
+            if k not in layer.names:
+                raise KeyError(f"{name}.{k}")
+        if zones is not None and not zones and "zone_code" in layer.names:
+            df = empty_layer(layer)
+        else:
+            df = self._read_raw(name, year=year, zones=zones, columns=cols, where=where,
+                                geometry=geometry and bool(layer.geometry))
         out = coerce(df, layer)
         out = out.sort_values(list(layer.key), kind="stable", na_position="first").reset_index(drop=True) if len(out) else out
-        if layer.geometry:
+        if cols is not None:
+            out = out[cols + (["geometry"] if "geometry" in out.columns else [])]
+        if layer.geometry and geometry:
             geom = out["geometry"] if "geometry" in out.columns else gpd.GeoSeries([None] * len(out))
             out = gpd.GeoDataFrame(out.drop(columns=["geometry"], errors="ignore"), geometry=gpd.GeoSeries(
                 np.asarray(geom.values, dtype=object), index=out.index), crs=4490)
+        else:
+            out = pd.DataFrame(out.drop(columns=["geometry"], errors="ignore"))
         return out
 
     def read_inputs(self, *, zones: list[str] | None = None) -> dict[str, pd.DataFrame]:
@@ -191,12 +211,38 @@ class Store(abc.ABC):
     def counts(self) -> dict[str, int]: ...
 
     def years(self) -> list[int]:
-        ey = self.read("enterprise_years")
+        ey = self.read("enterprise_years", columns=["year"])
         return sorted(int(y) for y in ey["year"].dropna().unique())
 
     def result_years(self) -> list[int]:
-        zr = self._read_raw("zone_results", year=None, zones=None)
+        zr = self._read_raw("zone_results", year=None, zones=None, columns=["year"], geometry=False)
         return sorted(int(y) for y in pd.to_numeric(zr["year"], errors="coerce").dropna().unique()) if len(zr) else []
+
+    # --- spatial queries the web service needs (one implementation per backend) ---------------
+    @abc.abstractmethod
+    def zone_extents(self, zones: list[str] | None) -> pd.DataFrame:
+        """zone_code, zone_name, level, pilot_area_code, pilot_area_name and the bounding box
+        (x0, y0, x1, y1 in lon/lat) of the given zones (None: all), sorted by zone_code."""
+
+    @abc.abstractmethod
+    def search_parcels(self, q: str, *, year: int | None, zones: list[str] | None, limit: int = 20) -> pd.DataFrame:
+        """Parcels whose code (or, with a year, holder name) contains ``q`` (case-insensitive, as text,
+        not a pattern): parcel_code, zone_code, [holder_name, stage,] lon, lat of a point on the parcel."""
+
+    def mvt_tile(self, z: int, x: int, y: int, *, year: int, zones: list[str] | None, figures: bool) -> bytes:
+        """A Mapbox vector tile of the parcels (layer ``parcels``) with their results of ``year``."""
+        raise NotImplementedError
+
+    # --- the policies results were computed with -------------------------------------------------
+    def put_policy(self, policy_json: str, *, policy_hash: str, version: str) -> None:
+        """Keep the policy a result was computed with (by hash; idempotent)."""
+        if not self.sys_query("policies", {"policy_hash": policy_hash}):
+            self.sys_insert("policies", {"policy_hash": policy_hash, "version": version, "body": policy_json,
+                                         "stored_at": now_utc().isoformat()})
+
+    def get_policy(self, policy_hash: str) -> str | None:
+        rows = self.sys_query("policies", {"policy_hash": policy_hash})
+        return rows[0]["body"] if rows else None
 
     # --- writing ------------------------------------------------------------------------------
     @abc.abstractmethod

@@ -23,11 +23,11 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from landuse.columns import ALL_LAYERS, LAYERS
-from landuse.errors import StoreError
+from landuse.core.contract import ALL_LAYERS, LAYERS
+from landuse.core.errors import StoreError
 
 from parcels.schema import coerce
-from parcels.store.base import LayerChange, Store, empty_layer, plan_upsert
+from parcels.store.base import EXTENT_COLUMNS, LayerChange, Store, empty_layer, plan_upsert
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
@@ -39,11 +39,24 @@ SYSTEM_DDL = {
         csrf TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL)""",
     "audit_log": """CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, ts TEXT NOT NULL,
         username TEXT, action TEXT NOT NULL, detail TEXT, ip TEXT)""",
+    "policies": """CREATE TABLE IF NOT EXISTS policies (policy_hash TEXT PRIMARY KEY, version TEXT NOT NULL,
+        body TEXT NOT NULL, stored_at TEXT NOT NULL)""",
 }
 AUDIT_GUARD = [
     "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
 ]
+
+
+def _literal(v: Any) -> str:
+    """A value as an SQL literal for an OGR ``where`` clause (numbers as numbers, text quoted)."""
+    if isinstance(v, bool):
+        return str(int(v))
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    return _quote_list([str(v)])
 
 
 def _quote_list(values: list[str]) -> str:
@@ -128,22 +141,50 @@ class GeoPackageStore(Store):
             raise
 
     # --- reading ------------------------------------------------------------------------------
-    def _read_raw(self, name: str, *, year: int | None, zones: list[str] | None) -> pd.DataFrame:
+    def _read_raw(self, name: str, *, year: int | None, zones: list[str] | None,
+                  columns: list[str] | None = None, where: dict[str, Any] | None = None,
+                  geometry: bool = True) -> pd.DataFrame:
         layer = LAYERS[name]
         if not self.path.exists():
             return empty_layer(layer)
-        where = []
+        clauses = []
         if year is not None and layer.year_column:
-            where.append(f'"{layer.year_column}" = {int(year)}')
+            clauses.append(f'"{layer.year_column}" = {int(year)}')
         if zones is not None and "zone_code" in layer.names:
             if not zones:
                 return empty_layer(layer)
-            where.append(f'"zone_code" IN ({_quote_list(zones)})')
+            clauses.append(f'"zone_code" IN ({_quote_list(zones)})')
+        for k, v in (where or {}).items():
+            clauses.append(f'"{k}" = {_literal(v)}')
         try:
-            df = pyogrio.read_dataframe(self.path, layer=name, where=" AND ".join(where) or None, fid_as_index=False)
+            df = pyogrio.read_dataframe(self.path, layer=name, where=" AND ".join(clauses) or None, fid_as_index=False,
+                                        columns=columns, read_geometry=geometry)
         except pyogrio.errors.DataLayerError:
             return empty_layer(layer)
         return df
+
+    def zone_extents(self, zones: list[str] | None) -> pd.DataFrame:
+        z = self.read("zones", zones=zones, columns=list(EXTENT_COLUMNS))
+        b = z.geometry.bounds if len(z) else pd.DataFrame(columns=["minx", "miny", "maxx", "maxy"])
+        df = pd.DataFrame({c: z[c] for c in EXTENT_COLUMNS})
+        df["x0"], df["y0"], df["x1"], df["y1"] = b["minx"].values, b["miny"].values, b["maxx"].values, b["maxy"].values
+        return df.sort_values("zone_code").reset_index(drop=True)
+
+    def search_parcels(self, q: str, *, year: int | None, zones: list[str] | None, limit: int = 20) -> pd.DataFrame:
+        geo = self.read("parcels", zones=zones, columns=["parcel_code", "zone_code"])
+        if year is not None:
+            pr = self.read("parcel_results", year=year, zones=zones, columns=["parcel_code", "holder_name", "stage"],
+                           geometry=False)
+            geo = geo.merge(pr, on="parcel_code", how="left")
+        ql = q.lower()
+        hit = geo["parcel_code"].str.lower().str.contains(ql, regex=False)
+        if "holder_name" in geo.columns:
+            hit |= geo["holder_name"].fillna("").str.lower().str.contains(ql, regex=False)
+        df = geo[hit.fillna(False).to_numpy(dtype=bool)].sort_values("parcel_code").head(limit)
+        pts = df.geometry.representative_point()
+        out = pd.DataFrame(df.drop(columns="geometry"))
+        out["lon"], out["lat"] = pts.x.values, pts.y.values
+        return out.reset_index(drop=True)
 
     def counts(self) -> dict[str, int]:
         out = {}

@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 / GeoAlchemy2 tables for PostGIS, derived from the contract in landuse.columns.
+"""SQLAlchemy 2 / GeoAlchemy2 tables for PostGIS, derived from the contract in landuse.core.contract.
 
 Each layer gets a surrogate ``id`` primary key, a unique constraint on its natural key (NULLS NOT
 DISTINCT, PostgreSQL 15+, so a lease keyed on a building and no parcel is still unique), check
@@ -27,7 +27,7 @@ from sqlalchemy import (
     text,
 )
 
-from landuse.columns import ALL_LAYERS, BOOL, DATE, FLOAT, INT, STR, Layer
+from landuse.core.contract import ALL_LAYERS, BOOL, DATE, FLOAT, INT, STR, Layer
 
 _TYPES = {STR: Text, FLOAT: Float, INT: Integer, BOOL: Boolean, DATE: Date}
 
@@ -100,7 +100,40 @@ def build_metadata() -> MetaData:
           Column("action", Text, nullable=False),
           Column("detail", Text),
           Column("ip", Text))
+    Table("policies", md,
+          Column("policy_hash", Text, primary_key=True),
+          Column("version", Text, nullable=False),
+          Column("body", Text, nullable=False),
+          Column("stored_at", Text, nullable=False),
+          comment="政策文件（评价结果所用）/ the policies results were computed with")
     return md
 
 
 metadata = build_metadata()
+
+
+def add_missing(bind) -> list[str]:
+    """Create the tables of the current metadata that the database lacks and add the columns its
+    tables lack (nullable, as every column added after the first release is optional). Idempotent;
+    returns what it added."""
+    from sqlalchemy import inspect
+    from sqlalchemy.schema import CreateColumn
+
+    insp = inspect(bind)
+    md = build_metadata()
+    have = set(insp.get_table_names())
+    added: list[str] = []
+    missing = [t for name, t in md.tables.items() if name not in have]
+    if missing:
+        md.create_all(bind=bind, tables=missing, checkfirst=True)
+        added += [t.name for t in missing]
+    for name, table in md.tables.items():
+        if name not in have:
+            continue
+        cols = {c["name"] for c in insp.get_columns(name)}
+        for col in table.columns:
+            if col.name not in cols:
+                ddl = CreateColumn(col).compile(dialect=bind.dialect)
+                bind.exec_driver_sql(f'ALTER TABLE "{name}" ADD COLUMN {str(ddl).replace(" NOT NULL", "")}')
+                added.append(f"{name}.{col.name}")
+    return added

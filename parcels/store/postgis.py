@@ -19,8 +19,8 @@ from alembic.config import Config
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
-from landuse.columns import ALL_LAYERS, LAYERS, Layer
-from landuse.errors import StoreError
+from landuse.core.contract import ALL_LAYERS, LAYERS, Layer
+from landuse.core.errors import StoreError
 
 from parcels.store.base import SYSTEM_TABLES, LayerChange, Store, empty_layer, key_strings, plan_upsert
 from parcels.store.models import metadata
@@ -66,40 +66,106 @@ class PostGISStore(Store):
             raise StoreError("PostGIS 库尚未初始化，请先运行 landuse init / the database has no schema: run `landuse init --db URL`")
 
     # --- reading ------------------------------------------------------------------------------
-    def _select(self, layer: Layer, *, year, zones, with_id: bool = False) -> tuple[str, dict]:
-        cols = [f'"{c}"' for c in layer.names]
+    def _select(self, layer: Layer, *, year, zones, with_id: bool = False, columns: list[str] | None = None,
+                where: dict[str, Any] | None = None, geometry: bool = True) -> tuple[str, dict]:
+        cols = [f'"{c}"' for c in (columns if columns is not None else layer.names)]
         if with_id:
             cols.insert(0, "id")
-        if layer.geometry:
+        if layer.geometry and geometry:
             cols.append('ST_AsBinary("geometry") AS geometry')
-        sql = f'SELECT {", ".join(cols)} FROM "{layer.name}"'
-        where, params = [], {}
+        sql = f'SELECT {", ".join(cols) or "1"} FROM "{layer.name}"'
+        clauses, params = [], {}
         if year is not None and layer.year_column:
-            where.append(f'"{layer.year_column}" = :year')
+            clauses.append(f'"{layer.year_column}" = :year')
             params["year"] = int(year)
         if zones is not None and "zone_code" in layer.names:
-            where.append('"zone_code" = ANY(:zones)')
+            clauses.append('"zone_code" = ANY(:zones)')
             params["zones"] = list(zones)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        for i, (k, v) in enumerate((where or {}).items()):
+            if k not in layer.names:  # column names come from the contract, never from a request
+                raise KeyError(k)
+            clauses.append(f'"{k}" = :w{i}')
+            params[f"w{i}"] = v
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
         return sql, params
 
-    def _read_conn(self, conn: Connection, name: str, *, year=None, zones=None, with_id=False) -> pd.DataFrame:
+    def _read_conn(self, conn: Connection, name: str, *, year=None, zones=None, with_id=False, columns=None,
+                   where=None, geometry=True) -> pd.DataFrame:
         layer = LAYERS[name]
-        sql, params = self._select(layer, year=year, zones=zones, with_id=with_id)
+        sql, params = self._select(layer, year=year, zones=zones, with_id=with_id, columns=columns, where=where,
+                                   geometry=geometry)
         res = conn.execute(text(sql), params)
-        rows = res.fetchall()
-        df = pd.DataFrame(rows, columns=list(res.keys()))
-        if layer.geometry:
+        keys = list(res.keys())
+        # plain tuples: building a frame from Row objects is ~10x slower (attribute probing)
+        df = pd.DataFrame.from_records([tuple(r) for r in res.fetchall()], columns=keys)
+        if layer.geometry and geometry:
             wkb = [bytes(b) if b is not None else None for b in df["geometry"].tolist()] if len(df) else []
             df["geometry"] = np.asarray(shapely.from_wkb(wkb), dtype=object) if len(df) else pd.Series([], dtype=object)
         return df
 
-    def _read_raw(self, name: str, *, year: int | None, zones: list[str] | None) -> pd.DataFrame:
+    def _read_raw(self, name: str, *, year: int | None, zones: list[str] | None,
+                  columns: list[str] | None = None, where: dict[str, Any] | None = None,
+                  geometry: bool = True) -> pd.DataFrame:
         if zones is not None and not zones and "zone_code" in LAYERS[name].names:
             return empty_layer(LAYERS[name])
         with self.engine.connect() as conn:
-            return self._read_conn(conn, name, year=year, zones=zones)
+            return self._read_conn(conn, name, year=year, zones=zones, columns=columns, where=where,
+                                   geometry=geometry)
+
+    def _query(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            res = conn.execute(text(sql), params)
+            return pd.DataFrame.from_records([tuple(r) for r in res.fetchall()], columns=list(res.keys()))
+
+    def result_years(self) -> list[int]:
+        df = self._query('SELECT DISTINCT "year" FROM "zone_results" ORDER BY 1', {})
+        return [int(y) for y in df["year"].dropna()]
+
+    def zone_extents(self, zones: list[str] | None) -> pd.DataFrame:
+        sql = ('SELECT zone_code, zone_name, level, pilot_area_code, pilot_area_name, '
+               'ST_XMin(b) AS x0, ST_YMin(b) AS y0, ST_XMax(b) AS x1, ST_YMax(b) AS y1 '
+               'FROM (SELECT *, geometry::box2d AS b FROM zones) z')
+        params: dict[str, Any] = {}
+        if zones is not None:
+            sql += " WHERE zone_code = ANY(:zones)"
+            params["zones"] = list(zones)
+        return self._query(sql + " ORDER BY zone_code", params)
+
+    def search_parcels(self, q: str, *, year: int | None, zones: list[str] | None, limit: int = 20) -> pd.DataFrame:
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        if year is not None:
+            sql = ("SELECT r.parcel_code, r.zone_code, r.holder_name, r.stage, "
+                   "ST_X(ST_PointOnSurface(p.geometry)) AS lon, ST_Y(ST_PointOnSurface(p.geometry)) AS lat "
+                   "FROM parcel_results r JOIN parcels p ON p.parcel_code = r.parcel_code "
+                   "WHERE r.year = :y AND (r.parcel_code ILIKE :q OR r.holder_name ILIKE :q)")
+            params: dict[str, Any] = {"y": int(year), "q": like}
+            pre = "r."
+        else:
+            sql = ("SELECT p.parcel_code, p.zone_code, ST_X(ST_PointOnSurface(p.geometry)) AS lon, "
+                   "ST_Y(ST_PointOnSurface(p.geometry)) AS lat FROM parcels p WHERE p.parcel_code ILIKE :q")
+            params = {"q": like}
+            pre = "p."
+        if zones is not None:
+            sql += f" AND {pre}zone_code = ANY(:zones)"
+            params["zones"] = list(zones)
+        return self._query(sql + f" ORDER BY {pre}parcel_code LIMIT {int(limit)}", params)
+
+    def mvt_tile(self, z: int, x: int, y: int, *, year: int, zones: list[str] | None, figures: bool) -> bytes:
+        attrs = list(TILE_ATTRS_PUBLIC)
+        joins = ""
+        if figures:
+            attrs += TILE_ATTRS_FIGURES
+            joins = "LEFT JOIN enterprise_results e ON e.uscc = r.holder_uscc AND e.year = :year"
+        params: dict[str, Any] = {"z": int(z), "x": int(x), "y": int(y), "year": int(year)}
+        zone_filter = ""
+        if zones is not None:
+            zone_filter = "AND p.zone_code = ANY(:zones)"
+            params["zones"] = list(zones)
+        sql = TILE_SQL.format(attrs=", ".join(attrs), joins=joins, zone_filter=zone_filter)
+        with self.engine.connect() as conn:
+            data = conn.execute(text(sql), params).scalar()
+        return bytes(data) if data is not None else b""
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -214,6 +280,26 @@ class PostGISStore(Store):
         w, params = self._where(where)
         with self.engine.begin() as conn:
             return conn.execute(text(f'DELETE FROM "{table}"{w}'), params).rowcount
+
+
+TILE_SQL = """
+WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env),
+     b4490 AS (SELECT ST_Transform(env, 4490) AS env FROM b),
+t AS (
+  SELECT ST_AsMVTGeom(ST_Transform(p.geometry, 3857), b.env, 4096, 64, true) AS geom,
+         {attrs}
+  FROM parcels p
+  CROSS JOIN b
+  CROSS JOIN b4490
+  LEFT JOIN parcel_results r ON r.parcel_code = p.parcel_code AND r.year = :year
+  {joins}
+  WHERE p.geometry && b4490.env {zone_filter}
+)
+SELECT ST_AsMVT(t, 'parcels', 4096, 'geom') FROM t WHERE geom IS NOT NULL
+"""
+
+TILE_ATTRS_PUBLIC = ["p.parcel_code", "p.zone_code", "r.holder_name", "r.stage", "r.area_mu"]
+TILE_ATTRS_FIGURES = ["r.revenue_per_mu", "r.tax_per_mu", "r.flags", "r.flag_count", "r.max_severity", "e.grade"]
 
 
 def _sysval(v: Any) -> Any:

@@ -1,6 +1,6 @@
 """Initial schema: every layer of DATA_PACKAGE.md, inputs and outputs, plus users, sessions, audit log.
 
-The tables are built from ``parcels.store.models`` (itself derived from ``landuse.columns``):
+The tables are built from ``parcels.store.models`` (itself derived from ``landuse.core.contract``):
 spatial columns as GeoAlchemy2 ``Geometry(MULTIPOLYGON, 4490)`` with GiST indexes, natural-key
 unique constraints, deferrable foreign keys and check constraints. Until the first release this
 revision is the schema; later changes get revisions of their own (autogenerate with the

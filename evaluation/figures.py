@@ -1,6 +1,7 @@
-"""Evaluate one year: parcels, enterprises, zones, pilot areas, the province, standard factories.
+"""The figures of one year (a step of :func:`evaluation.pipeline.evaluate_year`): parcels,
+enterprises, zones, pilot areas, the province, standard factories.
 
-Entry point: :func:`evaluate_year`. The steps, each in its own module:
+The sub-steps, each in its own module:
 
 1. area, industrial land, statutory idle land and life-cycle stage (:mod:`evaluation.lifecycle`);
 2. the land each enterprise uses at the as-of date and the spread of its output over that land
@@ -45,11 +46,9 @@ from evaluation.lifecycle import (
     year_end,
 )
 from evaluation.occupancy import area_occupancy, building_occupancy
-from landuse.columns import BOOL, DATE, FLOAT, INT, layer
-
-PROVINCE = "PROVINCE"
-OUTPUTS = ("parcel_results", "enterprise_results", "zone_results", "pilot_area_results", "building_results")
-
+from landuse.core.contract import PROVINCE, layer
+from landuse.core.dtypes import conform
+from landuse.core.policy import Policy
 
 @dataclass(frozen=True)
 class ParcelYear:
@@ -79,18 +78,28 @@ def _frame(inputs: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame | None
     return df
 
 
-def _static(inputs: Mapping[str, pd.DataFrame], policy) -> dict:
-    """What does not depend on the year: area, industrial land, floor area."""
+@dataclass(frozen=True)
+class Static:
+    """What does not depend on the year: area, industrial land, floor area per parcel."""
+
+    area: pd.DataFrame
+    industrial: pd.Series
+    floor: pd.Series
+
+
+def static_parts(inputs: Mapping[str, pd.DataFrame], policy: Policy) -> Static:
     parcels = _frame(inputs, "parcels")
-    return {
-        "area": parcel_area(parcels, use_registered_area=policy.land.use_registered_area),
-        "industrial": is_industrial(parcels, policy.land.industrial_codes),
-        "floor": parcel_floor_area(parcels, _frame(inputs, "buildings")),
-    }
+    assert parcels is not None
+    return Static(
+        area=parcel_area(parcels, use_registered_area=policy.land.use_registered_area),
+        industrial=is_industrial(parcels, policy.land.industrial_codes),
+        floor=parcel_floor_area(parcels, _frame(inputs, "buildings")),
+    )
 
 
 def evaluate_parcels(
-    inputs: Mapping[str, pd.DataFrame], *, year: int, policy, as_of: date | None = None, _cache: dict | None = None
+    inputs: Mapping[str, pd.DataFrame], *, year: int, policy: Policy, as_of: date | pd.Timestamp | None = None,
+    static: Static | None = None,
 ) -> ParcelYear:
     """Steps 1–3 for the parcels of one year (see the module docstring)."""
     as_of_ts = as_timestamp(as_of, year)
@@ -101,8 +110,8 @@ def evaluate_parcels(
     enterprises = _frame(inputs, "enterprises")
 
     idx = pd.Index(parcels["parcel_code"].astype(object).to_numpy(), name="parcel_code")
-    static = _cache if _cache is not None else _static(inputs, policy)
-    area, industrial, floor = static["area"], static["industrial"], static["floor"]
+    static = static if static is not None else static_parts(inputs, policy)
+    area, industrial, floor = static.area, static.industrial, static.floor
     idle = idle_status(parcels, as_of=as_of_ts, policy=policy.idle, area_m2=area["area_m2"])
     supplied = parcel_stages(parcels, as_of=as_of_ts) != "unsupplied"
 
@@ -191,42 +200,28 @@ def _area_levels(py: ParcelYear, zt: pd.DataFrame) -> dict[str, pd.Series]:
     }
 
 
-def evaluate_year(
-    inputs: Mapping[str, pd.DataFrame], *, year: int, policy, as_of: date | None = None,
-    cache: dict | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Evaluate ``year`` (as of ``as_of``, default 31 December of ``year``).
+@dataclass(frozen=True)
+class Figures:
+    """The figures of one year: the results layers (contract columns and dtypes, no geometry; score,
+    grade, flag, intensive-use and quota columns empty for the later steps), the parcel-level
+    evaluation they came from (idle status, land uses) and the data problems met on the way."""
 
-    Returns the frames ``parcel_results``, ``enterprise_results``, ``zone_results``,
-    ``pilot_area_results`` (one row per pilot area and a ``PROVINCE`` row) and ``building_results``,
-    with the column names and dtypes of their layers in :mod:`landuse.columns` (no geometry; score,
-    grade, flag, intensive-use and quota columns are left empty for later steps), each with
-    ``policy_version`` and ``policy_hash``. Data problems met on the way (unplaceable leases, leases
-    over the floor area) are in ``frame.attrs["problems"]`` of ``parcel_results``.
+    parcel_results: pd.DataFrame
+    enterprise_results: pd.DataFrame
+    zone_results: pd.DataFrame
+    pilot_area_results: pd.DataFrame
+    building_results: pd.DataFrame
+    current: ParcelYear
+    problems: pd.DataFrame
 
-    ``cache``: a dict the caller keeps while evaluating several years of the *same* inputs and
-    policy; what does not depend on the year (areas, industrial land, floor areas) and the
-    baseline year's parcel evaluation are computed once and reused.
-    """
+
+def year_figures(inputs: Mapping[str, pd.DataFrame], *, year: int, policy: Policy, static: Static,
+                 baseline: ParcelYear, as_of: date | pd.Timestamp | None = None) -> Figures:
+    """Evaluate ``year`` (as of ``as_of``, default 31 December of ``year``) against ``baseline`` (the
+    baseline year's parcel evaluation, as of its 31 December)."""
     year = int(year)
-    if cache is not None and cache.get("key") != (id(inputs), policy.hash):
-        cache.clear()
-        cache["key"] = (id(inputs), policy.hash)
-    static = cache.get("static") if cache is not None else None
-    if static is None:
-        static = _static(inputs, policy)
-        if cache is not None:
-            cache["static"] = static
-    cur = evaluate_parcels(inputs, year=year, policy=policy, as_of=as_of, _cache=static)
-    b_year = int(policy.growth.baseline_year)
-    if b_year == year and cur.as_of == year_end(year):
-        base = cur
-    elif cache is not None and "base" in cache:
-        base = cache["base"]
-    else:
-        base = evaluate_parcels(inputs, year=b_year, policy=policy, as_of=year_end(b_year), _cache=static)
-    if cache is not None:
-        cache["base"] = base
+    cur = evaluate_parcels(inputs, year=year, policy=policy, as_of=as_of, static=static)
+    base = cur if (baseline.year == year and cur.as_of == baseline.as_of) else baseline
 
     zones = _frame(inputs, "zones")
     parcels_in = _frame(inputs, "parcels")
@@ -266,7 +261,6 @@ def evaluate_year(
     meta = {"policy_version": policy.version, "policy_hash": policy.hash}
 
     parcel_results = _conform(cur.parcels.reset_index(drop=True), "parcel_results", meta)
-    parcel_results.attrs["problems"] = cur.problems
 
     z = area_frames["zone"]
     z = z.assign(zone_name=zt["zone_name"], pilot_area_code=zt["pilot_area_code"], year=year)
@@ -285,13 +279,8 @@ def evaluate_year(
     building_results = _conform(bo.rename_axis("building_code").reset_index(), "building_results", meta)
 
     enterprise_results = _conform(ent.reset_index(), "enterprise_results", meta)
-    return {
-        "parcel_results": parcel_results,
-        "enterprise_results": enterprise_results,
-        "zone_results": zone_results,
-        "pilot_area_results": pilot_area_results,
-        "building_results": building_results,
-    }
+    return Figures(parcel_results, enterprise_results, zone_results, pilot_area_results, building_results,
+                   cur, cur.problems)
 
 
 def _pilot_codes(zt: pd.DataFrame, pay: pd.DataFrame | None) -> pd.Index:
@@ -399,34 +388,5 @@ def _pilot_extras(inputs, year: int, zt: pd.DataFrame, ent: pd.DataFrame, index:
 
 
 def _conform(df: pd.DataFrame, layer_name: str, meta: dict[str, str]) -> pd.DataFrame:
-    """The columns of ``layer_name`` (no geometry) in order, with the conventional dtypes."""
-    lay = layer(layer_name)
-    n = len(df)
-    cols = {}
-    for c in lay.columns:
-        if c.name in meta:
-            cols[c.name] = pd.Series([meta[c.name]] * n, dtype=object)
-            continue
-        s = df[c.name].reset_index(drop=True) if c.name in df.columns else None
-        if c.kind == FLOAT:
-            cols[c.name] = pd.Series(np.nan, index=range(n)) if s is None else pd.to_numeric(s, errors="coerce").astype("float64")
-        elif c.kind == INT:
-            cols[c.name] = pd.Series(pd.NA, index=range(n), dtype="Int64") if s is None else _to_int(s)
-        elif c.kind == BOOL:
-            cols[c.name] = pd.Series(pd.NA, index=range(n), dtype="boolean") if s is None else s.astype("boolean")
-        elif c.kind == DATE:
-            cols[c.name] = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]") if s is None else pd.to_datetime(s).astype("datetime64[ns]")
-        else:
-            cols[c.name] = pd.Series(None, index=range(n), dtype=object) if s is None else _to_obj(s)
-    return pd.DataFrame(cols, index=pd.RangeIndex(n))
-
-
-def _to_int(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_float_dtype(s):
-        s = s.round()
-    return s.astype("Int64")
-
-
-def _to_obj(s: pd.Series) -> pd.Series:
-    out = s.astype(object)
-    return out.where(pd.notna(out), None)
+    """The columns of ``layer_name`` (no geometry) in order, with the contract dtypes."""
+    return conform(df, layer(layer_name), meta)

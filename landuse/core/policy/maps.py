@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from landuse.policy_base import Section
+from landuse.core.policy.base import Section
 
 Scheme = Literal[
     "NaturalBreaks", "Quantiles", "EqualInterval", "FisherJenksSampled", "JenksCaspall", "UserDefined",

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from landuse.policy_base import Section
+from landuse.core.policy.base import Section
 
 
 _MODEL = ConfigDict(frozen=True, extra="forbid")

@@ -10,7 +10,7 @@
 - Audit: one append-only row per login, failed login, logout, import, export/download and user
   change (the store's triggers/permissions refuse UPDATE and DELETE on ``audit_log``).
 
-Used by the web service and by ``landuse user ...`` alike.
+A service used by the web service and by ``landuse user ...`` alike.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from landuse.errors import LanduseError
+from landuse.core.errors import LanduseError
+from landuse.core.labels import AUDIT_ACTION_LABELS, ROLE_LABELS
 from parcels.store.base import Store
 
 ROLES = ("admin", "evaluator", "manager", "viewer")
-ROLE_ZH = {"admin": "管理员", "evaluator": "评价人员", "manager": "开发区管理人员", "viewer": "查看人员"}
+ROLE_ZH = {k: v[0] for k, v in ROLE_LABELS.items()}
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-@]{2,64}$")
 ZONE_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,40}$")
 MIN_PASSWORD = 10
@@ -220,11 +221,7 @@ def _purge_expired(store: Store, username: str) -> None:
 # audit
 # ------------------------------------------------------------------------------------------------
 
-AUDIT_ACTIONS_ZH = {
-    "login": "登录", "login_failed": "登录失败", "logout": "退出", "import": "导入数据", "import_failed": "导入失败",
-    "export": "导出/下载", "report": "下载报告", "user_add": "新增用户", "user_disable": "停用用户",
-    "user_enable": "启用用户", "user_passwd": "修改密码", "audit_export": "导出审计日志",
-}
+AUDIT_ACTIONS_ZH = {k: v[0] for k, v in AUDIT_ACTION_LABELS.items()}
 
 
 def audit(store: Store, username: str | None, action: str, detail: str | None = None, ip: str | None = None) -> None:

@@ -1,6 +1,6 @@
 """Policy sections for issue 5: land intensive-use evaluation, composite score, quota tilt.
 
-Leaf module. Defaults live in ``landuse/data/policy.toml`` (``[intensive]``, ``[score]``,
+Leaf module. Defaults live in ``landuse/core/policy/default.toml`` (``[intensive]``, ``[score]``,
 ``[quota]``); the defaults given here match the file so that a policy without these sections still
 loads. Every number has a source note in the section's ``notes`` table.
 """
@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from landuse.policy_base import Section
+from landuse.core.policy.base import Section
 
 ZoneType = Literal["industrial", "mixed"]
 

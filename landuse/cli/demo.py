@@ -1,24 +1,41 @@
-"""The demo behind ``landuse demo`` (README): a generated Jiangxi-like province, imported into the
-embedded GeoPackage, evaluated for every year, with the outputs people use written to a folder."""
+"""``landuse demo`` (README): a generated Jiangxi-like province, imported into the embedded
+GeoPackage, evaluated for every year, with the outputs people use written to a folder."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+from typing import Optional
+
+import typer
 from rich.console import Console
 
-from landuse.config import get_settings, resolve_db
-from landuse.i18n import lang, t
-from landuse.policy import load_policy
-
+from landuse.cli import app
+from landuse.cli.common import DB_HELP, console
+from landuse.core.labels import lang, t
+from landuse.core.policy import load_policy
+from landuse.core.settings import get_settings, resolve_db
+from landuse.services import results
+from landuse.services.evaluate import evaluate, growth_summary
+from landuse.services.exports import export_layer, write_targets
+from landuse.services.imports import run_import
+from landuse.services.maps import map_html
 from parcels.sample import write_sample
 from parcels.store import open_store
 
 
-def run_demo(*, out: Path, db: str | None = None, seed: int = 1, console: Console | None = None) -> dict[str, Path]:
-    from landuse.pipeline import evaluate, export_layer, growth_summary, map_html, run_import, targets_frame, write_targets
+@app.command("demo")
+def demo_cmd(
+    out: Path = typer.Option(Path("demo-out"), "--out", help="输出文件夹 / output folder"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    seed: int = typer.Option(1, "--seed", help="随机种子 / random seed"),
+) -> None:
+    """演示：生成示例数据、导入、评价全部年度并输出报告与地图 / Demo on generated data."""
+    run_demo(out=out, db=db, seed=seed, console=console)
 
+
+def run_demo(*, out: Path, db: str | None = None, seed: int = 1, console: Console | None = None) -> dict[str, Path]:
     con = console or Console()
     out.mkdir(parents=True, exist_ok=True)
     target = resolve_db(db)
@@ -48,7 +65,7 @@ def run_demo(*, out: Path, db: str | None = None, seed: int = 1, console: Consol
     con.rule(t("4 输出", "4 outputs"))
     outputs: dict[str, Path] = {}
     outputs["zone_results"] = export_layer(store, "zone_results", out / f"zone_results_{y}.xlsx", year=y)[0]
-    outputs["targets"] = write_targets(targets_frame(store, year=y, policy=policy), out / f"targets_{y}.xlsx")
+    outputs["targets"] = write_targets(results.targets(store, year=y, policy=policy), out / f"targets_{y}.xlsx")
     st = get_settings()
     outputs["map_overview"] = out / f"map_province_{y}.html"
     outputs["map_overview"].write_text(map_html(store, year=y, policy=policy, lang=lang(), tianditu_key=st.tianditu_key),
@@ -57,13 +74,10 @@ def run_demo(*, out: Path, db: str | None = None, seed: int = 1, console: Consol
     first_zone = str(zr["zone_code"].iloc[0])
     outputs["map_zone"] = out / f"map_zone_{first_zone}_{y}.html"
     outputs["map_zone"].write_text(map_html(store, year=y, policy=policy, zone=first_zone, lang=lang()), encoding="utf-8")
-    try:
-        from landuse.reports import write_report
+    from landuse.reports import write_report
 
-        outputs["report_xlsx"] = write_report(store, year=y, out=out / f"report_{y}.xlsx", policy=policy, lang=lang())
-        outputs["report_html"] = write_report(store, year=y, out=out / f"report_{y}.html", policy=policy, lang=lang())
-    except ImportError:
-        pass
+    outputs["report_xlsx"] = write_report(store, year=y, out=out / f"report_{y}.xlsx", policy=policy, lang=lang())
+    outputs["report_html"] = write_report(store, year=y, out=out / f"report_{y}.html", policy=policy, lang=lang())
     for k, p in outputs.items():
         con.print(f"  {k}: {p}")
     return outputs

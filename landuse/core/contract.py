@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: the code of the whole-province row of pilot_area_results and pilot_area_years
+PROVINCE = "PROVINCE"
+
 # value kinds a column parses to
 STR, FLOAT, INT, BOOL, DATE = "str", "float", "int", "bool", "date"
 

@@ -1,6 +1,6 @@
 """The policy: every threshold, target, weight and option, versioned, in a TOML file.
 
-The default policy ships as ``landuse/data/policy.toml``. A bureau copies it with
+The default policy ships as ``landuse/core/policy/default.toml``. A bureau copies it with
 ``landuse policy init --out my.toml``, edits it and passes ``--policy my.toml``. Functions receive
 the loaded :class:`Policy` as an argument; nothing reads the file behind their back.
 
@@ -19,13 +19,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from landuse.errors import PolicyError
-from landuse.policy_base import Section
-from landuse.policy_maps import MapsPolicy
-from landuse.policy_rules import GradingPolicy, IdlePolicy, RulesPolicy, StandardLandPolicy
-from landuse.policy_scoring import IntensivePolicy, QuotaPolicy, ScorePolicy
+from landuse.core.errors import PolicyError
+from landuse.core.policy.base import Section
+from landuse.core.policy.maps import MapsPolicy
+from landuse.core.policy.rules import GradingPolicy, IdlePolicy, RulesPolicy, StandardLandPolicy
+from landuse.core.policy.scoring import IntensivePolicy, QuotaPolicy, ScorePolicy
 
-__all__ = ["Policy", "load_policy", "default_policy", "default_policy_text", "policy_hash", "Section"]
+__all__ = ["Policy", "load_policy", "default_policy", "default_policy_text", "policy_from_json", "policy_hash", "Section"]
 
 
 class Meta(BaseModel):
@@ -114,7 +114,7 @@ def policy_hash(policy: Policy) -> str:
 
 
 def default_policy_text() -> str:
-    return resources.files("landuse").joinpath("data/policy.toml").read_text(encoding="utf-8")
+    return resources.files("landuse.core.policy").joinpath("default.toml").read_text(encoding="utf-8")
 
 
 def _parse(text: str, source: str) -> Policy:
@@ -134,7 +134,12 @@ def _parse(text: str, source: str) -> Policy:
 
 @lru_cache(maxsize=1)
 def default_policy() -> Policy:
-    return _parse(default_policy_text(), "landuse/data/policy.toml")
+    return _parse(default_policy_text(), "landuse/core/policy/default.toml")
+
+
+def policy_from_json(body: str) -> Policy:
+    """A policy stored with its results (``Policy.model_dump_json``); the hash is unchanged."""
+    return Policy.model_validate_json(body)
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

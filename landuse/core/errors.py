@@ -18,6 +18,23 @@ class PolicyError(LanduseError):
     """The policy file is missing, malformed or inconsistent."""
 
 
+class UnknownCode(LanduseError):
+    """A code typed by a user (zone, pilot area, layer…) that the store does not know; the message
+    names the nearest known codes."""
+
+    KINDS = {"zone": ("开发区", "zone"), "pilot_area": ("试验区", "pilot area"), "layer": ("图层", "layer"),
+             "user": ("用户", "user")}
+
+    def __init__(self, kind: str, code: str, suggestions: list[str] | tuple[str, ...] = ()) -> None:
+        self.kind, self.code, self.suggestions = kind, code, list(suggestions)
+        zh, en = self.KINDS.get(kind, (kind, kind))
+        near = "、".join(self.suggestions)
+        near_en = ", ".join(self.suggestions)
+        msg = f"未知{zh}代码 {code!r}" + (f"；相近的有：{near}" if near else "") + \
+            f" / unknown {en} {code!r}" + (f"; did you mean: {near_en}" if near_en else "")
+        super().__init__(msg)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the input: where it is, what was found, what was expected."""

@@ -1,0 +1,104 @@
+"""Data in and out: ``init``, ``import``, ``sample``, ``export``, ``template``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from landuse.cli import app
+from landuse.cli.common import DB_HELP, POLICY_HELP, Steps, console, load_policy, masked, open_store, problem_table
+from landuse.core.errors import LanduseError, ValidationFailed
+from landuse.core.labels import lang, t
+
+
+@app.command("init")
+def init_cmd(db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """建库或升级库结构 / Create or migrate the store's schema."""
+    s = open_store(db, create=True)
+    console.print(t(f"已就绪：{s.kind} {masked(s.url)}", f"ready: {s.kind} {masked(s.url)}"))
+
+
+@app.command("import")
+def import_cmd(
+    path: Path = typer.Argument(..., help="数据包：文件夹、zip 或 GeoPackage / data package: folder, zip or GeoPackage"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    assume_crs: Optional[str] = typer.Option(None, "--assume-crs", help="无 .prj 时采用的坐标系，如 EPSG:4547 / CRS for files without .prj"),
+    report: Path = typer.Option(Path("import_problems.csv"), "--report", help="问题清单文件 .csv/.xlsx / problem list file"),
+    policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
+) -> None:
+    """导入数据包（全部成功或不做任何修改）/ Import a data package (all or nothing)."""
+    from landuse.services.exports import write_problems
+    from landuse.services.imports import run_import
+
+    pol = load_policy(policy)
+    store = open_store(db, create=True)
+    try:
+        with Steps(3) as steps:
+            rep = run_import(path, store, policy=pol, assume_crs=assume_crs, progress=steps.say)
+    except ValidationFailed as exc:
+        write_problems(exc.problems, report, lang=lang())
+        exc.report_path = report  # type: ignore[attr-defined]
+        raise
+    for n in rep.notes:
+        console.print(f"[dim]· {n}[/]")
+    if rep.problems:
+        console.print(problem_table(rep.problems))
+        write_problems(rep.problems, report, lang=lang())
+        console.print(t(f"{len(rep.problems)} 个警告，清单见 {report}", f"{len(rep.problems)} warnings, list in {report}"))
+    tab = Table(title=t("导入结果", "Import result"))
+    for h in (t("图层", "layer"), t("新增", "inserted"), t("更新", "updated"), t("未变", "unchanged")):
+        tab.add_column(h)
+    for c in rep.changes:
+        tab.add_row(c.layer, str(c.inserted), str(c.updated), str(c.unchanged))
+    console.print(tab)
+
+
+@app.command("sample")
+def sample_cmd(
+    out: Path = typer.Option(..., "--out", help="输出文件夹 / output folder"),
+    scale: str = typer.Option("small", "--scale", help="small | province"),
+    seed: int = typer.Option(1, "--seed", help="随机种子 / random seed"),
+) -> None:
+    """生成示例数据包（江西试验区风格）/ Generate a sample data package (Jiangxi-like)."""
+    from rich.progress import Progress
+
+    from parcels.sample import write_sample
+
+    if scale not in ("small", "province"):
+        raise LanduseError("--scale small|province")
+    with Progress(console=console) as prog:
+        task = prog.add_task(t("生成示例数据", "generating"), total=None)
+
+        def step(stage: str, i: int, n: int) -> None:
+            prog.update(task, description=f"{t('生成', 'generating')} {stage}", completed=i, total=max(n, 1))
+
+        summary = write_sample(out, scale=scale, seed=seed, progress=step)
+    console.print(t(f"示例数据已写入 {out}", f"sample written to {out}"))
+    console.print(summary.get("counts", summary))
+
+
+@app.command("export")
+def export_cmd(
+    layer: str = typer.Argument(..., help="图层名，如 parcels、zone_results / layer name"),
+    out: Path = typer.Option(..., "--out", help="输出文件 .csv/.xlsx/.gpkg/.shp / output file"),
+    year: Optional[int] = typer.Option(None, "--year", help="年度 / year"),
+    zone: Optional[str] = typer.Option(None, "--zone", help="只导出该开发区 / only this zone"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """导出图层（格式由扩展名决定）/ Export a layer (format from the extension)."""
+    from landuse.services.exports import export_layer
+
+    path, n = export_layer(open_store(db), layer, out, year=year, zones=[zone] if zone else None, lang=lang())
+    console.print(t(f"已导出 {n} 行到 {path}", f"exported {n} rows to {path}"))
+
+
+@app.command("template")
+def template_cmd(out: Path = typer.Option(..., "--out", help="输出文件夹 / output folder")) -> None:
+    """生成空白模板（中文表头 Excel 与空 GeoPackage）/ Write empty templates to fill in."""
+    from parcels.export import write_template
+
+    for p in write_template(out):
+        console.print(t(f"已写入 {p}", f"written {p}"))

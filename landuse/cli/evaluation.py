@@ -1,0 +1,176 @@
+"""Evaluating and what comes of it: ``evaluate``, ``targets``, ``quota``, ``report``, ``map``, ``raster``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from landuse.cli import app
+from landuse.cli.common import DB_HELP, POLICY_HELP, Steps, console, load_policy, open_store, parse_date
+from landuse.core.errors import LanduseError
+from landuse.core.labels import lang, t
+
+
+@app.command("evaluate")
+def evaluate_cmd(
+    year: Optional[int] = typer.Option(None, "--year", help="评价年度（缺省为全部年度）/ year (default: every year in the data)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="统计日期 YYYY-MM-DD（默认年末，需同时给出 --year）/ as-of date (default: year end; needs --year)"),
+    policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
+    built_up: Optional[Path] = typer.Option(None, "--built-up", help="遥感建成区栅格 GeoTIFF / built-up raster"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """计算并保存评价结果（重算替换）/ Compute and store the results for a year (re-running replaces them)."""
+    from landuse.services.evaluate import evaluate, growth_summary
+
+    pol = load_policy(policy)
+    store = open_store(db)
+    years = [year] if year else store.years()
+    if not years:
+        raise LanduseError(t("没有企业年度数据", "no enterprise_years in the store"))
+    with Steps(2 * len(years) + 1) as steps:
+        out = evaluate(store, years=years, policy=pol, as_of=parse_date(as_of), built_up=built_up, progress=steps.say)
+    last = out[max(out)]
+    for w in last.warnings:
+        console.print(f"[yellow]{t('提示', 'note')}:[/] {w}")
+    pa = last["pilot_area_results"]
+    names = dict(zip(pa["pilot_area_code"], pa["pilot_area_name"].fillna(""), strict=False))
+    console.print(t(f"[bold]{max(out)} 年 试验区亩均营业收入 +15% 检查[/]（政策 {pol.version}，哈希 {pol.hash}）",
+                    f"[bold]{max(out)}: pilot areas' revenue per mu +15 % check[/] (policy {pol.version}, hash {pol.hash})"))
+    for line in growth_summary(pa, key="pilot_area_code", names=names, lang=lang()):
+        console.print("  " + line)
+    n_flags = len(last["flags"])
+    console.print(t(f"已保存 {len(out)} 个年度的结果；{max(out)} 年问题宗地标记 {n_flags} 条。",
+                    f"stored results for {len(out)} year(s); {n_flags} parcel flags in {max(out)}."))
+
+
+@app.command("targets")
+def targets_cmd(
+    year: int = typer.Option(..., "--year", help="年度 / year"),
+    out: Path = typer.Option(..., "--out", help="输出 .xlsx/.gpkg/.shp/.csv / output file"),
+    zone: Optional[str] = typer.Option(None, "--zone", help="开发区代码 / zone code"),
+    policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """低效闲置用地处置清单（按优先序）/ The ranked target list of inefficient and idle parcels."""
+    from landuse.services import results
+    from landuse.services.exports import write_targets
+
+    store = open_store(db)
+    if zone:
+        results.check_zone_code(store, zone)
+    spatial = out.suffix.lower() in (".gpkg", ".shp", ".geojson")
+    df = results.targets(store, year=year, zone=zone, policy=load_policy(policy), with_geometry=spatial)
+    path = write_targets(df, out, lang=lang())
+    console.print(t(f"处置清单 {len(df)} 宗，已写入 {path}（按严重程度、再按整改收益排序）",
+                    f"{len(df)} parcels on the target list, written to {path} (ranked by severity, then gain)"))
+
+
+@app.command("map")
+def map_cmd(
+    year: int = typer.Option(..., "--year", help="年度 / year"),
+    out: Path = typer.Option(..., "--out", help="输出 HTML 文件 / output HTML"),
+    zone: Optional[str] = typer.Option(None, "--zone", help="开发区代码（详图）/ zone code (detailed map)"),
+    pilot_area: Optional[str] = typer.Option(None, "--pilot-area", help="试验区代码 / pilot area code"),
+    basemap: str = typer.Option("none", "--basemap", help="none | tianditu | local"),
+    policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """离线宗地地图（单个 HTML 文件，无需联网）/ Offline parcel map (one self-contained HTML file)."""
+    from landuse.core.settings import get_settings
+    from landuse.services.maps import map_html
+
+    if zone and pilot_area:
+        raise LanduseError(t("--zone 与 --pilot-area 只能选一个", "give --zone or --pilot-area, not both"))
+    st = get_settings()
+    with Steps(1) as steps:
+        steps.say(t("生成地图", "building the map"))
+        html = map_html(open_store(db), year=year, policy=load_policy(policy), zone=zone, pilot_area=pilot_area,
+                        lang=lang(), basemap=basemap, tianditu_key=st.tianditu_key, tile_url=st.tile_url)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    console.print(t(f"地图已写入 {out}（{len(html) / 1e6:.1f} MB，可直接用浏览器打开）",
+                    f"map written to {out} ({len(html) / 1e6:.1f} MB; open it in a browser)"))
+
+
+@app.command("raster")
+def raster_cmd(
+    year: int = typer.Option(..., "--year", help="年度 / year"),
+    out: Path = typer.Option(..., "--out", help="输出 GeoTIFF / output GeoTIFF"),
+    indicator: str = typer.Option("revenue_per_mu", "--indicator", help="指标列，如 revenue_per_mu / indicator column"),
+    cell: float = typer.Option(100.0, "--cell", help="栅格边长（米）/ cell size (m)"),
+    zone: Optional[str] = typer.Option(None, "--zone", help="开发区代码 / zone code"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """指标栅格面（CGCS2000 高斯-克吕格 GeoTIFF，QGIS 可打开）/ Indicator surface as a GeoTIFF for QGIS."""
+    from landuse.services import results
+    from maps.raster import write_raster
+
+    store = open_store(db)
+    results.require_results(store, year)
+    if zone:
+        results.check_zone_code(store, zone)
+    pr = results.read_layer(store, "parcel_results", year=year, zones=[zone] if zone else None)
+    path = write_raster(pr, indicator=indicator, cell_m=cell, out=out)
+    console.print(t(f"栅格已写入 {path}", f"raster written to {path}"))
+
+
+@app.command("quota")
+def quota_cmd(
+    year: int = typer.Option(..., "--year", help="年度 / year"),
+    total_mu: int = typer.Option(..., "--total-mu", help="待分配的新增建设用地指标总量（亩）/ quota to distribute (mu)"),
+    out: Path = typer.Option(..., "--out", help="输出 .xlsx/.csv / output file"),
+    level: str = typer.Option("zone", "--level", help="zone | pilot_area"),
+    pilot_area: Optional[str] = typer.Option(None, "--pilot-area", help="只分配该试验区的开发区 / only this pilot area's zones"),
+    save: bool = typer.Option(False, "--save", help="把测算结果存入评价结果（所有用户可见，记入审计）/ store it into the results (visible to every user; audited)"),
+    policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """新增建设用地指标倾斜建议（模型测算，非正式发布规则；默认只写输出文件）/ Quota tilt recommendation (a model, not a published rule; a what-if unless --save)."""
+    import getpass
+
+    from landuse.services.exports import write_quota
+    from landuse.services.quota import quota
+
+    if level not in ("zone", "pilot_area"):
+        raise LanduseError("--level zone|pilot_area")
+    df = quota(open_store(db), year=year, total_mu=total_mu, policy=load_policy(policy), level=level,
+               pilot_area=pilot_area, save=save, actor=f"cli:{getpass.getuser()}")
+    write_quota(df, out, lang=lang())
+    tab = Table(title=t(f"{year} 年新增建设用地指标建议（共 {total_mu} 亩；模型测算，非正式发布规则）",
+                        f"{year} quota recommendation ({total_mu} mu; a model, not a published rule)"))
+    for h in (t("单元", "unit"), t("名称", "name"), t("指标(亩)", "quota (mu)"), t("说明", "explanation")):
+        tab.add_column(h, overflow="fold")
+    for _, r in df.iterrows():
+        tab.add_row(str(r["unit"]), str(r.get("name", "") or ""), str(int(r["quota_mu"])), str(r["quota_explanation"]))
+    console.print(tab)
+    total = int(df["quota_mu"].sum())
+    if save:
+        console.print(t(f"合计 {total} 亩，已写入 {out}，并已保存到评价结果（已记入审计日志）",
+                        f"total {total} mu; written to {out} and stored in the results (audited)"))
+    else:
+        console.print(t(f"合计 {total} 亩，已写入 {out}（测算，未改动评价结果；如需保存请加 --save）",
+                        f"total {total} mu; written to {out} (a what-if: the results are unchanged; add --save to store it)"))
+
+
+@app.command("report")
+def report_cmd(
+    year: int = typer.Option(..., "--year", help="年度 / year"),
+    out: Path = typer.Option(..., "--out", help="输出 .xlsx / .html / .pdf / output file"),
+    pilot_area: Optional[str] = typer.Option(None, "--pilot-area", help="试验区代码 / pilot area code"),
+    total_mu: Optional[int] = typer.Option(None, "--total-mu", help="如需在报告中测算指标倾斜，给出总量（亩）/ quota total to model"),
+    policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """评价报告（Excel 或自包含 HTML，可打印）/ The evaluator's report (Excel, or a self-contained printable HTML)."""
+    from landuse.reports import write_report
+    from landuse.services import results
+
+    store = open_store(db)
+    if pilot_area:
+        results.check_pilot_area_code(store, pilot_area)
+    path = write_report(store, year=year, out=out, policy=load_policy(policy), pilot_area=pilot_area, lang=lang(),
+                        total_quota_mu=total_mu)
+    console.print(t(f"报告已写入 {path}", f"report written to {path}"))

@@ -1,0 +1,82 @@
+"""The dtypes of the contract, in one place: every frame of a layer, whichever store or step it came
+from, has the same column order and dtypes:
+
+- str → object (None for missing), float → float64, int → Int64, bool → boolean,
+  date → datetime64[ns] (NaT for missing).
+
+Leaf module (imports only the contract).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from landuse.core.contract import BOOL, DATE, FLOAT, INT, STR, Layer
+
+#: words read as yes / no in boolean columns (Chinese and English, as bureaus write them)
+TRUE_WORDS = {"1", "true", "t", "yes", "y", "是", "√", "对", "有"}
+FALSE_WORDS = {"0", "false", "f", "no", "n", "否", "×", "无", "不是"}
+
+
+def empty_frame(layer: Layer) -> pd.DataFrame:
+    return coerce(pd.DataFrame({c: [] for c in layer.names}), layer)
+
+
+def _str_series(s: pd.Series) -> pd.Series:
+    if len(s) == 0 or pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        # already text (the common case: read from a store): no per-cell work
+        out = s.astype(object)
+        return out.where(out.notna(), None)
+
+    def conv(v: Any) -> Any:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        t = str(v).strip()
+        return t or None
+
+    return pd.Series([conv(v) for v in s.tolist()], index=s.index, dtype=object)
+
+
+def coerce(df: pd.DataFrame, layer: Layer, *, keep_extra: bool = False) -> pd.DataFrame:
+    """Return a copy with every contract column present, in contract order, with contract dtypes."""
+    out = pd.DataFrame(index=df.index)
+    for c in layer.columns:
+        s = df[c.name] if c.name in df.columns else pd.Series([None] * len(df), index=df.index, dtype=object)
+        if c.kind == STR:
+            out[c.name] = _str_series(s)
+        elif c.kind == FLOAT:
+            out[c.name] = pd.to_numeric(s, errors="coerce").astype("float64")
+        elif c.kind == INT:
+            out[c.name] = pd.to_numeric(s, errors="coerce").round().astype("Int64")
+        elif c.kind == BOOL:
+            if s.dtype == "boolean":
+                out[c.name] = s
+            else:
+                num = pd.to_numeric(s.map(lambda v: v if not isinstance(v, str) else (1 if v.lower() in TRUE_WORDS else 0)),
+                                    errors="coerce")
+                out[c.name] = pd.array([None if pd.isna(v) else bool(v) for v in num], dtype="boolean")
+        elif c.kind == DATE:
+            out[c.name] = pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
+    if keep_extra:
+        for name in df.columns:
+            if name not in out.columns:
+                out[name] = df[name]
+    if layer.geometry and "geometry" in df.columns:
+        out["geometry"] = df["geometry"]
+    return out
+
+
+def conform(df: pd.DataFrame, layer: Layer, meta: dict[str, str] | None = None) -> pd.DataFrame:
+    """The columns of ``layer`` (no geometry) in order with the contract dtypes, on a fresh
+    RangeIndex; ``meta`` fills constant columns (policy version and hash, inputs hash)."""
+    base = df.reset_index(drop=True)
+    out = coerce(base.drop(columns=["geometry"], errors="ignore"), layer)
+    for k, v in (meta or {}).items():
+        if k in out.columns:
+            out[k] = pd.Series([v] * len(out), dtype=object)
+    return out.drop(columns=["geometry"], errors="ignore")

@@ -1,0 +1,222 @@
+"""Every word a user sees, in one place: Chinese first, English available.
+
+- :func:`t` picks the Chinese or English text (``lang`` argument, else ``--lang`` / ``LANDUSE_LANG``).
+- Column headers: :func:`header` gives a column's label from the contract (``landuse.core.contract``,
+  with its unit) or, for columns the contract does not describe (target list, quota table, problem
+  list, score parts), from :data:`COLUMN_LABELS`.
+- Codes shown as words: life-cycle stages (:data:`STAGE_LABELS`), zone types, quota blocks, roles,
+  yes/no, the province row. Deliverables show these words; the codes stay in code columns only.
+
+Leaf module (imports only the contract).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from landuse.core.contract import LAYERS, PROVINCE
+
+Lang = Literal["zh", "en"]
+
+_LANG: str | None = None
+
+
+def set_lang(lang: str | None) -> None:
+    global _LANG
+    _LANG = lang
+
+
+def lang() -> str:
+    """The language chosen for this process: ``--lang``, else ``LANDUSE_LANG``, else Chinese."""
+    return _LANG or os.environ.get("LANDUSE_LANG", "zh")
+
+
+def t(zh: str, en: str, lang_: str | None = None) -> str:
+    """The Chinese text, or the English one when English is chosen (``lang_`` overrides the process)."""
+    return en if (lang_ or lang()) == "en" else zh
+
+
+def pick(pair: tuple[str, str], lang_: str | None = None) -> str:
+    return t(pair[0], pair[1], lang_)
+
+
+# ------------------------------------------------------------------------------------------------
+# codes shown as words
+# ------------------------------------------------------------------------------------------------
+
+#: life-cycle stages (parcel_results.stage), in life-cycle order
+STAGE_LABELS: dict[str, tuple[str, str]] = {
+    "unsupplied": ("未供地", "not supplied"),
+    "supplied": ("已供未开工", "supplied, not started"),
+    "started": ("在建", "under construction"),
+    "completed": ("已竣工", "completed"),
+    "in_production": ("已投产", "in production"),
+    "halted": ("停工", "halted"),
+    "idle": ("闲置", "idle"),
+    "recovered": ("已收回", "taken back"),
+}
+
+
+def stage_label(stage: str | None, lang_: str | None = None) -> str:
+    if not isinstance(stage, str) or not stage:
+        return t("未知", "unknown", lang_)
+    pair = STAGE_LABELS.get(stage)
+    return pick(pair, lang_) if pair else stage
+
+
+YES_NO: dict[bool, tuple[str, str]] = {True: ("是", "yes"), False: ("否", "no")}
+
+
+def yes_no(v: object, lang_: str | None = None) -> str:
+    return pick(YES_NO[bool(v)], lang_)
+
+
+PROVINCE_LABEL = ("全省", "province")
+
+
+def unit_name(code: str | None, name: str | None = None, lang_: str | None = None) -> str:
+    """A pilot area's display name; the ``PROVINCE`` row reads 全省 / province."""
+    if code == PROVINCE:
+        return pick(PROVINCE_LABEL, lang_)
+    return name or (code or "")
+
+
+ZONE_TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "industrial": ("工业主导型", "industry-led"),
+    "mixed": ("产城融合型", "mixed (industry-city)"),
+    "other": ("其他", "other"),
+}
+BLOCKED_LABELS: dict[str, tuple[str, str]] = {
+    "absorption": ("批而未供超过3年消化", "unsupplied land > 3 years to absorb"),
+    "last_rank": ("连续排名末位", "ranked last in a row"),
+}
+ROLE_LABELS: dict[str, tuple[str, str]] = {
+    "admin": ("管理员", "administrator"),
+    "evaluator": ("评价人员", "evaluator"),
+    "manager": ("开发区管理人员", "zone manager"),
+    "viewer": ("查看人员", "viewer"),
+}
+AUDIT_ACTION_LABELS: dict[str, tuple[str, str]] = {
+    "login": ("登录", "login"), "login_failed": ("登录失败", "failed login"), "logout": ("退出", "logout"),
+    "import": ("导入数据", "import"), "import_failed": ("导入失败", "failed import"),
+    "export": ("导出/下载", "export / download"), "report": ("下载报告", "report download"),
+    "user_add": ("新增用户", "user added"), "user_disable": ("停用用户", "user disabled"),
+    "user_enable": ("启用用户", "user enabled"), "user_passwd": ("修改密码", "password changed"),
+    "audit_export": ("导出审计日志", "audit log exported"), "evaluate": ("评价计算", "evaluation"),
+    "quota_save": ("保存指标测算", "quota stored"),
+}
+SEVERITY_LABELS: dict[str, tuple[str, str]] = {"error": ("错误", "error"), "warning": ("警告", "warning")}
+GRADE_NONE = ("未评级", "not graded")
+
+#: words of the maps (legends, titles)
+MAP_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "missing": "无数据", "unscored": "未评分", "ungraded": "未评级", "unknown_stage": "未知",
+        "revenue": LAYERS["parcel_results"].col("revenue_per_mu").zh, "grade": "企业亩均效益等级",
+        "stage": "生命周期阶段", "zone_score": "开发区综合得分", "flags": "问题宗地(主要原因)", "idle": "闲置土地",
+        "occupancy": "标准厂房入驻率", "idle_entry": "闲置土地", "grade_prefix": "", "grade_suffix": "类",
+    },
+    "en": {
+        "missing": "no data", "unscored": "not scored", "ungraded": "not graded", "unknown_stage": "unknown",
+        "revenue": "Revenue per mu (万元/mu)", "grade": "Enterprise grade", "stage": "Life-cycle stage",
+        "zone_score": "Zone composite score", "flags": "Flagged parcels (main reason)", "idle": "Idle land",
+        "occupancy": "Standard-factory occupancy", "idle_entry": "idle land", "grade_prefix": "grade ",
+        "grade_suffix": "",
+    },
+}
+
+
+# ------------------------------------------------------------------------------------------------
+# column headers
+# ------------------------------------------------------------------------------------------------
+
+#: columns the contract's layers do not describe: name → (zh, en)
+COLUMN_LABELS: dict[str, tuple[str, str]] = {
+    # the target list
+    "priority": ("处置优先序", "priority"),
+    "rules": ("问题代码", "rule codes"),
+    "reasons": ("认定原因", "reasons"),
+    "max_severity": ("最高严重程度", "highest severity"),
+    "flag_count": ("问题数", "flags"),
+    "evidence": ("认定依据", "evidence"),
+    "actions": ("建议措施", "recommended actions"),
+    "gain_mu": ("可腾退土地(亩)", "land freed if fixed (mu)"),
+    "gain_wan": ("整改后增收(万元)", "revenue gain if fixed (万元)"),
+    "priority_key": ("排序值(万元)", "priority value (万元)"),
+    "stage_label": ("生命周期阶段", "life-cycle stage"),
+    # scores
+    "stored_score": ("综合得分", "composite score"),
+    "score_recomputed": ("按本政策重算得分", "score recomputed with this policy"),
+    "occupancy_target": ("入驻率目标", "occupancy target"),
+    "component": ("组成部分", "component"),
+    "weight": ("权重", "weight"),
+    "weighted_points": ("得分贡献(分)", "points"),
+    # the quota table
+    "unit": ("单元代码", "unit code"),
+    "name": ("名称", "name"),
+    "score": ("综合得分", "composite score"),
+    "annual_absorption_mu": ("年均供地(亩/年,近3年)", "land supplied per year (mu, last 3 years)"),
+    "supplied_mu": ("已供应土地(亩)", "supplied land (mu)"),
+    "supplied_share": ("占试验区已供地比例", "share of the pilot area's supplied land"),
+    "approved_unsupplied_mu": ("批而未供土地(亩)", "approved but unsupplied (mu)"),
+    "idle_disposal_done": ("闲置土地处置任务完成", "idle-land disposal task met"),
+    "unsupplied_disposal_done": ("批而未供处置任务完成", "unsupplied-land disposal task met"),
+    "base": ("需求基数(亩/年)", "demand base (mu/year)"),
+    "last_rank_streak": ("连续排名末位年数", "years ranked last running"),
+    "base_share": ("基础份额", "base share"),
+    "factor": ("得分系数", "score factor"),
+    "factor_clipped": ("限定后系数", "factor after clipping"),
+    "linkage_adj": ("增存挂钩调整", "增存挂钩 adjustment"),
+    "absorption_years": ("批而未供消化年限(年)", "years to absorb unsupplied land"),
+    "eligible": ("可安排新增指标", "eligible"),
+    "blocked_reason": ("不安排原因", "blocked by"),
+    "raw_mu": ("测算值(亩)", "raw allocation (mu)"),
+    "quota_mu": ("建议指标(亩)", "recommended quota (mu)"),
+    "quota_explanation": ("测算说明", "explanation"),
+    "note": ("说明", "note"),
+    # the problem list of an import
+    "severity": ("级别", "severity"),
+    "file": ("文件", "file"),
+    "layer": ("图层", "layer"),
+    "row": ("行号/要素号", "row / feature"),
+    "column": ("字段", "column"),
+    "value": ("值", "value"),
+    "expected": ("应为", "expected"),
+    "code": ("问题类型", "problem code"),
+}
+
+#: fractions shown as percentages
+PERCENT_COLUMNS = frozenset({
+    "growth", "target_growth", "like_for_like_growth", "revenue_growth_part", "area_growth_part",
+    "occupancy_rate", "occupancy_rate_count", "occupancy_target", "development_rate", "supply_rate",
+    "built_rate", "industrial_share", "coverage_overall", "coverage_industrial", "idle_rate", "flagged_share",
+    "building_coverage", "va_gdp_share", "rd_share", "rd_institution_share", "digital_equipment_rate",
+    "nc_equipment_rate", "energy_per_va_change_pct", "circular_transformation_rate", "base_share",
+    "linkage_adj", "supplied_share", "weight", "built_up_share",
+})
+
+
+def header(name: str, layer: str | None = None, lang_: str | None = None) -> str:
+    """The header of a column: the layer's label from the contract, else :data:`COLUMN_LABELS`, else
+    the label the column has in the results layers, else the name itself."""
+    en = (lang_ or lang()) == "en"
+    if layer and layer in LAYERS:
+        try:
+            c = LAYERS[layer].col(name)
+            return c.en if en else c.zh
+        except KeyError:
+            pass
+    if name in COLUMN_LABELS:
+        return COLUMN_LABELS[name][1 if en else 0]
+    for lay in ("parcel_results", "zone_results", "pilot_area_results", "pilot_area_years"):
+        try:
+            c = LAYERS[lay].col(name)
+            return c.en if en else c.zh
+        except KeyError:
+            pass
+    return name
+
+
+def headers(columns: list[str], layer: str | None = None, lang_: str | None = None) -> dict[str, str]:
+    return {c: header(c, layer, lang_) for c in columns}

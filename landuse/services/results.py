@@ -1,0 +1,256 @@
+"""The one read path for stored results: the command line, the reports and the web service read
+results, target lists included, here and nowhere else.
+
+Every function takes the store and plain arguments (a year, a list of zone codes the caller may see,
+``None`` for all); access control (who sees which zones, which columns) stays with the interface
+that knows the user. So the CLI's ``landuse targets``, the report's target sheet and the web's
+target page, API and download rank the same parcels in the same order for the same year, zone and
+policy: all of them call :func:`targets`.
+
+The policy: results record the hash of the policy that computed them and the store keeps that
+policy (:meth:`parcels.store.base.Store.put_policy`); :func:`stored_policy` gives it back, so the
+web shows results with the rules that produced them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from evaluation.targets import TARGET_COLUMNS, target_list
+from landuse.core.contract import LAYERS
+from landuse.core.errors import LanduseError, UnknownCode
+from landuse.core.labels import t
+from landuse.core.policy import Policy, policy_from_json
+from parcels.store.base import Store
+
+__all__ = [
+    "require_results", "result_years", "latest_year", "stored_policy", "read_layer", "targets", "target_rules",
+    "zone_rows", "zone_dashboard", "zone_parcels", "parcel_detail", "zone_extents", "search", "known_zone",
+    "known_pilot_area", "check_zone_code", "check_pilot_area_code",
+]
+
+
+# ------------------------------------------------------------------------------------------------
+# years and policies
+# ------------------------------------------------------------------------------------------------
+
+def result_years(store: Store) -> list[int]:
+    return store.result_years()
+
+
+def latest_year(store: Store, year: int | None = None) -> int | None:
+    if year is not None:
+        return int(year)
+    ys = store.result_years()
+    return ys[-1] if ys else None
+
+
+def require_results(store: Store, year: int) -> None:
+    if year not in store.result_years():
+        raise LanduseError(t(f"{year} 年尚无评价结果，请先运行 landuse evaluate --year {year}",
+                             f"no results for {year}: run `landuse evaluate --year {year}` first"))
+
+
+def stored_policy(store: Store, year: int | None, fallback: Policy) -> Policy:
+    """The policy the stored results of ``year`` were computed with; ``fallback`` when the store does
+    not hold it (results older than this feature, or no results)."""
+    if year is None:
+        return fallback
+    zr = store.read("zone_results", year=year, columns=["policy_hash"], geometry=False)
+    hashes = zr["policy_hash"].dropna().unique()
+    if len(hashes) == 0 or hashes[0] == fallback.hash:
+        return fallback
+    body = store.get_policy(str(hashes[0]))
+    return policy_from_json(body) if body else fallback
+
+
+# ------------------------------------------------------------------------------------------------
+# codes a user types
+# ------------------------------------------------------------------------------------------------
+
+def _suggest(code: str, known: list[str]) -> list[str]:
+    close = difflib.get_close_matches(code, known, n=3, cutoff=0.5)
+    return close or known[:3]
+
+
+def known_zone(store: Store, code: str) -> bool:
+    return not store.read("zones", where={"zone_code": code}, columns=["zone_code"], geometry=False).empty
+
+
+def known_pilot_area(store: Store, code: str) -> bool:
+    return not store.read("zones", where={"pilot_area_code": code}, columns=["zone_code"], geometry=False).empty
+
+
+def check_zone_code(store: Store, code: str) -> None:
+    """Refuse an unknown zone code, naming the nearest known ones."""
+    if not known_zone(store, code):
+        known = store.read("zones", columns=["zone_code"], geometry=False)["zone_code"].dropna().tolist()
+        raise UnknownCode("zone", code, _suggest(code, sorted(known)))
+
+
+def check_pilot_area_code(store: Store, code: str) -> None:
+    if not known_pilot_area(store, code):
+        known = store.read("zones", columns=["pilot_area_code"], geometry=False)["pilot_area_code"].dropna()
+        raise UnknownCode("pilot_area", code, _suggest(code, sorted(set(known))))
+
+
+# ------------------------------------------------------------------------------------------------
+# layers
+# ------------------------------------------------------------------------------------------------
+
+def read_layer(store: Store, name: str, *, year: int | None = None, zones: list[str] | None = None,
+               with_geometry: bool = True, columns: list[str] | None = None) -> pd.DataFrame:
+    """A layer as users receive it: results layers get the parcel or zone geometry joined on
+    (results do not repeat each polygon)."""
+    df = store.read(name, year=year, zones=zones, columns=columns)
+    if not with_geometry:
+        return pd.DataFrame(df.drop(columns=["geometry"], errors="ignore"))
+    geo_of = {"parcel_results": ("parcels", "parcel_code"), "zone_results": ("zones", "zone_code")}
+    if name in geo_of and len(df) and ("geometry" not in df.columns or df.geometry.isna().all()):
+        src, key = geo_of[name]
+        geo = store.read(src, zones=zones, columns=[key])
+        df = gpd.GeoDataFrame(pd.DataFrame(df).drop(columns="geometry", errors="ignore").merge(
+            pd.DataFrame(geo), on=key, how="left"), geometry="geometry", crs=4490)
+    return df
+
+
+# ------------------------------------------------------------------------------------------------
+# the target list
+# ------------------------------------------------------------------------------------------------
+
+def targets(store: Store, *, year: int, policy: Policy | None = None, zones: list[str] | None = None,
+            zone: str | None = None, rule: str | None = None, severity: int | None = None,
+            with_geometry: bool = False) -> pd.DataFrame:
+    """The ranked target list of ``year``: one row per flagged parcel, ranked (``priority``) within
+    ``zone`` when given, else within ``zones`` (None: the whole store); then filtered by ``rule``
+    and minimum ``severity`` without re-ranking (a filter never changes a parcel's priority)."""
+    require_results(store, year)
+    scope = [zone] if zone else zones
+    if zone and zones is not None and zone not in zones:
+        scope = []
+    pr = store.read("parcel_results", year=year, zones=scope, geometry=False)
+    fl = store.read("flags", year=year, zones=scope)
+    out = target_list(pr, fl, policy=policy, zone=zone)
+    if rule:
+        out = out[out["rules"].fillna("").map(lambda s: rule in s.split(","))]
+    if severity is not None:
+        out = out[pd.to_numeric(out["max_severity"], errors="coerce") >= int(severity)]
+    out = out.reset_index(drop=True)
+    if with_geometry:
+        geo = store.read("parcels", zones=sorted(set(out["zone_code"].dropna())) if len(out) else [],
+                         columns=["parcel_code"])
+        out = gpd.GeoDataFrame(out.merge(pd.DataFrame(geo), on="parcel_code", how="left"), geometry="geometry",
+                               crs=4490)
+    return out
+
+
+def target_rules(store: Store, *, year: int, zones: list[str] | None) -> pd.DataFrame:
+    fl = store.read("flags", year=year, zones=zones, columns=["rule", "label"])
+    return fl.drop_duplicates("rule").sort_values("rule").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# zones, dashboards, parcels
+# ------------------------------------------------------------------------------------------------
+
+def zone_extents(store: Store, zones: list[str] | None) -> pd.DataFrame:
+    return store.zone_extents(zones)
+
+
+def zone_rows(store: Store, *, year: int, zones: list[str] | None, columns: list[str] | None = None) -> pd.DataFrame:
+    return store.read("zone_results", year=year, zones=zones, columns=columns, geometry=False).sort_values(
+        "zone_code").reset_index(drop=True)
+
+
+def zone_dashboard(store: Store, *, year: int, zone: str, columns: list[str]) -> dict[str, Any]:
+    """The +15 % check, occupancy, score, flags, grades and stages of one zone in one year."""
+    zr = store.read("zone_results", year=year, zones=[zone], columns=columns, geometry=False)
+    out: dict[str, Any] = {"zone_code": zone, "year": year, "result": zr}
+    fl = store.read("flags", year=year, zones=[zone], columns=["parcel_code", "rule", "label", "severity"])
+    if len(fl):
+        g = fl.groupby(["rule", "label"], dropna=False).agg(parcels=("parcel_code", "nunique")).reset_index()
+        out["flags"] = g.sort_values("parcels", ascending=False)
+        out["flagged_parcels"] = int(fl["parcel_code"].nunique())
+        sev = fl.groupby("parcel_code")["severity"].max().value_counts().sort_index()
+        out["severity"] = {str(int(k)): int(v) for k, v in sev.items() if not pd.isna(k)}
+    else:
+        out["flags"], out["flagged_parcels"], out["severity"] = pd.DataFrame(), 0, {}
+    er = store.read("enterprise_results", year=year, zones=[zone], columns=["uscc", "grade", "above_scale"])
+    out["grades"] = er["grade"].value_counts().to_dict() if len(er) else {}
+    out["ungraded"] = int(er["grade"].isna().sum()) if len(er) else 0
+    out["enterprises"] = len(er)
+    pr = store.read("parcel_results", year=year, zones=[zone], columns=["parcel_code", "stage", "area_mu"],
+                    geometry=False)
+    out["stages"] = pr.groupby("stage")["area_mu"].agg(["count", "sum"]) if len(pr) else \
+        pd.DataFrame(columns=["count", "sum"])
+    out["parcels"] = len(pr)
+    return out
+
+
+def grades_of(store: Store, *, year: int, usccs: list[str]) -> dict[str, str]:
+    usccs = [u for u in dict.fromkeys(usccs) if isinstance(u, str)]
+    if not usccs:
+        return {}
+    er = store.read("enterprise_results", year=year, columns=["uscc", "grade"])
+    er = er[er["uscc"].isin(usccs)]
+    return {u: g for u, g in zip(er["uscc"], er["grade"], strict=True) if isinstance(g, str)}
+
+
+def zone_parcels(store: Store, *, year: int, zone: str, columns: list[str], with_grade: bool) -> gpd.GeoDataFrame:
+    """A zone's parcels with the given result columns of ``year`` (and the holder's grade)."""
+    cols = list(dict.fromkeys(["parcel_code", *columns, *(["holder_uscc"] if with_grade else [])]))
+    pr = store.read("parcel_results", year=year, zones=[zone], columns=cols, geometry=False)
+    geo = store.read("parcels", zones=[zone], columns=["parcel_code"])
+    g = geo.merge(pd.DataFrame(pr), on="parcel_code", how="left") if len(pr) else geo
+    g["zone_code"] = zone
+    if with_grade and "holder_uscc" in g.columns:
+        gm = grades_of(store, year=year, usccs=g["holder_uscc"].dropna().tolist())
+        g["grade"] = g["holder_uscc"].map(gm)
+        g = g.drop(columns=["holder_uscc"])
+    return gpd.GeoDataFrame(g, geometry="geometry", crs=4490)
+
+
+PARCEL_FACTS = ["parcel_code", "zone_code", "land_use_code", "land_use_scheme", "registered_area_m2", "supply_date",
+                "completion_date", "standard_land", "geodesic_area_m2"]
+
+
+def parcel_zone(store: Store, parcel_code: str) -> str | None:
+    df = store.read("parcels", where={"parcel_code": parcel_code}, columns=["zone_code"], geometry=False)
+    return None if df.empty else df["zone_code"].iloc[0]
+
+
+def parcel_detail(store: Store, *, parcel_code: str, year: int | None, figures: bool) -> dict[str, Any] | None:
+    """Everything a popup shows about one parcel; None when it does not exist."""
+    base = store.read("parcels", where={"parcel_code": parcel_code}, columns=PARCEL_FACTS, geometry=False)
+    if base.empty:
+        return None
+    out: dict[str, Any] = {"facts": base, "year": year, "result": None, "flags": None, "grade": None}
+    if year is not None:
+        pr = store.read("parcel_results", year=year, where={"parcel_code": parcel_code}, geometry=False)
+        if len(pr):
+            out["result"] = pr
+            if figures:
+                holder = pr["holder_uscc"].iloc[0]
+                out["grade"] = grades_of(store, year=year, usccs=[holder]).get(holder)
+                out["flags"] = store.read("flags", year=year, where={"parcel_code": parcel_code},
+                                          columns=["rule", "label", "severity", "evidence", "action", "gain_mu",
+                                                   "gain_wan"]).sort_values("severity", ascending=False)
+    return out
+
+
+def search(store: Store, q: str, *, year: int | None, zones: list[str] | None, limit: int = 20) -> pd.DataFrame:
+    q = (q or "").strip()
+    if not q:
+        return pd.DataFrame(columns=["parcel_code", "zone_code", "lon", "lat"])
+    return store.search_parcels(q, year=year, zones=zones, limit=limit)
+
+
+def layer_names() -> list[str]:
+    return list(LAYERS)
+
+
+TARGETS_COLUMNS = TARGET_COLUMNS
