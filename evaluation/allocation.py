@@ -1,4 +1,4 @@
-"""Who uses which land, and how each enterprise's output is spread over it (DOMAIN.md §5).
+"""Who uses which land, and how each enterprise's output is spread over it (docs/domain.md §5).
 
 1. :func:`leases_in_force` — leases in force at the as-of date: ``start_date <= as_of`` and
    (``end_date`` empty or ``end_date >= as_of``). The end date is **inclusive**: a lease ending on

@@ -1,4 +1,4 @@
-"""Entropy weight method (熵权法) for objective indicator weights (DOMAIN.md §9).
+"""Entropy weight method (熵权法) for objective indicator weights (docs/domain.md §9).
 
 Steps, for a matrix of n units (rows) × m indicators (columns):
 

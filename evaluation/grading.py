@@ -1,4 +1,4 @@
-"""Enterprise per-mu grading A/B/C/D (亩均论英雄, DOMAIN.md §8). Pure: frames in, frames out.
+"""Enterprise per-mu grading A/B/C/D (亩均论英雄, docs/domain.md §8). Pure: frames in, frames out.
 
 Who is graded: linked firms with land, not exempt. Exemptions get no grade and the reason in
 ``grade_note``, checked in this order: not linked to land; utilities (``exempt_industries``, GB/T 4754

@@ -1,4 +1,4 @@
-"""The +15 % check of per-mu revenue on developed land (DOMAIN.md §2, §5; seed 二).
+"""The +15 % check of per-mu revenue on developed land (docs/domain.md §2, §5; seed 二).
 
 For each area (zone, pilot area, province), with ``B`` = baseline year, ``T`` = target year,
 ``g`` = target growth, ``R`` = Σ revenue and ``A`` = Σ developed industrial mu (each year with its

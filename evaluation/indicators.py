@@ -1,4 +1,4 @@
-"""Per-mu and efficiency indicators (DOMAIN.md §5), per parcel, enterprise and area (zone/pilot area).
+"""Per-mu and efficiency indicators (docs/domain.md §5), per parcel, enterprise and area (zone/pilot area).
 
 All ratios are NaN when the denominator is missing or not positive. Area figures are ratios of
 sums over **developed industrial land**, never means of parcel ratios.

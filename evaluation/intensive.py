@@ -1,4 +1,4 @@
-"""Land intensive-use evaluation of development zones (开发区土地集约利用评价), DOMAIN.md §9, TD/T 1029.
+"""Land intensive-use evaluation of development zones (开发区土地集约利用评价), docs/domain.md §9, TD/T 1029.
 
 Indicators per zone (areas in m² internally; rates as fractions; money per mu in 万元/亩):
 

@@ -1,4 +1,4 @@
-"""Parcel area, industrial land, life-cycle stage and statutory idle land (DOMAIN.md §3, §5, §7, §10).
+"""Parcel area, industrial land, life-cycle stage and statutory idle land (docs/domain.md §3, §5, §7, §10).
 
 Every function here is pure and vectorised: it takes the ``parcels`` frame as the store returns it
 (one row per parcel, ``parcel_code`` unique, dates as ``datetime64``) and returns a new frame

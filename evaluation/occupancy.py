@@ -1,4 +1,4 @@
-"""Occupancy (入驻率) of standard factories (标准厂房) at an as-of date (DOMAIN.md §6; seed 三(二)).
+"""Occupancy (入驻率) of standard factories (标准厂房) at an as-of date (docs/domain.md §6; seed 三(二)).
 
 Per building (standard factories only, ``standard_factory`` True):
 

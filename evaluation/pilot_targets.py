@@ -1,4 +1,4 @@
-"""The seed's pilot-area targets (试验区主要目标), DOMAIN.md §2, for one year.
+"""The seed's pilot-area targets (试验区主要目标), docs/domain.md §2, for one year.
 
 For each pilot area (the ``PROVINCE`` row supplies the provincial averages and is not assessed):
 

@@ -1,4 +1,4 @@
-"""Tilt of the annual new construction-land quota (新增建设用地指标倾斜), DOMAIN.md §9.
+"""Tilt of the annual new construction-land quota (新增建设用地指标倾斜), docs/domain.md §9.
 
 模型测算，非正式发布规则: the seed promises a tilt to zones that use land well but publishes no
 formula. This module proposes one, transparently; every parameter is in ``[quota]`` of the policy

@@ -1,4 +1,4 @@
-"""Inefficient and idle industrial land: the rules of DOMAIN.md §7 as policy data, one engine.
+"""Inefficient and idle industrial land: the rules of docs/domain.md §7 as policy data, one engine.
 
 Each ``[[rules.rule]]`` of the policy names a generic kind (see ``landuse.core.policy.rules.Rule``); this
 module knows the kinds, the policy holds the rules. ``flag_parcels`` returns one row per (parcel,
@@ -11,7 +11,7 @@ Scope: rules with ``scope = "developed"`` look at developed industrial parcels (
 "below 1.0"), except in ``zero_output`` where missing output counts as 0 (no enterprise, no output).
 
 Zone figures use the zone's developed industrial parcels of the year: the ``ratio_of_sums``
-statistic is Σ numerator / Σ area_mu (the zone's own 亩均 figure, DOMAIN.md §5); the gain reference
+statistic is Σ numerator / Σ area_mu (the zone's own 亩均 figure, docs/domain.md §5); the gain reference
 is the median of revenue_per_mu (missing = 0) over the same parcels.
 
 Gain: ``mu`` → gain_mu = area_mu; ``wan`` → gain_wan = max(zone median revenue_per_mu − the parcel's

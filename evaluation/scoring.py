@@ -1,4 +1,4 @@
-"""Composite score and ranks of zones and pilot areas (DOMAIN.md §9).
+"""Composite score and ranks of zones and pilot areas (docs/domain.md §9).
 
 Components (each a fraction, higher is better), from a ``zone_results`` or ``pilot_area_results``
 frame of one year:

@@ -1,4 +1,4 @@
-"""Standard-land (标准地) life-cycle checks (DOMAIN.md §10). Pure: frames in, frames out.
+"""Standard-land (标准地) life-cycle checks (docs/domain.md §10). Pure: frames in, frames out.
 
 For every standard-land parcel and every check of ``policy.standard_land.check``:
 

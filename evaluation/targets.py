@@ -1,4 +1,4 @@
-"""The ranked target list of inefficient/idle parcels (DOMAIN.md §1, §7). Pure.
+"""The ranked target list of inefficient/idle parcels (docs/domain.md §1, §7). Pure.
 
 Per parcel (and year) its flags are summarised: ``gain_mu`` = the largest gain_mu of its flags
 (the same land cannot be freed twice), ``gain_wan`` = the largest gain_wan (the same revenue gap),

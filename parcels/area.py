@@ -1,4 +1,4 @@
-"""Area in mu on the CGCS2000 ellipsoid (DOMAIN.md §3).
+"""Area in mu on the CGCS2000 ellipsoid (docs/domain.md §3).
 
 Official land figures are ellipsoidal areas (椭球面积). ``geodesic_area_m2`` computes them for a
 whole column at once: geometries in EPSG:4490 are projected to an Albers *equal-area* projection

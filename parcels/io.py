@@ -1,4 +1,4 @@
-"""Reading a data package: a folder, a zip of a folder, or one GeoPackage (DATA_PACKAGE.md).
+"""Reading a data package: a folder, a zip of a folder, or one GeoPackage (docs/data-package.md).
 
 Each layer is found by its file or sheet or GeoPackage-layer name (the English layer name, or its
 Chinese name from ``landuse.core.contract``). What this module does not guess silently:

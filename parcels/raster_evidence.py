@@ -1,4 +1,4 @@
-"""Remote-sensing evidence: the built-up share of each parcel from a raster (DOMAIN.md §7).
+"""Remote-sensing evidence: the built-up share of each parcel from a raster (docs/domain.md §7).
 
 The raster is a 0/1 built-up mask or a 0–1 built-up share (one band; nodata cells are ignored).
 Each parcel's share is the coverage-weighted mean of the cells it touches (exactextract: a cell

@@ -46,7 +46,7 @@ only (land use 0601/0604, 100101/1101, M2/W1):
 - ``low_far``: completed (completion_date ≤ 2025-12-31), FAR = floor_area_m2 / area < 1.0.
 - ``low_coverage``: completed, footprint_area_m2 / area < 0.30.
 - ``low_output``: developed (completed) parcel whose 2025 revenue per mu < 50 % of the zone's, or
-  tax per mu < 1/3 of the zone's. Parcel revenue follows DOMAIN.md §5 with the floor-area-share
+  tax per mu < 1/3 of the zone's. Parcel revenue follows docs/domain.md §5 with the floor-area-share
   conversion: each enterprise's 2025 revenue/tax is spread over the land it uses (own parcels, plus
   area × leased/total floor area for leases in force on 2025-12-31; the holder keeps the rest) in
   proportion to area; zone figure = Σ revenue / Σ area over the zone's developed industrial parcels.
@@ -1286,7 +1286,7 @@ def _truth(F, Y, L, B, specs):
     review = sl & (compl <= _d("2023-12-31"))  # full-production review 2 years after completion: revenue, tax
     miss_r, miss_t = review & (rpm < cm[:, 3]), review & (tpm < cm[:, 2])
     miss_f, miss_i = accepted & (far < cm[:, 1]), accepted & (ipm < cm[:, 0])
-    # the acceptance also checks 建筑系数 ≥ 30 % and office land ≤ 7 % (DOMAIN.md §10)
+    # the acceptance also checks 建筑系数 ≥ 30 % and office land ≤ 7 % (docs/domain.md §10)
     office = F["office_area_m2"].to_numpy() / area
     any_sl = F["standard_land"].to_numpy().astype(bool) & developed & (compl <= _d("2025-12-31"))
     miss_c, miss_o = any_sl & (cov < 0.30), any_sl & (office > 0.07)

@@ -330,7 +330,7 @@ def validate_package(read: PackageRead, *, existing_keys: Callable[[str, str], s
 
 
 def _check_lease_capacity(read: PackageRead, typed: Mapping[str, pd.DataFrame], bag: _Collector, existing_keys) -> None:
-    """Overlapping leases over a building's floor area are an error (DOMAIN.md §6)."""
+    """Overlapping leases over a building's floor area are an error (docs/domain.md §6)."""
     if "leases" not in typed or "buildings" not in typed:
         return
     leases = typed["leases"]

@@ -13,7 +13,7 @@ from landuse.core.contract import INPUT_LAYERS, OUTPUT_LAYERS  # noqa: E402
 HEAD = """# 数据包规范 / The data package
 
 Generated from `landuse/core/contract.py` by `scripts/gen_data_package_doc.py` (a test keeps it in sync).
-The contract is ../shared/DATA_PACKAGE.md; this page adds what the product accepts on top of it.
+The contract is docs/data-package.md; this page adds what the product accepts on top of it.
 
 - A package is a folder, a zip of a folder, or one GeoPackage. Each layer is a file, sheet or
   GeoPackage layer named after the layer (English name, or the Chinese name in brackets below).
@@ -22,7 +22,7 @@ The contract is ../shared/DATA_PACKAGE.md; this page adds what the product accep
   starts exactly one column name is mapped too, and said; an ambiguous one is reported.
 - Values: dates `YYYY-MM-DD` (also `YYYY/M/D`, `YYYY年M月D日`, `YYYYMMDD`, Excel dates); yes/no as
   是/否, 1/0, true/false, Y/N; numbers may carry thousands separators. Codes are text.
-- Extension columns (not in DATA_PACKAGE.md, optional) are marked *ext*.
+- Extension columns (not in docs/data-package.md, optional) are marked *ext*.
 - `geodesic_area_m2` is computed by the importer (ellipsoidal area on CGCS2000) and never read.
 
 """

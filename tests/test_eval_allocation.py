@@ -1,4 +1,4 @@
-"""Land allocation and the spread of enterprise output (DOMAIN.md §5); answers computed by hand."""
+"""Land allocation and the spread of enterprise output (docs/domain.md §5); answers computed by hand."""
 
 from __future__ import annotations
 

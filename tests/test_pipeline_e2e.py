@@ -17,7 +17,7 @@ from parcels.store import open_store
 
 YEARS = [2020, 2021, 2022, 2023, 2024, 2025]
 
-# generator truth → the rules that should catch it (DOMAIN.md §7)
+# generator truth → the rules that should catch it (docs/domain.md §7)
 TRUTH_RULES = {
     "idle_not_started": {"idle"},
     "halted_underbuilt": {"idle"},

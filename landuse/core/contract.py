@@ -1,4 +1,4 @@
-"""The data-package contract (DATA_PACKAGE.md) as data: layers, columns, types, keys, labels.
+"""The data-package contract (docs/data-package.md) as data: layers, columns, types, keys, labels.
 
 Every layer, input and output, is described once here; the GeoPackage and PostGIS stores, the
 importer, the exporters and the templates are all derived from this module. Each column has a

@@ -1,4 +1,4 @@
-"""Units of the field (DOMAIN.md §3). Leaf module: imports nothing from the project."""
+"""Units of the field (docs/domain.md §3). Leaf module: imports nothing from the project."""
 
 from __future__ import annotations
 

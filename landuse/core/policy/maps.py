@@ -1,4 +1,4 @@
-"""Policy section for issue 6: map classification and styling.
+"""Policy section: map classification and styling.
 
 Classification schemes are mapclassify class names. ``*_bins`` are upper class bounds, used when the
 scheme is ``UserDefined`` (and always for occupancy). Geometry settings trade page size for detail.

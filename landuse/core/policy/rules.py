@@ -1,4 +1,4 @@
-"""Policy sections for issue 4: inefficient/idle-land rules, standard land, enterprise grading."""
+"""Policy sections: inefficient/idle-land rules, standard land, enterprise grading."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ Op = Literal["lt", "le", "gt", "ge"]
 
 
 class Rule(BaseModel):
-    """One inefficient/idle-land rule (DOMAIN.md §7): a reason code, a generic kind and its parameters.
+    """One inefficient/idle-land rule (docs/domain.md §7): a reason code, a generic kind and its parameters.
 
     Kinds and the parameters they read:
 
@@ -110,7 +110,7 @@ class Rule(BaseModel):
 
 
 class RulesPolicy(Section):
-    """Inefficient and idle industrial land rules (DOMAIN.md §7), one ``[[rules.rule]]`` table each."""
+    """Inefficient and idle industrial land rules (docs/domain.md §7), one ``[[rules.rule]]`` table each."""
 
     rule: list[Rule] = Field(default_factory=list)
 
@@ -192,7 +192,7 @@ class ShortfallBand(BaseModel):
 
 
 class StandardLandPolicy(Section):
-    """Standard-land (标准地) life-cycle checks (DOMAIN.md §10)."""
+    """Standard-land (标准地) life-cycle checks (docs/domain.md §10)."""
 
     #: the full-production review falls due this many years after completion (竣工)
     review_delay_years: float = Field(default=2.0, ge=0)
@@ -210,7 +210,7 @@ class StandardLandPolicy(Section):
 
 
 class Indicator(BaseModel):
-    """One grading item: an enterprise_results column and its weight (DOMAIN.md §8)."""
+    """One grading item: an enterprise_results column and its weight (docs/domain.md §8)."""
 
     model_config = _MODEL
 
@@ -232,7 +232,7 @@ class GradeBand(BaseModel):
 
 
 class GradingPolicy(Section):
-    """Enterprise per-mu grading A/B/C/D (亩均论英雄, DOMAIN.md §8).
+    """Enterprise per-mu grading A/B/C/D (亩均论英雄, docs/domain.md §8).
 
     Bands: within each grading group (``group_by`` unit × 规上/规下) firms are ranked on descending
     score with rank method 'min' (equal scores share the best rank, scores rounded to 6 decimals

@@ -1,4 +1,4 @@
-"""Policy sections for issue 5: land intensive-use evaluation, composite score, quota tilt.
+"""Policy sections: land intensive-use evaluation, composite score, quota tilt.
 
 Leaf module. Defaults live in ``landuse/core/policy/default.toml`` (``[intensive]``, ``[score]``,
 ``[quota]``); the defaults given here match the file so that a policy without these sections still
@@ -81,7 +81,7 @@ def _default_indicators() -> dict[str, IndicatorSpec]:
 
 
 class IntensivePolicy(Section):
-    """开发区土地集约利用评价 (DOMAIN.md §9, TD/T 1029): ideal-value method, two-level weights."""
+    """开发区土地集约利用评价 (docs/domain.md §9, TD/T 1029): ideal-value method, two-level weights."""
 
     #: weight of each target layer (目标层); renormalised over layers with at least one value
     layers: dict[str, float] = Field(default_factory=_default_layers)
@@ -136,7 +136,7 @@ def _default_components() -> dict[str, ComponentSpec]:
 
 
 class ScorePolicy(Section):
-    """Composite zone / pilot-area score (DOMAIN.md §9) and the pilot-area targets (§2)."""
+    """Composite zone / pilot-area score (docs/domain.md §9) and the pilot-area targets (§2)."""
 
     components: dict[str, ComponentSpec] = Field(default_factory=_default_components)
     #: 'expert': the weights above; 'entropy': entropy weight method on the normalised components
@@ -166,7 +166,7 @@ class ScorePolicy(Section):
 
 
 class QuotaPolicy(Section):
-    """Quota tilt (新增建设用地指标倾斜): a model, not a published rule (DOMAIN.md §9)."""
+    """Quota tilt (新增建设用地指标倾斜): a model, not a published rule (docs/domain.md §9)."""
 
     #: base share: 'base' column of the units (demand), or 'equal'
     base: Literal["column", "equal"] = "column"

@@ -1,4 +1,4 @@
-"""Initial schema: every layer of DATA_PACKAGE.md, inputs and outputs, plus users, sessions, audit log.
+"""Initial schema: every layer of docs/data-package.md, inputs and outputs, plus users, sessions, audit log.
 
 The tables are built from ``parcels.store.models`` (itself derived from ``landuse.core.contract``):
 spatial columns as GeoAlchemy2 ``Geometry(MULTIPOLYGON, 4490)`` with GiST indexes, natural-key
