@@ -268,6 +268,9 @@ def _k_flag(rule, ctx):
 
 def _k_zero(rule, ctx):
     hit = ctx.scope.copy()
+    # a zero must be reported (or the land unused): a missing figure is not a zero (docs/domain.md §11)
+    if "output_status" in ctx.pr.columns:
+        hit &= ctx.pr["output_status"].isin(["no_user", "reported_zero"]).to_numpy()
     for c in rule.columns:
         hit &= _num(ctx.pr, c).fillna(0.0) <= rule.max_value
     pos = np.flatnonzero(hit.to_numpy())
@@ -283,7 +286,9 @@ def _k_zero(rule, ctx):
         parts = [f"{_label(c)} {fmt_num(vals[c][j])}" for c in rule.columns]
         text = f"{ctx.year}年" + "、".join(parts) + f"（≤ {fmt_num(rule.max_value)}）"
         if no_ent[j]:
-            text += "，已开发无企业"
+            text += "，已开发无使用企业"
+        else:
+            text += "，使用企业申报为0"
         ev.append(text)
         data.append({"columns": list(rule.columns), "max_value": rule.max_value})
     return pd.DataFrame({"evidence": ev, "data": data}, index=idx)

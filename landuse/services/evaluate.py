@@ -17,23 +17,9 @@ from parcels.store.base import Store
 
 Progress = Callable[[str], None]
 
-HISTORY_LAYERS = ("enterprise_results", "zone_results", "pilot_area_results")
 
-
-def _history_depth(policy: Policy) -> int:
-    """How many earlier years the evaluation looks at: last year's benchmarks and ranks, and as
-    many years as the longest "graded D n years running" rule needs."""
-    streaks = [r.years for r in policy.rules.enabled if r.kind == "grade_streak"]
-    return max([1, *[n - 1 for n in streaks]])
-
-
-def _history(store: Store, year: int, depth: int) -> dict[str, pd.DataFrame]:
-    """The stored results of the ``depth`` years before ``year``."""
-    out = {}
-    for name in HISTORY_LAYERS:
-        frames = [store.read(name, year=y) for y in range(year - depth, year)]
-        out[name] = pd.concat(frames, ignore_index=True)
-    return out
+class NoDataForYear(LanduseError):
+    """A year asked for has no enterprise figures: nothing is evaluated or stored."""
 
 
 def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date | None = None,
@@ -60,22 +46,22 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         say(t("遥感建成区分区统计", "zonal statistics of the built-up raster"))
         bu = built_up_share(inputs["parcels"], built_up)
     prepared = prepare(inputs, policy=policy, built_up=bu)
+    missing = [y for y in years if not prepared.has_data(y)]
+    if missing:
+        have = sorted(int(y) for y in pd.to_numeric(inputs["enterprise_years"]["year"], errors="coerce").dropna().unique())
+        span = f"{have[0]}–{have[-1]}" if have else t("无", "none")
+        raise NoDataForYear(t(
+            f"{'、'.join(map(str, missing))} 年没有企业年度数据（库中有数据的年度：{span}），未计算、未保存任何结果",
+            f"no enterprise figures for {', '.join(map(str, missing))} (the store has {span}); nothing was computed or stored"))
     store.put_policy(policy.model_dump_json(), policy_hash=policy.hash, version=policy.version)
-    depth = _history_depth(policy)
-    history = _history(store, min(years), depth)
     out: dict[int, YearResults] = {}
     geo_p = inputs["parcels"][["parcel_code", "geometry"]]
     geo_z = inputs["zones"][["zone_code", "geometry"]]
     for y in sorted(years):
         say(t(f"评价 {y} 年", f"evaluating {y}"))
-        res = evaluate_year(prepared, year=y, as_of=as_of, history=history)
+        res = evaluate_year(prepared, year=y, as_of=as_of)
         say(t(f"保存 {y} 年结果", f"storing {y}"))
         store.replace_results(res.stored_layers(parcel_geometry=geo_p, zone_geometry=geo_z), year=y)
-        if y + 1 in years:  # roll the window on in memory
-            history = {name: pd.concat([history[name][pd.to_numeric(history[name]["year"]) > y - depth],
-                                        res.layers[name]], ignore_index=True) for name in HISTORY_LAYERS}
-        elif y != max(years):
-            history = _history(store, min(v for v in years if v > y), depth)
         out[y] = res
     return out
 
