@@ -1167,7 +1167,7 @@ def _make_years(rng, E, L, ctx):
 # ------------------------------------------------------------------------------------------------
 
 def _parcel_output(F, Y25, L, B):
-    """Per-parcel 2025 revenue/tax/investment with the floor-area-share conversion (DOMAIN §5)."""
+    """Per-parcel 2025 revenue/tax/investment with the floor-area-share conversion (docs/domain.md §5)."""
     area = F["area"].to_numpy()
     fa = F["floor_area_m2"].fillna(0).to_numpy()
     pc = F["parcel_code"].to_numpy()
