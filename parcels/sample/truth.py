@@ -11,7 +11,7 @@ from parcels.sample.config import END, INDUSTRIAL_USE, day
 
 
 def _parcel_output(F, Y25, L, B):
-    """Per-parcel 2025 revenue/tax/investment with the floor-area-share conversion (DOMAIN §5)."""
+    """Per-parcel 2025 revenue/tax/investment with the floor-area-share conversion (docs/domain.md §5)."""
     area = F["area"].to_numpy()
     fa = F["floor_area_m2"].fillna(0).to_numpy()
     pc = F["parcel_code"].to_numpy()
