@@ -1,4 +1,4 @@
-"""Generated sample package (parcels/sample.py): determinism, codes, geometry, formats, leases."""
+"""Generated sample package (parcels/sample/): determinism, codes, geometry, formats, leases."""
 
 from __future__ import annotations
 

@@ -1,0 +1,78 @@
+"""Pilot areas (试点地区: the cities and counties of a scale) and their yearly indicators."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from parcels.sample.config import YEARS
+from parcels.sample.reference import CITIES, COUNTIES
+
+
+def select_pilot_areas(cfg) -> list[dict]:
+    out = []
+    cities = {c[0]: c for c in CITIES}
+    for code in cfg["cities"]:
+        c = cities[code]
+        out.append(dict(code=c[0], name=c[1], short=c[2], lon=c[3], lat=c[4], county=c[5], kind="city"))
+    counties = {c[0]: c for c in COUNTIES}
+    for code in cfg["counties"]:
+        c = counties[code]
+        out.append(dict(code=c[0], name=c[1], short=c[2], lon=c[3], lat=c[4], county=c[0], kind="county",
+                        main=(c[7], c[6])))
+    return out
+
+
+
+def recent_supply_rate(parcels, zones_spec) -> dict:
+    """Mu supplied per year over 2023–2025 in each pilot area (sizes its 批而未供 in pilot_area_years)."""
+    pa_of_zone = {s["zone_code"]: s["pilot_area_code"] for s in zones_spec}
+    sup = pd.to_datetime(parcels["supply"])
+    recent = sup.notna() & (sup >= pd.Timestamp("2023-01-01")) & (sup <= pd.Timestamp("2025-12-31"))
+    mu = parcels["area"] / (2000.0 / 3.0)
+    supply_rate = (mu[recent].groupby(parcels.loc[recent, "zone_code"].map(pa_of_zone)).sum() / 3.0).to_dict()
+    return supply_rate
+
+
+def pilot_area_years(rng, areas, supply_rate=None):
+    rows = []
+    supply_rate = supply_rate or {}
+    for a in areas:
+        gdp25 = rng.uniform(2.5e7, 4.8e7) if a["kind"] == "city" else rng.uniform(2.0e6, 7.0e6)
+        g = rng.uniform(0.04, 0.08)
+        share = rng.uniform(0.30, 0.48)
+        dig, nc = rng.uniform(0.40, 0.60), rng.uniform(0.40, 0.60)
+        circ = rng.uniform(0.4, 0.9)
+        circ_goal = rng.random() < 0.5
+        rate = float(supply_rate.get(a["code"], 0.0))
+        unsup = rate * rng.uniform(0.5, 4.2) / 0.6 if rate > 0 else rng.uniform(500, 8000)
+        for y in YEARS:
+            t = y - 2020
+            rows.append(dict(
+                pilot_area_code=a["code"], year=int(y),
+                gdp_wan=round(gdp25 / (1 + g) ** (2025 - y), 0),
+                industrial_value_added_wan=round(gdp25 / (1 + g) ** (2025 - y) * (share + rng.normal(0, 0.005)), 0),
+                digital_equipment_rate=round(min(0.95, dig + 0.025 * t + rng.normal(0, 0.005)), 4),
+                nc_equipment_rate=round(min(0.95, nc + 0.02 * t + rng.normal(0, 0.005)), 4),
+                energy_per_va_change_pct=round(-rng.uniform(0.02, 0.07), 4),
+                circular_transformation_rate=round(1.0 if (circ_goal and y >= 2024) else min(0.98, circ + 0.05 * t), 4),
+                approved_unsupplied_mu=round(unsup * (1 - 0.08 * t) * rng.uniform(0.95, 1.05), 1),
+                idle_disposal_done=bool(rng.random() < 0.7),
+                unsupplied_disposal_done=bool(rng.random() < 0.65),
+            ))
+    df = pd.DataFrame(rows)
+    prov = []
+    for y in YEARS:
+        d = df[df["year"] == y]
+        prov.append(dict(
+            pilot_area_code="PROVINCE", year=int(y),
+            gdp_wan=round(3.45e8 / 1.05 ** (2025 - y), 0),
+            industrial_value_added_wan=round(3.45e8 / 1.05 ** (2025 - y) * 0.36, 0),
+            digital_equipment_rate=round(d["digital_equipment_rate"].mean() - 0.03, 4),
+            nc_equipment_rate=round(d["nc_equipment_rate"].mean() - 0.03, 4),
+            energy_per_va_change_pct=round(-0.035, 4),
+            circular_transformation_rate=round(d["circular_transformation_rate"].mean(), 4),
+            approved_unsupplied_mu=round(d["approved_unsupplied_mu"].sum() * 3, 1),
+            idle_disposal_done=None, unsupplied_disposal_done=None,
+        ))
+    return pd.concat([df, pd.DataFrame(prov)], ignore_index=True)
+
