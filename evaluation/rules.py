@@ -270,7 +270,7 @@ def _k_zero(rule, ctx):
     hit = ctx.scope.copy()
     # a zero must be reported (or the land unused): a missing figure is not a zero (docs/domain.md §11)
     if "output_status" in ctx.pr.columns:
-        hit &= ctx.pr["output_status"].isin(["no_user", "reported_zero"]).to_numpy()
+        hit &= ~ctx.pr["output_status"].isin(["not_reported", "partly_reported"]).to_numpy()
     for c in rule.columns:
         hit &= _num(ctx.pr, c).fillna(0.0) <= rule.max_value
     pos = np.flatnonzero(hit.to_numpy())
