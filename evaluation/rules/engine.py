@@ -15,8 +15,13 @@ Zone figures use the zone's developed industrial parcels of the year: the ``rati
 statistic is Σ numerator / Σ area_mu (the zone's own 亩均 figure, docs/domain.md §5); the gain reference
 is the median of revenue_per_mu (missing = 0) over the same parcels.
 
+Grace (``grace_years``, ``grace_from``): a parcel completed, or whose holder started production
+(``enterprises.production_start_date``), less than ``grace_years`` before the as-of date is out of
+the rule's scope (a new parcel is not 停产 nor low-output, as grading exempts the same firm).
+
 Gain: ``mu`` → gain_mu = area_mu; ``wan`` → gain_wan = max(zone median revenue_per_mu − the parcel's
-revenue_per_mu (missing = 0), 0) × area_mu; the other gain column is NaN.
+revenue_per_mu (missing = 0), 0) × area_mu; the other gain column is NaN. A kind may set a row's
+``gain_mu`` itself (exempt idle land frees nothing: 0).
 """
 
 from __future__ import annotations
@@ -72,7 +77,8 @@ class RuleContext:
                 self.given_sl
                 if self.given_sl is not None
                 else standard_land_checks(
-                    self.raw_parcels, self.raw_pr, year=self.year, as_of=self.as_of, policy=self.policy
+                    self.raw_parcels, self.raw_pr, year=self.year, as_of=self.as_of, policy=self.policy,
+                    industry=self.industry,
                 )
             )
         return self._sl
@@ -94,6 +100,14 @@ def _by_code(frame: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame:
     if "parcel_code" in frame.columns:
         frame = frame.drop_duplicates("parcel_code").set_index("parcel_code")
     return frame.reindex(index)
+
+
+def _holder_production_start(pr: pd.DataFrame, enterprises: pd.DataFrame | None) -> pd.Series | None:
+    """The production start date (投产日期) of each parcel's holder, or None when unknown."""
+    if enterprises is None or "production_start_date" not in enterprises.columns or "holder_uscc" not in pr.columns:
+        return None
+    m = enterprises.dropna(subset=["uscc"]).drop_duplicates("uscc").set_index("uscc")["production_start_date"]
+    return pd.to_datetime(pr["holder_uscc"].map(m), errors="coerce")
 
 
 def _empty_flags() -> pd.DataFrame:
@@ -155,6 +169,7 @@ def flag_parcels(
     developed = developed_of(pr)
     supplied = supplied_of(pr)
     completion = pd.to_datetime(parcels["completion_date"]) if "completion_date" in parcels.columns else None
+    production_start = _holder_production_start(pr, inputs.get("enterprises"))
     industry = industry_of_holder(pr, enterprise_results, inputs)
 
     area = num(pr, "area_mu")
@@ -183,9 +198,14 @@ def flag_parcels(
     parts = []
     for order, rule in enumerate(policy.rules.enabled):
         scope = supplied if rule.scope == "supplied" else developed
-        if rule.grace_years > 0 and completion is not None:
+        if rule.grace_years > 0:
             cutoff = as_of - pd.DateOffset(months=int(round(rule.grace_years * 12)))
-            scope = scope & ~(completion > cutoff).fillna(False).astype(bool)
+            young = pd.Series(False, index=pr.index)
+            if "completion" in rule.grace_from and completion is not None:
+                young |= (completion > cutoff).fillna(False).astype(bool)
+            if "production_start" in rule.grace_from and production_start is not None:
+                young |= (production_start > cutoff).fillna(False).astype(bool)
+            scope = scope & ~young
         ctx.scope = scope
         res = kind(rule.kind)(rule, ctx)
         if res.empty:

@@ -1,4 +1,4 @@
-"""Comparison kinds: ``threshold``, ``relative_to_zone``, ``commitment``, ``flag_column``."""
+"""Comparison kinds: ``threshold``, ``relative_to_zone``, ``commitment``, ``flag_column``, ``coverage``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from evaluation.rules.common import (
     thresholds,
     zone_reference,
 )
+from evaluation.indicators import building_coefficient, yard_dependent
 from evaluation.rules.registry import register
 from evaluation.standard_land import fmt_pct, fmt_value
 
@@ -96,3 +97,40 @@ def flag_column(rule, ctx):
     return pd.DataFrame(
         {"evidence": [f"{lbl}：是"] * len(idx), "data": [{"flag": rule.flag}] * len(idx)}, index=idx
     )
+
+
+def coverage_figures(ctx) -> pd.DataFrame:
+    """建筑系数 where the yard area is known, else 建筑密度, per parcel of ``ctx.pr``
+    (:func:`evaluation.indicators.building_coefficient`) plus ``yard_dependent``."""
+    pr, parcels = ctx.pr, ctx.parcels
+    fig = building_coefficient(num(pr, "area_mu"), num(parcels, "footprint_area_m2"),
+                               num(parcels, "structures_yard_area_m2"), density=num(pr, "building_coverage"))
+    col = (lambda c: parcels[c] if c in parcels.columns else pd.Series(None, index=pr.index, dtype=object))
+    fig["yard_dependent"] = yard_dependent(col("land_use_code"), col("land_use_scheme"), ctx.industry,
+                                           ctx.policy.land)
+    return fig
+
+
+@register("coverage")
+def coverage(rule, ctx):
+    """建筑系数 (buildings + structures + open yards and work areas) ``op`` ``threshold``; with the
+    yard area unknown the footprint-only 建筑密度 is judged and labelled so, except on yard-dependent
+    parcels (steel, building materials, warehousing and logistics), which it would wrongly fail."""
+    fig = coverage_figures(ctx)
+    density_only = fig["basis"] == "density"
+    scope = ctx.scope & ~(density_only & fig["yard_dependent"])
+    thr = pd.Series(float(rule.threshold), index=ctx.pr.index)
+    if rule.by_industry:
+        thr = thresholds(rule, ctx.industry)
+    basis = fig["basis"].to_numpy(dtype=object)
+
+    def describe(v, s, t, k):
+        if basis[k] == "coefficient":
+            return f"建筑系数 {fmt_pct(v)} {s} {fmt_pct(t)}（含构筑物、露天堆场和操作场地）"
+        return f"建筑密度 {fmt_pct(v)} {s} {fmt_pct(t)}（仅建筑基底，缺构筑物、露天堆场和操作场地面积）"
+
+    out = compare(rule, ctx.pr, scope, fig["value"], thr, describe)
+    for d, b in zip(out["data"], fig["basis"].reindex(out.index)):
+        d["column"] = "building_coefficient" if b == "coefficient" else "building_coverage"
+        d["basis"] = b
+    return out

@@ -1,4 +1,5 @@
-"""Standard-land kind: ``standard_land`` (a check of the life cycle failed, docs/domain.md §10)."""
+"""Standard-land kind: ``standard_land`` (a check of the life cycle failed, docs/domain.md §10): the
+acceptance checks in the completion year only (afterwards they are recorded), the review every year."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ def standard_land(rule, ctx):
     chk = ctx.sl_checks()
     if chk.empty:
         return empty()
-    f = chk[(chk["status"] == "failed") & chk["phase"].isin(rule.phases)]
+    # a recorded acceptance result (judged in the completion year) is not a new finding
+    recorded = chk["recorded"].astype("boolean").fillna(False).astype(bool) if "recorded" in chk.columns else False
+    f = chk[(chk["status"] == "failed") & chk["phase"].isin(rule.phases) & ~recorded]
     f = f[f["parcel_code"].isin(ctx.pr.index[ctx.scope.to_numpy()])]
     if f.empty:
         return empty()
