@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.figures import ParcelYear, Static, evaluate_parcels, static_parts, year_figures
-from evaluation.grading import grade_enterprises
+from evaluation.grading import construction_status, grade_enterprises, merge_tenants
 from evaluation.indicators import building_coefficient
 from evaluation.intensive import intensive_use
 from evaluation.lifecycle import year_end
@@ -158,7 +158,11 @@ def evaluate_year(prepared: Prepared, *, year: int, as_of: date | None = None,
 
     # enterprise grades
     hist_er = _prev(history, "enterprise_results", year)
-    g = grade_enterprises(er, policy=policy, history=hist_er, enterprises=inputs.get("enterprises"))
+    cur = fig.current
+    construction = construction_status(cur.uses, pr, inputs.get("parcels"), as_of=cur.as_of)
+    merged = merge_tenants(er, cur.uses, cur.values) if policy.allocation.method == "merge_tenants" else None
+    g = grade_enterprises(er, policy=policy, history=hist_er, enterprises=inputs.get("enterprises"),
+                          enterprise_years=inputs.get("enterprise_years"), construction=construction, merged=merged)
     for c in g.columns:
         if c in er.columns:
             er[c] = g[c].astype(er[c].dtype) if str(er[c].dtype) != "object" else g[c].astype(object)
