@@ -215,8 +215,11 @@ def evaluate_year(prepared: Prepared, *, year: int, as_of: date | None = None,
     par = par.reset_index()
 
     # pilot-area targets of the seed
-    pt = pilot_area_targets(inputs["pilot_area_years"], par, inputs["enterprise_years"], er, year=year, policy=policy,
-                            zones=inputs["zones"])
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        pt = pilot_area_targets(inputs["pilot_area_years"], par, inputs["enterprise_years"], er, year=year,
+                                policy=policy, zones=inputs["zones"])
+    caught += w
 
     # composite scores and ranks
     prev_z = _prev(history, "zone_results", year)

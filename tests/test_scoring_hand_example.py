@@ -159,21 +159,22 @@ def test_composite_by_hand():
     cs = composite_score(_zone_results(), policy=P, pilot_targets=PILOT, previous_ranks=prev)
     t = cs.table
     # expert weights: intensive .25, growth .30, occupancy .15, pilot targets .15, unflagged .15
-    # Z1: intensive 0.809928; growth (1.20/1.15 = 1.0435 → cap 1); occupancy 0.72/0.80 = 0.9;
+    # growth attainment = growth / 0.15 (the 2025 target), clipped to [0, 1]
+    # Z1: intensive 0.809928; growth 0.20/0.15 = 1.333 → 1; occupancy 0.72/0.80 = 0.9;
     #     pilot PA1 0.8; unflagged 0.9
     #     100(.25·0.809928 + .30 + .15·0.9 + .15·0.8 + .15·0.9) = 100(0.202482 + 0.3 + 0.135 + 0.12 + 0.135) = 89.2482
-    # Z2: 0.895417; 1.035/1.15 = 0.9; 0.8/0.8 = 1; 0.8; 1
-    #     100(0.223854 + 0.27 + 0.15 + 0.12 + 0.15) = 91.3854
-    # Z3: 0.802458; 0.92/1.15 = 0.8; occupancy missing → weights renormalised over 0.85;
+    # Z2: 0.895417; 0.035/0.15 = 0.2333; 0.8/0.8 = 1; 0.8; 1
+    #     100(0.223854 + 0.07 + 0.15 + 0.12 + 0.15) = 71.3854   (was 91.3854 with (1+g)/1.15 = 0.9)
+    # Z3: 0.802458; −0.08/0.15 → 0; occupancy: no data → 0 points (weights NOT renormalised);
     #     pilot PA2 0.6; unflagged 0.7
-    #     100(0.200615 + 0.24 + 0.09 + 0.105)/0.85 = 100·0.635615/0.85 = 74.7782
+    #     100(0.200615 + 0 + 0 + 0.09 + 0.105) = 39.5615   (was 74.7782 renormalised over 0.85)
     assert t.loc["Z1", "score"] == pytest.approx(89.2482, abs=1e-3)
-    assert t.loc["Z2", "score"] == pytest.approx(91.3854, abs=1e-3)
-    assert t.loc["Z3", "score"] == pytest.approx(74.7782, abs=1e-3)
-    assert t.loc["Z3", "score_missing"] == "occupancy"
-    assert list(t["rank"]) == [2, 1, 3]
-    # previous ranks 1, 2, 3 → change = previous − now = −1, +1, 0
-    assert list(t["rank_change"]) == [-1, 1, 0]
+    assert t.loc["Z2", "score"] == pytest.approx(71.3854, abs=1e-3)
+    assert t.loc["Z3", "score"] == pytest.approx(39.5615, abs=1e-3)
+    assert t.loc["Z3", "score_missing"] == "occupancy" and not t["rank_provisional"].any()
+    assert list(t["rank"]) == [1, 2, 3]
+    # previous ranks 1, 2, 3 → change = previous − now = 0, 0, 0
+    assert list(t["rank_change"]) == [0, 0, 0]
     assert cs.method == "expert"
     assert cs.weights.sum() == pytest.approx(1.0)
 
