@@ -58,8 +58,8 @@ DOUBLE_COUNTED = {"growth": "growth", "occupancy": "occupancy"}
 class CompositeScore:
     """The composite score table and the weights that produced it."""
 
-    #: one row per unit: c_<component> (attainment), r_<component> (raw value), n_<component>
-    #: (normalised), score, rank, rank_change, score_missing, score_not_applicable,
+    #: one row per unit: c_<component> (attainment), r_<component> (raw value), s_<component>
+    #: (value | no_data | not_applicable), n_<component> (normalised), score, rank, rank_change, score_missing, score_not_applicable,
     #: rank_provisional, score_expert, rank_expert, score_entropy, rank_entropy
     table: pd.DataFrame
     #: weight per component actually used (sums to 1 over the components present)
@@ -293,6 +293,8 @@ def composite_score(
         table[f"c_{c}"] = comps[c]
     for c in names:
         table[f"r_{c}"] = raw[c]
+    for c in names:
+        table[f"s_{c}"] = status[c]
     n = pd.DataFrame(index=comps.index)
     for c in names:
         x = comps[c]

@@ -184,9 +184,10 @@ def test_quota_by_hand():
     # linear factor, slope 1: f1 = 89.2/85.1333 = 1.0478, f2 = 91.4/85.1333 = 1.0736
     # demand (base): 914, 892, 500 亩 → shares 914/2306 = 39.6 %, 892/2306 = 38.7 %, 21.7 %
     # Z3: 批而未供 400 亩 / 100 亩 a year = 4 years > 3 → no quota.
-    # Z1 and Z2 both completed both disposal tasks: +10 %.
-    # weights: 914·89.2·1.1 = 892·91.4·1.1 (81 528.8 each): equal → raw 1001/2 = 500.5 each
-    # largest remainder: one mu left, remainders tie at 0.5 → the higher score (Z2) gets it.
+    # own results: weights 914·89.2 = 892·91.4 (81 528.8 each): equal → raw 1001/2 = 500.5 each;
+    # largest remainder: one mu left, remainders tie at 0.5 → the higher score (Z2) gets it: 500, 501.
+    # Z1 and Z2 both completed both disposal tasks: +10 % of their own result from the reserve:
+    # 500 × 0.1 = 50, 501 × 0.1 = 50.1 → 50: quotas 550, 551; Σ = 1101 = 1001 + 100 − 0.
     units = pd.DataFrame(
         {
             "score": [89.2, 91.4, 74.8],
@@ -209,11 +210,15 @@ def test_quota_by_hand():
     assert list(q.linkage_adj) == pytest.approx([0.10, 0.10, -0.20])
     assert q.loc["Z1", "raw_mu"] == pytest.approx(500.5)
     assert q.loc["Z2", "raw_mu"] == pytest.approx(500.5)
-    assert list(q.quota_mu) == [500, 501, 0]
+    assert list(q.own_mu) == [500, 501, 0] and list(q.linkage_mu) == [50, 50, 0]
+    assert list(q.quota_mu) == [550, 551, 0]
+    assert q.attrs["bonus_mu"] == 100 and q.attrs["penalty_mu"] == 0
     assert q.quota_explanation["Z2"] == (
-        "基础份额 38.7%，得分 91.4 高于平均（85.1），系数 1.07；增存挂钩任务均完成 +10%；"
-        "测算 500.50 亩，按最大余额法取整得 501 亩（余数 0.50 进位）。"
+        "基础份额 38.7%，得分 91.4 高于平均（85.1），系数 1.07；"
+        "本单位测算 500.50 亩，按最大余额法取整得 501 亩（余数 0.50 进位）；"
+        "增存挂钩任务均完成，在本单位测算结果上 +10%，由预留指标另行安排 +50 亩；合计 551 亩。"
     )
     assert "与进位单位相同" in q.quota_explanation["Z1"]
-    assert q.quota_explanation["Z3"] == "批而未供土地 400 亩按年均供地 100 亩需 4.0 年消化，超过 3 年，不安排新增指标；0 亩。"
+    assert q.quota_explanation["Z3"] == (
+        "批而未供土地 400 亩、近年年均供地 100 亩，消化周期 4.0 年，超过 3 年，不安排新增指标；0 亩。")
     assert (q.note == P.quota.note).all()

@@ -106,8 +106,12 @@ def _holder_production_start(pr: pd.DataFrame, enterprises: pd.DataFrame | None)
     """The production start date (投产日期) of each parcel's holder, or None when unknown."""
     if enterprises is None or "production_start_date" not in enterprises.columns or "holder_uscc" not in pr.columns:
         return None
-    m = enterprises.dropna(subset=["uscc"]).drop_duplicates("uscc").set_index("uscc")["production_start_date"]
-    return pd.to_datetime(pr["holder_uscc"].map(m), errors="coerce")
+    e = enterprises.dropna(subset=["uscc"]).drop_duplicates("uscc")
+    pos = pd.Index(e["uscc"].astype(object)).get_indexer(pr["holder_uscc"].astype(object))
+    start = pd.to_datetime(e["production_start_date"], errors="coerce").astype("datetime64[ns]").to_numpy()
+    nat = np.datetime64("NaT", "ns")
+    vals = np.where(pos >= 0, start[np.maximum(pos, 0)] if len(start) else nat, nat).astype("datetime64[ns]")
+    return pd.Series(vals, index=pr.index, dtype="datetime64[ns]")
 
 
 def _empty_flags() -> pd.DataFrame:
