@@ -68,6 +68,12 @@ def _fmt_pct(x: float) -> str:
     return f"{x * 100:.1f}%"
 
 
+def _fmt_years(y: float, limit: float) -> str:
+    """One decimal, or two when one would hide which side of the limit the value is on (3.03 > 3)."""
+    one = f"{y:.1f}"
+    return f"{y:.2f}" if float(one) == limit and y != limit else one
+
+
 def _round_half_away(x: np.ndarray) -> np.ndarray:
     return np.sign(x) * np.floor(np.abs(x) + 0.5 + 1e-9)
 
@@ -213,7 +219,7 @@ def allocate_quota(units: pd.DataFrame, *, total_mu: int, policy) -> pd.DataFram
                 )
             if blocked_abs.iloc[i]:
                 y = years.iloc[i]
-                ytxt = "无法消化（近年未供地）" if math.isinf(y) else f"消化周期 {y:.1f} 年"
+                ytxt = "无法消化（近年未供地）" if math.isinf(y) else f"消化周期 {_fmt_years(y, q.max_absorption_years)} 年"
                 where = f"所在{scope.iloc[i]}" if isinstance(scope.iloc[i], str) and scope.iloc[i] else ""
                 parts.append(
                     f"{where}批而未供土地 {approved.iloc[i]:.0f} 亩、近年年均供地 {absorption.iloc[i]:.0f} 亩，{ytxt}，"
@@ -240,7 +246,8 @@ def allocate_quota(units: pd.DataFrame, *, total_mu: int, policy) -> pd.DataFram
         if np.isnan(years.iloc[i]):
             parts.append("批而未供消化周期数据不全，未核查")
         elif isinstance(scope.iloc[i], str) and scope.iloc[i]:
-            parts.append(f"所在{scope.iloc[i]}批而未供消化周期 {years.iloc[i]:.1f} 年（≤{q.max_absorption_years:g} 年）")
+            parts.append(f"所在{scope.iloc[i]}批而未供消化周期 {_fmt_years(years.iloc[i], q.max_absorption_years)} 年"
+                         f"（≤{q.max_absorption_years:g} 年）")
         if equal_fallback:
             parts.append("各单位权重均为 0，按可分配单位平均分配")
         if total_mu == 0:

@@ -5,8 +5,8 @@ pilot area and year, plus the ``PROVINCE`` rows):
 
 - ``land_supplied_mu`` (当年供应建设用地, mu): the region's supply of construction land in the year,
   the absorption the 消化周期 rule divides 批而未供 by (``approved_unsupplied_mu`` / mean of the last
-  three years). Generated so the 2025 absorption period of each pilot area lies between 0.8 and
-  4.5 years (some regions over the 3-year limit), deterministic by pilot-area code (CRC-32, no
+  three years). Generated so the 2025 absorption period of each pilot area lies between 0.6 and
+  3.6 years (a few regions over the 3-year limit), deterministic by pilot-area code (CRC-32, no
   random state shared with the generator, so every other generated value is unchanged);
 - ``rd_institution_share`` on the ``PROVINCE`` rows only: the provincial share of above-scale
   industrial firms with an R&D institution (全省平均, 0.30 in 2020 rising 0.01 a year), the
@@ -47,7 +47,7 @@ def pilot_area_years_extras(pay: pd.DataFrame) -> pd.DataFrame:
     supply = pd.Series(np.nan, index=out.index, dtype="float64")
     areas = code != PROVINCE
     for c in code[areas].unique():
-        years_to_absorb = 0.8 + 3.7 * _unit(c, "absorption")
+        years_to_absorb = 0.6 + 3.0 * _unit(c, "absorption")
         per_year = float(a_last.get(c, np.nan)) / years_to_absorb
         m = (code == c).to_numpy()
         supply[m] = np.round(per_year * (0.9 + 0.02 * (year[m] - (last - 5))), 1)
