@@ -20,6 +20,11 @@ _MISSING_ZH = {
 }
 
 
+def _zh(text: str) -> str:
+    """The Chinese half of each "中文 / English" sentence of a bilingual evidence text."""
+    return "；".join(part.split(" / ")[0] for part in text.split("；"))
+
+
 def _flag(r, key) -> bool:
     v = r.get(key)
     return bool(pd.notna(v) and v)
@@ -63,7 +68,7 @@ def idle(rule, ctx):
             act.append(rule.continuing_action_zh)
         given = r.get("evidence")
         if isinstance(given, str) and given.strip():
-            text = given.split(" / ")[0]
+            text = _zh(given)
         else:
             kind = {"not_started": "未动工", "halted": "中止开发"}.get(r.get("idle_kind"), "闲置")
             since = r.get("idle_since")
@@ -100,6 +105,6 @@ def idle_data(rule, ctx):
         items = [m for m in str(r["missing_data"]).split(";") if m]
         given = r.get("evidence")
         names = "、".join(_MISSING_ZH.get(m, m) for m in items)
-        ev.append(given.split(" / ")[0] if isinstance(given, str) and given.strip() else f"缺少{names}，无法认定是否闲置")
+        ev.append(_zh(given) if isinstance(given, str) and given.strip() else f"缺少{names}，无法认定是否闲置")
         data.append({"missing": items})
     return pd.DataFrame({"evidence": ev, "data": data}, index=idx)
