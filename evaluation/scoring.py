@@ -110,18 +110,21 @@ def last_rank_streak(rank_history: pd.DataFrame, *, key: str = "zone_code", year
 
     ``rank_history`` has columns ``key``, ``year``, ``rank`` (and ``within`` when given). With
     ``within`` (e.g. ``zone_type``: ranks are published per type, docs/domain.md §9) a unit is last
-    when its rank is the worst among the units of the same value of that column in that year. A
-    year in which a unit has no rank breaks its streak.
+    when its rank is the worst among the units of the same value of that column in that year; a
+    unit alone in its group is never last. A year in which a unit has no rank breaks its streak.
     """
     cols = [key, "year", "rank"] + ([within] if within else [])
     h = rank_history[cols].dropna(subset=[key, "year", "rank"])
     h = h[h["year"] <= year]
     if within:
         h = h.assign(**{within: h[within].astype(object).where(h[within].notna(), "")})
-        worst = h.groupby(["year", within])["rank"].transform("max")
+        by = ["year", within]
     else:
-        worst = h.groupby("year")["rank"].transform("max")
-    h = h.assign(last=h["rank"] == worst)
+        by = ["year"]
+    worst = h.groupby(by)["rank"].transform("max")
+    size = h.groupby(by)["rank"].transform("size")
+    # a unit alone in its group is not "last" of anything
+    h = h.assign(last=(h["rank"] == worst) & (size >= 2))
     out = {}
     for code, grp in h.groupby(key):
         lasts = dict(zip(grp["year"], grp["last"]))
