@@ -40,6 +40,10 @@ def main(work: str) -> None:
     g = fl.groupby("rule").agg(rows=("parcel_code", "size"), gain_mu=("gain_mu", "sum"), gain_wan=("gain_wan", "sum"))
     print(g.round(1).to_string())
     print("total rows", len(fl), "parcels", fl["parcel_code"].nunique())
+    idle = fl[fl["rule"] == "idle"]
+    print("idle actions:", idle["action"].str.split("（|，|：").str[0].value_counts().to_dict())
+    cov = fl[fl["rule"] == "low_coverage"]
+    print("low_coverage evidence:", cov["evidence"].str[:4].value_counts().to_dict())
     zr = store.read("zone_results", year=2025)
     print("flagged_share per zone:", zr.set_index("zone_code")["flagged_share"].round(3).to_dict())
 

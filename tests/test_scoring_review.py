@@ -70,14 +70,11 @@ def test_growth_now_spreads_zones_as_much_as_the_target_says():
 
 
 def test_no_standard_factories_is_no_data_not_a_free_pass():
-    """Z0 has no accepted standard factory (occupancy NaN), Z1 is at 60 % (0.6/0.8 = 0.75); else equal:
-    intensive 80, growth +15 %, unflagged 0.9.
-    Before: Z0 renormalised over 0.85: 100(.25·.8 + .30 + .15·.9)/.85 = 74.12 > Z1's
-    100(.2 + .3 + .15·.75 + .135) = 74.75?  no — Z1 74.75 vs Z0 74.71: Z0 nearly level with a 60 % zone;
-    with Z1 at 50 % (0.625): Z1 72.875 < Z0 74.71: the zone without factories ranked first.
-    Now Z0 scores 0 occupancy points: 100(.2 + .3 + 0 + .135)/.85 = 74.71 → wait, weights that apply:
-    intensive, growth, occupancy (no data counts), unflagged = .85; pilot targets not applicable.
-    Z0 = 100(.2 + .3 + 0 + .135)/.85 = 74.706; Z1 (50 %) = 100(.2 + .3 + .15·.625 + .135)/.85 = 85.735."""
+    """Z0 has no accepted standard factory (occupancy NaN); Z1 is at 50 % (0.5/0.8 = 0.625). Otherwise
+    equal: intensive 80, growth +15 %, unflagged 0.9; no unit has pilot targets (left out).
+    Before: Z0 renormalised over .25 + .30 + .15 = .70: 100(.25·.8 + .30 + .15·.9)/.70 = 90.71, ahead of
+    Z1 = 100(.2 + .3 + .15·.625 + .135)/.85 = 85.74.
+    Now no data scores 0 and still counts: Z0 = 100(.2 + .3 + 0 + .135)/.85 = 74.71 < Z1 85.74."""
     zr = zones(intensive_score=[80.0, 80.0], growth=[0.15, 0.15], occupancy_rate=[NAN, 0.5],
                flagged_share=[0.1, 0.1])
     t = composite_score(zr, policy=P).table
