@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from evaluation.figures import ParcelYear, Static, evaluate_parcels, static_parts, year_figures
-from evaluation.grading import grade_enterprises
+from evaluation.grading import construction_status, grade_enterprises, merge_tenants
+from evaluation.indicators import building_coefficient
 from evaluation.intensive import intensive_use
 from evaluation.lifecycle import year_end
 from evaluation.pilot_targets import pilot_area_targets
@@ -115,6 +116,21 @@ class YearResults(Mapping):
         return out
 
 
+def _building_coefficient(pr: pd.DataFrame, parcels: pd.DataFrame) -> np.ndarray:
+    """建筑系数 per parcel row of ``pr``: (footprint + structures and yards) / area where
+    ``structures_yard_area_m2`` is given, else NaN (``building_coverage`` stays the footprint-only
+    建筑密度)."""
+    p = parcels.drop_duplicates("parcel_code").set_index("parcel_code").reindex(pr["parcel_code"])
+
+    def col(frame, c):
+        return (pd.to_numeric(frame[c], errors="coerce") if c in frame.columns else pd.Series(np.nan, index=frame.index)
+                ).astype("float64").reset_index(drop=True)
+
+    bc = building_coefficient(col(pr, "area_mu"), col(p, "footprint_area_m2"), col(p, "structures_yard_area_m2"),
+                              density=col(pr, "building_coverage"))
+    return bc["building_coefficient"].to_numpy(dtype="float64")
+
+
 def _prev(history: Mapping[str, pd.DataFrame] | None, name: str, year: int) -> pd.DataFrame | None:
     if not history or name not in history or history[name] is None or len(history[name]) == 0:
         return None
@@ -142,11 +158,18 @@ def evaluate_year(prepared: Prepared, *, year: int, as_of: date | None = None,
 
     # enterprise grades
     hist_er = _prev(history, "enterprise_results", year)
-    g = grade_enterprises(er, policy=policy, history=hist_er, enterprises=inputs.get("enterprises"))
+    cur = fig.current
+    construction = construction_status(cur.uses, pr, inputs.get("parcels"), as_of=cur.as_of)
+    merged = merge_tenants(er, cur.uses, cur.values) if policy.allocation.method == "merge_tenants" else None
+    g = grade_enterprises(er, policy=policy, history=hist_er, enterprises=inputs.get("enterprises"),
+                          enterprise_years=inputs.get("enterprise_years"), construction=construction, merged=merged)
     for c in g.columns:
         if c in er.columns:
             er[c] = g[c].astype(er[c].dtype) if str(er[c].dtype) != "object" else g[c].astype(object)
     grade_hist = hist_er[["uscc", "year", "grade"]] if hist_er is not None and "grade" in hist_er.columns else None
+
+    # 建筑系数 with structures and yards where the parcels give them (docs/domain.md §13)
+    pr["building_coefficient"] = _building_coefficient(pr, inputs["parcels"])
 
     # flags, on the idle status the figures used (same area basis)
     idle = fig.current.idle
@@ -164,7 +187,8 @@ def evaluate_year(prepared: Prepared, *, year: int, as_of: date | None = None,
     for c in INTENSIVE_COLUMNS:
         if c in iu.columns:
             zr[c] = iu[c].reindex(zr.index).to_numpy()
-    fs = flagged_share(pr, flags)
+    findings = [r.code for r in policy.rules.enabled if r.finding]  # not evidence-only rules
+    fs = flagged_share(pr, flags, rules=findings)
     zr["flagged_share"] = fs.reindex(zr.index).to_numpy(dtype="float64")
     zr = zr.reset_index()
 
@@ -183,16 +207,19 @@ def evaluate_year(prepared: Prepared, *, year: int, as_of: date | None = None,
     pr_pa = pr.merge(zones, on="zone_code", how="left", suffixes=("", "_z"))
     pr_pa["pilot_area_code"] = pr_pa["pilot_area_code"] if "pilot_area_code" in pr_pa.columns else pr_pa["pilot_area_code_z"]
     fsp = flagged_share(pr_pa, flags.merge(pr_pa[["parcel_code", "pilot_area_code"]], on="parcel_code", how="left"),
-                        key="pilot_area_code")
+                        key="pilot_area_code", rules=findings)
     par["flagged_share"] = fsp.reindex(par.index).to_numpy(dtype="float64")
     if PROVINCE in par.index:
         par.loc[PROVINCE, "flagged_share"] = float(flagged_share(pr.assign(_all=PROVINCE), flags.assign(_all=PROVINCE),
-                                                                  key="_all").get(PROVINCE, np.nan))
+                                                                  key="_all", rules=findings).get(PROVINCE, np.nan))
     par = par.reset_index()
 
     # pilot-area targets of the seed
-    pt = pilot_area_targets(inputs["pilot_area_years"], par, inputs["enterprise_years"], er, year=year, policy=policy,
-                            zones=inputs["zones"])
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        pt = pilot_area_targets(inputs["pilot_area_years"], par, inputs["enterprise_years"], er, year=year,
+                                policy=policy, zones=inputs["zones"])
+    caught += w
 
     # composite scores and ranks
     prev_z = _prev(history, "zone_results", year)
