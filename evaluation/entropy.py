@@ -12,8 +12,11 @@ Steps, for a matrix of n units (rows) × m indicators (columns):
 4. d_j = 1 − e_j (差异系数), w_j = d_j / Σ_j d_j.
 
 The two normalisations give different weights; say which one was used (the returned Series
-carries it in ``attrs``). A constant column carries no information: d_j = 0, weight 0. If every
-column is constant, the weights are equal and a warning is issued.
+carries it in ``attrs``). A constant column carries no information: d_j = 0, weight 0. So does a
+near-constant one when ``min_cv`` is given: a column whose coefficient of variation (population
+std / |mean|) is below ``min_cv`` gets d_j = 0 (listed in ``attrs['near_constant']``) — min–max
+would otherwise stretch a spread of 0.005 to the full [0, 1] and give that column most of the
+weight. If every column is (near-)constant, the weights are equal and a warning is issued.
 """
 
 from __future__ import annotations
@@ -36,11 +39,13 @@ def entropy_weights(
     *,
     normalisation: Literal["minmax", "proportion"],
     negative: Iterable[str] = (),
+    min_cv: float = 0.0,
 ) -> pd.Series:
     """Entropy weights of the columns of ``matrix`` (rows = units, columns = indicators).
 
     Returns a Series indexed by column name, summing to 1, with ``attrs``: ``normalisation``,
-    ``entropy`` (dict column → e_j) and ``divergence`` (dict column → d_j).
+    ``entropy`` (dict column → e_j), ``divergence`` (dict column → d_j), ``near_constant`` (the
+    columns given weight 0 for a coefficient of variation below ``min_cv``) and ``cv``.
     """
     if normalisation not in ("minmax", "proportion"):
         raise EntropyError(f"normalisation must be 'minmax' or 'proportion', not {normalisation!r}")
@@ -59,6 +64,10 @@ def entropy_weights(
     cmax, cmin = x.max(axis=0), x.min(axis=0)
     span = cmax - cmin
     constant = span <= 1e-12 * np.maximum(1.0, np.abs(cmax))
+    mean = x.mean(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cv = np.where(np.abs(mean) > 0, x.std(axis=0) / np.abs(mean), np.where(span > 0, np.inf, 0.0))
+    near = ~constant & (cv < min_cv)
 
     if normalisation == "minmax":
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -78,7 +87,7 @@ def entropy_weights(
     e = -plogp.sum(axis=0) / np.log(n)
     e = np.clip(e, 0.0, 1.0)
     d = 1.0 - e
-    d[constant | zero_col] = 0.0
+    d[constant | zero_col | near] = 0.0
     if d.sum() <= 0:
         warnings.warn("entropy weights: no column varies; equal weights used", stacklevel=2)
         w = np.full(m, 1.0 / m)
@@ -88,4 +97,6 @@ def entropy_weights(
     out.attrs["normalisation"] = normalisation
     out.attrs["entropy"] = dict(zip(matrix.columns, e.tolist()))
     out.attrs["divergence"] = dict(zip(matrix.columns, d.tolist()))
+    out.attrs["near_constant"] = [c for c, f in zip(matrix.columns, near) if f]
+    out.attrs["cv"] = dict(zip(matrix.columns, cv.tolist()))
     return out

@@ -164,3 +164,52 @@ def area_totals(parcels: pd.DataFrame, groups, index: pd.Index) -> pd.DataFrame:
         den = np.bincount(c[ok], weights=area[ok] * M2_PER_MU, minlength=n)
         res[name] = ratio(num, den)
     return res
+
+
+def building_coefficient(area_mu: pd.Series, footprint_m2: pd.Series, yard_m2: pd.Series,
+                         density: pd.Series | None = None) -> pd.DataFrame:
+    """建筑系数 (国土资发〔2008〕24号): (building footprint + structures, open yards and work areas) /
+    parcel area, where the yard area is known (``building_coefficient``); the footprint-only figure
+    is 建筑密度 (``building_density``: ``density`` when given, else footprint / area). ``basis`` is
+    ``coefficient`` where the yard area is known, ``density`` where only the footprint is, None
+    where neither; ``value`` the figure on that basis. Indexed like ``area_mu``."""
+    area_m2 = area_mu.astype("float64") * M2_PER_MU
+    dens = ratio(footprint_m2, area_m2)
+    if density is not None:
+        dens = density.astype("float64").where(density.notna(), dens)
+    foot = footprint_m2.astype("float64").where(footprint_m2.notna(), dens * area_m2)
+    coef = ratio(foot + yard_m2.astype("float64"), area_m2)
+    basis = pd.Series(np.where(coef.notna(), "coefficient", np.where(dens.notna(), "density", None)),
+                      index=area_mu.index, dtype=object)
+    return pd.DataFrame({"building_coefficient": coef, "building_density": dens, "value": coef.fillna(dens),
+                         "basis": basis}, index=area_mu.index)
+
+
+def code_prefix_match(codes: pd.Series, prefixes) -> pd.Series:
+    """True where a GB/T 4754 code starts with one of ``prefixes`` (section letters ignored: "C31"
+    matches "3120" and "C3120")."""
+    def digits(c) -> str:
+        if c is None or (isinstance(c, float) and np.isnan(c)) or c is pd.NA:
+            return ""
+        return str(c).strip().upper().lstrip("ABCDEFGHIJKLMNOPQRST")
+
+    pre = tuple(p for p in (digits(x) for x in prefixes) if p)
+    if not pre:
+        return pd.Series(False, index=codes.index)
+    return codes.map(lambda c: digits(c).startswith(pre) if digits(c) else False).astype(bool)
+
+
+def yard_dependent(land_use_code: pd.Series, land_use_scheme: pd.Series, industry_code: pd.Series,
+                   land_policy) -> pd.Series:
+    """Parcels whose 建筑系数 rests on structures and open yards (``land.yard_dependent_land_uses``
+    by scheme, ``land.yard_dependent_industries`` by the holder's industry): a footprint-only
+    figure says nothing about them."""
+    uses = getattr(land_policy, "yard_dependent_land_uses", {}) or {}
+    code = land_use_code.astype(object).where(land_use_code.notna(), "").astype(str).str.strip()
+    scheme = land_use_scheme.astype(object).where(land_use_scheme.notna(), "").astype(str).str.strip()
+    by_use = pd.Series(False, index=land_use_code.index)
+    for sch, prefixes in uses.items():
+        if prefixes:
+            by_use |= (scheme == sch) & code.str.startswith(tuple(str(p) for p in prefixes))
+    by_ind = code_prefix_match(industry_code, getattr(land_policy, "yard_dependent_industries", []) or [])
+    return (by_use | by_ind).astype(bool)

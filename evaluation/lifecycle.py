@@ -42,8 +42,8 @@ from landuse.core.units import M2_PER_MU
 STAGES: tuple[str, ...] = ("unsupplied", "supplied", "started", "completed", "in_production", "idle")
 
 IDLE_COLUMNS: tuple[str, ...] = (
-    "idle", "idle_kind", "idle_since", "idle_days", "fee_due", "fee_wan", "takeback", "takeback_date",
-    "exempt", "evidence",
+    "idle", "idle_kind", "idle_since", "idle_days", "fee_due", "fee_wan", "fee_due_date", "takeback", "takeback_date",
+    "exempt", "missing_data", "evidence",
 )
 
 
@@ -187,14 +187,24 @@ def idle_status(
     ``idle_since`` the date the one-year clock ends (the idleness begins): agreed start + 1 year, or
         halted_since + 1 year (calendar years, see the module docstring).
     ``idle_days`` days from ``idle_since`` to ``as_of`` (0 on the anniversary itself).
-    ``exempt`` idle and ``government_delay`` is True (Art. 8): still idle land, but it is disposed of
-        by negotiation (Art. 12), so no fee and no take-back.
-    ``fee_due`` idle and not exempt: Art. 14 (一), the fee applies from the moment the parcel is idle
-        (it has then been unstarted/halted for a full year); ``fee_wan = fee_rate × land_price_wan``
-        (NaN when the price is unknown, 0 when no fee is due).
+    ``exempt`` idle and ``government_delay`` is True (Art. 8: the government's doing, or force
+        majeure): still idle land, but it is disposed of by negotiation (Art. 12), so no fee and no
+        take-back.
+    ``fee_due_date`` idle and not exempt: the day the one-off fee fell due, ``idle_since`` (Art. 14 (一):
+        the fee applies once the parcel has been unstarted/halted for a full year).
+    ``fee_due`` the fee falls due in the evaluated year: ``fee_due_date`` in the calendar year of
+        ``as_of`` (with ``policy.fee_once``; otherwise every year the parcel is idle); ``fee_wan =
+        fee_rate × land_price_wan`` when due (NaN when the price is unknown, 0 when no fee is due).
     ``takeback`` idle, not exempt and the clock start + ``takeback_years`` <= as_of (Art. 14 (二),
-        "未动工开发满两年"); ``takeback_date`` that date.
-    ``evidence`` bilingual text for idle parcels and for halted parcels whose shares are unknown.
+        "未动工开发满两年"); ``takeback_date`` that date. For halted works (started, then stopped) the
+        evidence says a take-back needs a legal review (城市房地产管理法 Art. 26 speaks of land not
+        started).
+    ``missing_data`` idle land that cannot be assessed, the missing columns (``;``-separated):
+        supplied, not started, no ``agreed_start_date`` and supplied at least ``not_started_years``
+        ago (or supply date unknown); or halted a full year, not shown idle, with the developed area
+        (``developed_area_m2``) or the investment (``invested_wan``, ``planned_investment_wan``)
+        unknown — either could make it idle.
+    ``evidence`` bilingual text for idle parcels and for parcels with missing data.
     """
     p = _by_code(parcels)
     as_of = pd.Timestamp(as_of).normalize()
@@ -228,9 +238,13 @@ def idle_status(
     with np.errstate(invalid="ignore", divide="ignore"):
         area_low = (dev_area < policy.halted_area_share * area_m2).to_numpy()
         inv_low = ((planned > 0) & (invested < policy.halted_investment_share * planned)).to_numpy()
-    shares_unknown = (dev_area.isna() | area_m2.isna()).to_numpy() & (invested.isna() | ~(planned > 0)).to_numpy()
+    area_unknown = (dev_area.isna() | area_m2.isna()).to_numpy()
+    inv_unknown = (invested.isna() | ~(planned > 0)).to_numpy()
     halted_idle = halted_year & (area_low | inv_low)
-    halted_unknown = halted_year & ~halted_idle & shares_unknown
+    halted_unknown = halted_year & ~halted_idle & (area_unknown | inv_unknown)
+    # supplied, not started, no agreed start date: cannot tell whether it is idle
+    old_supply = (supply.isna() | (add_years(supply, policy.not_started_years) <= as_of)).to_numpy()
+    start_unknown = supplied & ~started & agreed.isna().to_numpy() & old_supply
 
     idle = not_started | halted_idle
     kind = np.where(not_started, "not_started", np.where(halted_idle, "halted", None)).astype(object)
@@ -239,10 +253,23 @@ def idle_status(
     idle_days = pd.array(((as_of - idle_since).dt.days).to_numpy(), dtype="Int64")
 
     exempt = idle & gov.to_numpy() & bool(policy.government_delay_exempt)
-    fee_due = idle & ~exempt
+    fee_owed = idle & ~exempt
+    fee_due_date = idle_since.where(fee_owed)
+    fee_due = fee_owed & ((fee_due_date.dt.year == as_of.year).to_numpy() if policy.fee_once else True)
     fee_wan = pd.Series(np.where(fee_due, policy.fee_rate * price.to_numpy(), 0.0), index=p.index)
     takeback_date = add_years(clock, policy.takeback_years)
-    takeback = fee_due & (takeback_date <= as_of).to_numpy()
+    takeback = fee_owed & (takeback_date <= as_of).to_numpy()
+    missing = np.full(len(p), None, dtype=object)
+    for i in np.flatnonzero(start_unknown):
+        missing[i] = "agreed_start_date" + (";supply_date" if pd.isna(supply.iat[i]) else "")
+    for i in np.flatnonzero(halted_unknown):
+        miss = []
+        if area_unknown[i]:
+            miss.append("developed_area_m2")
+        if inv_unknown[i]:
+            miss += [c for c, v in (("invested_wan", invested.iat[i]), ("planned_investment_wan", planned.iat[i]))
+                     if not (pd.notna(v) and (c == "invested_wan" or v > 0))]
+        missing[i] = ";".join(miss)
 
     out = pd.DataFrame(
         {
@@ -252,9 +279,11 @@ def idle_status(
             "idle_days": idle_days,
             "fee_due": fee_due,
             "fee_wan": fee_wan.astype("float64"),
+            "fee_due_date": fee_due_date.astype("datetime64[ns]"),
             "takeback": takeback,
             "takeback_date": takeback_date.where(idle).astype("datetime64[ns]"),
             "exempt": exempt,
+            "missing_data": pd.Series(missing, index=p.index, dtype=object),
             "evidence": pd.Series(None, index=p.index, dtype=object),
         },
         index=p.index,
@@ -262,10 +291,11 @@ def idle_status(
     for c in ("idle", "fee_due", "takeback", "exempt"):
         out[c] = out[c].astype("boolean")
 
-    rows = np.flatnonzero(idle | halted_unknown)
+    rows = np.flatnonzero(idle | halted_unknown | start_unknown)
     if len(rows):
         out.iloc[rows, out.columns.get_loc("evidence")] = _evidence(
-            rows, p, out, agreed, halted, area_m2, dev_area, planned, invested, price, halted_unknown, as_of, policy
+            rows, p, out, agreed, halted, area_m2, dev_area, planned, invested, price, halted_unknown, as_of, policy,
+            supply=supply,
         )
     return out
 
@@ -296,7 +326,8 @@ def supplied_from(parcels: pd.DataFrame, rights: pd.DataFrame | None = None) -> 
     return supply.where(supply.notna(), inferred).astype("datetime64[ns]")
 
 
-def _evidence(rows, p, out, agreed, halted, area_m2, dev_area, planned, invested, price, unknown, as_of, policy):
+def _evidence(rows, p, out, agreed, halted, area_m2, dev_area, planned, invested, price, unknown, as_of, policy, *,
+              supply):
     """Bilingual evidence text for the given row positions (vectorised string building)."""
     o = out.iloc[rows]
     kind = o["idle_kind"].to_numpy()
@@ -317,11 +348,23 @@ def _evidence(rows, p, out, agreed, halted, area_m2, dev_area, planned, invested
         zh_share + "，自" + ha + "中止开发建设，自" + since + f"起满{nh}年构成闲置土地(53号令第二条) / "
         + en_share + "; halted since " + ha + ": idle since " + since + " (Order 53 Art. 2)"
     )
+    miss = o["missing_data"].fillna("").to_numpy(dtype=object)
+    miss_zh = np.array(["、".join(_MISSING_ZH.get(m, m) for m in x.split(";") if m) for x in miss], dtype=object)
     unk = (
-        "自" + ha + f"中止开发建设已满{nh}年，但缺少已开发面积和投资数据，无法认定闲置 / halted since " + ha
-        + " but developed area and investment are unknown: not assessed"
+        "自" + ha + f"中止开发建设已满{nh}年，但缺少" + miss_zh + "，无法认定是否闲置 / halted since " + ha
+        + " but " + pd.Series(miss, index=o.index).str.replace(";", ", ") + " unknown: not assessed"
     )
-    text = pd.Series(np.where(kind == "not_started", ns, np.where(kind == "halted", hl, unk)), index=o.index, dtype=object)
+    sup = _dstr(supply.iloc[rows])
+    nostart = (
+        pd.Series("供地日期" + sup, index=o.index).where(sup != "", "供地日期未知") + "，未动工，缺少约定动工日期，无法认定是否闲置 / "
+        + pd.Series("supplied " + sup, index=o.index).where(sup != "", "supply date unknown")
+        + ", not started, no agreed start date: not assessed"
+    )
+    is_halted_unknown = unknown[rows]
+    text = pd.Series(
+        np.where(kind == "not_started", ns, np.where(kind == "halted", hl, np.where(is_halted_unknown, unk, nostart))),
+        index=o.index, dtype=object,
+    )
     pr = price.iloc[rows]
     fee = (pr * policy.fee_rate).map("{:.2f}".format, na_action="ignore").astype(object)
     fee_zh = ("(" + fee + "万元)").where(pr.notna(), "(土地价款未知)")
@@ -330,21 +373,44 @@ def _evidence(rows, p, out, agreed, halted, area_m2, dev_area, planned, invested
     is_idle = o["idle"].fillna(False).to_numpy(dtype=bool)
     exempt = o["exempt"].fillna(False).to_numpy(dtype=bool)
     take = o["takeback"].fillna(False).to_numpy(dtype=bool)
+    due = o["fee_due"].fillna(False).to_numpy(dtype=bool)
+    due_on = _dstr(o["fee_due_date"])
     text = text.where(
         ~(is_idle & exempt),
-        text + "；因政府原因延迟，不征收闲置费、不无偿收回(第八、十二条) / delay caused by the government: no fee, "
-        "no take-back (Art. 8, 12)",
+        text + "；因政府原因或不可抗力延迟，不征收闲置费、不无偿收回(第八、十二条) / delay caused by the government "
+        "or force majeure: no fee, no take-back (Art. 8, 12)",
     )
     text = text.where(
-        ~(is_idle & ~exempt),
-        text + f"；应按土地价款的{rate}征缴土地闲置费" + fee_zh + f" / idle fee {rate} of the land price" + fee_en,
+        ~(is_idle & ~exempt & due),
+        text + f"；应按土地价款的{rate}征缴土地闲置费" + fee_zh + f"(一次性) / idle fee {rate} of the land price" + fee_en
+        + " (once)",
     )
     text = text.where(
-        ~take,
-        text + f"；满{n2}年，可无偿收回国有建设用地使用权(第十四条) / {n2} full years: may be taken back "
-        "without compensation (Art. 14)",
+        ~(is_idle & ~exempt & ~due),
+        text + "；土地闲置费已于" + due_on + "应征(一次性，不重复征收) / the one-off idle fee fell due on " + due_on,
+    )
+    halted_take = take & (kind == "halted")
+    text = text.where(
+        ~(take & ~halted_take),
+        text + f"；未动工开发满{n2}年，可无偿收回国有建设用地使用权(第十四条) / not started {n2} full years: may be taken "
+        "back without compensation (Art. 14)",
+    )
+    text = text.where(
+        ~halted_take,
+        text + f"；已动工后中止开发满{n2}年，无偿收回须经法律审核(城市房地产管理法第二十六条针对未动工土地) / started, then "
+        f"halted {n2} full years: a take-back without compensation needs a legal review (Urban Real Estate Law Art. 26 "
+        "speaks of land not started)",
     )
     return text.to_numpy()
+
+
+_MISSING_ZH = {
+    "agreed_start_date": "约定动工日期",
+    "supply_date": "供地日期",
+    "developed_area_m2": "已开发面积",
+    "invested_wan": "已完成投资",
+    "planned_investment_wan": "计划总投资",
+}
 
 
 # ----------------------------------------------------------------------------------------------

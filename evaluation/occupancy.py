@@ -15,8 +15,10 @@ Per building (standard factories only, ``standard_factory`` True):
 Per area (zone, pilot area, province), over accepted standard factories:
 
 - ``occupancy_rate`` (primary) = Σ leased_m2 / Σ floor_area_m2 (by floor area);
-- ``occupancy_rate_count`` = share of accepted buildings with at least one tenant in force
-  (by building count: the data carries buildings, not units);
+- ``occupancy_rate_count`` = share of accepted buildings counted as occupied: the data carries
+  buildings, not let units or floors, so a building counts when at least ``min_let_share`` (half,
+  ``occupancy.count_min_let_share``, docs/domain.md §6) of its floor area is let — one tenant in a
+  corner of a building does not make it occupied;
 - ``occupancy_met`` = occupancy_rate ≥ ``policy.occupancy.target`` (NA where there is no
   accepted standard factory).
 """
@@ -90,10 +92,16 @@ def building_occupancy(
     )
 
 
+#: the default of ``occupancy.count_min_let_share`` (docs/domain.md §6): at least half let
+COUNT_MIN_LET_SHARE = 0.5
+
+
 def area_occupancy(
-    building_frame: pd.DataFrame, groups: pd.Series, *, target: float, index: pd.Index | None = None
+    building_frame: pd.DataFrame, groups: pd.Series, *, target: float, index: pd.Index | None = None,
+    min_let_share: float = COUNT_MIN_LET_SHARE,
 ) -> pd.DataFrame:
-    """Occupancy per area. ``groups``: each building's area (aligned with ``building_frame`` rows)."""
+    """Occupancy per area. ``groups``: each building's area (aligned with ``building_frame`` rows);
+    ``min_let_share``: the let share of its floor area at which a building counts as occupied."""
     acc = building_frame["accepted"].fillna(False).to_numpy(dtype=bool)
     b = building_frame.loc[acc]
     g = np.asarray(groups)[acc]
@@ -103,7 +111,8 @@ def area_occupancy(
             "sf_buildings": np.ones(int(keep.sum())),
             "sf_floor_area_m2": b["floor_area_m2"].fillna(0.0).to_numpy(dtype="float64")[keep],
             "sf_leased_m2": b["leased_m2"].to_numpy(dtype="float64")[keep],
-            "_occupied": (b["tenants"].fillna(0).to_numpy(dtype="int64")[keep] > 0).astype("float64"),
+            "_occupied": (pd.to_numeric(b["occupancy_rate"], errors="coerce").fillna(0.0).to_numpy(dtype="float64")[keep]
+                          >= min_let_share - 1e-12).astype("float64"),
         }
     )
     sums = frame.groupby(g[keep]).sum()

@@ -7,8 +7,8 @@ target                     value                                                
 =========================  ===================================================  =====================
 va_gdp_share               industrial_value_added_wan / gdp_wan                 ≥ 40 %
 rd_share                   Σ R&D / Σ revenue of the area's 规上 firms           ≥ 2 % × (1 − tol.)
-rd_institution_share       share of 规上 firms with an R&D institution          ≥ province × 1.2
-growth                     pilot_area_results.growth (per-mu revenue)           ≥ 15 %
+rd_institution_share       share of 规上 firms with an R&D institution          ≥ province × 1.2 × 0.9
+growth                     pilot_area_results.growth (per-mu revenue)           ≥ path growth (15 % in 2025)
 occupancy                  pilot_area_results.occupancy_rate                    ≥ 80 %
 digital_equipment_rate     pilot_area_years                                     > PROVINCE row
 nc_equipment_rate          pilot_area_years                                     > PROVINCE row
@@ -17,11 +17,19 @@ circular                   circular_transformation_rate                         
 =========================  ===================================================  =====================
 
 Each target gives ``<t>`` (value), ``<t>_target``, ``<t>_attainment`` and ``<t>_met``. Attainment
-= value / target capped to [0, ``score.attainment_cap``]; for growth it is (1 + growth)/(1 + target)
-(the level reached over the level aimed at); for the energy decline, when the provincial decline
-is not positive, attainment is 1 if met else 0. A target with no value (or no target) is not
-assessed: ``targets_total`` counts the assessed ones, ``targets_met`` those met,
-``target_attainment`` is the mean attainment over assessed targets.
+= value / target capped to [0, ``score.attainment_cap``]; for growth the target is the path growth
+of the year (``evaluation.scoring.path_growth``: 15 % in 2025) and the attainment follows
+``score.growth_attainment`` (growth / target, or (1 + growth)/(1 + target)); for the energy
+decline, when the provincial decline is not positive, attainment is 1 if met else 0. A target with
+no value (or no target) is not assessed: ``targets_total`` counts the assessed ones, ``targets_met``
+those met, ``target_attainment`` is the mean attainment over assessed targets (the composite score
+leaves out growth and occupancy, which are components of their own).
+
+"高于全省平均水平20%左右" (R&D institutions): the provincial average is the ``rd_institution_share``
+of the ``PROVINCE`` row of ``pilot_area_years`` (the province's statistics), never the share among
+the package's firms (firms in zones are not the province); the target is that × 1.2 (relative,
+not +20 points), and "左右" is met at ≥ target × (1 − ``rd_institution_tolerance``), i.e. 1.08 ×
+the provincial share by default. Without the PROVINCE figure the target is not assessed (warning).
 
 Firms are assigned to pilot areas through ``enterprise_results.pilot_area_code`` when present,
 else through ``enterprise_results.zone_code`` and ``zones`` (zone_code → pilot_area_code). Firms
@@ -31,10 +39,13 @@ with no pilot area still count in the provincial share. When no enterprise data 
 
 from __future__ import annotations
 
-from landuse.core.contract import PROVINCE
+import warnings
 
 import numpy as np
 import pandas as pd
+
+from evaluation.scoring import path_growth
+from landuse.core.contract import PROVINCE
 
 
 TARGETS = (
@@ -144,22 +155,23 @@ def pilot_area_targets(
 
     shares = _enterprise_shares(enterprise_years, enterprise_results, zones, year)
     if shares is not None:
-        rd_share, inst_share, prov_rd, prov_in = shares
+        rd_share, inst_share, _prov_rd, _prov_in = shares
         values["rd_share"] = rd_share.reindex(idx).astype("float64")
         values["rd_institution_share"] = inst_share.reindex(idx).astype("float64")
     else:
         values["rd_share"] = _num(par, "rd_share", idx)
         values["rd_institution_share"] = _num(par, "rd_institution_share", idx)
-        prov_in = np.nan
-    if par is not None and PROVINCE in par.index and "rd_institution_share" in par.columns:
-        pv = pd.to_numeric(pd.Series([par.loc[PROVINCE, "rd_institution_share"]]), errors="coerce").iloc[0]
-        if not np.isnan(pv):
-            prov_in = float(pv)
+    # 全省平均: the PROVINCE row of pilot_area_years, not the package's firms
+    prov_in = prov_val("rd_institution_share")
+    if np.isnan(prov_in) and values["rd_institution_share"].notna().any():
+        warnings.warn("pilot_area_targets: 有研发机构的规上企业占比的全省平均（pilot_area_years PROVINCE 行 "
+                      "rd_institution_share）缺失，该目标不考核 / the provincial share of firms with an R&D "
+                      "institution (PROVINCE row of pilot_area_years) is missing: target not assessed", stacklevel=2)
     targets["rd_share"] = const(sp.rd_share_target)
     targets["rd_institution_share"] = const(prov_in * sp.rd_institution_factor)
 
     values["growth"] = _num(par, "growth", idx)
-    targets["growth"] = const(policy.growth.target_growth)
+    targets["growth"] = const(path_growth(year, policy.growth))
     values["occupancy"] = _num(par, "occupancy_rate", idx)
     targets["occupancy"] = const(policy.occupancy.target)
     for name in ("digital_equipment_rate", "nc_equipment_rate"):
@@ -175,8 +187,10 @@ def pilot_area_targets(
     for t in TARGETS:
         v, tg = values[t], targets[t]
         assessed = v.notna() & tg.notna()
+        if t == "growth":  # the baseline year has no growth target
+            assessed &= tg > 0
         if t == "growth":
-            att = (1.0 + v) / (1.0 + tg)
+            att = (1.0 + v) / (1.0 + tg) if sp.growth_attainment == "level_ratio" else (v / tg).where(tg > 0)
         else:
             with np.errstate(divide="ignore", invalid="ignore"):
                 att = (v / tg).where(tg > 0)
@@ -185,10 +199,13 @@ def pilot_area_targets(
         elif t == "rd_share":
             met = v >= tg * (1.0 - sp.rd_share_tolerance)
             att = (v / (tg * (1.0 - sp.rd_share_tolerance))).where(tg > 0)
+        elif t == "rd_institution_share":
+            met = v >= tg * (1.0 - sp.rd_institution_tolerance)
+            att = (v / (tg * (1.0 - sp.rd_institution_tolerance))).where(tg > 0)
         else:
             met = v >= tg
         # target ≤ 0 (e.g. the province's energy use rose): attainment is 1 if met else 0
-        att = att.where(tg > 0 if t != "growth" else assessed, met.astype(float))
+        att = att.where(tg > 0, met.astype(float))
         att = att.clip(0.0, cap).where(assessed)
         out[t] = v
         out[f"{t}_target"] = tg

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from evaluation.figures import Figures, ParcelYear, Static, evaluate_parcels, static_parts, year_figures
-from evaluation.grading import grade_enterprises
+from evaluation.grading import construction_status, grade_enterprises, merge_tenants
+from evaluation.indicators import building_coefficient
 from evaluation.intensive import intensive_use
 from evaluation.lifecycle import year_end
 from evaluation.pilot_targets import pilot_area_targets
@@ -98,16 +99,24 @@ class Prepared:
             if not self.has_data(year):
                 return None
             er = self.figures(year).enterprise_results
-            g = grade_enterprises(er, policy=self.policy, history=None, enterprises=self.inputs.get("enterprises"))
+            g = self._grade(year, None, history=None)
             return er.assign(**{c: g[c].to_numpy() for c in g.columns if c in er.columns})
         return self._get(("population", int(year)), make)
+
+    def _grade(self, year: int, as_of: date | None, *, history: pd.DataFrame | None) -> pd.DataFrame:
+        fig = self.figures(year, as_of)
+        er, cur = fig.enterprise_results, fig.current
+        construction = construction_status(cur.uses, fig.parcel_results, self.inputs.get("parcels"), as_of=cur.as_of)
+        merged = merge_tenants(er, cur.uses, cur.values) if self.policy.allocation.method == "merge_tenants" else None
+        return grade_enterprises(er, policy=self.policy, history=history, enterprises=self.inputs.get("enterprises"),
+                                 enterprise_years=self.inputs.get("enterprise_years"), construction=construction,
+                                 merged=merged)
 
     def graded(self, year: int, as_of: date | None = None) -> pd.DataFrame:
         """The year's enterprise results with their grades (benchmarks from the previous year)."""
         def make():
             er = self.figures(year, as_of).enterprise_results.copy()
-            g = grade_enterprises(er, policy=self.policy, history=self.graded_population(year - 1),
-                                  enterprises=self.inputs.get("enterprises"))
+            g = self._grade(year, as_of, history=self.graded_population(year - 1))
             for c in g.columns:
                 if c in er.columns:
                     er[c] = g[c].astype(er[c].dtype) if str(er[c].dtype) != "object" else g[c].astype(object)
@@ -169,6 +178,21 @@ class YearResults(Mapping):
         return out
 
 
+def _building_coefficient(pr: pd.DataFrame, parcels: pd.DataFrame) -> np.ndarray:
+    """建筑系数 per parcel row of ``pr``: (footprint + structures and yards) / area where
+    ``structures_yard_area_m2`` is given, else NaN (``building_coverage`` stays the footprint-only
+    建筑密度)."""
+    p = parcels.drop_duplicates("parcel_code").set_index("parcel_code").reindex(pr["parcel_code"])
+
+    def col(frame, c):
+        return (pd.to_numeric(frame[c], errors="coerce") if c in frame.columns else pd.Series(np.nan, index=frame.index)
+                ).astype("float64").reset_index(drop=True)
+
+    bc = building_coefficient(col(pr, "area_mu"), col(p, "footprint_area_m2"), col(p, "structures_yard_area_m2"),
+                              density=col(pr, "building_coverage"))
+    return bc["building_coefficient"].to_numpy(dtype="float64")
+
+
 def evaluate_year(prepared: Prepared, *, year: int, as_of: date | None = None) -> YearResults:
     """Every results layer for ``year`` (as of ``as_of``, default 31 December of ``year``): the
     year's scored results, with each unit's rank change on the previous year (computed from the same
@@ -201,6 +225,9 @@ def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResult
     er = prepared.graded(year, as_of)
     grade_hist = prepared.grade_history(year)
 
+    # 建筑系数 with structures and yards where the parcels give them (docs/domain.md §13)
+    pr["building_coefficient"] = _building_coefficient(pr, inputs["parcels"])
+
     # flags, on the idle status the figures used (same area basis)
     idle = fig.current.idle
     with warnings.catch_warnings(record=True) as w:
@@ -217,7 +244,8 @@ def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResult
     for c in INTENSIVE_COLUMNS:
         if c in iu.columns:
             zr[c] = iu[c].reindex(zr.index).to_numpy()
-    fs = flagged_share(pr, flags)
+    findings = [r.code for r in policy.rules.enabled if r.finding]  # not evidence-only rules
+    fs = flagged_share(pr, flags, rules=findings)
     zr["flagged_share"] = fs.reindex(zr.index).to_numpy(dtype="float64")
     zr = zr.reset_index()
 
@@ -234,16 +262,19 @@ def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResult
             par.loc[key, "intensive_score"] = float(np.average(sc[ok], weights=ww[ok]))
     pr_pa = pr.assign(pilot_area_code=pr["zone_code"].map(pilot_of))
     fsp = flagged_share(pr_pa, flags.merge(pr_pa[["parcel_code", "pilot_area_code"]], on="parcel_code", how="left"),
-                        key="pilot_area_code")
+                        key="pilot_area_code", rules=findings)
     par["flagged_share"] = fsp.reindex(par.index).to_numpy(dtype="float64")
     if PROVINCE in par.index:
         par.loc[PROVINCE, "flagged_share"] = float(flagged_share(pr.assign(_all=PROVINCE), flags.assign(_all=PROVINCE),
-                                                                  key="_all").get(PROVINCE, np.nan))
+                                                                  key="_all", rules=findings).get(PROVINCE, np.nan))
     par = par.reset_index()
 
     # pilot-area targets of the seed
-    pt = pilot_area_targets(inputs["pilot_area_years"], par, inputs["enterprise_years"], er, year=year, policy=policy,
-                            zones=inputs["zones"])
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        pt = pilot_area_targets(inputs["pilot_area_years"], par, inputs["enterprise_years"], er, year=year,
+                                policy=policy, zones=inputs["zones"])
+    caught += w
 
     # composite scores and ranks
     with warnings.catch_warnings(record=True) as w:

@@ -11,6 +11,13 @@ Status at ``as_of``: ``not_due`` (no completion date, or the due date is after `
 ``failed``. Shortfall (fraction): ``ge`` checks (committed − actual) / committed; ``le`` checks
 (actual − limit) / limit; 0 when passed. A failed check gets the consequence of the first
 ``standard_land.band`` whose ``below`` exceeds its shortfall (the last band takes the rest).
+
+Completion acceptance is a one-off check (``acceptance_once``): judged on the parcel's own figures
+(derived actuals: ``parcel_investment_per_mu`` = the parcel's ``invested_wan`` / its area, never
+the firm's cumulative investment spread over all its land; ``building_coefficient`` = 建筑系数 with
+structures and yards, or the footprint-only 建筑密度 labelled so, which is not judged on
+yard-dependent parcels; ``office_share``), and in the years after the completion year the row
+carries the recorded result with ``recorded`` true. Review checks are judged every year once due.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from evaluation.indicators import building_coefficient, yard_dependent
 from landuse.core.units import M2_PER_MU
 
 __all__ = ["standard_land_checks", "CHECK_COLUMNS", "fmt_num", "fmt_pct", "object_strings"]
@@ -39,10 +47,11 @@ CHECK_COLUMNS = [
     "shortfall",
     "consequence",
     "evidence",
+    "recorded",
 ]
 
 #: columns shown as percentages in evidence strings
-PERCENT_COLUMNS = {"building_coverage", "office_share", "built_up_share", "rd_share"}
+PERCENT_COLUMNS = {"building_coverage", "building_coefficient", "office_share", "built_up_share", "rd_share"}
 
 
 def object_strings(df: pd.DataFrame) -> pd.DataFrame:
@@ -101,13 +110,15 @@ def _band(shortfall: np.ndarray, bands) -> list[str | None]:
 
 
 def standard_land_checks(
-    parcels: pd.DataFrame, parcel_results: pd.DataFrame, *, year: int, as_of=None, policy
+    parcels: pd.DataFrame, parcel_results: pd.DataFrame, *, year: int, as_of=None, policy,
+    industry: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One row per (standard-land parcel, check) with columns ``CHECK_COLUMNS``.
 
-    ``parcels`` is the parcels input layer (standard_land, completion_date, commit_* and
-    office_area_m2); ``parcel_results`` holds the evaluated figures (rows of other years ignored).
-    ``as_of`` defaults to the end of ``year``.
+    ``parcels`` is the parcels input layer (standard_land, completion_date, commit_*, invested_wan,
+    footprint_area_m2, structures_yard_area_m2 and office_area_m2); ``parcel_results`` holds the
+    evaluated figures (rows of other years ignored). ``as_of`` defaults to the end of ``year``.
+    ``industry``: parcel_code → the holder's GB/T 4754 code (for yard-dependent industries).
     """
     pol = policy.standard_land
     as_of = pd.Timestamp(f"{year}-12-31") if as_of is None else pd.Timestamp(as_of)
@@ -128,6 +139,24 @@ def standard_land_checks(
     derived = {}
     if "office_area_m2" in sl.columns:
         derived["office_share"] = sl["office_area_m2"] / area_m2.where(area_m2 > 0)
+    area_mu = area_m2 / M2_PER_MU
+    derived["parcel_investment_per_mu"] = (
+        pd.to_numeric(sl["invested_wan"], errors="coerce").astype(float) / area_mu.where(area_mu > 0)
+        if "invested_wan" in sl.columns else pd.Series(np.nan, index=sl.index)
+    )
+
+    def snum(c: str) -> pd.Series:
+        return pd.to_numeric(sl[c], errors="coerce").astype(float) if c in sl.columns else pd.Series(np.nan, index=sl.index)
+
+    cov = building_coefficient(area_mu, snum("footprint_area_m2"), snum("structures_yard_area_m2"),
+                               density=pd.to_numeric(pr["building_coverage"], errors="coerce").astype(float)
+                               if "building_coverage" in pr.columns else None)
+    derived["building_coefficient"] = cov["value"]
+    ind = industry.reindex(sl.index) if industry is not None else pd.Series(None, index=sl.index, dtype=object)
+    ycol = (lambda c: sl[c] if c in sl.columns else pd.Series(None, index=sl.index, dtype=object))
+    density_only = ((cov["basis"] == "density")
+                    & yard_dependent(ycol("land_use_code"), ycol("land_use_scheme"), ind, policy.land))
+    density_label = (cov["basis"] == "density").to_numpy()
 
     zone = pr["zone_code"] if "zone_code" in pr.columns else pd.Series(None, index=sl.index, dtype=object)
     if "zone_code" in sl.columns:
@@ -154,7 +183,12 @@ def standard_land_checks(
             target = pd.Series(float(chk.limit), index=sl.index)
         due = completion if chk.phase == "acceptance" else review_due
         is_due = due.notna() & (due <= as_of)
+        coverage_check = chk.actual == "building_coefficient"
+        if coverage_check:  # 建筑密度 alone says nothing on yard-dependent land: not judged
+            actual = actual.where(~density_only)
         judgeable = is_due & actual.notna() & target.notna()
+        recorded = (is_due & (due.dt.year < as_of.year)).to_numpy() if (
+            chk.phase == "acceptance" and pol.acceptance_once) else np.zeros(len(sl), dtype=bool)
         a, t = actual.to_numpy(), target.to_numpy()
         with np.errstate(divide="ignore", invalid="ignore"):
             if chk.op == "ge":
@@ -175,18 +209,25 @@ def standard_land_checks(
         cmp_fail = "<" if chk.op == "ge" else ">"
         cmp_ok = "≥" if chk.op == "ge" else "≤"
         evidence = []
-        for st, av, tv, s in zip(status, a, t, shortfall):
+        for k, (st, av, tv, s) in enumerate(zip(status, a, t, shortfall)):
+            lbl = chk.label_zh
+            if coverage_check and density_label[k]:
+                lbl = "建筑密度(仅建筑基底)"
             if st in ("passed", "failed"):
                 sym = cmp_ok if st == "passed" else cmp_fail
-                text = (
-                    f"{chk.label_zh} {fmt_value(chk.actual, av)} {sym} {target_word} "
-                    f"{fmt_value(chk.actual, tv)}"
-                )
+                text = f"{lbl} {fmt_value(chk.actual, av)} {sym} {target_word} {fmt_value(chk.actual, tv)}"
                 if st == "failed":
                     text += f"（差 {fmt_pct(s)}）"
+                if recorded[k]:
+                    text += f"（{pd.Timestamp(due.iloc[k]):%Y-%m-%d}竣工验收记录）"
                 evidence.append(text)
             elif st == "due":
-                missing = "实际值" if not np.isfinite(av) else f"{target_word}值"
+                if coverage_check and bool(density_only.iloc[k]):
+                    missing = "构筑物、露天堆场和操作场地面积"
+                elif chk.actual == "parcel_investment_per_mu" and not np.isfinite(av):
+                    missing = "宗地已完成投资"
+                else:
+                    missing = "实际值" if not np.isfinite(av) else f"{target_word}值"
                 evidence.append(f"{chk.label_zh}：已到期，缺{missing}，无法判定")
             else:
                 evidence.append(None)
@@ -207,6 +248,7 @@ def standard_land_checks(
                     "shortfall": shortfall,
                     "consequence": consequence,
                     "evidence": evidence,
+                    "recorded": recorded,
                 }
             )
         )

@@ -1,1 +1,1 @@
-"""parcels package of landuse-efficiency."""
+"""parcels package of landuse-efficiency: data in and out (files, stores, validation, the sample generator)."""

@@ -88,11 +88,21 @@ def test_agreed_on_29_february():
 def test_exactly_two_years_take_back():
     # agreed 2022-03-01 + 2 years = 2024-03-01
     r = _idle("2024-02-29")
-    assert r["idle"] and r["fee_due"] and not r["takeback"]
+    assert r["idle"] and not r["takeback"]
+    # the one-off fee fell due on 2023-03-01 (53号令 Art. 14): not due again in 2024
+    assert not r["fee_due"] and r["fee_due_date"] == pd.Timestamp("2023-03-01") and r["fee_wan"] == 0.0
+    assert "已于2023-03-01应征" in r["evidence"]
     r = _idle("2024-03-01")
-    assert r["takeback"] and r["fee_due"]
+    assert r["takeback"] and not r["fee_due"]
     assert r["idle_days"] == 366  # 2023-03-01 → 2024-03-01 crosses 29 Feb 2024
-    assert "无偿收回" in r["evidence"]
+    assert "可无偿收回" in r["evidence"] and "法律审核" not in r["evidence"]
+
+
+def test_fee_is_due_once_in_the_year_the_land_became_idle():
+    # idle since 2023-03-01: the fee (20 % × 500 = 100 万元) falls due in 2023, and in no later year
+    assert [bool(_idle(d)["fee_due"]) for d in ("2023-03-01", "2023-12-31", "2024-12-31", "2025-12-31")] == [
+        True, True, False, False]
+    assert _idle("2023-12-31")["fee_wan"] == pytest.approx(100.0) and _idle("2024-12-31")["fee_wan"] == 0.0
 
 
 def test_government_delay_is_idle_but_exempt():
@@ -111,7 +121,12 @@ def test_started_parcel_is_not_idle_unless_halted():
 
 
 def test_not_supplied_or_no_agreed_date_is_not_idle():
-    assert not _idle("2025-01-01", agreed_start_date=None)["idle"]
+    r = _idle("2025-01-01", agreed_start_date=None)
+    assert not r["idle"]
+    # supplied 2022-01-01, not started, no agreed start date: cannot be assessed, said so
+    assert r["missing_data"] == "agreed_start_date" and "缺少约定动工日期" in r["evidence"]
+    # supplied less than a year before: nothing to say yet
+    assert _idle("2022-12-31", agreed_start_date=None)["missing_data"] is None
     assert not _idle("2025-01-01", supply_date="2025-06-01")["idle"]
 
 
@@ -125,7 +140,10 @@ def test_halted_under_one_third_developed():
     r = _idle("2023-05-10", **kw)
     assert r["idle"] and r["idle_kind"] == "halted" and r["idle_since"] == pd.Timestamp("2023-05-10")
     assert r["fee_due"] and not r["takeback"]
-    assert _idle("2024-05-10", **kw)["takeback"]  # halted 2 full years
+    r2 = _idle("2024-05-10", **kw)
+    assert r2["takeback"]  # halted 2 full years
+    # started-then-halted land: 城市房地产管理法 Art. 26 speaks of land not started → legal review
+    assert "法律审核" in r2["evidence"] and "可无偿收回" not in r2["evidence"]
     assert "30.0%" in r["evidence"]
 
 
@@ -144,6 +162,10 @@ def test_halted_with_unknown_shares_is_reported_not_idle():
     r = _idle("2024-01-01", **HALT)
     assert not r["idle"]
     assert "无法认定" in r["evidence"]
+    assert r["missing_data"] == "developed_area_m2;invested_wan;planned_investment_wan"
+    # half developed but investment unknown: the 25 % test could still make it idle
+    r = _idle("2024-01-01", **HALT, developed_area_m2=10000.0)
+    assert not r["idle"] and r["missing_data"] == "invested_wan;planned_investment_wan"
 
 
 def test_completed_halted_parcel_is_not_idle():

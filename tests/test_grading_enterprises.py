@@ -16,6 +16,7 @@ Y = 2024
 
 def pol(**kw):
     kw.setdefault("min_group_size", 1)
+    kw.setdefault("merge_below", 1)  # no pooling of small groups (tested on its own below)
     return P.model_copy(update={"grading": P.grading.model_copy(update=kw)})
 
 
@@ -97,14 +98,15 @@ def test_benchmark_falls_back_to_current_year_with_note():
 
 def test_benchmark_multiple_and_fixed_benchmark():
     """×2 multiple on the previous-year benchmark (tax 40, rd 0.06); tax item fixed at 8 instead.
-    F1 (tax 40, rd 0.06): 60×40/8 = 300 + 40×1 = 340."""
+    F1 (tax 40, rd 0.06): 60×40/8 = 300 + 40×1 = 340 (no default cap; with the default cap of 2 the
+    tax item would be 60 × 2 = 120)."""
     ind = [
         Indicator(column="tax_per_mu", weight=60, benchmark=8.0),
         Indicator(column="rd_share", weight=40, cap=2.0),
     ]
     g = grade_enterprises(
         firms([dict(uscc="F1", tax_per_mu=40.0, rd_share=0.06)]),
-        policy=pol(**{**RATIO, "benchmark_multiple": 2.0, "above_scale": ind}),
+        policy=pol(**{**RATIO, "benchmark_multiple": 2.0, "above_scale": ind, "default_cap": None}),
         history=HISTORY,
     )
     assert g["score"].iat[0] == pytest.approx(340)
@@ -227,7 +229,9 @@ def test_group_by_zone():
 
 
 def test_default_policy_huangyan_weights():
-    """Every indicator at last year's county mean → score 100 (规上) and 100 (规下)."""
+    """Every indicator at last year's county figure (Σ/Σ of the parts) → score 100 (规上) and 100 (规下).
+    Parts on 10 mu: tax 200 → 20/mu, VA 500 → 50/mu, energy 250 → VA/energy 2, emissions 50 → 10,
+    employees 500/30 → 30, revenue 1000 with R&D 20 → 2 %; 规下: tax 80 → 8/mu, electricity 160 → 0.5."""
     above = dict(
         tax_per_mu=20.0,
         value_added_per_mu=50.0,
@@ -235,8 +239,10 @@ def test_default_policy_huangyan_weights():
         va_per_emission=10.0,
         labour_productivity=30.0,
         rd_share=0.02,
+        tax_wan=200.0, value_added_wan=500.0, energy_tce=250.0, emission_t=50.0, employees=500 / 30,
+        revenue_wan=1000.0, rd_expense_wan=20.0,
     )
-    below = dict(tax_per_mu=8.0, tax_per_mwh=0.5)
+    below = dict(tax_per_mu=8.0, tax_per_mwh=0.5, tax_wan=80.0, electricity_mwh=160.0)
     hist = firms(
         [dict(uscc="H1", grade="B", **above), dict(uscc="H2", grade="C", above_scale=False, **below)],
         year=Y - 1,

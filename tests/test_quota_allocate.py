@@ -45,7 +45,13 @@ def test_linkage_and_missing_info():
     r = allocate_quota(u, total_mu=0, policy=P)
     assert list(r.linkage_adj) == pytest.approx([0.10, -0.20, 0.0])
     assert (r.quota_mu == 0).all()
+    # N = 100: own results 33.33 each → 34, 33, 33 (the tied remainder goes by code);
+    # 增存挂钩 on top: +10 % × 34 = 3.4 → +3; −20 % × 33 = −6.6 → −7; unknown → 0
+    r = allocate_quota(u, total_mu=100, policy=P)
+    assert list(r.own_mu) == [34, 33, 33] and list(r.linkage_mu) == [3, -7, 0]
+    assert list(r.quota_mu) == [37, 26, 33] and r.quota_mu.sum() == 100 + 3 - 7
     assert "不详" in r.quota_explanation.iloc[2]
+    assert "+3 亩" in r.quota_explanation.iloc[0] and "核减 7 亩" in r.quota_explanation.iloc[1]
 
 
 def test_hard_rules_block():
@@ -97,6 +103,23 @@ def test_does_not_mutate_and_keeps_index():
     r = allocate_quota(u, total_mu=9, policy=P)
     pd.testing.assert_frame_equal(u, before)
     assert r.index.equals(u.index)
+
+
+def test_linkage_is_on_top_of_the_own_result_not_renormalised_away():
+    """Two equal units, N = 100: own results 50 and 50. Both tasks met → +10 % = +5 from the reserve;
+    one missed → −20 % = −10 back to it: 55 and 40, Σ = 95 = 100 + 5 − 10. (Renormalised weights
+    1.1 : 0.8 gave 57.9 and 42.1: +15.8 % / −15.8 % while the explanations said +10 % / −20 %; and
+    with both units meeting both tasks the bonus did nothing.)"""
+    u = _units(score=[5.0, 5.0], base=[1.0, 1.0],
+               idle_disposal_done=pd.array([True, True], dtype="boolean"),
+               unsupplied_disposal_done=pd.array([True, False], dtype="boolean"))
+    r = allocate_quota(u, total_mu=100, policy=P)
+    assert list(r.own_mu) == [50, 50] and list(r.linkage_mu) == [5, -10] and list(r.quota_mu) == [55, 40]
+    assert r.attrs["summary"].startswith("各单位测算合计 100 亩（待分配 100 亩）；增存挂钩奖励 5 亩由预留指标安排、核减 10 亩退回预留指标")
+    assert "100 + 5 − 10 = 95 亩" in r.attrs["summary"]
+    both = allocate_quota(u.assign(unsupplied_disposal_done=pd.array([True, True], dtype="boolean")), total_mu=100,
+                          policy=P)
+    assert list(both.quota_mu) == [55, 55]  # the bonus is real when everyone earns it
 
 
 def test_tie_broken_by_score_then_code():
@@ -151,12 +174,17 @@ def test_sum_is_total(rows, n, method):
     if n == 0:
         assert (r.quota_mu == 0).all()
     elif r.eligible.any():
-        assert int(r.quota_mu.sum()) == n
+        assert int(r.own_mu.sum()) == n  # the units' own results share N exactly
         assert (r.quota_mu[~r.eligible.astype(bool)] == 0).all()
     else:
         assert (r.quota_mu == 0).all()
-    # whole mu within one of the raw share
-    assert (np.abs(r.quota_mu - r.raw_mu) < 1 + 1e-6).all()
+    # Σ quota = N + Σ bonus − Σ penalty (the reserve outside N), as the summary says
+    bonus, penalty = r.attrs["bonus_mu"], r.attrs["penalty_mu"]
+    assert int(r.quota_mu.sum()) == int(r.own_mu.sum()) + bonus - penalty
+    assert f"= {int(r.quota_mu.sum())} 亩" in r.attrs["summary"]
+    # whole mu within one of the raw share; the adjustment within half a mu of rate × own
+    assert (np.abs(r.own_mu - r.raw_mu) < 1 + 1e-6).all()
+    assert (np.abs(r.linkage_mu - r.linkage_adj * r.own_mu) <= 0.5 + 1e-9).all()
 
 
 @settings(max_examples=300, deadline=None)
@@ -167,10 +195,9 @@ def test_higher_score_never_less_per_base_share(rows, n):
         warnings.simplefilter("ignore")
         r = allocate_quota(u, total_mu=n, policy=P)
     e = r[r.eligible.astype(bool) & r.score.notna() & (r.base_share > 0)]
-    for _, grp in e.groupby("linkage_adj"):
-        g = grp.sort_values("score")
-        per = (g.raw_mu / g.base_share).to_numpy()
-        assert (np.diff(per) >= -1e-6 * np.maximum(1, per[:-1])).all()
+    g = e.sort_values("score")
+    per = (g.raw_mu / g.base_share).to_numpy()
+    assert (np.diff(per) >= -1e-6 * np.maximum(1, per[:-1])).all()
 
 
 @settings(max_examples=200, deadline=None)

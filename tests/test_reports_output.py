@@ -81,36 +81,42 @@ def test_quota_units_by_hand(store):
     u = quota_units(store, year=YEAR, policy=policy)
     zones = store.read("zones")
     assert list(u.index) == sorted(zones["zone_code"])
-    # absorption: mu of parcels supplied in 2023–2025, per year
+    # demand base: mu of the zone's parcels supplied in 2023–2025, per year
     pr = store.read("parcel_results", year=YEAR)
     parcels = store.read("parcels")[["parcel_code", "supply_date"]]
     m = pr.merge(parcels, on="parcel_code")
     z = u.index[0]
     sel = m[(m["zone_code"] == z) & m["supply_date"].dt.year.between(2023, 2025)]
-    assert u.loc[z, "annual_absorption_mu"] == pytest.approx(sel["area_mu"].sum() / 3)
-    assert (u["base"] == u["annual_absorption_mu"]).all()
-    # 批而未供 apportioned: the zones of one pilot area add up to the pilot area's figure
+    assert u.loc[z, "base"] == pytest.approx(sel["area_mu"].sum() / 3)
+    # 批而未供 and its absorption where 批而未供 is measured: the pilot area's own figures, the same for
+    # each of its zones (never split by stock share): approved of 2025, mean land supplied 2023–2025
     pay = store.read("pilot_area_years")
+    win = pay[pay["year"].between(2023, 2025)].groupby("pilot_area_code")["land_supplied_mu"].mean()
     pay = pay[pay["year"] == YEAR].set_index("pilot_area_code")
     for pa, grp in u.groupby("pilot_area_code"):
-        assert grp["approved_unsupplied_mu"].sum() == pytest.approx(float(pay.loc[pa, "approved_unsupplied_mu"]))
-        assert grp["supplied_share"].sum() == pytest.approx(1.0)
+        assert (grp["approved_unsupplied_mu"] == float(pay.loc[pa, "approved_unsupplied_mu"])).all()
+        assert grp["annual_absorption_mu"].to_numpy() == pytest.approx([win[pa]] * len(grp))
+        assert grp["absorption_scope"].str.contains(pa).all()
         assert (grp["idle_disposal_done"].astype(object) == pay.loc[pa, "idle_disposal_done"]).all()
-    # streak from the stored ranks
+    # streak from the stored ranks, last within the zone type
     zr = store.read("zone_results")
-    worst = zr[zr["year"] == YEAR]["rank"].max()
-    last = zr[(zr["year"] == YEAR) & (zr["rank"] == worst)]["zone_code"]
+    zy = zr[zr["year"] == YEAR]
+    worst = zy.groupby(zy["zone_type"].fillna(""))["rank"].transform("max")
+    last = zy[zy["rank"] == worst]["zone_code"]
     assert (u.loc[list(last), "last_rank_streak"] >= 1).all()
     assert (u.drop(index=list(last))["last_rank_streak"] == 0).all()
     pa = quota_units(store, year=YEAR, policy=policy, level="pilot_area")
     assert "PROVINCE" not in pa.index
-    assert pa["annual_absorption_mu"].sum() == pytest.approx(u["annual_absorption_mu"].sum())
+    assert pa["base"].sum() == pytest.approx(u["base"].sum())
 
 
 def test_quota_computed_sums_to_total(store):
     d = collect_report_data(store, year=YEAR, policy=lenient_policy(), total_quota_mu=3000)
     assert d.quota_source == "computed"
-    assert int(d.quota["quota_mu"].sum()) == 3000
+    # the units' own results share the total; 增存挂钩 comes from / returns to the reserve outside it
+    assert int(d.quota["own_mu"].sum()) == 3000
+    assert int(d.quota["quota_mu"].sum()) == 3000 + int(d.quota["linkage_mu"].sum())
+    assert d.quota_summary and f"= {int(d.quota['quota_mu'].sum())} 亩" in d.quota_summary
     assert d.quota["quota_explanation"].str.len().min() > 10
     assert d.notes  # the policy differs from the stored results' one: said
 
@@ -129,7 +135,8 @@ def test_pilot_area_restriction(store):
     assert set(d.enterprises["zone_code"]) <= set(want)
     assert set(d.targets["zone_code"]) <= set(want)
     assert list(d.pilot_areas["pilot_area_code"]) == [pa, "PROVINCE"]
-    assert sorted(d.quota["zone_code"]) == want and int(d.quota["quota_mu"].sum()) == 100
+    assert sorted(d.quota["zone_code"]) == want and int(d.quota["own_mu"].sum()) == 100
+    assert int(d.quota["quota_mu"].sum()) == 100 + int(d.quota["linkage_mu"].sum())  # the reserve outside N
     with pytest.raises(ReportError):
         collect_report_data(store, year=YEAR, policy=default_policy(), pilot_area="999999")
     with pytest.raises(ReportError):

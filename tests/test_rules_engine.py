@@ -140,7 +140,8 @@ def test_low_far_and_coverage_evidence():
     assert r["severity"] == 2 and r["label"] == "容积率偏低"
     assert "增容技改" in r["action"]
     assert pd.isna(r["gain_mu"]) and pd.isna(r["gain_wan"])
-    assert one(f, "P2", "low_coverage")["evidence"] == "建筑系数 25% < 30%"
+    # no structures_yard_area_m2: the footprint-only figure is 建筑密度, and said so
+    assert one(f, "P2", "low_coverage")["evidence"] == "建筑密度 25% < 30%（仅建筑基底，缺构筑物、露天堆场和操作场地面积）"
 
 
 def test_relative_to_zone_uses_ratio_of_sums_and_gain_at_zone_median():
@@ -220,12 +221,13 @@ def test_idle_fee_takeback_exempt():
     )
     fee = one(f, "P4", "idle")
     assert fee["severity"] == 4 and fee["gain_mu"] == 5.0
-    assert fee["action"] == "征收土地闲置费，限期动工开发（闲置费 40.0 万元）"
-    assert fee["evidence"] == "未动工，自2023-03-01起闲置 671 天；闲置费 40.0 万元"
+    assert fee["action"] == "征收土地闲置费（一次性），限期动工开发（闲置费 40.0 万元）"
+    assert fee["evidence"] == "未动工，自2023-03-01起闲置 671 天；闲置费 40.0 万元（一次性）"
     tb = one(f, "P6", "idle")
     assert tb["severity"] == 5 and "无偿收回" in tb["action"]
     ex = one(f, "P7", "idle")
     assert ex["severity"] == 2 and "延期" in ex["action"] and "政府原因" in ex["evidence"]
+    assert ex["gain_mu"] == 0.0  # exempt (government cause): extended, not freed
 
 
 def test_idle_not_flagged_when_not_idle_or_unsupplied():

@@ -31,6 +31,8 @@ def _noted(path, notes) -> bool:
     # a note on the full path without the list name ("low_far.threshold", "band.0.below"), on the list
     # ("above_scale", "bands"), or on the field ("review_delay_years")
     cands = {".".join(path), ".".join(path[1:]), path[0], ".".join((path[0], *path[2:]))}
+    # or on a table the number is in ("low_far.by_industry" covers "low_far.by_industry.26")
+    cands |= {".".join(path[1:i]) for i in range(3, len(path))}
     if len(path) >= 3:
         cands.add(f"{path[1]}.{path[-1]}")
     return bool(cands & set(notes))
@@ -49,6 +51,7 @@ def test_default_rule_set():
     codes = [r.code for r in P.rules.rule]
     assert codes == [
         "idle",
+        "idle_data_missing",
         "low_far",
         "low_coverage",
         "low_tax",

@@ -29,6 +29,7 @@ def inputs():
                 commit_tax_wan_per_mu=25.0,
                 commit_revenue_wan_per_mu=300.0,
                 office_area_m2=mu(30) * 0.08,
+                invested_wan=8400.0,  # the parcel's own investment: 8400 / 30 mu = 280 万元/亩
             ),
             dict(
                 parcel_code="S2",
@@ -38,6 +39,7 @@ def inputs():
                 completion_date="2023-06-30",
                 commit_investment_wan_per_mu=300.0,
                 office_area_m2=mu(10) * 0.05,
+                invested_wan=3200.0,  # 320 万元/亩
             ),
             dict(parcel_code="S3", zone_code="Z1", standard_land=True, registered_area_m2=mu(10)),
             dict(
@@ -102,18 +104,19 @@ def test_acceptance_and_review_results_with_bands():
     inv = get(c, "S1", "investment")  # 280 vs 300: shortfall 1/15 = 6.7 % → < 10 % deadline
     assert inv["status"] == "failed" and inv["shortfall"] == pytest.approx(20 / 300)
     assert inv["consequence"] == "限期整改"
-    assert inv["evidence"] == "投资强度 280.0 < 承诺 300.0（差 6.7%）"
+    # completed 2022-03-31: the acceptance was judged then; 2024 carries the record
+    assert inv["recorded"] and inv["evidence"] == "投资强度 280.0 < 承诺 300.0（差 6.7%）（2022-03-31竣工验收记录）"
     far = get(c, "S1", "far")
     assert far["status"] == "passed" and far["shortfall"] == 0 and far["consequence"] is None
-    assert far["evidence"] == "容积率 1.3 ≥ 承诺 1.2"
+    assert far["evidence"] == "容积率 1.3 ≥ 承诺 1.2（2022-03-31竣工验收记录）"
     assert get(c, "S1", "coverage")["status"] == "passed"
     off = get(c, "S1", "office_share")  # 8 % > 7 %: shortfall 1/7 = 14.3 % → penalty band
     assert off["status"] == "failed" and off["actual"] == pytest.approx(0.08)
     assert off["shortfall"] == pytest.approx(1 / 7) and off["consequence"] == "按差额比例承担违约责任"
-    assert off["evidence"] == "行政办公及生活服务设施用地比例 8% > 要求 7%（差 14.3%）"
+    assert off["evidence"] == "行政办公及生活服务设施用地比例 8% > 要求 7%（差 14.3%）（2022-03-31竣工验收记录）"
     tax = get(c, "S1", "tax")  # review due 2024-03-31; 20 vs 25 → 20 %
     assert tax["due_date"] == pd.Timestamp("2024-03-31")
-    assert tax["status"] == "failed" and tax["shortfall"] == pytest.approx(0.2)
+    assert tax["status"] == "failed" and tax["shortfall"] == pytest.approx(0.2) and not tax["recorded"]
     assert tax["consequence"] == "按差额比例承担违约责任"
     rev = get(c, "S1", "revenue")  # 150 vs 300 → 50 % ≥ 30 %
     assert rev["consequence"] == "取消优惠政策，依约回购土地使用权"

@@ -159,21 +159,22 @@ def test_composite_by_hand():
     cs = composite_score(_zone_results(), policy=P, pilot_targets=PILOT, previous_ranks=prev)
     t = cs.table
     # expert weights: intensive .25, growth .30, occupancy .15, pilot targets .15, unflagged .15
-    # Z1: intensive 0.809928; growth (1.20/1.15 = 1.0435 → cap 1); occupancy 0.72/0.80 = 0.9;
+    # growth attainment = growth / 0.15 (the 2025 target), clipped to [0, 1]
+    # Z1: intensive 0.809928; growth 0.20/0.15 = 1.333 → 1; occupancy 0.72/0.80 = 0.9;
     #     pilot PA1 0.8; unflagged 0.9
     #     100(.25·0.809928 + .30 + .15·0.9 + .15·0.8 + .15·0.9) = 100(0.202482 + 0.3 + 0.135 + 0.12 + 0.135) = 89.2482
-    # Z2: 0.895417; 1.035/1.15 = 0.9; 0.8/0.8 = 1; 0.8; 1
-    #     100(0.223854 + 0.27 + 0.15 + 0.12 + 0.15) = 91.3854
-    # Z3: 0.802458; 0.92/1.15 = 0.8; occupancy missing → weights renormalised over 0.85;
+    # Z2: 0.895417; 0.035/0.15 = 0.2333; 0.8/0.8 = 1; 0.8; 1
+    #     100(0.223854 + 0.07 + 0.15 + 0.12 + 0.15) = 71.3854   (was 91.3854 with (1+g)/1.15 = 0.9)
+    # Z3: 0.802458; −0.08/0.15 → 0; occupancy: no data → 0 points (weights NOT renormalised);
     #     pilot PA2 0.6; unflagged 0.7
-    #     100(0.200615 + 0.24 + 0.09 + 0.105)/0.85 = 100·0.635615/0.85 = 74.7782
+    #     100(0.200615 + 0 + 0 + 0.09 + 0.105) = 39.5615   (was 74.7782 renormalised over 0.85)
     assert t.loc["Z1", "score"] == pytest.approx(89.2482, abs=1e-3)
-    assert t.loc["Z2", "score"] == pytest.approx(91.3854, abs=1e-3)
-    assert t.loc["Z3", "score"] == pytest.approx(74.7782, abs=1e-3)
-    assert t.loc["Z3", "score_missing"] == "occupancy"
-    assert list(t["rank"]) == [2, 1, 3]
-    # previous ranks 1, 2, 3 → change = previous − now = −1, +1, 0
-    assert list(t["rank_change"]) == [-1, 1, 0]
+    assert t.loc["Z2", "score"] == pytest.approx(71.3854, abs=1e-3)
+    assert t.loc["Z3", "score"] == pytest.approx(39.5615, abs=1e-3)
+    assert t.loc["Z3", "score_missing"] == "occupancy" and not t["rank_provisional"].any()
+    assert list(t["rank"]) == [1, 2, 3]
+    # previous ranks 1, 2, 3 → change = previous − now = 0, 0, 0
+    assert list(t["rank_change"]) == [0, 0, 0]
     assert cs.method == "expert"
     assert cs.weights.sum() == pytest.approx(1.0)
 
@@ -183,9 +184,10 @@ def test_quota_by_hand():
     # linear factor, slope 1: f1 = 89.2/85.1333 = 1.0478, f2 = 91.4/85.1333 = 1.0736
     # demand (base): 914, 892, 500 亩 → shares 914/2306 = 39.6 %, 892/2306 = 38.7 %, 21.7 %
     # Z3: 批而未供 400 亩 / 100 亩 a year = 4 years > 3 → no quota.
-    # Z1 and Z2 both completed both disposal tasks: +10 %.
-    # weights: 914·89.2·1.1 = 892·91.4·1.1 (81 528.8 each): equal → raw 1001/2 = 500.5 each
-    # largest remainder: one mu left, remainders tie at 0.5 → the higher score (Z2) gets it.
+    # own results: weights 914·89.2 = 892·91.4 (81 528.8 each): equal → raw 1001/2 = 500.5 each;
+    # largest remainder: one mu left, remainders tie at 0.5 → the higher score (Z2) gets it: 500, 501.
+    # Z1 and Z2 both completed both disposal tasks: +10 % of their own result from the reserve:
+    # 500 × 0.1 = 50, 501 × 0.1 = 50.1 → 50: quotas 550, 551; Σ = 1101 = 1001 + 100 − 0.
     units = pd.DataFrame(
         {
             "score": [89.2, 91.4, 74.8],
@@ -208,11 +210,15 @@ def test_quota_by_hand():
     assert list(q.linkage_adj) == pytest.approx([0.10, 0.10, -0.20])
     assert q.loc["Z1", "raw_mu"] == pytest.approx(500.5)
     assert q.loc["Z2", "raw_mu"] == pytest.approx(500.5)
-    assert list(q.quota_mu) == [500, 501, 0]
+    assert list(q.own_mu) == [500, 501, 0] and list(q.linkage_mu) == [50, 50, 0]
+    assert list(q.quota_mu) == [550, 551, 0]
+    assert q.attrs["bonus_mu"] == 100 and q.attrs["penalty_mu"] == 0
     assert q.quota_explanation["Z2"] == (
-        "基础份额 38.7%，得分 91.4 高于平均（85.1），系数 1.07；增存挂钩任务均完成 +10%；"
-        "测算 500.50 亩，按最大余额法取整得 501 亩（余数 0.50 进位）。"
+        "基础份额 38.7%，得分 91.4 高于平均（85.1），系数 1.07；"
+        "本单位测算 500.50 亩，按最大余额法取整得 501 亩（余数 0.50 进位）；"
+        "增存挂钩任务均完成，在本单位测算结果上 +10%，由预留指标另行安排 +50 亩；合计 551 亩。"
     )
     assert "与进位单位相同" in q.quota_explanation["Z1"]
-    assert q.quota_explanation["Z3"] == "批而未供土地 400 亩按年均供地 100 亩需 4.0 年消化，超过 3 年，不安排新增指标；0 亩。"
+    assert q.quota_explanation["Z3"] == (
+        "批而未供土地 400 亩、近年年均供地 100 亩，消化周期 4.0 年，超过 3 年，不安排新增指标；0 亩。")
     assert (q.note == P.quota.note).all()

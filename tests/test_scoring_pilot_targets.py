@@ -23,6 +23,7 @@ PAY = pd.DataFrame(
         "nc_equipment_rate": [0.40, 0.30, NAN, NAN],
         "energy_per_va_change_pct": [-3.0, -4.5, -2.0, NAN],
         "circular_transformation_rate": [NAN, 1.0, 0.5, NAN],
+        "rd_institution_share": [0.5, NAN, NAN, NAN],  # 全省平均, from the province's statistics
     }
 )
 PAR = pd.DataFrame(
@@ -52,12 +53,14 @@ def test_pilot_targets_by_hand():
     # R&D of 规上 firms: PA1 (30+10)/2000 = 0.02 ≥ 0.018 met; PA2 firm c: 5/500 = 0.01 → 0.01/0.018
     assert a.rd_share == pytest.approx(0.02) and a.rd_share_met
     assert b.rd_share_attainment == pytest.approx(0.01 / 0.018)
-    # R&D institutions among 规上 firms: province a,b,c,e → 2/4 = 0.5; target 0.6
-    # PA1 2/2 = 1.0 met; PA2 0/1 = 0 not met
+    # R&D institutions among 规上 firms: province (PROVINCE row) 0.5; target 0.5 × 1.2 = 0.6, met at
+    # ≥ 0.6 × 0.9 = 0.54 ("左右"); PA1 2/2 = 1.0 met; PA2 0/1 = 0 not met
     assert a.rd_institution_share_target == pytest.approx(0.6)
     assert a.rd_institution_share_met and not b.rd_institution_share_met
-    # growth: PA1 0.15 met, attainment 1.15/1.15 = 1; PA2 0.92/1.15 = 0.8
-    assert a.growth_met and b.growth_attainment == pytest.approx(0.8)
+    # growth: target on the path in 2025 = 0.15; PA1 0.15 met, attainment 0.15/0.15 = 1;
+    # PA2 −0.08/0.15 → clipped to 0
+    assert a.growth_target == pytest.approx(0.15)
+    assert a.growth_met and a.growth_attainment == pytest.approx(1.0) and b.growth_attainment == 0.0
     # occupancy: 0.9 met; 0.6/0.8 = 0.75
     assert b.occupancy_attainment == pytest.approx(0.75)
     # digital: 0.55 > 0.50 met; PA2 0.50 not > 0.50 (must be above the provincial average)
@@ -71,15 +74,16 @@ def test_pilot_targets_by_hand():
     assert a.circular_met and b.circular_attainment == pytest.approx(0.5)
     assert a.targets_total == 9 and a.targets_met == 8  # all but NC
     assert b.targets_total == 8 and b.targets_met == 0
-    # mean attainment PA2 = (0.75 + 0.5556 + 0 + 0.8 + 0.75 + 1.0 + 0.6667 + 0.5)/8
-    exp = (0.75 + 0.01 / 0.018 + 0 + 0.8 + 0.75 + 1.0 + 2 / 3 + 0.5) / 8
+    # mean attainment PA2 = (0.75 + 0.5556 + 0 + 0 + 0.75 + 1.0 + 0.6667 + 0.5)/8
+    exp = (0.75 + 0.01 / 0.018 + 0 + 0 + 0.75 + 1.0 + 2 / 3 + 0.5) / 8
     assert b.target_attainment == pytest.approx(exp)
 
 
 def test_pilot_targets_without_enterprises_uses_results_columns():
-    par = PAR.assign(rd_share=[NAN, 0.03, 0.01], rd_institution_share=[0.5, 0.7, 0.5])
+    par = PAR.assign(rd_share=[NAN, 0.03, 0.01], rd_institution_share=[0.9, 0.7, 0.5])
     t = pilot_area_targets(PAY, par, None, None, year=2025, policy=P)
     assert t.loc["PA1", "rd_share"] == pytest.approx(0.03)
+    # the target comes from pilot_area_years' PROVINCE row (0.5 × 1.2), not the results' 0.9
     assert t.loc["PA1", "rd_institution_share_target"] == pytest.approx(0.6)
 
 
@@ -91,7 +95,7 @@ def test_composite_entropy_weights_reported():
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         cs = composite_score(zr, policy=pol)
-    assert cs.method == "entropy" and cs.entropy_normalisation == "minmax"
+    assert cs.method == "entropy" and cs.entropy_normalisation == "proportion"
     assert cs.weights["growth"] == 0.0  # constant column carries no information
     assert cs.weights["pilot_targets"] == 0.0  # absent
     assert cs.weights.sum() == pytest.approx(1.0)

@@ -147,6 +147,9 @@ def quota_cmd(
         tab.add_row(str(r["unit"]), str(r.get("name", "") or ""), str(int(r["quota_mu"])), str(r["quota_explanation"]))
     console.print(tab)
     total = int(df["quota_mu"].sum())
+    if df.attrs.get("summary"):
+        zh, _, en = df.attrs["summary"].partition(" / ")
+        console.print(t(zh, en))
     if save:
         console.print(t(f"合计 {total} 亩，已写入 {out}，并已保存到评价结果（已记入审计日志）",
                         f"total {total} mu; written to {out} and stored in the results (audited)"))

@@ -57,7 +57,9 @@ class ReportData:
     flags: pd.DataFrame
     #: evaluation.targets.target_list of the year (ranked within the report's zones)
     targets: pd.DataFrame
-    #: per zone: c_<comp> raw, n_<comp> normalised, w_<comp> weighted points (sum = score), score
+    #: per zone: c_<comp> attainment, r_<comp> raw, n_<comp> normalised, w_<comp> weighted points
+    #: (sum = score), score; score_expert/rank_expert and score_entropy/rank_entropy side by side,
+    #: rank_provisional, score_missing, score_not_applicable
     score_parts: pd.DataFrame
     score_weights: pd.Series
     #: same for pilot areas (None when it cannot be computed)
@@ -70,6 +72,10 @@ class ReportData:
     total_quota_mu: int | None
     quota_note: str
     notes: list[str] = field(default_factory=list)
+    #: both weight sets of the zone scores (columns expert, entropy; entropy NaN when not computable)
+    score_weight_sets: pd.DataFrame | None = None
+    #: how the quota total is made (Σ quota = N + Σ bonus − Σ penalty), for a computed quota
+    quota_summary: str | None = None
 
     @property
     def zone_names(self) -> dict[str, str]:
@@ -122,8 +128,10 @@ def _num(s: pd.Series) -> pd.Series:
 # ----------------------------------------------------------------------------------------------
 
 
-def _score_parts(rows: pd.DataFrame, *, policy, key: str, pilot_targets=None) -> tuple[pd.DataFrame, pd.Series]:
-    """Weighted points per component (w_<c> = 100 × weight × normalised / Σ weights present)."""
+def _score_parts(rows: pd.DataFrame, *, policy, key: str, pilot_targets=None, sets: bool = False):
+    """Weighted points per component: w_<c> = 100 × weight × normalised / Σ weights of the components
+    that apply (no data: 0 points; not applicable: no points and out of the denominator). With
+    ``sets`` also the expert and entropy weights side by side."""
     from evaluation.scoring import composite_score
 
     with warnings.catch_warnings():
@@ -133,12 +141,16 @@ def _score_parts(rows: pd.DataFrame, *, policy, key: str, pilot_targets=None) ->
     names = list(cs.weights.index)
     n = t[[f"n_{c}" for c in names]].to_numpy(dtype="float64")
     w = cs.weights.to_numpy(dtype="float64")
-    have = ~np.isnan(n)
-    den = have.astype(float) @ w
+    applies = np.column_stack([(t[f"s_{c}"] != "not_applicable").to_numpy() for c in names]) if names else n
+    den = applies.astype(float) @ w
     with np.errstate(invalid="ignore", divide="ignore"):
         for j, c in enumerate(names):
-            t[f"w_{c}"] = np.where(have[:, j] & (den > 0), 100.0 * w[j] * np.nan_to_num(n[:, j]) / den, np.nan)
+            t[f"w_{c}"] = np.where(applies[:, j] & (den > 0), 100.0 * w[j] * np.nan_to_num(n[:, j]) / den, np.nan)
     t.index.name = key
+    if sets:
+        ws = pd.DataFrame({"expert": cs.weights_expert,
+                           "entropy": cs.weights_entropy if cs.weights_entropy is not None else np.nan})
+        return t.reset_index(), cs.weights, ws
     return t.reset_index(), cs.weights
 
 
@@ -209,7 +221,7 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
                      "version; score parts and quota use this report's policy.")
 
     # score parts (province-wide scoring, then restricted)
-    parts, weights = _score_parts(zy_full, policy=policy, key="zone_code")
+    parts, weights, weight_sets = _score_parts(zy_full, policy=policy, key="zone_code", sets=True)
     parts = parts[parts["zone_code"].isin(zones["zone_code"])].drop(columns=["rank", "rank_change"])
     parts = zones[["zone_code", "zone_name", "score", "rank", "rank_change"]].rename(
         columns={"score": "stored_score"}).merge(parts, on="zone_code", how="left")
@@ -235,6 +247,7 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
     # quota
     quota = None
     source = None
+    qsummary = None
     qnote = policy.quota.note
     stored_q = _num(zones["quota_mu"])
     if len(zones) and stored_q.notna().any():
@@ -253,6 +266,7 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
         q = units.drop(columns=["score"]).join(alloc)
         q.index.name = "zone_code"
         quota = q.reset_index().rename(columns={"name": "zone_name"})
+        qsummary = alloc.attrs.get("summary")
         source = "computed"
     return ReportData(
         year=year, policy=policy, policy_version=policy_version, policy_hash=policy_hash,
@@ -261,6 +275,7 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
         parcels=parcels, flags=flags, targets=targets, score_parts=parts.reset_index(drop=True),
         score_weights=weights, pilot_score_parts=pparts, pilot_score_weights=pweights,
         quota=quota, quota_source=source, total_quota_mu=total_quota_mu, quota_note=qnote, notes=notes,
+        score_weight_sets=weight_sets, quota_summary=qsummary,
     )
 
 

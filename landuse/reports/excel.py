@@ -58,10 +58,14 @@ GRADE_COLS = ["uscc", "name", "zone_code", "industry_code", "above_scale", "grad
 INTENSIVE_COLS = ["zone_type", "development_rate", "supply_rate", "built_rate", "industrial_share", "far_overall",
                   "coverage_overall", "far_industrial", "coverage_industrial", "investment_intensity",
                   "tax_per_industrial_mu", "idle_rate", "intensive_score", "intensive_rank"]
-QUOTA_COLS = ["zone_code", "zone_name", "pilot_area_code", "score", "base", "annual_absorption_mu", "supplied_share",
-              "approved_unsupplied_mu", "absorption_years", "idle_disposal_done", "unsupplied_disposal_done",
-              "last_rank_streak", "base_share", "factor", "factor_clipped", "linkage_adj", "eligible", "blocked_reason",
-              "raw_mu", "quota_mu", "quota_explanation"]
+QUOTA_COLS = ["zone_code", "zone_name", "pilot_area_code", "zone_type", "score", "base_kind", "base_mu", "base_share",
+              "factor", "factor_clipped", "absorption_scope", "approved_unsupplied_mu", "annual_absorption_mu",
+              "absorption_years", "last_rank_streak", "eligible", "blocked_reason", "raw_mu", "own_mu",
+              "idle_disposal_done", "unsupplied_disposal_done", "linkage_adj", "linkage_mu", "quota_mu",
+              "quota_explanation"]
+#: the score sheet: expert and entropy scorings side by side, and what each unit lacked
+SCORE_SIDE_COLS = ["score_expert", "rank_expert", "score_entropy", "rank_entropy", "rank_provisional", "score_missing",
+                   "score_not_applicable"]
 
 
 
@@ -134,7 +138,8 @@ class _Book:
             if c in PERCENT_COLUMNS or c[:2] in ("c_", "n_"):
                 ws.write_number(i, j, x, self.f_pct)
                 return 8
-            if is_int or c.endswith("year") or c in ("intensive_rank", "rank", "rank_change", "quota_mu", "sf_buildings",
+            if is_int or c.endswith("year") or c in ("intensive_rank", "rank", "rank_change", "quota_mu", "own_mu",
+                                                     "linkage_mu", "rank_expert", "rank_entropy", "sf_buildings",
                                                      "tenants", "last_rank_streak", "priority", "max_severity",
                                                      "flag_count", "targets_met", "targets_total"):
                 ws.write_number(i, j, x, self.f_int)
@@ -297,12 +302,23 @@ def write_excel(data: ReportData, out: Path, *, lang: str = "zh") -> Path:
         if "blocked_reason" in q.columns:
             q["blocked_reason"] = q["blocked_reason"].map(
                 lambda v: "；".join(BLOCKED_LABELS.get(x, (x, x))[i] for x in v.split(";")) if isinstance(v, str) else v)
+        if "zone_type" in q.columns:
+            q["zone_type"] = q["zone_type"].map(lambda v: ZONE_TYPE_LABELS.get(v, (v, v))[i] if isinstance(v, str) else v)
         cols = [c for c in QUOTA_COLS if c in q.columns]
-        book.table(SHEETS["quota"][i], _plainish(q, cols),
+        qdf = _plainish(q, cols)
+        if data.quota_summary:
+            qdf = pd.concat([qdf, pd.DataFrame([{cols[0]: t("合计", "total"),
+                                                  **{c: pd.to_numeric(q[c], errors="coerce").sum()
+                                                     for c in ("own_mu", "linkage_mu", "quota_mu") if c in cols},
+                                                  "quota_explanation": data.quota_summary}])], ignore_index=True)
+        book.table(SHEETS["quota"][i], qdf,
                    title=t(f"新增建设用地指标倾斜测算（{data.quota_note}）",
                            f"New construction-land quota tilt ({data.quota_note})"),
                    layer="zone_results", freeze_cols=2, wrap=("quota_explanation",),
-                   headers={"score": label("score", "zone_results", lang)})
+                   headers={c: label(c, None, lang) for c in ("score", "zone_type", "base_mu", "base_kind", "own_mu",
+                                                             "linkage_mu", "absorption_scope", "annual_absorption_mu",
+                                                             "raw_mu")},
+                   note=data.quota_summary.partition(" / ")[0 if lang == "zh" else 2] if data.quota_summary else None)
     book.close()
     return out
 
@@ -311,7 +327,9 @@ def _scores(book: _Book, data: ReportData, lang: str, key: str, parts: pd.DataFr
             code: str, name: str) -> None:
     i = 0 if lang == "zh" else 1
     comps = [c for c in weights.index if weights[c] > 0]
-    cols = [code, name, "stored_score", "rank", "rank_change", *[f"w_{c}" for c in comps], *[f"c_{c}" for c in comps]]
+    side = [c for c in SCORE_SIDE_COLS if c in parts.columns]
+    cols = [code, name, "stored_score", "rank", "rank_change", *[f"w_{c}" for c in comps], *[f"c_{c}" for c in comps],
+            *side]
     extra = ["targets_met", "targets_total"] if "targets_met" in parts.columns else []
     df = _plainish(parts.sort_values(["rank", code]), cols + extra)
     layer = "zone_results" if code == "zone_code" else "pilot_area_results"
@@ -319,15 +337,27 @@ def _scores(book: _Book, data: ReportData, lang: str, key: str, parts: pd.DataFr
     method = ("专家权重" if sp.weight_method == "expert" else f"熵权法（{sp.entropy_normalisation} 标准化）") if lang == "zh" \
         else (f"{sp.weight_method} weights" + (f" ({sp.entropy_normalisation})" if sp.weight_method == "entropy" else ""))
     ws = book.table(SHEETS[key][i], df,
-                    title=_t(f"综合得分、排名与得分构成（{method}；得分贡献之和 = 综合得分）",
-                             f"Composite score, rank and score parts ({method}; points add up to the score)", lang),
-                    layer=layer, freeze_cols=2, int_cols=("rank", "rank_change"))
-    # the weights used, to the right of the table
+                    title=_t(f"综合得分、排名与得分构成（{method}；得分贡献之和 = 综合得分；专家权重与熵权法排名并列）",
+                             f"Composite score, rank and score parts ({method}; points add up to the score; expert "
+                             "and entropy rankings side by side)", lang),
+                    layer=layer, freeze_cols=2, int_cols=("rank", "rank_change", "rank_expert", "rank_entropy"),
+                    headers={c: label(c, None, lang) for c in side})
+    # the weights, to the right of the table: the ones used, and both sets side by side
+    sets = data.score_weight_sets if code == "zone_code" and data.score_weight_sets is not None else None
     c0 = len(df.columns) + 1
     ws.write_string(1, c0, label("component", None, lang), book.f_head)
     ws.write_string(1, c0 + 1, label("weight", None, lang), book.f_head)
+    if sets is not None:
+        ws.write_string(1, c0 + 2, _t("专家权重", "expert", lang), book.f_head)
+        ws.write_string(1, c0 + 3, _t(f"熵权法（{sp.entropy_normalisation}）", f"entropy ({sp.entropy_normalisation})", lang),
+                        book.f_head)
     for r, (c, w) in enumerate(weights.items(), start=2):
         ws.write_string(r, c0, component_label(data.policy, c, lang), book.f_text)
         ws.write_number(r, c0 + 1, float(w), book.f_pct)
+        if sets is not None:
+            for j, col in enumerate(("expert", "entropy"), start=2):
+                v = sets[col].get(c, np.nan)
+                if pd.notna(v):
+                    ws.write_number(r, c0 + j, float(v), book.f_pct)
     ws.set_column(c0, c0, 26)
-    ws.set_column(c0 + 1, c0 + 1, 9)
+    ws.set_column(c0 + 1, c0 + 3, 9)

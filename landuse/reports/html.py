@@ -46,7 +46,8 @@ TITLES = {
 }
 
 INT_COLS = {"baseline_year", "rank", "rank_change", "intensive_rank", "quota_mu", "sf_buildings", "tenants",
-            "last_rank_streak", "priority", "max_severity", "flag_count", "targets_met", "targets_total", "year"}
+            "last_rank_streak", "priority", "max_severity", "flag_count", "targets_met", "targets_total", "year",
+            "own_mu", "linkage_mu", "rank_expert", "rank_entropy"}
 STATUS_COLS = {"goal_met", "on_track", "occupancy_met", "eligible"}
 
 
@@ -118,8 +119,12 @@ def render_html(data: ReportData, *, lang: str = "zh") -> str:
     iu["zone_type"] = iu["zone_type"].map(lambda v: ZONE_TYPE_LABELS.get(v, (v, v))[i] if isinstance(v, str) else v)
     sp = sp.merge(iu[["zone_code", "zone_type", "intensive_score", "intensive_rank"]], on="zone_code", how="left")
     tables["scores"] = _table(sp, ["rank", "zone_code", "zone_name", "stored_score", "rank_change",
-                                   *[f"w_{c}" for c in comps], "zone_type", "intensive_score", "intensive_rank"],
-                              layer="zone_results", lang=lang, policy=p)
+                                   *[f"w_{c}" for c in comps], "zone_type", "intensive_score", "intensive_rank",
+                                   *[c for c in ("rank_expert", "rank_entropy", "rank_provisional", "score_missing")
+                                     if c in sp.columns]],
+                              layer="zone_results", lang=lang, policy=p,
+                              headers={c: label(c, None, lang) for c in ("rank_expert", "rank_entropy", "rank_provisional",
+                                                                         "score_missing")})
     weights = [(component_label(p, c, lang), f"{w:.1%}") for c, w in data.score_weights.items()]
     pilot_scores = None
     if data.pilot_score_parts is not None and len(data.pilot_score_parts):
@@ -135,10 +140,12 @@ def render_html(data: ReportData, *, lang: str = "zh") -> str:
         if "blocked_reason" in q.columns:
             q["blocked_reason"] = q["blocked_reason"].map(
                 lambda v: "；".join(BLOCKED_LABELS.get(x, (x, x))[i] for x in v.split(";")) if isinstance(v, str) else v)
-        quota = _table(q, ["zone_code", "zone_name", "score", "annual_absorption_mu", "approved_unsupplied_mu",
-                           "absorption_years", "linkage_adj", "factor_clipped", "quota_mu", "quota_explanation"],
+        quota = _table(q, ["zone_code", "zone_name", "score", "base_mu", "approved_unsupplied_mu", "annual_absorption_mu",
+                           "absorption_years", "last_rank_streak", "factor_clipped", "own_mu", "linkage_mu", "quota_mu",
+                           "quota_explanation"],
                        layer="zone_results", lang=lang, wide=("quota_explanation",),
-                       headers={"score": label("score", "zone_results", lang)})
+                       headers={c: label(c, None, lang) for c in ("score", "base_mu", "annual_absorption_mu", "own_mu",
+                                                                 "linkage_mu")})
     tg = data.targets.head(50).copy()
     tg["stage"] = tg["stage"].map(lambda v: stage_label(v, lang) if isinstance(v, str) else v)
     tables["targets"] = _table(tg, ["priority", "parcel_code", "zone_code", "holder_name", "stage", "area_mu",

@@ -50,4 +50,13 @@ def write_problems(problems: list[Problem], path: Path, *, lang: str = "zh") -> 
 
 
 def write_quota(df: pd.DataFrame, out: str | Path, *, lang: str = "zh") -> Path:
+    """The quota table with a last row that says how the total is made (Σ quota = N + Σ 增存挂钩
+    bonus − Σ penalty, the reserve outside N; ``df.attrs['summary']`` of ``allocate_quota``)."""
+    summary = df.attrs.get("summary")
+    if summary:
+        total = {"unit": t("合计", "total", lang), "quota_explanation": summary}
+        for c in ("own_mu", "linkage_mu", "quota_mu"):
+            if c in df.columns:
+                total[c] = int(pd.to_numeric(df[c], errors="coerce").fillna(0).sum())
+        df = pd.concat([df, pd.DataFrame([total])], ignore_index=True)
     return write_frame(df, out, layer_name="quota", lang=lang)

@@ -4,19 +4,20 @@ and then audited. Every web user sees stored results, so a what-if never touches
 Quota units (:func:`quota_units`), one row per zone (or pilot area):
 
 - ``score``: the stored composite score of the year;
-- ``annual_absorption_mu``: Σ ``area_mu`` (parcel_results of the year) of the unit's parcels whose
-  ``supply_date`` falls in the three calendar years Y−2..Y, divided by 3 (mean mu supplied per year);
-- ``base``: the demand base used when ``policy.quota.base = 'column'``: the same annual absorption
-  (land the unit actually took up is its demonstrated demand); ignored for ``'equal'``;
-- ``approved_unsupplied_mu`` (批而未供), ``idle_disposal_done``, ``unsupplied_disposal_done``: from
-  the unit's pilot-area row of ``pilot_area_years`` for the year. At zone level 批而未供 is
-  apportioned to the pilot area's zones by their share of the pilot area's supplied land (Σ
-  ``area_mu`` of parcels in ``policy.intensive.supplied_stages`` in the year; equal shares when the
-  pilot area has no supplied land); the disposal flags are the pilot area's;
-- ``last_rank_streak``: years running, up to Y, the unit was ranked last
-  (``evaluation.scoring.last_rank_streak`` on the stored ranks of every year, province-wide).
-
-With a ``pilot_area`` the units are that pilot area's zones and the total is shared among them.
+- ``base`` (``base_mu``, ``base_kind``): the demand base used when ``policy.quota.base = 'column'``:
+  the unit's industrial land supplied per year (Σ ``area_mu`` of its parcels whose ``supply_date``
+  falls in Y−w+1..Y, w = ``absorption_window_years``, divided by w): land it actually took up is its
+  demonstrated demand; ignored for ``'equal'``;
+- ``approved_unsupplied_mu`` (批而未供) and ``annual_absorption_mu`` where 批而未供 is measured: the
+  unit's pilot area (its administrative region, ``absorption_scope``), from ``pilot_area_years``:
+  ``approved_unsupplied_mu`` of year Y and the mean ``land_supplied_mu`` of Y−w+1..Y (the years
+  present) — the same scope, never the industrial parcel layer and never split between zones, so
+  every zone of a region over the limit is blocked and every zone of a region under it is not;
+  missing figures leave the rule unapplied (said);
+- ``idle_disposal_done``, ``unsupplied_disposal_done``: the pilot area's, from ``pilot_area_years``;
+- ``zone_type`` and ``last_rank_streak``: years running, up to Y, the unit was ranked last among
+  the zones of its type (``quota.last_rank_within``; ``evaluation.scoring.last_rank_streak`` on the
+  stored ranks of every year, province-wide).
 
 With a ``pilot_area`` the units are that pilot area's zones and the total is shared among them.
 """
@@ -35,7 +36,6 @@ from landuse.core.policy import Policy
 from landuse.services import accounts, results
 from parcels.store.base import Store
 
-ABSORPTION_YEARS = 3
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
@@ -73,18 +73,22 @@ def quota_units(source, *, year: int, policy, level: Literal["zone", "pilot_area
     and ``pilot_area_years``. ``pilot_area``: keep only that pilot area's zones (zone level).
 
     Returns a frame indexed by ``zone_code`` (or ``pilot_area_code``) with ``name``,
-    ``pilot_area_code`` (zone level), ``score``, ``base``, ``annual_absorption_mu``,
-    ``supplied_mu``, ``supplied_share``, ``approved_unsupplied_mu``, ``idle_disposal_done``,
-    ``unsupplied_disposal_done``, ``last_rank_streak``.
+    ``pilot_area_code``, ``zone_type`` (zone level), ``score``, ``base``, ``base_kind``,
+    ``approved_unsupplied_mu``, ``annual_absorption_mu``, ``absorption_scope``,
+    ``idle_disposal_done``, ``unsupplied_disposal_done``, ``last_rank_streak``.
     """
     from evaluation.scoring import last_rank_streak
 
     if level not in ("zone", "pilot_area"):
         raise LanduseError(f"quota_units: level must be 'zone' or 'pilot_area', not {level!r}")
+    q = policy.quota
+    window = int(q.absorption_window_years)
     f = _frames(source, ("zones", "parcels", "parcel_results", "zone_results", "pilot_area_results",
                          "pilot_area_years"), year)
     zones = f["zones"]
     pa_of_zone = dict(zip(zones["zone_code"], zones["pilot_area_code"], strict=False))
+    pa_names = zones.dropna(subset=["pilot_area_code"]).drop_duplicates("pilot_area_code").set_index(
+        "pilot_area_code")["pilot_area_name"] if "pilot_area_name" in zones.columns else pd.Series(dtype=object)
     pr = f["parcel_results"]
     pr = pr[_num(pr["year"]) == year]
     parcels = f["parcels"][["parcel_code", "zone_code", "supply_date"]]
@@ -92,19 +96,25 @@ def quota_units(source, *, year: int, policy, level: Literal["zone", "pilot_area
         parcels[["parcel_code", "supply_date"]], on="parcel_code", how="left")
     p["area_mu"] = _num(p["area_mu"]).fillna(0.0)
     sy = pd.to_datetime(p["supply_date"], errors="coerce").dt.year
-    recent = sy.between(year - ABSORPTION_YEARS + 1, year)
+    recent = sy.between(year - window + 1, year)
     p["absorbed"] = p["area_mu"].where(recent, 0.0)
-    p["supplied"] = p["area_mu"].where(p["stage"].isin(policy.intensive.supplied_stages), 0.0)
     p["pilot_area_code"] = p["zone_code"].map(pa_of_zone)
 
-    pay = f["pilot_area_years"]
-    pay = pay[_num(pay["year"]) == year].drop_duplicates("pilot_area_code").set_index("pilot_area_code")
+    pay_all = f["pilot_area_years"].copy()
+    pay_all["year"] = _num(pay_all["year"])
+    pay = pay_all[pay_all["year"] == year].drop_duplicates("pilot_area_code").set_index("pilot_area_code")
+    if "land_supplied_mu" in pay_all.columns:
+        win = pay_all[pay_all["year"].between(year - window + 1, year)]
+        supply_mean = _num(win["land_supplied_mu"]).groupby(win["pilot_area_code"]).mean()
+    else:
+        supply_mean = pd.Series(dtype="float64")
 
     def pay_col(codes: pd.Series, name: str) -> pd.Series:
         if name not in pay.columns:
             return pd.Series(pd.NA, index=codes.index, dtype="object")
         return codes.map(pay[name])
 
+    base_kind = f"近{window}年年均供应工业用地"
     if level == "zone":
         zr = f["zone_results"]
         zy = zr[_num(zr["year"]) == year].drop_duplicates("zone_code").set_index("zone_code")
@@ -116,20 +126,12 @@ def quota_units(source, *, year: int, policy, level: Literal["zone", "pilot_area
         pac = pd.Series([pa_of_zone.get(z) for z in idx], index=idx, dtype="object")
         pac = pac.fillna(zy["pilot_area_code"].reindex(idx))
         out["pilot_area_code"] = pac
+        out["zone_type"] = zy["zone_type"].reindex(idx) if "zone_type" in zy.columns else None
         out["score"] = _num(zy["score"]).reindex(idx)
-        g = p.groupby("zone_code")
-        out["annual_absorption_mu"] = (g["absorbed"].sum() / ABSORPTION_YEARS).reindex(idx).fillna(0.0)
-        out["supplied_mu"] = g["supplied"].sum().reindex(idx).fillna(0.0)
-        # share of the pilot area's supplied land (all its zones, not only the report's)
-        pa_sup = p.groupby("pilot_area_code")["supplied"].sum()
-        pa_nz = zones.groupby("pilot_area_code")["zone_code"].nunique()
-        tot = pac.map(pa_sup).astype("float64")
-        nz = pac.map(pa_nz).astype("float64")
-        share = (out["supplied_mu"] / tot).where(tot > 0, 1.0 / nz)
-        out["supplied_share"] = share.astype("float64")
-        out["approved_unsupplied_mu"] = _num(pay_col(pac, "approved_unsupplied_mu")) * out["supplied_share"]
-        ranks = zr[["zone_code", "year", "rank"]].copy()
+        out["base"] = (p.groupby("zone_code")["absorbed"].sum() / window).reindex(idx).fillna(0.0)
+        ranks = zr[["zone_code", "year", "rank"] + (["zone_type"] if "zone_type" in zr.columns else [])].copy()
         key = "zone_code"
+        within = "zone_type" if q.last_rank_within == "zone_type" and "zone_type" in ranks.columns else None
     else:
         par = f["pilot_area_results"]
         py = par[(_num(par["year"]) == year) & (par["pilot_area_code"] != PROVINCE)]
@@ -140,24 +142,27 @@ def quota_units(source, *, year: int, policy, level: Literal["zone", "pilot_area
         out = pd.DataFrame(index=idx)
         out["name"] = py["pilot_area_name"].reindex(idx)
         out["score"] = _num(py["score"]).reindex(idx)
-        g = p.groupby("pilot_area_code")
-        out["annual_absorption_mu"] = (g["absorbed"].sum() / ABSORPTION_YEARS).reindex(idx).fillna(0.0)
-        out["supplied_mu"] = g["supplied"].sum().reindex(idx).fillna(0.0)
-        out["supplied_share"] = 1.0
-        out["approved_unsupplied_mu"] = _num(pay_col(idx.to_series(), "approved_unsupplied_mu"))
+        out["base"] = (p.groupby("pilot_area_code")["absorbed"].sum() / window).reindex(idx).fillna(0.0)
         ranks = par[par["pilot_area_code"] != PROVINCE][["pilot_area_code", "year", "rank"]].copy()
         pac = idx.to_series()
         key = "pilot_area_code"
-    out["base"] = out["annual_absorption_mu"]
+        within = None
+    out["base_kind"] = base_kind
+    # 批而未供 and its absorption where 批而未供 is measured: the pilot area's region
+    out["approved_unsupplied_mu"] = _num(pay_col(pac, "approved_unsupplied_mu"))
+    out["annual_absorption_mu"] = pac.map(supply_mean).astype("float64")
+    out["absorption_scope"] = [
+        None if pd.isna(c) else f"试验区{pa_names.get(c, '') or ''}（{c}）" for c in pac
+    ]
     for c in ("idle_disposal_done", "unsupplied_disposal_done"):
         out[c] = pd.array([None if pd.isna(v) else bool(v) for v in pay_col(pac, c)], dtype="boolean")
     ranks["year"] = _num(ranks["year"])
     ranks["rank"] = _num(ranks["rank"])
-    streak = last_rank_streak(ranks.dropna(), key=key, year=year) if len(ranks.dropna()) else pd.Series(dtype="int64")
+    ranks = ranks.dropna(subset=["year", "rank"])
+    streak = (last_rank_streak(ranks, key=key, year=year, within=within) if len(ranks)
+              else pd.Series(dtype="int64"))
     out["last_rank_streak"] = streak.reindex(idx).fillna(0).astype("int64")
     return out
-
-
 
 
 def quota(store: Store, *, year: int, total_mu: int, policy: Policy, level: str = "zone",
@@ -182,6 +187,11 @@ def quota(store: Store, *, year: int, total_mu: int, policy: Policy, level: str 
                        f"pilot_area={pilot_area or '*'} policy={policy.hash}")
     out = alloc.copy()
     out.index.name = "unit"
-    if "name" in units.columns:
-        out.insert(0, "name", units["name"].reindex(out.index))
-    return out.reset_index()
+    extra = [c for c in ("name", "pilot_area_code", "zone_type", "base_kind", "approved_unsupplied_mu",
+                         "annual_absorption_mu", "absorption_scope", "idle_disposal_done", "unsupplied_disposal_done",
+                         "last_rank_streak") if c in units.columns]
+    for j, c in enumerate(extra):
+        out.insert(j, c, units[c].reindex(out.index))
+    res = out.reset_index()
+    res.attrs.update(alloc.attrs)
+    return res

@@ -87,7 +87,7 @@ from parcels.sample.config import SCALES, Progress
 from parcels.sample.enterprise_years import holder_figures, make_years
 from parcels.sample.enterprises import make_enterprises, make_uscc
 from parcels.sample.parcels import parcel_attributes
-from parcels.sample.pilot_areas import pilot_area_years, recent_supply_rate, select_pilot_areas
+from parcels.sample.pilot_areas import pilot_area_years, pilot_area_years_extras, recent_supply_rate, select_pilot_areas
 from parcels.sample.truth import truth_table
 from parcels.sample.writer import SHP_FIELDS, write_all
 from parcels.sample.zones import build_geometry, zone_specs
@@ -123,7 +123,7 @@ def write_sample(out_dir: str | Path, *, scale: Literal["small", "province"] = "
     # 批而未供 sized against each pilot area's recent supply (mu/year over 2023–2025), so that
     # some areas can absorb theirs within 3 years and some cannot (the quota's hard rule)
     supply_rate = recent_supply_rate(parcels, zones_spec)
-    pay = pilot_area_years(rng, areas, supply_rate)
+    pay = pilot_area_years_extras(pilot_area_years(rng, areas, supply_rate))
     prog("tables", 1, 1)
     extra = {k: ch[k] for k in ("land_rights", "pilot_area_zones", "zone_years", "enterprise_periods")}
     paths = write_all(out, zones_spec, geo, parcels, ents, years, buildings, leases, pay, truth, prog, extra=extra)

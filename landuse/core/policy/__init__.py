@@ -44,6 +44,11 @@ class LandPolicy(Section):
     registered_area_tolerance: float = Field(ge=0)
     #: use the registered area (证载面积) for per-mu figures when present
     use_registered_area: bool = True
+    #: land uses (prefix, per scheme) whose 建筑系数 rests on structures and open yards (warehousing,
+    #: logistics): a footprint-only figure (建筑密度) is not judged against the 建筑系数 minimum
+    yard_dependent_land_uses: dict[str, list[str]] = Field(default_factory=dict)
+    #: holder industries (GB/T 4754-2017 prefix) likewise (steel, building materials, logistics)
+    yard_dependent_industries: list[str] = Field(default_factory=list)
 
 
 class DevelopedPolicy(Section):
@@ -76,6 +81,9 @@ class GrowthPolicy(Section):
 
 class OccupancyPolicy(Section):
     target: float
+    #: count-based rate where only buildings are known: a building counts as occupied when at least
+    #: this share of its floor area is let (docs/domain.md §6)
+    count_min_let_share: float = Field(default=0.5, gt=0, le=1)
     #: the default as-of date when none is given: end of the evaluated year
     default_as_of: Literal["year_end"] = "year_end"
 

@@ -14,7 +14,7 @@ _MODEL = ConfigDict(frozen=True, extra="forbid")
 #: the generic rule kinds the engine (``evaluation.rules``) knows
 RuleKind = Literal[
     "threshold", "relative_to_zone", "commitment", "flag_column", "idle", "grade_streak",
-    "zero_output", "standard_land", "raster_mismatch",
+    "zero_output", "standard_land", "raster_mismatch", "coverage", "idle_data",
 ]
 Op = Literal["lt", "le", "gt", "ge"]
 
@@ -37,11 +37,21 @@ class Rule(BaseModel):
     - ``zero_output``: every ``columns`` value ≤ ``max_value`` (missing counts as 0) on developed land.
     - ``standard_land``: a standard-land check of ``phases`` failed (evaluation.standard_land).
     - ``raster_mismatch``: declared stage vs the remote-sensing built-up share.
+    - ``coverage``: 建筑系数 = (building footprint + structures, open yards and work areas) / parcel
+      area ``op`` ``threshold``; when ``structures_yard_area_m2`` is unknown the footprint-only figure
+      is 建筑密度: it is judged (and labelled so) except on the land uses and holder industries of
+      ``land.yard_dependent_*``, whose 建筑系数 depends on the yards (steel, building materials,
+      warehousing and logistics).
+    - ``idle_data``: idle land that cannot be assessed because the data is incomplete (supplied land
+      with no agreed start date; halted works with no developed area or investment figures).
 
     ``scope``: ``developed`` = developed industrial parcels; ``supplied`` = industrial parcels past
     supply (stage not ``unsupplied``). ``unless``: codes of rules that take precedence on the same
-    parcel (the flag of this rule is dropped). ``grace_years``: parcels completed less than this many years
-    before the end of the evaluated year are skipped. ``gain``: ``mu`` = the parcel's area is freed;
+    parcel (the flag of this rule is dropped). ``grace_years``: parcels completed (``grace_from``
+    ``completion``) or whose holder started production (``production_start``) less than this many
+    years before the as-of date are skipped (new parcels get the grace the grading uses).
+    ``finding``: the flag marks inefficient or idle land (counted in ``flagged_share``); false for
+    evidence to check (remote sensing, missing data). ``gain``: ``mu`` = the parcel's area is freed;
     ``wan`` = (zone median revenue_per_mu − the parcel's) × area_mu, never negative; ``none``.
     """
 
@@ -58,6 +68,10 @@ class Rule(BaseModel):
     gain: Literal["mu", "wan", "none"] = "none"
     scope: Literal["developed", "supplied"] = "developed"
     grace_years: float = Field(default=0.0, ge=0)
+    #: the dates the grace runs from (any of them within ``grace_years`` → skipped)
+    grace_from: list[Literal["completion", "production_start"]] = Field(default_factory=lambda: ["completion"])
+    #: the flag marks inefficient or idle land (false: evidence to check, not a finding)
+    finding: bool = True
     #: skip a parcel this rule flags when one of these rules flags it too (no double counting)
     unless: list[str] = Field(default_factory=list)
     # threshold / relative_to_zone
@@ -85,6 +99,13 @@ class Rule(BaseModel):
     exempt_severity: int | None = Field(default=None, ge=0)
     exempt_action_zh: str = ""
     exempt_action_en: str = ""
+    #: idle in an earlier year: the one-off fee was due then (53号令 Art. 14: due once)
+    continuing_action_zh: str = ""
+    continuing_action_en: str = ""
+    #: started, then halted two years: take-back needs a legal review (城市房地产管理法 Art. 26 speaks
+    #: of land not started)
+    halted_takeback_action_zh: str = ""
+    halted_takeback_action_en: str = ""
     # standard_land
     phases: list[Literal["acceptance", "review"]] = Field(default_factory=lambda: ["review"])
     # raster_mismatch
@@ -102,6 +123,7 @@ class Rule(BaseModel):
             "flag_column": ("flag",),
             "zero_output": ("columns",),
             "raster_mismatch": ("max_share_undeveloped", "min_share_developed"),
+            "coverage": ("threshold",),
         }.get(self.kind, ())
         missing = [n for n in need if getattr(self, n) in (None, [], {})]
         if missing:
@@ -153,9 +175,13 @@ class IdlePolicy(Section):
     fee_rate: float = Field(default=0.20, ge=0)
     #: Art. 14 (二): not started (or halted) this many years → may be taken back without compensation
     takeback_years: int = Field(default=2, ge=0)
-    #: Art. 8/12: delay caused by the government: still idle land, but no fee and no take-back
-    #: (disposed of by extension, change of use, etc.); reported as exempt
+    #: Art. 8/12: delay caused by the government or by force majeure (column ``government_delay``):
+    #: still idle land, but no fee and no take-back (disposed of by extension, change of use, etc.);
+    #: reported as exempt
     government_delay_exempt: bool = True
+    #: Art. 14 (一): the idle fee is due once, in the year the land has been idle a full year; later
+    #: years carry the record, not a new fee
+    fee_once: bool = True
 
 
 class SLCheck(BaseModel):
@@ -192,10 +218,19 @@ class ShortfallBand(BaseModel):
 
 
 class StandardLandPolicy(Section):
-    """Standard-land (标准地) life-cycle checks (docs/domain.md §10)."""
+    """Standard-land (标准地) life-cycle checks (docs/domain.md §10).
+
+    Completion acceptance (phase ``acceptance``) is a one-off check at completion: it is judged in
+    the year of the completion date, on the parcel's own figures (its own investment
+    ``invested_wan`` / area, FAR, 建筑系数, office land), and later years carry the recorded
+    result (``recorded`` true) without judging it again. The full-production review (phase
+    ``review``) is judged every year once due.
+    """
 
     #: the full-production review falls due this many years after completion (竣工)
     review_delay_years: float = Field(default=2.0, ge=0)
+    #: acceptance checks are judged once, in the completion year (later years carry the record)
+    acceptance_once: bool = True
     check: list[SLCheck] = Field(default_factory=list)
     #: bands by shortfall, ascending ``below``; the last band has no ``below``
     band: list[ShortfallBand] = Field(default_factory=list)
@@ -221,6 +256,10 @@ class Indicator(BaseModel):
     cap: float | None = Field(default=None, gt=0)
     #: ratio method: a benchmark fixed in the policy instead of one computed from the data
     benchmark: float | None = Field(default=None, gt=0)
+    #: ratio-of-sums benchmark: the indicator is numerator / denominator (enterprise_results or
+    #: enterprise_years columns); default for the known indicators (tax_per_mu = tax_wan / land_mu, …)
+    numerator: str | None = None
+    denominator: str | None = None
 
 
 class GradeBand(BaseModel):
@@ -244,10 +283,27 @@ class GradingPolicy(Section):
     method: Literal["ratio", "minmax"] = "ratio"
     #: the grading unit: county (county_code) or development zone (zone_code)
     group_by: Literal["county_code", "zone_code"] = "county_code"
-    #: ratio method benchmark: previous year's group mean (from history; falls back to the current
-    #: year with a note), the current year's group mean, or only the per-indicator fixed values
-    benchmark: Literal["previous_year_mean", "current_year_mean", "fixed"] = "previous_year_mean"
+    #: ratio method benchmark: the group's figure as a ratio of sums (Σ tax / Σ land of the graded
+    #: firms: the county figure) or the mean of the firms' ratios, of the previous year (from
+    #: history; falls back to the current year with a note) or of the current year; or only the
+    #: per-indicator fixed values
+    benchmark: Literal[
+        "previous_year_ratio_of_sums", "previous_year_mean", "current_year_ratio_of_sums", "current_year_mean", "fixed"
+    ] = "previous_year_ratio_of_sums"
     benchmark_multiple: float = Field(default=1.0, gt=0)
+    #: ratio method: an item without its own ``cap`` is capped at ``default_cap`` × its weight
+    #: (value/benchmark ≤ default_cap); None: no cap
+    default_cap: float | None = Field(default=2.0, gt=0)
+    #: cumulative band edges in firms: floor(upto × n) (a firm is in the first band whose upto ≥
+    #: rank/n; the last band takes the rounding, so any group of 5+ has a D firm), nearest
+    #: (round half up) or ceil (better bands rounded up, the last band gets floor(share × n))
+    band_rounding: Literal["floor", "nearest", "ceil"] = "floor"
+    #: groups with fewer graded firms than this are pooled with the other small groups of the next
+    #: unit up (county → city → province; zone → county → …) before banding
+    merge_below: int = Field(default=20, ge=1)
+    #: firms whose only land is under construction within the contract term (agreed_completion_date
+    #: not passed, or unknown) are not graded (projects under construction)
+    exempt_under_construction: bool = True
     #: min–max method: item = weight × (floor + (100 − floor) × (x − min)/(max − min)) / 100
     minmax_floor: float = Field(default=20.0, ge=0, lt=100)
     above_scale: list[Indicator] = Field(default_factory=list)
@@ -259,9 +315,9 @@ class GradingPolicy(Section):
     min_years_in_production: float = Field(default=2.0, ge=0)
     #: 规下 firms using less land than this (mu) are not graded
     below_scale_min_land_mu: float = Field(default=3.0, ge=0)
-    #: grading groups with fewer graded firms than this get scores but no grade (rank/n is
-    #: meaningless for tiny groups: a lone firm would be rank 1/1 = 1.0 → D, and with n < 5 no
-    #: firm reaches A at 20 %)
+    #: grading groups with fewer graded firms than this (after pooling upward) get scores but no
+    #: grade (rank/n is meaningless for tiny groups: a lone firm would be rank 1/1 = 1.0 → D, and
+    #: with n < 5 no firm reaches A at 20 %)
     min_group_size: int = Field(default=5, ge=1)
 
     @model_validator(mode="after")

@@ -116,22 +116,27 @@ class ComponentSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    #: expert weight (专家权重); renormalised over the components a unit has
+    #: expert weight (专家权重); renormalised over the components that apply to a unit
     weight: float = Field(ge=0)
     #: 'attainment': the component is already an attainment ratio, capped to [0, cap];
     #: 'minmax': (x − min)/(max − min) across the units scored together
     normalisation: Literal["attainment", "minmax"] = "attainment"
     zh: str = ""
+    #: a unit with no value: 'zero' = no data, the component scores 0 (missing is not a pass);
+    #: 'not_applicable' = the component does not apply, the other weights are renormalised
+    missing: Literal["zero", "not_applicable"] = "zero"
+    #: a headline component: a unit without data for it gets a provisional rank
+    headline: bool = False
 
 
 def _default_components() -> dict[str, ComponentSpec]:
     C = ComponentSpec  # noqa: N806
     return {
         "intensive": C(weight=0.25, normalisation="attainment", zh="土地集约利用"),
-        "growth": C(weight=0.30, normalisation="attainment", zh="亩均营业收入增长目标完成度"),
+        "growth": C(weight=0.30, normalisation="attainment", zh="亩均营业收入增长目标完成度", headline=True),
         "occupancy": C(weight=0.15, normalisation="attainment", zh="标准厂房入驻率完成度"),
-        "pilot_targets": C(weight=0.15, normalisation="attainment", zh="试验区目标完成度"),
-        "unflagged": C(weight=0.15, normalisation="attainment", zh="非低效闲置用地占比"),
+        "pilot_targets": C(weight=0.15, normalisation="attainment", zh="试验区目标完成度", missing="not_applicable"),
+        "unflagged": C(weight=0.15, normalisation="attainment", zh="非低效闲置用地占比", missing="not_applicable"),
     }
 
 
@@ -139,20 +144,32 @@ class ScorePolicy(Section):
     """Composite zone / pilot-area score (docs/domain.md §9) and the pilot-area targets (§2)."""
 
     components: dict[str, ComponentSpec] = Field(default_factory=_default_components)
-    #: 'expert': the weights above; 'entropy': entropy weight method on the normalised components
+    #: 'expert': the weights above; 'entropy': entropy weight method on the components' raw values
     weight_method: Literal["expert", "entropy"] = "expert"
-    #: normalisation used inside the entropy weight method (weights differ between the two)
-    entropy_normalisation: Literal["minmax", "proportion"] = "minmax"
+    #: normalisation used inside the entropy weight method (weights differ between the two);
+    #: 'proportion' on raw values gives a near-constant indicator a near-zero weight
+    entropy_normalisation: Literal["minmax", "proportion"] = "proportion"
+    #: a component whose raw values vary less than this (coefficient of variation) gets entropy
+    #: weight 0, with a warning (min–max would stretch a 0.005 spread to the full range)
+    entropy_min_cv: float = Field(default=0.01, ge=0)
+    #: warn when one component takes more than this share of the entropy weights
+    entropy_warn_share: float = Field(default=0.5, gt=0, le=1)
     #: attainment ratios are capped here (1.0: over-achievement earns nothing extra)
     attainment_cap: float = Field(default=1.0, ge=1.0)
+    #: per-mu growth attainment: 'target_share' = growth / target growth of the year (the path
+    #: value for intermediate years), clipped to [0, cap] (0 % → 0, +15 % → 1); 'level_ratio' =
+    #: (1 + growth)/(1 + target) (0 % → 0.87)
+    growth_attainment: Literal["target_share", "level_ratio"] = "target_share"
     # pilot-area targets (seed 二, 三(三), 三(五)); growth and occupancy targets come from
     # [growth] and [occupancy]
     va_gdp_share_target: float = Field(default=0.40, ge=0)
     rd_share_target: float = Field(default=0.02, ge=0)
     #: "达到2%左右": met when rd_share ≥ target × (1 − tolerance)
     rd_share_tolerance: float = Field(default=0.10, ge=0, lt=1)
-    #: "高于全省平均水平20%左右": target = provincial share × factor
+    #: "高于全省平均水平20%左右": target = provincial share (PROVINCE row of pilot_area_years) × factor
     rd_institution_factor: float = Field(default=1.2, gt=0)
+    #: "左右": met when the share ≥ target × (1 − tolerance)
+    rd_institution_tolerance: float = Field(default=0.10, ge=0, lt=1)
     circular_target: float = Field(default=1.0, ge=0)
 
     @model_validator(mode="after")
@@ -175,13 +192,21 @@ class QuotaPolicy(Section):
     slope: float = Field(default=1.0, ge=0)
     factor_min: float = Field(default=0.5, ge=0)
     factor_max: float = Field(default=1.5, gt=0)
-    #: 增存挂钩: both disposal tasks met → +bonus; either missed → −penalty
+    #: 增存挂钩, on top of each unit's own result (its share of N): both disposal tasks met →
+    #: +bonus × own, either missed → −penalty × own, unknown → 0; the net comes from or returns to
+    #: a reserve outside N (Σ quota = N + Σ bonus − Σ penalty)
     linkage_bonus: float = Field(default=0.10, ge=0)
     linkage_penalty: float = Field(default=0.20, ge=0, le=1)
-    #: no quota where approved-but-unsupplied land / annual absorption exceeds this (years)
+    #: no quota where approved-but-unsupplied land / annual absorption exceeds this (years),
+    #: measured where 批而未供 is measured (the pilot area's administrative region)
     max_absorption_years: float = Field(default=3.0, gt=0)
+    #: annual absorption = mean land supplied per year (pilot_area_years.land_supplied_mu) over
+    #: the last this many years
+    absorption_window_years: int = Field(default=3, ge=1)
     #: ranked last this many years running → no expansion
     last_rank_streak_block: int = Field(default=2, ge=1)
+    #: last rank among units of the same zone type (ranks are published within type), or overall
+    last_rank_within: Literal["zone_type", "all"] = "zone_type"
     note: str = "模型测算，非正式发布规则 (a model, not a published rule)"
 
     @model_validator(mode="after")
