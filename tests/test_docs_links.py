@@ -132,7 +132,7 @@ def test_domain_sections_are_numbered_one_to_thirteen():
 def test_every_domain_citation_names_an_existing_section():
     sections = set(domain_sections(DOMAIN.read_text(encoding="utf-8")))
     files = repository_files()
-    assert any(p.name == "default.toml" for p in files) and any(p.parts[-2:] == ("evaluation", "rules.py") for p in files)
+    assert any(p.name == "default.toml" for p in files) and any(p.parts[-2:] == ("rules", "engine.py") for p in files)
     bad, count = [], 0
     for path in files:
         if path == Path(__file__).resolve():
