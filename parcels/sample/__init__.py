@@ -139,6 +139,7 @@ def write_sample(out_dir: str | Path, *, scale: Literal["small", "province"] = "
         },
         "truth": {k: int(v) for k, v in truth["truth"].value_counts().sort_index().items()},
         "ambiguous_low_output": amb,
+        "county_pilot": ch["county_pilot"],
         "paths": paths,
         "shp_fields": SHP_FIELDS,
     }

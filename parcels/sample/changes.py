@@ -5,7 +5,8 @@ little from the reconstruction, and firms report quarterly.
 
 Applied after the ground truth of the planted flags is computed, on parcels the truth does not
 name (so the planted flags stay right), with a random stream of its own (so the rest of the package
-is unchanged by this module). Every change is recorded in ``_truth.csv``:
+is unchanged by this module). Every change to a parcel is recorded in ``_truth.csv`` (the county pilot,
+which names a zone, is in ``write_sample``'s summary under ``county_pilot``):
 
 =====================  =========================================================================
 truth                  meaning (detail)
@@ -19,8 +20,6 @@ extension              the parcel joined its zone's approved area on 2023-06-01 
 split                  a parcel retired on 2023-01-01, replaced by two successors (split_from)
 not_reported           the holder has no 2025 row (late): its land leaves the 2025 per-mu figures
 not_reported_baseline  the holder has no 2020 row: its land leaves the 2020 baseline
-county_pilot           the zone is managed directly by a county pilot inside a city pilot (the
-                       city's row for it is territorial)
 =====================  =========================================================================
 """
 
@@ -145,14 +144,15 @@ def apply_changes(seed: int, F, E, Y, L, B, T, specs, geo, ctx) -> dict:
         for k, part in enumerate(parts, start=1):
             r = F.loc[i].to_dict()
             share = part.area / tot
-            r.update(parcel_code=f"{code}-{k}", retired_date=np.datetime64("NaT", "D"), predecessor_codes=code)
+            succ = f"{code[:-5]}{99990 + k:05d}"  # a new serial in the same 宗地代码 pattern
+            r.update(parcel_code=succ, retired_date=np.datetime64("NaT", "D"), predecessor_codes=code)
             for c in ("registered_area_m2", "area", "floor_area_m2", "footprint_area_m2", "land_price_wan",
                       "office_area_m2"):
                 if c in r and pd.notna(r[c]):
                     r[c] = round(float(r[c]) * share, 2)
             new_rows.append(r)
             geoms.append(part)
-            truth.append((f"{code}-{k}", "split", f"from {code} on 2023-01-01"))
+            truth.append((succ, "split", f"from {code} on 2023-01-01"))
         truth.append((code, "split", "retired on 2023-01-01"))
     if new_rows:
         F = pd.concat([F, pd.DataFrame(new_rows)], ignore_index=True)
@@ -188,7 +188,9 @@ def apply_changes(seed: int, F, E, Y, L, B, T, specs, geo, ctx) -> dict:
                 r["role"] = "territorial"
         paz.append({"pilot_area_code": county, "pilot_area_name": f"{z['short']}县级试验区",
                     "zone_code": z["zone_code"], "role": "direct", "valid_from": None, "valid_to": None})
-        truth.append((z["zone_code"], "county_pilot", f"{county} direct, {city} territorial"))
+        county_pilot = {"zone_code": z["zone_code"], "direct": county, "territorial": city}
+    else:
+        county_pilot = None
 
     # ------------------------------------------------------------- official figures (开发区统计)
     area_mu = F["area"] / M2_PER_MU
@@ -232,7 +234,7 @@ def apply_changes(seed: int, F, E, Y, L, B, T, specs, geo, ctx) -> dict:
     geo["parcels"] = np.asarray(geoms, dtype=object)
     return {"F": F, "E": E, "Y": Y.sort_values(["uscc", "year"], kind="stable").reset_index(drop=True), "T": T,
             "geo": geo, "land_rights": pd.DataFrame(rights), "pilot_area_zones": pd.DataFrame(paz),
-            "zone_years": pd.DataFrame(zy), "enterprise_periods": periods}
+            "zone_years": pd.DataFrame(zy), "enterprise_periods": periods, "county_pilot": county_pilot}
 
 
 __all__ = ["apply_changes", "PERIOD_SHARES", "END"]
