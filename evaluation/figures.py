@@ -137,7 +137,16 @@ def evaluate_parcels(
                            land_use_scheme=now["land_use_scheme"].to_numpy())
     industrial = is_industrial(p_now, policy.land.industrial_codes)
     idle = idle_status(p_now, as_of=as_of_ts, policy=policy.idle, area_m2=area["area_m2"])
-    supplied = parcel_stages(p_now, as_of=as_of_ts) != "unsupplied"
+    # land taken back into the reserve (收回) is neither idle nor supplied while it is there
+    recovered = now["recovered"]
+    if recovered.any():
+        idle = idle.copy()
+        for c in ("idle", "fee_due", "takeback", "exempt"):
+            if c in idle.columns:
+                idle.loc[recovered.to_numpy(), c] = False
+        if "missing_data" in idle.columns:
+            idle.loc[recovered.to_numpy(), "missing_data"] = None
+    supplied = (parcel_stages(p_now, as_of=as_of_ts) != "unsupplied") & ~recovered
 
     uses, problems = year_uses(
         parcel_index=idx, area_mu=area["area_mu"], rights=static.rights, supplied_from=static.supplied_from,
@@ -153,6 +162,7 @@ def evaluate_parcels(
     rev_user = used["uscc"].map(rev).fillna(0.0) if len(used) else pd.Series(dtype="float64")
     producing = (rev_user > 0).groupby(used["parcel_code"].to_numpy()).any() if len(used) else pd.Series(dtype=bool)
     stage = parcel_stages(p_now, as_of=as_of_ts, producing=producing, idle=idle["idle"])
+    stage = stage.where(~recovered, "recovered")
     exists = presence["exists"]
     developed = developed_mask(stage, industrial, stages=policy.developed.stages,
                                industrial_only=policy.developed.industrial_only) & exists

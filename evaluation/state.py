@@ -67,6 +67,7 @@ def rights_periods(parcels: pd.DataFrame, land_rights: pd.DataFrame | None) -> p
         "end": MAX_DATE,
         "land_use_code": _strs(plain, "land_use_code").to_numpy(),
         "land_use_scheme": _strs(plain, "land_use_scheme").to_numpy(),
+        "event": None,
     })
     if len(r):
         code = r["parcel_code"].astype(object)
@@ -79,23 +80,27 @@ def rights_periods(parcels: pd.DataFrame, land_rights: pd.DataFrame | None) -> p
             "end": _dates(r, "valid_to").fillna(MAX_DATE).to_numpy(),
             "land_use_code": use.where(use.notna(), code.map(p_use)).to_numpy(),
             "land_use_scheme": scheme.where(use.notna(), code.map(p_scheme)).to_numpy(),
+            "event": _strs(r, "event").to_numpy(),
         })
         base = pd.concat([base, granted], ignore_index=True)
     return base.sort_values(["parcel_code", "start"], kind="stable").reset_index(drop=True)
 
 
 def state_at(rights: pd.DataFrame, parcel_index: pd.Index, at: pd.Timestamp) -> pd.DataFrame:
-    """holder_uscc, land_use_code, land_use_scheme in force on ``at``, indexed like ``parcel_index``
-    (no right in force: no holder, and the parcels layer's use)."""
+    """holder_uscc, land_use_code, land_use_scheme and the event of the right in force on ``at``,
+    indexed like ``parcel_index`` (no right in force: no holder, and the parcels layer's use);
+    ``recovered``: the right in force is a take-back (收回: in the land reserve)."""
     at = pd.Timestamp(at).normalize()
     live = rights[(rights["start"] <= at) & (rights["end"] > at)].drop_duplicates("parcel_code", keep="last")
     live = live.set_index("parcel_code")
-    out = live[["holder_uscc", "land_use_code", "land_use_scheme"]].reindex(parcel_index)
+    out = live[["holder_uscc", "land_use_code", "land_use_scheme", "event"]].reindex(parcel_index)
     # parcels with no right in force keep the use of their first period (the parcels layer's)
     first = rights.drop_duplicates("parcel_code").set_index("parcel_code")
     for c in ("land_use_code", "land_use_scheme"):
         out[c] = out[c].where(out[c].notna(), first[c].reindex(parcel_index))
-    return out.astype(object).where(out.notna(), None)
+    out = out.astype(object).where(out.notna(), None)
+    out["recovered"] = (out["event"] == "收回").to_numpy(dtype=bool)
+    return out
 
 
 def exists_from(parcels: pd.DataFrame) -> pd.Series:
