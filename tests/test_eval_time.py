@@ -188,6 +188,9 @@ def test_missing_firm_coverage_provisional_and_no_production_stopped():
     assert not ((flags["parcel_code"] == "P9") & (flags["rule"] == "production_stopped")).any()
     p9 = _by(out["parcel_results"], "parcel_code").loc["P9"]
     assert p9["output_status"] == "not_reported" and p9["stage"] == "completed"  # not 停产, not in production
+    nr = flags[(flags["parcel_code"] == "P9") & (flags["rule"] == "not_reported")]
+    assert len(nr) == 1 and "企业F9未报送" in nr["evidence"].iloc[0] and "100%" in nr["evidence"].iloc[0]
+    assert set(flags.loc[flags["parcel_code"] == "P9", "rule"]) == {"not_reported"}  # no output-based rule
 
 
 def test_two_missing_firms_make_the_figure_provisional():
