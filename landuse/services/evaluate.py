@@ -77,9 +77,17 @@ def growth_summary(zone_or_pilot: pd.DataFrame, *, key: str, names: dict[str, st
         if pd.isna(v) or pd.isna(b) or pd.isna(g):
             lines.append(f"{code} {name}: " + t("数据不足，无法判断", "not enough data", lang))
             continue
-        met = bool(r.get("goal_met")) if not pd.isna(r.get("goal_met")) else False
+        cov, bcov = r.get("revenue_coverage"), r.get("baseline_revenue_coverage")
+        covtxt = t(f"（数据覆盖率 {cov:.0%}，基期 {bcov:.0%}）", f" (coverage {cov:.0%}, baseline {bcov:.0%})", lang) \
+            if not (pd.isna(cov) or pd.isna(bcov)) else ""
+        if bool(r.get("provisional")) if not pd.isna(r.get("provisional")) else False:
+            verdict = t("暂定：数据不全，不判定达标与否", "provisional: too little data to meet or miss the target", lang)
+        else:
+            met = bool(r.get("goal_met")) if not pd.isna(r.get("goal_met")) else False
+            verdict = t(f"{'达到' if met else '未达到'} +{r['target_growth']:.0%} 目标",
+                        f"target +{r['target_growth']:.0%} {'met' if met else 'not met'}", lang)
         lines.append(t(f"{code} {name}: 亩均营业收入 {v:,.1f} 万元/亩，{int(r['baseline_year'])}年 {b:,.1f}，"
-                       f"增长 {g:+.1%}，{'达到' if met else '未达到'} +{r['target_growth']:.0%} 目标",
-                       f"{code} {name}: revenue per mu {v:,.1f} (baseline {b:,.1f}), growth {g:+.1%}, "
-                       f"target +{r['target_growth']:.0%} {'met' if met else 'not met'}", lang))
+                       f"增长 {g:+.1%}，{verdict}{covtxt}",
+                       f"{code} {name}: revenue per mu {v:,.1f} (baseline {b:,.1f}), growth {g:+.1%}, {verdict}{covtxt}",
+                       lang))
     return lines
