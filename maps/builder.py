@@ -386,8 +386,7 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
         met = _col(pa, "goal_met").tolist()
         growth = _nums(_col(pa, "growth"), 4)
         tg = _nums(_col(pa, "target_growth"), 4)
-        cls = [0 if m is True or m == 1 else (1 if m is False or m == 0 else 2) for m in
-               [None if (m is None or m != m) else bool(m) for m in met]]
+        cls = [2 if pd.isna(m) else (0 if bool(m) else 1) for m in met]
         g_txt = f"{(tg[0] if tg and tg[0] is not None else policy.growth.target_growth) * 100:.0f}%" \
             if hasattr(policy, "growth") else "15%"
         names = _strs(_col(pa, "pilot_area_name"))

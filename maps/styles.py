@@ -73,6 +73,8 @@ class Styled:
     legend: Legend
     #: class indexes drawn with a dashed outline (land not yet developed)
     dashed: tuple[int, ...] = ()
+    #: upper class bounds of a numeric style (the last may be ``inf``: an open top class)
+    bounds: tuple[float, ...] = ()
 
 
 def _t(lang: str) -> dict[str, str]:
@@ -178,7 +180,7 @@ def numeric_style(values, *, scheme: str, k: int, bins: Sequence[float] = (), pa
     colors = _palette(palette, len(bounds)) + [missing_color]
     labels = labels + [missing_label]
     legend = Legend(title, tuple(LegendEntry(c, lab) for c, lab in zip(colors, labels)))
-    return Styled(classes, tuple(colors), legend)
+    return Styled(classes, tuple(colors), legend, bounds=tuple(float(b) for b in bounds))
 
 
 def categorical_style(values, categories: Sequence[tuple[str, str, str]], *, title: str,
@@ -220,7 +222,8 @@ def revenue_style(revenue_per_mu, maps: MapsPolicy, lang: str = "zh", developed=
     colors = st.colors[:n] + (maps.undeveloped_color, st.colors[n])
     ents = st.legend.entries
     entries = ents[:n] + (LegendEntry(maps.undeveloped_color, t["undeveloped"], "dashed"), ents[n])
-    return Styled(classes.astype("int16"), tuple(colors), Legend(st.legend.title, entries), dashed=(n,))
+    return Styled(classes.astype("int16"), tuple(colors), Legend(st.legend.title, entries), dashed=(n,),
+                  bounds=st.bounds)
 
 
 def zone_score_style(score, maps: MapsPolicy, lang: str = "zh") -> Styled:
@@ -314,3 +317,28 @@ def flag_reason_style(main_rule, flags: pd.DataFrame, lang: str = "zh", maps: Ma
     cats = [(r, labels[r], mp.problem_color) for r, _, _ in cats3]
     return categorical_style(main_rule, cats, title=t["flags"], missing_label=t["missing"],
                              missing_color=mp.problem_color, styles=[h for _, _, h in cats3])
+
+
+def theme_config(maps: MapsPolicy, rules: Sequence, lang: str = "zh", revenue_values=None) -> dict:
+    """Every theme's classes, colours and legend as JSON for the web map (the same palettes as the
+    offline pages). ``rules``: the policy's rules (code, severity, labels). ``revenue_values``: the
+    values a data-driven revenue scheme classifies (unused with fixed bounds)."""
+    t = _t(lang)
+    rev = revenue_style(revenue_values if revenue_values is not None else [], maps, lang)
+    grd = grade_style([], lang, maps)
+    stg = stage_style(list(maps.stage_colors), lang, maps)
+    order = [r.code for r in sorted(rules, key=lambda r: (-r.severity, r.code))]
+    hatch = problem_hatches(maps, [r.code for r in rules])
+    label = {r.code: (r.label_en or r.label_zh) if lang == "en" else r.label_zh for r in rules}
+    n = len(rev.bounds)
+    return {
+        "revenue": {"bounds": [None if not math.isfinite(b) else b for b in rev.bounds],
+                    "colors": list(rev.colors[:n]), "legend": rev.legend.as_dict()},
+        "undeveloped": {"color": maps.undeveloped_color, "outline": maps.undeveloped_outline, "label": t["undeveloped"]},
+        "missing": maps.missing_color,
+        "grade": {"colors": dict(maps.grade_colors), "legend": grd.legend.as_dict()},
+        "stage": {"colors": {k: c for k, _, _, c in stages(maps)}, "legend": stg.legend.as_dict()},
+        "problem": {"color": maps.problem_color, "hatch": hatch, "order": order, "labels": label,
+                    "title": t["flags"]},
+        "pilot": {"color": maps.pilot_area_color, "title": t["pilot"]},
+    }

@@ -79,3 +79,42 @@ def map_html(store: Store, *, year: int, policy: Policy, zone: str | None = None
                      title=title, lang=lang, basemap=basemap, tianditu_key=tianditu_key, tile_url=tile_url,
                      detail="zone" if zone else "overview", pilot_areas=f["pilot_areas"], year=year,
                      made=_dt.date.today().isoformat())
+
+
+def web_map_config(store: Store, *, policy: Policy, year: int | None, zones: list[str] | None, lang: str = "zh",
+                   figures: bool = True) -> dict:
+    """What the web map draws with: the themes of the policy (maps.styles.theme_config, the palettes of
+    the offline pages), its words, the policy version. A data-driven revenue scheme classifies the
+    year's parcels the user sees (fixed bounds need no data)."""
+    import datetime as _dt
+
+    from maps.builder import UI
+    from maps.styles import theme_config
+
+    values = None
+    if figures and year is not None and policy.maps.revenue_scheme != "UserDefined":
+        values = results.read_layer(store, "parcel_results", year=year, zones=zones)["revenue_per_mu"]
+    return {"theme": theme_config(policy.maps, policy.rules.rule, lang, values), "text": UI["en" if lang == "en" else "zh"],
+            "policyVersion": policy.version, "made": _dt.date.today().isoformat(),
+            "targetGrowth": policy.growth.target_growth}
+
+
+def pilot_areas_geojson(store: Store, *, year: int, zones: list[str] | None, figures: bool) -> dict:
+    """The outlines of the pilot areas of the zones a user sees, with their +15 % status (figures only)."""
+    zin = store.read("zones")
+    if zones is not None:
+        zin = zin[zin["zone_code"].isin(zones)]
+    g = pilot_area_outlines(store, year=year, zones=zin)
+    feats = []
+    for r in g.itertuples(index=False):
+        if r.geometry is None or r.geometry.is_empty:
+            continue
+        props = {"pilot_area_code": r.pilot_area_code, "pilot_area_name": r.pilot_area_name}
+        if figures:
+            def num(v):
+                return None if pd.isna(v) else float(v)
+            props.update(growth=num(r.growth), target_growth=num(r.target_growth),
+                         goal_met=None if pd.isna(r.goal_met) else bool(r.goal_met))
+        geom = r.geometry.simplify(1e-5, preserve_topology=True)
+        feats.append({"type": "Feature", "properties": props, "geometry": geom.__geo_interface__})
+    return {"type": "FeatureCollection", "features": feats, "year": year}

@@ -77,6 +77,14 @@ def zone_parcels(request: Request, code: str, year: int | None = YearQ, p: Princ
     return JSONResponse(fc, media_type="application/geo+json")
 
 
+@router.get("/api/pilot_areas.geojson", tags=["map"],
+            summary="试验区范围及其 +15% 检查 / pilot-area outlines with their +15 % status")
+def pilot_areas(request: Request, year: int | None = YearQ, p: Principal = Depends(need("map"))):
+    y = data.default_year(store_of(request), year)
+    fc = data.pilot_areas(store_of(request), p, y) if y is not None else {"type": "FeatureCollection", "features": []}
+    return JSONResponse(fc, media_type="application/geo+json")
+
+
 @router.get("/api/parcels/{code}", tags=["map"], summary="宗地详情（弹窗）/ one parcel")
 def parcel(request: Request, code: str, year: int | None = YearQ, p: Principal = Depends(need("map"))) -> dict[str, Any]:
     return data.parcel_detail(store_of(request), p, code, data.default_year(store_of(request), year))

@@ -159,8 +159,9 @@ def zone_dashboard(store, principal: Principal, zone_code: str, year: int) -> di
 # parcels: GeoJSON, detail, search
 # ------------------------------------------------------------------------------------------------
 
-MAP_COLUMNS_PUBLIC = ["parcel_code", "zone_code", "holder_name", "stage", "area_mu"]
-MAP_COLUMNS_FIGURES = ["revenue_per_mu", "tax_per_mu", "flags", "flag_count", "max_severity"]
+MAP_COLUMNS_PUBLIC = ["parcel_code", "zone_code", "holder_name", "stage", "area_mu", "developed"]
+MAP_COLUMNS_FIGURES = ["revenue_per_mu", "tax_per_mu", "far", "building_coverage", "flags", "flag_count",
+                       "max_severity"]
 
 
 def map_columns(principal: Principal) -> list[str]:
@@ -236,3 +237,20 @@ def target_rules(store, principal: Principal, year: int) -> list[dict[str, Any]]
 
 def tile(store, principal: Principal, z: int, x: int, y: int, year: int) -> bytes:
     return store.mvt_tile(z, x, y, year=year, zones=zone_list(principal), figures=can_see_figures(principal))
+
+
+# ------------------------------------------------------------------------------------------------
+# the map's styling and the pilot-area outlines
+# ------------------------------------------------------------------------------------------------
+
+def map_config(store, principal: Principal, *, policy: Policy, year: int | None) -> dict[str, Any]:
+    from landuse.services.maps import web_map_config
+
+    return web_map_config(store, policy=policy, year=year, zones=zone_list(principal),
+                          figures=can_see_figures(principal))
+
+
+def pilot_areas(store, principal: Principal, year: int) -> dict[str, Any]:
+    from landuse.services.maps import pilot_areas_geojson
+
+    return pilot_areas_geojson(store, year=year, zones=zone_list(principal), figures=can_see_figures(principal))

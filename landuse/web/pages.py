@@ -152,8 +152,9 @@ def map_page(request: Request, year: int | None = Query(None, ge=1990, le=2100),
     store = store_of(request)
     years = data.result_years(store)
     y = year if year is not None else (years[-1] if years else None)
+    cfg = data.map_config(store, p, policy=data.policy_for(store, y, request.app.state.policy), year=y)
     return render(request, "map.html", p, year=y, years=years, mode="tiles" if data.is_pg(store) else "geojson",
-                  figures=data.can_see_figures(p), stages=data.STAGE_ZH, stage_colours=data.STAGE_COLOURS)
+                  figures=data.can_see_figures(p), cfg=cfg)
 
 
 @router.get("/dashboard")
