@@ -128,9 +128,10 @@
         res = { distance_m: pathLength(map, pts, false) };
         txt = T.distance + ': ' + fmtLen(res.distance_m);
       }
-      window.__luMeasure = { mode: state.mode, points: pts.length, result: res, text: txt };
-      if (!state.label) state.label = L.tooltip({ permanent: true, direction: 'right', className: 'lu-measure-label' });
-      state.label.setLatLng(pts[pts.length - 1]).setContent(txt);
+      window.__luMeasure = { mode: state.mode, points: pts.length, latlngs: pts.map(function (p) { return [p.lat, p.lng]; }), result: res, text: txt };
+      if (!state.label) state.label = L.tooltip({ permanent: true, direction: 'left', offset: [-10, 0], className: 'lu-measure-label' });
+      // at the last fixed point: a label under the cursor would take the next click
+      state.label.setLatLng(state.pts.length ? state.pts[state.pts.length - 1] : pts[0]).setContent(txt);
       if (!state.layer.hasLayer(state.label)) state.layer.addLayer(state.label);
     }
     function onClick(e) { state.pts.push(e.latlng); draw(); }
@@ -138,7 +139,7 @@
     function onDbl(e) { L.DomEvent.stop(e); stop(true); }
     function start(mode) {
       stop(false); clear();
-      state.mode = mode; map._luMeasuring = true;
+      state.mode = mode; state.active = true; map._luMeasuring = true;
       map.getContainer().classList.add('lu-measuring');
       if (map.doubleClickZoom) { state.dbl = map.doubleClickZoom.enabled(); map.doubleClickZoom.disable(); }
       map.on('click', onClick); map.on('mousemove', onMove); map.on('dblclick', onDbl);
@@ -153,8 +154,9 @@
       Object.keys(state.btns).forEach(function (k) { state.btns[k].classList.remove('lu-on'); });
       if (hint) { hint.remove(); hint = null; }
       if (finish) draw();
-      // the click that ends a measurement must not open a popup: release on the next tick
-      setTimeout(function () { map._luMeasuring = false; }, 0);
+      // the click that ends a measurement must not open a popup: release on the next tick (unless restarted)
+      state.active = false;
+      setTimeout(function () { map._luMeasuring = state.active; }, 0);
       state.mode = finish ? state.mode : null;
     }
     state.btns.line = button(map, T.measureLine, T.measureHint, function () { start('line'); });
