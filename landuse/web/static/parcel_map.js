@@ -151,6 +151,7 @@
     }
     return box;
   }
+  var thePopup = L.popup({ maxWidth: 380 });
   function openParcel(code, latlng) {
     if (map._luMeasuring) return Promise.resolve();
     var y = year();
@@ -158,7 +159,9 @@
       if (y !== year()) return;  // the year changed meanwhile: the newer request wins
       p.year = p.year || Number(y);
       openPopup = { code: code, latlng: latlng };
-      L.popup({ maxWidth: 380 }).setLatLng(latlng).setContent(popupNode(p)).openOn(map);
+      // one popup, its content replaced (a year switch keeps it where it is)
+      thePopup.setLatLng(latlng).setContent(popupNode(p));
+      if (!map.hasLayer(thePopup)) thePopup.openOn(map);
     }).catch(function (e) { say('无法读取宗地 ' + code + '（' + e.message + '）'); });
   }
   map.on('popupclose', function () { openPopup = null; });
