@@ -213,8 +213,8 @@ def _summary(book: _Book, data: ReportData, lang: str) -> None:
         "stored": t("建议指标取自评价结果。", "The recommended quota is taken from the stored results."),
         "computed": t(f"按本报告政策测算，待分配新增建设用地指标 {data.total_quota_mu} 亩。",
                       f"Computed with this report's policy for a total of {data.total_quota_mu} mu."),
-        None: t("未给出待分配指标总量（--total-quota-mu），本报告不含用地指标测算。",
-                "No total quota given (--total-quota-mu): the quota sheet is omitted."),
+        None: t("未给出待分配指标总量（--total-mu），本报告不含用地指标测算。",
+                "No total quota given (--total-mu): the quota sheet is omitted."),
     }[data.quota_source]
     ws.write_string(r, 1, f"{data.quota_note}。{qtxt}" if lang == "zh" else f"{data.quota_note}. {qtxt}", book.f_note)
     r += 1

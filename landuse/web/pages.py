@@ -228,8 +228,9 @@ def audit_page(request: Request, username: str | None = Query(None, max_length=6
 
 @router.get("/admin/users")
 def users_page(request: Request, p: Principal = Depends(need("users"))):
-    return render(request, "users.html", p, users=auth.list_users(store_of(request)), roles=auth.ROLE_ZH,
-                  message=None, error=None)
+    store = store_of(request)
+    return render(request, "users.html", p, users=auth.list_users(store), roles=auth.ROLE_ZH,
+                  message=None, error=None, zones=data.zones(store, p))
 
 
 @router.post("/admin/users")
@@ -247,7 +248,7 @@ async def users_add(request: Request, p: Principal = Depends(need("users"))):
     except auth.AuthError as exc:
         err = str(exc)
     return render(request, "users.html", p, 200 if err is None else 400, users=auth.list_users(store),
-                  roles=auth.ROLE_ZH, message=msg, error=err)
+                  roles=auth.ROLE_ZH, message=msg, error=err, zones=data.zones(store, p))
 
 
 @router.post("/admin/users/{username}/active")
