@@ -100,12 +100,15 @@ def search(request: Request, q: str = Query(..., min_length=1, max_length=60), y
 def targets(request: Request, year: int | None = YearQ, zone: str | None = Query(None, max_length=40),
             rule: str | None = Query(None, max_length=60), severity: int | None = Query(None, ge=0, le=10),
             limit: int = Query(200, ge=1, le=5000), offset: int = Query(0, ge=0),
+            sort: Literal[data.TARGET_SORTS] = Query("priority", description="排序字段 / sort by"),  # type: ignore[valid-type]
+            order: Literal["asc", "desc"] = Query("asc", description="升序/降序 / ascending or descending"),
             p: Principal = Depends(need("targets"))) -> dict[str, Any]:
     y = _year(request, year)
     store = store_of(request)
     t = data.targets(store, p, year=y, policy=data.policy_for(store, y, request.app.state.policy), zone=zone or None,
                      rule=rule or None, severity=severity)
-    return {"year": y, "total": len(t), "offset": offset,
+    t = data.sort_targets(t, sort, order)
+    return {"year": y, "total": len(t), "offset": offset, "limit": limit, "sort": sort, "order": order,
             "rows": data.records(t.iloc[offset: offset + limit])}
 
 

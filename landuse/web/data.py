@@ -227,6 +227,31 @@ def targets(store, principal: Principal, *, year: int, policy: Policy, zone: str
     return gpd.GeoDataFrame(out, geometry="geometry", crs=4490) if with_geometry else out
 
 
+#: columns the target list can be sorted by (page and API); ties keep the priority order
+TARGET_SORTS = ("priority", "parcel_code", "zone_code", "holder_name", "area_mu", "revenue_per_mu", "tax_per_mu",
+                "far", "max_severity", "gain_mu", "gain_wan")
+
+
+def sort_targets(t: pd.DataFrame, sort: str | None, order: str | None) -> pd.DataFrame:
+    """The target list sorted by ``sort`` (one of :data:`TARGET_SORTS`; missing values last), ties in
+    priority order. Unknown keys are refused by the routes' validation before this is called."""
+    key = sort or "priority"
+    if key not in TARGET_SORTS:
+        raise HTTPException(422, f"排序字段应为 {', '.join(TARGET_SORTS)} / sort must be one of {', '.join(TARGET_SORTS)}")
+    if key == "priority" and order != "desc" or key not in t.columns or len(t) == 0:
+        return t
+    desc = order == "desc"
+    base = t.sort_values("priority", kind="stable") if "priority" in t.columns else t
+    return base.sort_values(key, ascending=not desc, kind="stable", na_position="last")
+
+
+def page_of(t: pd.DataFrame, page: int, per_page: int) -> tuple[pd.DataFrame, int, int]:
+    """(rows of ``page`` (1-based), the page shown, the number of pages)."""
+    pages = max(1, -(-len(t) // per_page))
+    page = min(max(1, page), pages)
+    return t.iloc[(page - 1) * per_page: page * per_page], page, pages
+
+
 def target_rules(store, principal: Principal, year: int) -> list[dict[str, Any]]:
     return records(results.target_rules(store, year=year, zones=zone_list(principal)))
 
