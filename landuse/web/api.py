@@ -56,7 +56,8 @@ def zones(request: Request, p: Principal = Depends(need("map"))) -> list[dict[st
 @router.get("/api/dashboard", tags=["dashboard"], summary="各开发区评价结果 / zone results for a year")
 def dashboard(request: Request, year: int | None = YearQ, p: Principal = Depends(need("dashboard"))) -> dict[str, Any]:
     y = _year(request, year)
-    return {"year": y, "zones": data.zone_table(store_of(request), p, y)}
+    return {"year": y, "zones": data.zone_table(store_of(request), p, y),
+            "pilot_areas": data.pilot_table(store_of(request), p, y)}
 
 
 @router.get("/api/zones/{code}/dashboard", tags=["dashboard"],

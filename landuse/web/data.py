@@ -133,6 +133,33 @@ def zone_table(store, principal: Principal, year: int) -> list[dict[str, Any]]:
     return records(redact(df, principal))
 
 
+PILOT_COLUMNS = ["pilot_area_code", "pilot_area_name", "year", "developed_mu", "revenue_per_mu", "baseline_year",
+                 "baseline_revenue_per_mu", "growth", "target_growth", "goal_met", "expected_revenue_per_mu", "on_track",
+                 "occupancy_rate", "occupancy_met", "flagged_share", "score", "rank"]
+
+
+def pilot_table(store, principal: Principal, year: int) -> list[dict[str, Any]]:
+    """The pilot areas' rows of ``year`` (the +15 % target is a pilot-area target) and the province
+    total (``PROVINCE``, shown as 全省, last). A user bound to zones sees the pilot areas of those zones
+    and no province row."""
+    from landuse.core.contract import PROVINCE
+    from landuse.core.labels import unit_name
+
+    df = results.read_layer(store, "pilot_area_results", year=year)
+    df = df.reindex(columns=PILOT_COLUMNS)
+    zl = zone_list(principal)
+    if zl is not None:
+        z = store.read("zones", columns=["zone_code", "pilot_area_code"], geometry=False)
+        mine = set(z.loc[z["zone_code"].isin(zl), "pilot_area_code"].dropna())
+        df = df[df["pilot_area_code"].isin(mine)]
+    df = df.assign(_p=(df["pilot_area_code"] == PROVINCE).astype(int)).sort_values(["_p", "pilot_area_code"]).drop(columns="_p")
+    out = records(df if can_see_figures(principal) else df[["pilot_area_code", "pilot_area_name", "year"]])
+    for r in out:
+        r["pilot_area_name"] = unit_name(r["pilot_area_code"], r.get("pilot_area_name"), "zh")
+        r["province"] = r["pilot_area_code"] == PROVINCE
+    return out
+
+
 def zone_dashboard(store, principal: Principal, zone_code: str, year: int) -> dict[str, Any]:
     """The +15 % check, occupancy, score, flags and grades of one zone in one year."""
     check_known_zone(store, principal, zone_code)

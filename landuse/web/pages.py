@@ -165,7 +165,9 @@ def dashboard_page(request: Request, year: int | None = Query(None, ge=1990, le=
     y = year if year is not None else (years[-1] if years else None)
     table = data.zone_table(store, p, y) if y is not None else []
     detail = data.zone_dashboard(store, p, zone, y) if zone and y is not None else None
-    return render(request, "dashboard.html", p, year=y, years=years, table=table, zone=zone, detail=detail)
+    pilots = data.pilot_table(store, p, y) if y is not None else []
+    return render(request, "dashboard.html", p, year=y, years=years, table=table, zone=zone, detail=detail,
+                  pilots=pilots)
 
 
 @router.get("/targets")
