@@ -98,8 +98,10 @@ def write_xlsx(frames: dict[str, pd.DataFrame], out: Path, *, layers: dict[str, 
 
 
 def write_frame(df: pd.DataFrame, out: str | Path, *, layer: Layer | None = None, layer_name: str | None = None,
-                lang: str = "zh", extra_headers: dict[str, str] | None = None) -> Path:
-    """Write one frame; format by extension."""
+                lang: str = "zh", extra_headers: dict[str, str] | None = None, maps=None, rules=None) -> Path:
+    """Write one frame; format by extension. A GeoPackage is version 1.3 with a default QGIS style
+    and Chinese column names (:mod:`parcels.layer_styles`; ``maps``/``rules``: the policy's palettes
+    and rules, default the default policy's)."""
     out = Path(out)
     fmt = FORMATS.get(out.suffix.lower())
     if fmt is None:
@@ -119,7 +121,12 @@ def write_frame(df: pd.DataFrame, out: str | Path, *, layer: Layer | None = None
                 raise LanduseError(f"{out}: 该图层没有几何 / layer {name} has no geometry; use csv/xlsx/gpkg")
             pyogrio.write_dataframe(g.to_crs(4326) if spatial else g, out, driver="GeoJSON")
         else:
-            pyogrio.write_dataframe(_bools_as_int(g), out, layer=name, driver="GPKG", **kw)
+            from parcels.layer_styles import GPKG_OPTIONS, style_geopackage
+
+            if out.exists():
+                out.unlink()  # a new file (GeoPackage 1.3), not a layer added to an old one
+            pyogrio.write_dataframe(_bools_as_int(g), out, layer=name, driver="GPKG", dataset_options=GPKG_OPTIONS, **kw)
+            style_geopackage(out, maps=maps, rules=rules)
     elif fmt == "shp":
         if not spatial:
             raise LanduseError(f"{out}: Shapefile 需要几何 / a Shapefile needs geometry; layer {name} has none")
@@ -175,13 +182,17 @@ def write_template(out_dir: str | Path) -> list[Path]:
                 ws.write_comment(0, j, f"{c.name} ({c.kind}){' — required' if c.required else ''}")
                 ws.set_column(j, j, max(12, len(c.zh) * 2))
             ws.freeze_panes(1, 0)
+    from parcels.layer_styles import GPKG_OPTIONS, style_geopackage
+
     gpkg = out / "landuse_template.gpkg"
     if gpkg.exists():
         gpkg.unlink()
     for layer in INPUT_LAYERS:
         if layer.geometry:
             df = empty_layer(layer).drop(columns=list(layer.derived))
-            pyogrio.write_dataframe(df, gpkg, layer=layer.name, driver="GPKG", geometry_type="MultiPolygon")
+            pyogrio.write_dataframe(df, gpkg, layer=layer.name, driver="GPKG", geometry_type="MultiPolygon",
+                                    dataset_options=GPKG_OPTIONS)
+    style_geopackage(gpkg)
     return [xlsx, gpkg]
 
 
