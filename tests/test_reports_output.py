@@ -149,10 +149,15 @@ def _headers(ws) -> list[str]:
 
 
 def test_excel_sheets_headers_panes_filters(workbook):
-    assert workbook.sheetnames == SHEETS
-    for ws in workbook.worksheets:
+    assert workbook.sheetnames == [*SHEETS, "说明"]  # the last sheet explains the columns and the policy
+    for ws in workbook.worksheets[:-1]:
         assert ws.freeze_panes is not None and ws.freeze_panes.endswith("3"), ws.title
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A2"), ws.title
+        # printed A4 landscape, one page wide, the title and header rows on every page
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, ws.title  # 1 is the default
+        assert ws.print_title_rows == "$1:$2", ws.title
     h = _headers(workbook["亩均增长_开发区"])
     for want in ("开发区代码", "开发区名称", "基期亩均营业收入(万元/亩)", "亩均营业收入(万元/亩)", "较基期增长", "目标增长",
                  "是否达标", "路径期望值(万元/亩)", "是否按进度", "同口径增长", "增长分解:收入贡献", "增长分解:面积贡献"):

@@ -155,6 +155,9 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "gain_wan": ("整改后增收(万元)", "revenue gain if fixed (万元)"),
     "priority_key": ("排序值(万元)", "priority value (万元)"),
     "stage_label": ("生命周期阶段", "life-cycle stage"),
+    "stage_code": ("生命周期阶段代码", "life-cycle stage code"),
+    "zone_type_label": ("开发区类型", "zone type"),
+    "zone_type_code": ("开发区类型代码", "zone type code"),
     # scores
     "stored_score": ("综合得分", "composite score"),
     "score_recomputed": ("按本政策重算得分", "score recomputed with this policy"),

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from parcels.export import XLSX_OPTIONS
+from parcels.export import XLSX_OPTIONS, number_format, print_setup
 
 from landuse.core.labels import t as _t
 from landuse.reports.data import (
@@ -86,6 +86,7 @@ class _Book:
         self.f_int = wb.add_format({"num_format": "0", "valign": "top"})
         self.f_date = wb.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
         self.f_note = wb.add_format({"italic": True, "font_color": "#7F3F00", "text_wrap": True, "valign": "top"})
+        self.explain: list[tuple[str, str, str]] = []
 
     def yesno(self, v) -> str:
         return _t("是", "yes", self.lang) if v else _t("否", "no", self.lang)
@@ -111,6 +112,9 @@ class _Book:
         ws.freeze_panes(2, min(freeze_cols, len(cols)))
         if cols:
             ws.autofilter(1, 0, 1 + max(len(df), 1), len(cols) - 1)
+        print_setup(ws, title)
+        ws.repeat_rows(0, 1)  # the title and header rows on every page
+        self.explain += [(sheet[:31], str(c), h) for c, h in zip(cols, heads, strict=True)]
         return ws
 
     def _cell(self, ws, i, j, c, v, *, wrap=False, is_int=False) -> float:
@@ -146,6 +150,27 @@ class _Book:
         return _display_width(s) + 1
 
     def close(self):
+        """Adds the sheet that explains every column and names the policy, then closes."""
+        t = lambda zh, en: _t(zh, en, self.lang)  # noqa: E731
+        ws = self.wb.add_worksheet(t("说明", "about"))
+        for j, h in enumerate((t("工作表", "sheet"), t("列名(代码)", "column (code)"), t("表头", "header"),
+                               t("数字格式", "number format"))):
+            ws.write_string(0, j, h, self.f_head)
+        for i, (sheet, c, h) in enumerate(self.explain, start=1):
+            ws.write_string(i, 0, sheet, self.f_text)
+            ws.write_string(i, 1, c, self.f_text)
+            ws.write_string(i, 2, h, self.f_text)
+            ws.write_string(i, 3, "0.0%" if c in PERCENT_COLUMNS or c[:2] in ("c_", "n_") else number_format(c, h),
+                            self.f_text)
+        r = len(self.explain) + 2
+        ws.write_string(r, 0, t("政策版本", "policy version"), self.f_head)
+        ws.write_string(r, 1, f"{self.policy.version}（{self.policy.hash}）", self.f_text)
+        ws.set_column(0, 0, 22)
+        ws.set_column(1, 1, 28)
+        ws.set_column(2, 2, 40)
+        ws.set_column(3, 3, 14)
+        ws.freeze_panes(1, 0)
+        print_setup(ws, t("说明", "about"))
         self.wb.close()
 
 
@@ -236,6 +261,8 @@ def _summary(book: _Book, data: ReportData, lang: str) -> None:
     ws.set_column(2, 3, 10)
     ws.freeze_panes(2, 0)
     ws.autofilter(1, 0, 1 + len(rows), 3)
+    print_setup(ws, SHEETS["summary"][0 if lang == "zh" else 1])
+    ws.repeat_rows(0, 1)
 
 
 def write_excel(data: ReportData, out: Path, *, lang: str = "zh") -> Path:
