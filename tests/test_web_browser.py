@@ -132,6 +132,24 @@ def test_manager_and_viewer_in_chromium(web_site, tmp_path, browser):
         assert page.locator(".legend").is_visible() and page.locator(".leaflet-control-scale").is_visible()
         page.screenshot(path=str(SHOTS / "web_map_print_view.png"), full_page=True)
         page.get_by_text("退出打印").click()
+        # the attribute table of the parcels in view: filter, sort, export what it shows
+        page.get_by_text("属性表").click()
+        page.wait_for_selector(".lu-table tbody tr", timeout=10000)
+        shown = page.evaluate("window.__luTable.rows.map(r => r.parcel_code)")
+        assert web_site.parcel_a in shown and all(isinstance(c, str) for c in shown)
+        page.fill(".lu-table-head input", web_site.parcel_a)
+        for _ in range(50):  # (wait_for_function evaluates a string: the page's CSP forbids it)
+            if page.evaluate("window.__luTable ? window.__luTable.rows.length : -1") == 1:
+                break
+            page.wait_for_timeout(100)
+        with page.expect_download() as dl:
+            page.click(".lu-table-export")
+        csv_path = tmp_path / "table.csv"
+        dl.value.save_as(csv_path)
+        lines = csv_path.read_text(encoding="utf-8-sig").splitlines()
+        assert lines[0].startswith("宗地代码,") and len(lines) == 2 and lines[1].startswith(web_site.parcel_a)
+        page.screenshot(path=str(SHOTS / "web_map_table.png"))
+        page.get_by_text("关闭").click()
         # zone search by name
         page.fill("#q", page.locator("#zone option").first.inner_text()[:4])
         page.click("#qbtn")
