@@ -249,3 +249,13 @@ def test_growth_values_in_html_match(data):
     z = data.zones.iloc[0]
     assert f"{float(z['growth']):+.1%}" in html
     assert pd.notna(z["growth"])
+
+
+def test_report_target_sheet_shows_stage_words_beside_the_codes(workbook):
+    from landuse.core.labels import STAGE_LABELS
+
+    ws = workbook["低效用地整治清单"]
+    h = _headers(ws)
+    ci, wi = h.index("生命周期阶段代码"), h.index("生命周期阶段")
+    rows = [r for r in ws.iter_rows(min_row=3, values_only=True) if r[ci]]
+    assert rows and all(r[wi] == STAGE_LABELS[r[ci]][0] for r in rows)

@@ -50,7 +50,8 @@ OCC_COLS = ["sf_buildings", "sf_floor_area_m2", "sf_leased_m2", "occupancy_rate"
             "occupancy_target", "occupancy_met"]
 BUILDING_COLS = ["building_code", "parcel_code", "zone_code", "as_of", "accepted", "excluded_reason", "floor_area_m2",
                  "leased_m2", "vacant_m2", "occupancy_rate", "tenants"]
-TARGET_COLS = ["priority", "parcel_code", "zone_code", "holder_name", "holder_uscc", "stage", "area_mu", "revenue_per_mu",
+TARGET_COLS = ["priority", "parcel_code", "zone_code", "holder_name", "holder_uscc", "stage", "stage_label", "area_mu",
+               "revenue_per_mu",
                "tax_per_mu", "far", "building_coverage", "reasons", "rules", "max_severity", "flag_count", "evidence",
                "actions", "gain_mu", "gain_wan", "priority_key"]
 GRADE_COLS = ["uscc", "name", "zone_code", "industry_code", "above_scale", "grade_group", "land_mu", "revenue_per_mu",
@@ -299,10 +300,17 @@ def write_excel(data: ReportData, out: Path, *, lang: str = "zh") -> Path:
     book.table(SHEETS["buildings"][i], _plainish(b, BUILDING_COLS),
                title=t("有空置面积或未验收的标准厂房（按空置面积降序）", "Standard factories with vacant space or not accepted"),
                layer="building_results", freeze_cols=1)
-    book.table(SHEETS["targets"][i], _plainish(data.targets, TARGET_COLS),
+    from landuse.core.labels import stage_label
+
+    tg = data.targets.copy()
+    if "stage" in tg.columns:  # the code stays in its code column; the words beside it
+        tg["stage_label"] = tg["stage"].map(lambda v: stage_label(v, lang) if isinstance(v, str) and v else None)
+    book.table(SHEETS["targets"][i], _plainish(tg, TARGET_COLS),
                title=t("低效闲置用地整治对象清单（按处置优先序）", "Inefficient / idle land: ranked target list"),
                layer="parcel_results", freeze_cols=2, wrap=("evidence", "actions", "reasons"),
-               headers={c: label(c, None, lang) for c in ("priority", "gain_mu", "gain_wan", "max_severity", "flag_count")})
+               headers={**{c: label(c, None, lang) for c in ("priority", "gain_mu", "gain_wan", "max_severity", "flag_count",
+                                                              "stage_label")},
+                        "stage": label("stage_code", None, lang)})
     e = data.enterprises.copy()
     if len(e):
         e["_g"] = e["grade"].fillna("Z")
