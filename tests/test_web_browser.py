@@ -90,6 +90,7 @@ def _click_parcel(page, code: str, year: int = 2025) -> dict:
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + pt[0], box["y"] + pt[1])
     page.wait_for_selector(".parcel-popup", timeout=10000)
+    page.wait_for_timeout(400)  # the popup's fade-in, so that screenshots show it opaque
     return hit
 
 
