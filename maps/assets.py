@@ -22,8 +22,9 @@ VENDOR = STATIC / "vendor"
 #: attribution link (a hyperlink the user could click, not a load; the page sets a plain prefix).
 NON_LOADING_URLS: tuple[str, ...] = ("http://www.w3.org/2000/svg", "https://leafletjs.com")
 
-JS_FILES = ("vendor/leaflet/leaflet.js", "vendor/leaflet.fullscreen/Control.FullScreen.js", "landuse_map.js")
-CSS_FILES = ("vendor/leaflet/leaflet.css", "vendor/leaflet.fullscreen/Control.FullScreen.css", "landuse_map.css")
+JS_FILES = ("vendor/leaflet/leaflet.js", "vendor/leaflet.fullscreen/Control.FullScreen.js", "map_tools.js", "landuse_map.js")
+CSS_FILES = ("vendor/leaflet/leaflet.css", "vendor/leaflet.fullscreen/Control.FullScreen.css", "map_tools.css",
+             "landuse_map.css")
 
 _URL_RE = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""")
 _COMMENT_RE = re.compile(r"/\*.*?\*/", re.S)

@@ -53,7 +53,14 @@ UI = {
         fullscreen="全屏", exitFullscreen="退出全屏", zoomToZone="放大到开发区", legend="图例",
         showFrom="放大到第 {z} 级显示", l_rev="宗地:亩均营业收入", l_grade="宗地:企业等级", l_stage="宗地:生命周期阶段",
         l_zones="开发区(综合得分)", l_flags="问题宗地(主要原因)", l_idle="闲置土地", l_factories="标准厂房(入驻率)",
-        b_vec="天地图矢量", b_cva="天地图注记", b_local="本地底图",
+        b_vec="天地图矢量", b_cva="天地图注记", b_local="本地底图", undeveloped="未开发",
+        year="年度", l_pilot="试验区(+15% 检查)", pilotArea="试验区", growthMet="达到目标", growthNotMet="未达目标",
+        targetGrowth="目标增长", searchZone="开发区", searchParcel="宗地",
+        print="打印", printTitle="打印视图", paper="纸张", doPrint="打印", exitPrint="退出打印", printed="制图日期",
+        policy="政策版本", north="北", measure="量算", measureLine="测距离", measureArea="测面积", measureClear="清除",
+        measureHint="单击地图加点，双击结束", distance="距离", areaLabel="面积",
+        table="属性表", tableTitle="视图内宗地", filter="筛选", exportCsv="导出 CSV", rowsShown="{n} 宗(视图内 {m} 宗)",
+        close="关闭", yes="是", no="否", tableLimit="仅显示前 {n} 行，导出包含全部",
     ),
     "en": dict(
         parcel="Parcel", holder="Holder", zone="Zone", area="Area (mu)", stage="Life-cycle stage",
@@ -67,7 +74,14 @@ UI = {
         showFrom="shown from zoom {z}", l_rev="Parcels: revenue per mu", l_grade="Parcels: enterprise grade", l_stage="Parcels: life-cycle stage",
         l_zones="Zones (composite score)", l_flags="Flagged parcels (main reason)", l_idle="Idle land",
         l_factories="Standard factories (occupancy)", b_vec="Tianditu map", b_cva="Tianditu labels",
-        b_local="Local basemap",
+        b_local="Local basemap", undeveloped="not yet developed", year="Year", l_pilot="Pilot areas (+15 % check)",
+        pilotArea="Pilot area", growthMet="target met", growthNotMet="target not met", targetGrowth="target growth",
+        searchZone="Zone", searchParcel="Parcel", print="Print", printTitle="Print view", paper="Paper", doPrint="Print",
+        exitPrint="Exit print view", printed="Printed", policy="Policy version", north="N", measure="Measure",
+        measureLine="Distance", measureArea="Area", measureClear="Clear", measureHint="click to add points, double-click to finish",
+        distance="Distance", areaLabel="Area", table="Table", tableTitle="Parcels in view", filter="Filter",
+        exportCsv="Export CSV", rowsShown="{n} parcels ({m} in view)", close="Close", yes="yes", no="no",
+        tableLimit="first {n} rows shown; the export has all",
     ),
 }
 
@@ -222,12 +236,18 @@ def _building_geometry(buildings: pd.DataFrame, parcels: gpd.GeoDataFrame) -> gp
 def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.DataFrame | None,
               buildings: gpd.GeoDataFrame | pd.DataFrame | None, policy, title: str, lang: str = "zh",
               basemap: Literal["none", "tianditu", "local"] = "none", tianditu_key: str | None = None,
-              tile_url: str | None = None, detail: Literal["overview", "zone"] = "overview") -> str:
+              tile_url: str | None = None, detail: Literal["overview", "zone"] = "overview",
+              pilot_areas: gpd.GeoDataFrame | None = None, year: int | None = None,
+              made: str | None = None) -> str:
     """One self-contained HTML page (returned as text) with the parcel map layers.
 
     ``detail="overview"`` (province or city): parcels are simplified to ``maps.overview_simplify_m``
     and drawn as dots below zoom ``maps.overview_parcel_min_zoom``; ``"zone"``: finer geometry, parcel
     polygons at every zoom, flagged parcels shown at start.
+
+    ``pilot_areas`` (optional): one outline per pilot area with its +15 % status (``growth``,
+    ``target_growth``, ``goal_met``). ``year`` is said in every popup; ``made`` (ISO date) and the
+    policy version are printed by the print view.
     """
     lang = "en" if lang == "en" else "zh"
     ui = UI[lang]
@@ -285,6 +305,7 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
         "tax": _nums(_col(parcels, "tax_per_mu"), 2),
         "far": _nums(_col(parcels, "far"), 2),
         "cov": _nums(_col(parcels, "building_coverage"), 3),
+        "dev": [None if v is None or v != v else int(bool(v)) for v in _col(parcels, "developed").tolist()],
     }
     Z = {
         "geom": {}, "code": zone_codes[: len(zones)], "name": zone_names[: len(zones)],
@@ -298,7 +319,8 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
 
     # --- flags ------------------------------------------------------------------------------------
     fl = flags[flags["parcel_code"].isin(pindex)] if len(flags) else flags
-    rules = styles.rule_categories(fl)
+    rule_order = [r.code for r in policy.rules.rule] if hasattr(policy, "rules") else []
+    rules = styles.rule_categories(fl, mp, rule_order)
     rule_pos = {r: i for i, (r, _, _) in enumerate(rules)}
     act_idx, acts = _codes(_col(fl, "action"))
     F = {
@@ -310,20 +332,23 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
     }
 
     # --- styles -------------------------------------------------------------------------------------
-    rev = styles.revenue_style(_col(parcels, "revenue_per_mu"), mp, lang)
-    grd = styles.grade_style(grade, lang)
-    stg = styles.stage_style(stage, lang)
+    rev = styles.revenue_style(_col(parcels, "revenue_per_mu"), mp, lang,
+                               developed=_col(parcels, "developed") if "developed" in parcels.columns else None)
+    grd = styles.grade_style(grade, lang, mp)
+    stg = styles.stage_style(stage, lang, mp)
     zsc = styles.zone_score_style(_col(zones, "score"), mp, lang)
     main = styles.main_reasons(fl)
     main_idx = np.array([pindex[c] for c in main["parcel_code"]], dtype=np.int64)
-    fls = styles.flag_reason_style(main["rule"], fl, lang)
+    fls = styles.flag_reason_style(main["rule"], fl, lang, mp, rule_order)
+    hatches = styles.problem_hatches(mp, rule_order + [r for r, _, _ in rules])
     idle_rules = {r for r in fl["rule"].astype(str) if "idle" in r.lower()} if len(fl) else set()
     idle_mask = (stage.astype("object") == "idle").to_numpy(dtype=bool).copy()
     if idle_rules:
         idle_mask |= parcels["parcel_code"].isin(set(fl.loc[fl["rule"].isin(idle_rules), "parcel_code"])).to_numpy()
     idle_idx = np.flatnonzero(idle_mask)
     t = styles.TEXT[lang]
-    idle_legend = styles.Legend(t["idle"], (styles.LegendEntry("#7a0177", t["idle_entry"]),))
+    idle_hatch = hatches.get("idle", "cross")
+    idle_legend = styles.Legend(t["idle"], (styles.LegendEntry(mp.problem_color, t["idle_entry"], idle_hatch),))
 
     min_zoom = mp.overview_parcel_min_zoom if overview else 0
 
@@ -335,6 +360,9 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
              "legend": (st.legend if st is not None else legend).as_dict()}
         if idx is not None:
             d["idx"] = [int(i) for i in idx]
+        if st is not None and st.dashed:
+            d["dashed"] = list(st.dashed)
+            d["dashColor"] = mp.undeveloped_outline
         d.update(kw)
         return d
 
@@ -346,10 +374,38 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
         spec("p_grade", ui["l_grade"], "parcels", grd, group="base", z=2, minZoom=min_zoom),
         spec("p_stage", ui["l_stage"], "parcels", stg, group="base", z=2, minZoom=min_zoom),
         spec("idle", ui["l_idle"], "parcels", None, z=3, idx=idle_idx, cls=[0] * len(idle_idx),
-             colors=["#7a0177"], legend=idle_legend, minZoom=min_zoom, fillOpacity=0.85, stroke="#000", weight=1),
+             colors=[mp.problem_color], legend=idle_legend, minZoom=min_zoom, fillOpacity=1, stroke=mp.problem_color,
+             weight=2, hatch=[idle_hatch]),
         spec("flags", ui["l_flags"], "parcels", fls, on=not overview, z=4, idx=main_idx, minZoom=min_zoom,
-             fillOpacity=0.85, stroke="#000", weight=1, dot=4),
+             fillOpacity=1, stroke=mp.problem_color, weight=2, dot=5,
+             hatch=[e.style for e in fls.legend.entries[:-1]] + [""]),
     ]
+    PA = None
+    if pilot_areas is not None and len(pilot_areas) and pilot_areas.geometry.notna().any():
+        pa = _geographic(pilot_areas).reset_index(drop=True)
+        met = _col(pa, "goal_met").tolist()
+        growth = _nums(_col(pa, "growth"), 4)
+        tg = _nums(_col(pa, "target_growth"), 4)
+        cls = [2 if pd.isna(m) else (0 if bool(m) else 1) for m in met]
+        g_txt = f"{(tg[0] if tg and tg[0] is not None else policy.growth.target_growth) * 100:.0f}%" \
+            if hasattr(policy, "growth") else "15%"
+        names = _strs(_col(pa, "pilot_area_name"))
+        codes_pa = _strs(_col(pa, "pilot_area_code"))
+        PA = {"geom": {}, "code": codes_pa, "name": names, "growth": growth, "target": tg, "met": cls}
+        labels_pa = []
+        for n, c, gr, k in zip(names, codes_pa, growth, cls):
+            txt = (n or c or "")
+            if gr is not None:
+                txt += f" {gr * 100:+.1f}% " + ("✓" if k == 0 else "✗")
+            labels_pa.append(txt)
+        pa_legend = styles.Legend(ui["l_pilot"], (
+            styles.LegendEntry(mp.pilot_area_color, t["pilot_met"].format(g=g_txt), "outline"),
+            styles.LegendEntry(mp.pilot_area_color, t["pilot_not_met"].format(g=g_txt), "outline-dashed"),
+            styles.LegendEntry(mp.pilot_area_color, t["pilot_na"], "outline-dotted")))
+        layers.insert(0, spec("pilots", ui["l_pilot"], "pilots", None, on=True, z=0, cls=cls,
+                              colors=[mp.pilot_area_color] * 3, legend=pa_legend, fillOpacity=0, weight=3,
+                              stroke=mp.pilot_area_color, dashed=[1], dashColor=mp.pilot_area_color, dotted=[2],
+                              labels=labels_pa, labelZoom=0, labelBelow=True, labelMinPx=120))
     B = None
     if bld is not None and len(bld):
         occ = styles.occupancy_style(_col(bld, "occupancy_rate"), mp, lang)
@@ -365,10 +421,12 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
 
     # --- geometry streams ---------------------------------------------------------------------------
     blocks = []
-    for name, gdf, target in (("parcels", parcels, P), ("zones", zones, Z), ("buildings", bld, B)):
+    pa_gdf = _geographic(pilot_areas).reset_index(drop=True) if PA is not None else None
+    for name, gdf, target in (("parcels", parcels, P), ("zones", zones, Z), ("buildings", bld, B),
+                              ("pilots", pa_gdf, PA)):
         if target is None:
             continue
-        enc = _encode(gdf, tol if name != "zones" else mp.overview_simplify_m, quantum, origin)
+        enc = _encode(gdf, tol if name not in ("zones", "pilots") else mp.overview_simplify_m, quantum, origin)
         for part in ("nr", "nv", "xy"):
             id_ = f"lu-{name}-{part}"
             blocks.append(_script_block(id_, enc[part]))
@@ -378,7 +436,9 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
     config = {
         "title": title, "lang": lang, "text": ui, "origin": list(origin),
         "bounds": [[miny, minx], [maxy, maxx]], "parcels": P, "zones": Z, "buildings": B, "flags": F,
-        "layers": layers, "tiles": tiles, "parcelLayerIds": ["p_rev", "p_grade", "p_stage"],
+        "pilots": PA, "layers": layers, "tiles": tiles, "parcelLayerIds": ["p_rev", "p_grade", "p_stage"],
+        "year": year, "made": made, "policyVersion": getattr(policy, "version", None),
+        "problemColor": mp.problem_color, "hatches": hatches,
     }
     cfg = json.dumps(config, ensure_ascii=False, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
 

@@ -19,43 +19,39 @@ import pandas as pd
 
 from landuse.core.labels import MAP_TEXT, STAGE_LABELS
 from landuse.core.labels import stage_label as _stage_label
-from landuse.core.policy.maps import MapsPolicy
+from landuse.core.policy.maps import HATCHES, MapsPolicy
 
-MISSING_COLOR = "#bdbdbd"
+#: defaults of the policy's palettes (``[maps]`` in the policy file is the source; these mirror it)
+_DEFAULT = MapsPolicy()
+MISSING_COLOR = _DEFAULT.missing_color
 #: data-driven schemes classify at most this many values (evenly spaced order statistics)
 SAMPLE = 5000
-
-# sequential palettes (ColorBrewer), indexed by number of classes
-_YLORRD = ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#bd0026", "#800026", "#4d0013"]
-_BLUES = ["#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b", "#041a3d"]
-_RDYLGN = ["#d73027", "#f46d43", "#fdae61", "#fee08b", "#d9ef8b", "#a6d96a", "#66bd63", "#1a9850", "#006837"]
-_CATEGORICAL = ["#e41a1c", "#377eb8", "#984ea3", "#ff7f00", "#a65628", "#f781bf", "#4daf4a", "#999999",
-                "#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854", "#ffd92f"]
 
 TEXT: dict[str, dict[str, str]] = MAP_TEXT
 
 #: the colour of each life-cycle stage (the words are ``landuse.core.labels.STAGE_LABELS``)
-STAGE_COLOURS: dict[str, str] = {
-    "unsupplied": "#f0f0f0",
-    "supplied": "#fee391",
-    "started": "#74c476",
-    "completed": "#6baed6",
-    "in_production": "#2171b5",
-    "halted": "#fd8d3c",
-    "idle": "#e31a1c",
-    "recovered": "#969696",
-}
+STAGE_COLOURS: dict[str, str] = dict(_DEFAULT.stage_colors)
 #: (code, Chinese, English, colour) per stage, in life-cycle order
 STAGES: tuple[tuple[str, str, str, str], ...] = tuple(
     (k, STAGE_LABELS[k][0], STAGE_LABELS[k][1], c) for k, c in STAGE_COLOURS.items())
 
-GRADES: tuple[tuple[str, str], ...] = (("A", "#1a9850"), ("B", "#91cf60"), ("C", "#fdae61"), ("D", "#d73027"))
+GRADES: tuple[tuple[str, str], ...] = tuple(_DEFAULT.grade_colors.items())
+#: other codes a stage column may hold get these neutral colours
+_EXTRA = ["#bababa", "#878787", "#e0e0e0", "#4d4d4d"]
+
+
+def stages(maps: MapsPolicy | None = None) -> tuple[tuple[str, str, str, str], ...]:
+    """(code, Chinese, English, colour) per stage in life-cycle order, colours from the policy."""
+    cols = (maps or _DEFAULT).stage_colors
+    return tuple((k, STAGE_LABELS[k][0], STAGE_LABELS[k][1], cols.get(k, MISSING_COLOR)) for k in STAGE_LABELS)
 
 
 @dataclass(frozen=True)
 class LegendEntry:
     color: str
     label: str
+    #: how the swatch is drawn besides its fill: "" (plain), "dashed" (dashed outline), or a hatch name
+    style: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,7 +60,8 @@ class Legend:
     entries: tuple[LegendEntry, ...]
 
     def as_dict(self) -> dict:
-        return {"title": self.title, "entries": [[e.color, e.label] for e in self.entries]}
+        return {"title": self.title, "entries": [[e.color, e.label, e.style] if e.style else [e.color, e.label]
+                                                  for e in self.entries]}
 
 
 @dataclass(frozen=True)
@@ -74,6 +71,10 @@ class Styled:
     classes: np.ndarray
     colors: tuple[str, ...]
     legend: Legend
+    #: class indexes drawn with a dashed outline (land not yet developed)
+    dashed: tuple[int, ...] = ()
+    #: upper class bounds of a numeric style (the last may be ``inf``: an open top class)
+    bounds: tuple[float, ...] = ()
 
 
 def _t(lang: str) -> dict[str, str]:
@@ -154,20 +155,37 @@ def _palette(base: list[str], n: int) -> list[str]:
 
 def numeric_style(values, *, scheme: str, k: int, bins: Sequence[float] = (), palette: list[str],
                   title: str, missing_label: str, percent: bool = False,
-                  vmin: float | None = None) -> Styled:
+                  vmin: float | None = None, lang: str = "zh", open_top: bool = False,
+                  missing_color: str = MISSING_COLOR) -> Styled:
+    """Classes of a numeric column. ``UserDefined`` with ``open_top``: the classes are the bins plus one
+    open class above the last (fixed: the same classes and colours whatever the values, so maps
+    compare); a data-driven scheme classifies these values and the legend title says so."""
     v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype="float64")
-    bounds = class_bounds(v, scheme=scheme, k=k, bins=bins)
-    classes = assign_classes(v, bounds)
     finite = v[np.isfinite(v)]
     lo = vmin if vmin is not None else (float(finite.min()) if finite.size else 0.0)
-    colors = _palette(palette, len(bounds)) + [MISSING_COLOR]
-    labels = range_labels(bounds, lo, percent=percent) + [missing_label]
+    if scheme == "UserDefined" and open_top:
+        if not bins:
+            raise ValueError("UserDefined classification needs bins (upper class bounds)")
+        b = np.asarray(sorted(bins), dtype="float64")
+        bounds = np.append(b, np.inf)
+        classes = assign_classes(v, bounds)
+        f = (lambda x: f"{x * 100:.0f}%") if percent else fmt_number
+        labels = [f"≤ {f(b[0])}"] + [f"{f(a)} – {f(c)}" for a, c in zip(b[:-1], b[1:])] + [f"> {f(b[-1])}"]
+    else:
+        bounds = class_bounds(v, scheme=scheme, k=k, bins=bins)
+        classes = assign_classes(v, bounds)
+        labels = range_labels(bounds, lo, percent=percent)
+        if scheme != "UserDefined":
+            title = title + _t(lang)["per_map"].format(scheme=_t(lang).get("scheme_" + scheme, scheme))
+    colors = _palette(palette, len(bounds)) + [missing_color]
+    labels = labels + [missing_label]
     legend = Legend(title, tuple(LegendEntry(c, lab) for c, lab in zip(colors, labels)))
-    return Styled(classes, tuple(colors), legend)
+    return Styled(classes, tuple(colors), legend, bounds=tuple(float(b) for b in bounds))
 
 
 def categorical_style(values, categories: Sequence[tuple[str, str, str]], *, title: str,
-                      missing_label: str, only_present: bool = True) -> Styled:
+                      missing_label: str, only_present: bool = True, missing_color: str = MISSING_COLOR,
+                      styles: Sequence[str] = ()) -> Styled:
     """``categories`` = (key, label, colour); values not among the keys go to the grey last class."""
     s = pd.Series(values, dtype="object")
     present = set(s.dropna().astype(str))
@@ -175,38 +193,60 @@ def categorical_style(values, categories: Sequence[tuple[str, str, str]], *, tit
     index = {key: i for i, (key, _, _) in enumerate(cats)}
     classes = np.array([index.get(str(x), len(cats)) if x is not None and x == x else len(cats) for x in s],
                        dtype="int16")
-    colors = [c for _, _, c in cats] + [MISSING_COLOR]
+    colors = [c for _, _, c in cats] + [missing_color]
     labels = [lab for _, lab, _ in cats] + [missing_label]
-    return Styled(classes, tuple(colors), Legend(title, tuple(LegendEntry(c, lab) for c, lab in zip(colors, labels))))
+    sty = dict(zip([c[0] for c in categories], styles)) if styles else {}
+    marks = [sty.get(key, "") for key, _, _ in cats] + [""]
+    return Styled(classes, tuple(colors), Legend(title, tuple(LegendEntry(c, lab, m) for c, lab, m in
+                                                               zip(colors, labels, marks))))
 
 
 # ---------------------------------------------------------------------------------------------
 # The map's layers
 # ---------------------------------------------------------------------------------------------
 
-def revenue_style(revenue_per_mu, maps: MapsPolicy, lang: str = "zh") -> Styled:
+def revenue_style(revenue_per_mu, maps: MapsPolicy, lang: str = "zh", developed=None) -> Styled:
+    """Parcels by 亩均营业收入: fixed classes from the policy by default; land not yet developed
+    (``developed`` false) is its own class (未开发, dashed outline), never the lowest revenue class."""
     t = _t(lang)
-    return numeric_style(revenue_per_mu, scheme=maps.revenue_scheme, k=maps.revenue_k, bins=maps.revenue_bins,
-                         palette=_YLORRD, title=t["revenue"], missing_label=t["missing"])
+    st = numeric_style(revenue_per_mu, scheme=maps.revenue_scheme, k=maps.revenue_k, bins=maps.revenue_bins,
+                       palette=list(maps.revenue_colors), title=t["revenue"], missing_label=t["missing"], lang=lang,
+                       open_top=True, missing_color=maps.missing_color)
+    n = len(st.colors) - 1  # the value classes; the last is "no data"
+    classes = st.classes.copy()
+    classes[classes == n] = n + 1
+    if developed is not None:
+        d = pd.Series(developed, dtype="object").reset_index(drop=True)
+        undeveloped = d.map(lambda x: x is not None and x == x and not bool(x)).to_numpy(dtype=bool)
+        classes[undeveloped] = n
+    colors = st.colors[:n] + (maps.undeveloped_color, st.colors[n])
+    ents = st.legend.entries
+    entries = ents[:n] + (LegendEntry(maps.undeveloped_color, t["undeveloped"], "dashed"), ents[n])
+    return Styled(classes.astype("int16"), tuple(colors), Legend(st.legend.title, entries), dashed=(n,),
+                  bounds=st.bounds)
 
 
 def zone_score_style(score, maps: MapsPolicy, lang: str = "zh") -> Styled:
     t = _t(lang)
     title = t["zone_score"]
     return numeric_style(score, scheme=maps.zone_score_scheme, k=maps.zone_score_k, bins=maps.zone_score_bins,
-                         palette=_RDYLGN, title=title, missing_label=t["unscored"], vmin=0.0)
+                         palette=list(maps.zone_score_colors), title=title, missing_label=t["unscored"], vmin=0.0,
+                         lang=lang, missing_color=maps.missing_color)
 
 
 def occupancy_style(occupancy, maps: MapsPolicy, lang: str = "zh") -> Styled:
     t = _t(lang)
     return numeric_style(occupancy, scheme="UserDefined", k=len(maps.occupancy_bins), bins=maps.occupancy_bins,
-                         palette=_RDYLGN, title=t["occupancy"], missing_label=t["missing"], percent=True, vmin=0.0)
+                         palette=list(maps.occupancy_colors), title=t["occupancy"], missing_label=t["missing"],
+                         percent=True, vmin=0.0, lang=lang, missing_color=maps.missing_color)
 
 
-def grade_style(grade, lang: str = "zh") -> Styled:
+def grade_style(grade, lang: str = "zh", maps: MapsPolicy | None = None) -> Styled:
     t = _t(lang)
-    cats = [(g, f"{t['grade_prefix']}{g}{t['grade_suffix']}", c) for g, c in GRADES]
-    return categorical_style(grade, cats, title=t["grade"], missing_label=t["ungraded"], only_present=False)
+    mp = maps or _DEFAULT
+    cats = [(g, f"{t['grade_prefix']}{g}{t['grade_suffix']}", c) for g, c in mp.grade_colors.items()]
+    return categorical_style(grade, cats, title=t["grade"], missing_label=t["ungraded"], only_present=False,
+                             missing_color=mp.missing_color)
 
 
 def stage_label(stage: str | None, lang: str = "zh") -> str:
@@ -215,14 +255,16 @@ def stage_label(stage: str | None, lang: str = "zh") -> str:
     return _stage_label(stage, lang)
 
 
-def stage_style(stage, lang: str = "zh") -> Styled:
+def stage_style(stage, lang: str = "zh", maps: MapsPolicy | None = None) -> Styled:
     t = _t(lang)
+    mp = maps or _DEFAULT
     s = pd.Series(stage, dtype="object")
-    known = {k for k, *_ in STAGES}
+    sts = stages(mp)
+    known = {k for k, *_ in sts}
     extra = sorted(set(s.dropna().astype(str)) - known)
-    cats = [(k, en if lang == "en" else zh, c) for k, zh, en, c in STAGES]
-    cats += [(k, k, _CATEGORICAL[(8 + i) % len(_CATEGORICAL)]) for i, k in enumerate(extra)]
-    return categorical_style(s, cats, title=t["stage"], missing_label=t["unknown_stage"])
+    cats = [(k, en if lang == "en" else zh, c) for k, zh, en, c in sts]
+    cats += [(k, k, _EXTRA[i % len(_EXTRA)]) for i, k in enumerate(extra)]
+    return categorical_style(s, cats, title=t["stage"], missing_label=t["unknown_stage"], missing_color=mp.missing_color)
 
 
 def main_reasons(flags: pd.DataFrame) -> pd.DataFrame:
@@ -236,23 +278,67 @@ def main_reasons(flags: pd.DataFrame) -> pd.DataFrame:
     return f.drop_duplicates("parcel_code").reset_index(drop=True)
 
 
-def rule_categories(flags: pd.DataFrame) -> list[tuple[str, str, str]]:
-    """(rule, label, colour) for every rule present, most severe first."""
+def problem_hatches(maps: MapsPolicy, rule_order: Sequence[str] = ()) -> dict[str, str]:
+    """The hatching of every rule: the policy's ``problem_hatch``, then the patterns left over given to
+    the other rules in policy order (so a reason looks the same on every map of one policy)."""
+    out = dict(maps.problem_hatch)
+    left = [h for h in HATCHES if h not in out.values()] or list(HATCHES)
+    i = 0
+    for r in rule_order:
+        if r not in out:
+            out[r] = left[i % len(left)]
+            i += 1
+    return out
+
+
+def rule_categories(flags: pd.DataFrame, maps: MapsPolicy | None = None,
+                    rule_order: Sequence[str] = ()) -> list[tuple[str, str, str]]:
+    """(rule, label, hatch) for every rule present, most severe first; the hatch comes from the policy."""
     if flags is None or len(flags) == 0:
         return []
+    hatches = problem_hatches(maps or _DEFAULT, list(rule_order) + sorted(set(flags["rule"].astype(str))))
     f = flags.copy()
     f["severity"] = pd.to_numeric(f["severity"], errors="coerce").fillna(0) if "severity" in f else 0
     if "label" not in f:
         f["label"] = f["rule"]
     g = (f.groupby("rule", sort=True).agg(severity=("severity", "max"), label=("label", "first"))
          .reset_index().sort_values(["severity", "rule"], ascending=[False, True], kind="stable"))
-    return [(r.rule, str(r.label) if r.label == r.label and r.label else str(r.rule),
-             _CATEGORICAL[i % len(_CATEGORICAL)]) for i, r in enumerate(g.itertuples())]
+    return [(r.rule, str(r.label) if r.label == r.label and r.label else str(r.rule), hatches[str(r.rule)])
+            for r in g.itertuples()]
 
 
-def flag_reason_style(main_rule, flags: pd.DataFrame, lang: str = "zh") -> Styled:
+def flag_reason_style(main_rule, flags: pd.DataFrame, lang: str = "zh", maps: MapsPolicy | None = None,
+                      rule_order: Sequence[str] = ()) -> Styled:
+    """Problem parcels by main reason: all in the policy's problem colour, one hatching per reason."""
     t = _t(lang)
-    cats = rule_categories(flags)
-    if lang == "en":
-        cats = [(r, f"{r}: {lab}" if lab != r else r, c) for r, lab, c in cats]
-    return categorical_style(main_rule, cats, title=t["flags"], missing_label=t["missing"])
+    mp = maps or _DEFAULT
+    cats3 = rule_categories(flags, mp, rule_order)
+    labels = {r: (f"{r}: {lab}" if lab != r else r) if lang == "en" else lab for r, lab, _ in cats3}
+    cats = [(r, labels[r], mp.problem_color) for r, _, _ in cats3]
+    return categorical_style(main_rule, cats, title=t["flags"], missing_label=t["missing"],
+                             missing_color=mp.problem_color, styles=[h for _, _, h in cats3])
+
+
+def theme_config(maps: MapsPolicy, rules: Sequence, lang: str = "zh", revenue_values=None) -> dict:
+    """Every theme's classes, colours and legend as JSON for the web map (the same palettes as the
+    offline pages). ``rules``: the policy's rules (code, severity, labels). ``revenue_values``: the
+    values a data-driven revenue scheme classifies (unused with fixed bounds)."""
+    t = _t(lang)
+    rev = revenue_style(revenue_values if revenue_values is not None else [], maps, lang)
+    grd = grade_style([], lang, maps)
+    stg = stage_style(list(maps.stage_colors), lang, maps)
+    order = [r.code for r in sorted(rules, key=lambda r: (-r.severity, r.code))]
+    hatch = problem_hatches(maps, [r.code for r in rules])
+    label = {r.code: (r.label_en or r.label_zh) if lang == "en" else r.label_zh for r in rules}
+    n = len(rev.bounds)
+    return {
+        "revenue": {"bounds": [None if not math.isfinite(b) else b for b in rev.bounds],
+                    "colors": list(rev.colors[:n]), "legend": rev.legend.as_dict()},
+        "undeveloped": {"color": maps.undeveloped_color, "outline": maps.undeveloped_outline, "label": t["undeveloped"]},
+        "missing": maps.missing_color,
+        "grade": {"colors": dict(maps.grade_colors), "legend": grd.legend.as_dict()},
+        "stage": {"colors": {k: c for k, _, _, c in stages(maps)}, "legend": stg.legend.as_dict()},
+        "problem": {"color": maps.problem_color, "hatch": hatch, "order": order, "labels": label,
+                    "title": t["flags"]},
+        "pilot": {"color": maps.pilot_area_color, "title": t["pilot"]},
+    }

@@ -42,10 +42,83 @@ def test_data_driven_schemes_give_k_classes_covering_all_values(scheme):
 def test_revenue_style_uses_the_policy_scheme():
     pol = default_policy().maps.model_copy(update={"revenue_scheme": "UserDefined", "revenue_bins": [200, 400]})
     s = styles.revenue_style([100, 300, 500, None], pol)
-    assert s.classes.tolist() == [0, 1, 2, 3]
+    # classes ≤200, 200–400, >400, then 未开发 (3) and 无数据 (4)
+    assert s.classes.tolist() == [0, 1, 2, 4]
     assert s.legend.title == "亩均营业收入(万元/亩)"
-    assert s.legend.entries[-1].label == "无数据"
+    assert [e.label for e in s.legend.entries] == ["≤ 200", "200 – 400", "> 400", "未开发", "无数据"]
     assert styles.revenue_style([100], pol, lang="en").legend.entries[-1].label == "no data"
+
+
+def test_revenue_classes_are_fixed_by_the_policy_whatever_the_map():
+    """Two maps of very different parcels (a poor zone, a rich one) class 150 万元/亩 alike: bins 100 | 200
+    | 300 | 400 | 600 from the policy, 150 ∈ (100, 200] → class 1, the same colour on both maps."""
+    mp = default_policy().maps
+    poor = styles.revenue_style([20, 60, 150, 180], mp)
+    rich = styles.revenue_style([150, 700, 800, 950], mp)
+    assert poor.classes.tolist() == [0, 0, 1, 1]
+    assert rich.classes.tolist() == [1, 5, 5, 5]
+    assert poor.colors == rich.colors and poor.legend == rich.legend
+    assert [e.label for e in poor.legend.entries[:6]] == ["≤ 100", "100 – 200", "200 – 300", "300 – 400",
+                                                          "400 – 600", "> 600"]
+    assert list(poor.colors[:6]) == mp.revenue_colors
+
+
+def test_per_map_quantiles_are_an_option_said_in_the_legend():
+    mp = default_policy().maps.model_copy(update={"revenue_scheme": "Quantiles", "revenue_k": 4})
+    s = styles.revenue_style([10, 20, 30, 40, 50, 60, 70, 80], mp)
+    # quartiles of 10..80: 27.5, 45, 62.5, 80
+    assert s.bounds == (27.5, 45.0, 62.5, 80.0)
+    assert s.classes.tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert s.legend.title == "亩均营业收入(万元/亩)(本图分位数分级)"
+    assert "quantiles" in styles.revenue_style([1, 2], mp, lang="en").legend.title
+
+
+def test_land_not_yet_developed_is_its_own_class_not_the_lowest():
+    mp = default_policy().maps
+    s = styles.revenue_style([0.0, 0.0, 50.0, None], mp, developed=[False, True, True, None])
+    n = len(mp.revenue_bins) + 1  # value classes
+    assert s.classes.tolist() == [n, 0, 0, n + 1]
+    assert s.colors[n] == mp.undeveloped_color and s.legend.entries[n].label == "未开发"
+    assert s.legend.entries[n].style == "dashed" and s.dashed == (n,)
+
+
+def _hue(c: str) -> tuple[float, float]:
+    import colorsys
+
+    r, g, b = (int(c[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    h, _l, sat = colorsys.rgb_to_hls(r, g, b)
+    return h * 360, sat
+
+
+def test_problems_never_share_a_hue_with_any_theme():
+    """Every saturated theme colour is at least 40° of hue from the problem colour (greys excepted)."""
+    mp = default_policy().maps
+    ph, _ = _hue(mp.problem_color)
+    themes = [*mp.revenue_colors, *mp.grade_colors.values(), *mp.stage_colors.values(), *mp.zone_score_colors,
+              *mp.occupancy_colors, mp.undeveloped_color]
+    for c in themes:
+        h, sat = _hue(c)
+        if sat < 0.15:
+            continue
+        d = min(abs(h - ph), 360 - abs(h - ph))
+        assert d >= 40, (c, d)
+
+
+def test_a_reason_is_drawn_the_same_on_every_map():
+    """The hatching of a reason comes from the policy, not from the reasons present on a map."""
+    pol = default_policy()
+    order = [r.code for r in pol.rules.rule]
+    zone_map = pd.DataFrame({"parcel_code": ["a", "b"], "rule": ["low_far", "idle"], "severity": [2, 4]})
+    province = pd.DataFrame({"parcel_code": ["c", "d", "e"], "rule": ["low_tax", "low_far", "obsolete"],
+                             "severity": [2, 2, 4]})
+    h1 = {r: h for r, _, h in styles.rule_categories(zone_map, pol.maps, order)}
+    h2 = {r: h for r, _, h in styles.rule_categories(province, pol.maps, order)}
+    assert h1["low_far"] == h2["low_far"] == pol.maps.problem_hatch["low_far"]
+    assert h1["idle"] == "cross"
+    all_h = styles.problem_hatches(pol.maps, order)
+    assert set(all_h) >= set(order)
+    s = styles.flag_reason_style(styles.main_reasons(province)["rule"], province, maps=pol.maps, rule_order=order)
+    assert set(s.colors) == {pol.maps.problem_color}
 
 
 def test_zone_score_missing_is_grey_unscored():

@@ -67,10 +67,11 @@ def test_report_renders_in_chromium_zh(browser, store, tmp_path):
         page.screenshot(path=str(SHOTS / "report_zh.png"), full_page=True)
         page.locator("#scores").screenshot(path=str(SHOTS / "report_scores.png"))
         page.locator("#growth .figure").first.screenshot(path=str(SHOTS / "report_trajectory.png"))
-        # print: A4 pages, each section starts a page
+        # print: A4 pages; sections flow on (no forced break leaving a section's tail alone on a page),
+        # headings stay with what follows, figures at most half a page high
         page.emulate_media(media="print")
-        brk = page.evaluate("getComputedStyle(document.querySelector('#growth')).breakBefore")
-        assert brk == "page"
+        assert page.evaluate("getComputedStyle(document.querySelector('#growth')).breakBefore") == "auto"
+        assert page.evaluate("getComputedStyle(document.querySelector('#growth h2')).breakAfter") == "avoid"
         pdf = page.pdf(format="A4", print_background=False)
         assert pdf[:4] == b"%PDF" and pdf.count(b"/Type /Page") >= 8
         (tmp_path / "report.pdf").write_bytes(pdf)
@@ -88,3 +89,33 @@ def test_report_renders_in_chromium_en_pilot_area(browser, store, tmp_path):
         page.screenshot(path=str(SHOTS / "report_en_pilot_area.png"), full_page=True)
     finally:
         page.close()
+
+
+def test_pdf_report_has_no_half_empty_page(store, tmp_path):
+    """The printed report (Chromium, A4): every page but the last is at least half full (the ink of
+    each page, rendered by pdftoppm, reaches past its middle); a few pages are looked at in
+    docs/screenshots/report_pdf_page*.png."""
+    import re
+    import subprocess
+
+    import numpy as np
+    from PIL import Image
+
+    from landuse.reports import write_report
+
+    pdf = write_report(store, year=YEAR, out=tmp_path / "report.pdf", policy=default_policy(), lang="zh")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)$", info, re.M).group(1))
+    assert "(A4)" in info, info
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "p")], check=True)
+    fill = []
+    for png in sorted(tmp_path.glob("p-*.png")):
+        a = np.asarray(Image.open(png).convert("L"))
+        ink = np.flatnonzero((a < 245).any(axis=1))
+        fill.append(ink.max() / a.shape[0] if len(ink) else 0.0)
+    assert len(fill) == pages
+    half_empty = [i + 1 for i, f in enumerate(fill[:-1]) if f < 0.5]
+    assert not half_empty, f"pages {half_empty} of {pages} are less than half full: {[round(f, 2) for f in fill]}"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "2", "-l", "3", str(pdf), str(SHOTS / "report_pdf_page")],
+                   check=True)

@@ -156,10 +156,15 @@ def _headers(ws) -> list[str]:
 
 
 def test_excel_sheets_headers_panes_filters(workbook):
-    assert workbook.sheetnames == SHEETS
-    for ws in workbook.worksheets:
+    assert workbook.sheetnames == [*SHEETS, "说明"]  # the last sheet explains the columns and the policy
+    for ws in workbook.worksheets[:-1]:
         assert ws.freeze_panes is not None and ws.freeze_panes.endswith("3"), ws.title
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A2"), ws.title
+        # printed A4 landscape, one page wide, the title and header rows on every page
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToWidth in (None, 1) and ws.page_setup.fitToHeight == 0, ws.title  # 1 is the default
+        assert ws.print_title_rows == "$1:$2", ws.title
     h = _headers(workbook["亩均增长_开发区"])
     for want in ("开发区代码", "开发区名称", "基期亩均营业收入(万元/亩)", "亩均营业收入(万元/亩)", "较基期增长", "目标增长",
                  "是否达标", "路径期望值(万元/亩)", "是否按进度", "同口径增长", "增长分解:收入贡献", "增长分解:面积贡献"):
@@ -251,3 +256,13 @@ def test_growth_values_in_html_match(data):
     z = data.zones.iloc[0]
     assert f"{float(z['growth']):+.1%}" in html
     assert pd.notna(z["growth"])
+
+
+def test_report_target_sheet_shows_stage_words_beside_the_codes(workbook):
+    from landuse.core.labels import STAGE_LABELS
+
+    ws = workbook["低效用地整治清单"]
+    h = _headers(ws)
+    ci, wi = h.index("生命周期阶段代码"), h.index("生命周期阶段")
+    rows = [r for r in ws.iter_rows(min_row=3, values_only=True) if r[ci]]
+    assert rows and all(r[wi] == STAGE_LABELS[r[ci]][0] for r in rows)

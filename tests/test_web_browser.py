@@ -90,6 +90,7 @@ def _click_parcel(page, code: str, year: int = 2025) -> dict:
     box = page.locator("#map").bounding_box()
     page.mouse.click(box["x"] + pt[0], box["y"] + pt[1])
     page.wait_for_selector(".parcel-popup", timeout=10000)
+    page.wait_for_timeout(400)  # the popup's fade-in, so that screenshots show it opaque
     return hit
 
 
@@ -114,7 +115,46 @@ def test_manager_and_viewer_in_chromium(web_site, tmp_path, browser):
         popup = page.locator(".parcel-popup")
         text = popup.inner_text()
         assert web_site.parcel_a in text and "亩均营业收入" in text and "问题及原因" in text
+        assert "2025 年" in text
         page.screenshot(path=str(SHOTS / "web_map_manager_popup.png"))
+        # a year switch refreshes the open popup, which says its year
+        page.select_option("#year", "2024")
+        page.wait_for_selector(".parcel-popup .popup-year[data-year='2024']", timeout=10000)
+        assert "2024 年" in page.locator(".parcel-popup").inner_text()
+        page.screenshot(path=str(SHOTS / "web_map_popup_year_switch.png"))
+        page.select_option("#year", "2025")
+        page.wait_for_selector(".parcel-popup .popup-year[data-year='2025']", timeout=10000)
+        # the print view: title, legend, scale, north arrow, date, policy version; no controls
+        page.get_by_text("打印", exact=True).click()
+        page.wait_for_selector(".lu-print-frame", timeout=3000)
+        assert "北" in page.inner_text(".lu-print-frame") and "政策版本" in page.inner_text(".lu-print-frame")
+        for sel in ("header.top", ".maptools", ".leaflet-control-zoom", ".lu-tools"):
+            assert not page.locator(sel).first.is_visible(), sel
+        assert page.locator(".legend").is_visible() and page.locator(".leaflet-control-scale").is_visible()
+        page.screenshot(path=str(SHOTS / "web_map_print_view.png"), full_page=True)
+        page.get_by_text("退出打印").click()
+        # the attribute table of the parcels in view: filter, sort, export what it shows
+        page.get_by_text("属性表").click()
+        page.wait_for_selector(".lu-table tbody tr", timeout=10000)
+        shown = page.evaluate("window.__luTable.rows.map(r => r.parcel_code)")
+        assert web_site.parcel_a in shown and all(isinstance(c, str) for c in shown)
+        page.fill(".lu-table-head input", web_site.parcel_a)
+        for _ in range(50):  # (wait_for_function evaluates a string: the page's CSP forbids it)
+            if page.evaluate("window.__luTable ? window.__luTable.rows.length : -1") == 1:
+                break
+            page.wait_for_timeout(100)
+        with page.expect_download() as dl:
+            page.click(".lu-table-export")
+        csv_path = tmp_path / "table.csv"
+        dl.value.save_as(csv_path)
+        lines = csv_path.read_text(encoding="utf-8-sig").splitlines()
+        assert lines[0].startswith("宗地代码,") and len(lines) == 2 and lines[1].startswith(web_site.parcel_a)
+        page.screenshot(path=str(SHOTS / "web_map_table.png"))
+        page.get_by_text("关闭").click()
+        # zone search by name
+        page.fill("#q", page.locator("#zone option").first.inner_text()[:4])
+        page.click("#qbtn")
+        page.wait_for_selector("#hits .hit-zone", timeout=5000)
         # the zone selector offers zone A only
         opts = page.locator("#zone option").all_inner_texts()
         assert len(opts) == 1 and web_site.zone_a in opts[0]
@@ -177,12 +217,42 @@ def test_vector_tiles_in_chromium(web_site, pg_db, tmp_path, browser):
     import_package(web_site.pkg, store)
     evaluate(store, years=[2025], policy=default_policy())
     auth.add_user(store, "eval1", role=ROLES["eval1"], password=PASSWORDS["eval1"])
+    auth.add_user(store, "mgr_a", role="manager", password=PASSWORDS["mgr_a"], zones=web_site.zone_a)
+    zones = store.read("zones")
     store.close()
     with Server(pg_db) as base:
+        # a zone manager: the map opens on the zone (never an empty spot), zoom-out works
+        page = browser.new_page()
+        seen = _watch(page, base)
+        _login(page, base, "mgr_a")
+        page.wait_for_selector("body[data-ready='1']", timeout=20000)
+        page.wait_for_timeout(1500)
+        za = zones[zones["zone_code"] == web_site.zone_a].geometry.iloc[0]
+        view = page.evaluate("(() => { const b = window.landuseMap.getBounds(); return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; })()")
+        import shapely
+        assert shapely.box(*view).contains(za.centroid) and shapely.box(*view).intersection(za.envelope).area > 0.5 * za.envelope.area
+        assert page.evaluate("window.landuseMap.getMinZoom()") <= 5
+        assert "leaflet-disabled" not in (page.get_attribute(".leaflet-control-zoom-out", "class") or "")
+        page.screenshot(path=str(SHOTS / "web_map_postgis_open.png"))
+        # a link of the target list lands on the parcel, its popup open
+        page.goto(base + "/targets?year=2025")
+        link = page.locator("#target-table a[href*='/map']").first
+        code = link.inner_text()
+        link.click()
+        page.wait_for_selector(".parcel-popup", timeout=20000)
+        assert code in page.locator(".parcel-popup").inner_text()
+        assert page.evaluate("window.landuseMap.getZoom()") == 17
+        page.screenshot(path=str(SHOTS / "web_map_postgis_target_link.png"))
+        _only_local(seen, base)
+        page.close()
+        browser.clear_cookies()
+        # an evaluator: all zones in view
         page = browser.new_page()
         seen = _watch(page, base)
         _login(page, base, "eval1")
         page.wait_for_selector("body[data-ready='1']", timeout=20000)
+        view = page.evaluate("(() => { const b = window.landuseMap.getBounds(); return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; })()")
+        assert shapely.box(*view).contains(shapely.box(*zones.total_bounds).centroid)
         page.select_option("#colour", "revenue")
         _click_parcel(page, web_site.parcel_b)
         text = page.locator(".parcel-popup").inner_text()

@@ -250,6 +250,10 @@ def test_no_default_users_and_user_commands(tmp_path):
     assert r.exit_code != 0  # a manager needs --zones
     r = run.invoke(cli, ["user", "add", "weak", "--role", "viewer", "--password-stdin", "--db", db], input="123\n")
     assert r.exit_code != 0
+    from parcels.importer import import_package
+    from tests import pkgkit
+
+    import_package(pkgkit.write_package(tmp_path / "pkg"), store)  # zones Z1, Z2: accounts name known zones
     r = run.invoke(cli, ["user", "add", "m1", "--role", "manager", "--zones", "Z1,Z2", "--db", db],
                    input="Str0ng-passphrase\nStr0ng-passphrase\n")  # prompted twice, hidden
     assert r.exit_code == 0, r.output
@@ -267,10 +271,10 @@ def test_no_default_users_and_user_commands(tmp_path):
     assert {"user_add", "user_passwd", "user_disable"} <= set(acts)
 
 
-def test_admin_user_page(site_db):
+def test_admin_user_page(site_db, web_site):
     app, c = make_client(site_db)
     csrf = login(c, "admin1")
-    r = c.post("/admin/users", data={"csrf": csrf, "username": "newmgr", "role": "manager", "zones": "G1",
+    r = c.post("/admin/users", data={"csrf": csrf, "username": "newmgr", "role": "manager", "zones": web_site.zone_a,
                                      "password": "Long-enough-pw-1"})
     assert r.status_code == 200 and "已创建用户 newmgr" in r.text
     r = c.post("/admin/users/newmgr/active", data={"csrf": csrf, "active": "0"})

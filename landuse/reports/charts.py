@@ -9,9 +9,12 @@ charts can share one page.
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import math
 import re
+import warnings
 
 import matplotlib
 
@@ -43,6 +46,62 @@ RC = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
+
+#: where Debian, Windows and macOS keep CJK fonts (files matplotlib may not have in its font cache: the
+#: cache is built once, and a font installed after it is unknown until registered)
+FONT_GLOBS = ("/usr/share/fonts/**/wqy-microhei*.tt[cf]", "/usr/share/fonts/**/wqy-zenhei*.tt[cf]",
+              "/usr/share/fonts/**/NotoSansCJK*.tt[cf]", "/usr/share/fonts/**/NotoSansSC*.[ot]tf",
+              "/usr/share/fonts/**/SourceHanSans*.[ot]t[cf]", "~/.local/share/fonts/**/*CJK*.tt[cf]",
+              "C:/Windows/Fonts/msyh.tt[cf]", "C:/Windows/Fonts/simhei.ttf", "/System/Library/Fonts/PingFang.ttc")
+_font: dict[str, str | None] = {}
+_log = logging.getLogger(__name__)
+
+
+def cjk_font() -> str | None:
+    """The CJK font the charts use: one of :data:`CJK_FONTS` that matplotlib knows, registered
+    explicitly from its file when matplotlib's font cache predates the font (else every Chinese
+    character logs a "Glyph missing" warning). None when no CJK font is installed (said once)."""
+    if "name" in _font:
+        return _font["name"]
+    import glob
+    import os
+
+    from matplotlib import font_manager
+
+    def known() -> str | None:
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return next((n for n in CJK_FONTS[:-1] if n in names), None)
+
+    name = known()
+    if name is None:
+        for pattern in FONT_GLOBS:
+            for path in sorted(glob.glob(os.path.expanduser(pattern), recursive=True)):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+            name = known()
+            if name:
+                break
+    if name is None:
+        _log.warning("没有找到中文字体，图表中的中文无法显示；请安装 fonts-wqy-microhei / no CJK font found: "
+                     "install fonts-wqy-microhei for the charts' Chinese text")
+    _font["name"] = name
+    return name
+
+
+@contextlib.contextmanager
+def chart_context():
+    """matplotlib settings of the charts, with the CJK font first; glyph warnings never reach the
+    console (a missing font is said once by :func:`cjk_font`)."""
+    name = cjk_font()
+    rc = dict(RC, **{"font.sans-serif": ([name] if name else []) + CJK_FONTS})
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
+        warnings.filterwarnings("ignore", message=r"findfont: Font family", category=UserWarning)
+        with plt.rc_context(rc):
+            yield
+
 
 GREYS = ["#1a1a1a", "#5a5a5a", "#8c8c8c", "#bdbdbd", "#e0e0e0"]
 HATCHES = ["", "///", "...", "xxx", "\\\\\\"]
@@ -93,7 +152,7 @@ def trajectories(history: pd.DataFrame, *, key: str, name_col: str, policy, year
     n = len(codes)
     ncols = min(ncols, n)
     nrows = math.ceil(n / ncols)
-    with plt.rc_context(RC):
+    with chart_context():
         fig, axes = plt.subplots(nrows, ncols, figsize=(1.95 * ncols + 0.3, 1.75 * nrows + 0.5), squeeze=False)
         path_years = np.arange(g.baseline_year, max(g.target_year, year) + 1)
         for ax, code in zip(axes.flat, codes, strict=False):
@@ -145,7 +204,7 @@ def occupancy(zones: pd.DataFrame, *, target: float, lang: str = "zh", names: di
     n = len(z)
     if n == 0:
         return ""
-    with plt.rc_context(RC):
+    with chart_context():
         fig, ax = plt.subplots(figsize=(7.0, 0.28 * n + 0.9))
         y = np.arange(n)
         occ = z["occ"].fillna(0.0).to_numpy()
@@ -179,7 +238,7 @@ def score_breakdown(parts: pd.DataFrame, weights: pd.Series, *, policy, key: str
     n = len(p)
     if n == 0 or not comps:
         return ""
-    with plt.rc_context(RC):
+    with chart_context():
         fig, ax = plt.subplots(figsize=(7.0, 0.3 * n + 1.3))
         y = np.arange(n)
         left = np.zeros(n)
@@ -208,7 +267,7 @@ def grades(enterprises: pd.DataFrame, *, lang: str = "zh", names: dict[str, str]
     tab = e.groupby(["zone_code", "grade"]).size().unstack(fill_value=0).reindex(columns=["A", "B", "C", "D"], fill_value=0)
     tab = tab.sort_index(ascending=False)
     n = len(tab)
-    with plt.rc_context(RC):
+    with chart_context():
         fig, ax = plt.subplots(figsize=(7.0, 0.28 * n + 1.0))
         y = np.arange(n)
         left = np.zeros(n)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from parcels.export import XLSX_OPTIONS
+from parcels.export import XLSX_OPTIONS, number_format, print_setup
 
 from landuse.core.labels import t as _t
 from landuse.reports.data import (
@@ -51,7 +51,8 @@ OCC_COLS = ["sf_buildings", "sf_floor_area_m2", "sf_leased_m2", "occupancy_rate"
             "occupancy_target", "occupancy_met"]
 BUILDING_COLS = ["building_code", "parcel_code", "zone_code", "as_of", "accepted", "excluded_reason", "floor_area_m2",
                  "leased_m2", "vacant_m2", "occupancy_rate", "tenants"]
-TARGET_COLS = ["priority", "parcel_code", "zone_code", "holder_name", "holder_uscc", "stage", "area_mu", "revenue_per_mu",
+TARGET_COLS = ["priority", "parcel_code", "zone_code", "holder_name", "holder_uscc", "stage", "stage_label", "area_mu",
+               "revenue_per_mu",
                "tax_per_mu", "far", "building_coverage", "reasons", "rules", "max_severity", "flag_count", "evidence",
                "actions", "gain_mu", "gain_wan", "priority_key"]
 GRADE_COLS = ["uscc", "name", "zone_code", "industry_code", "above_scale", "grade_group", "land_mu", "revenue_per_mu",
@@ -91,6 +92,7 @@ class _Book:
         self.f_int = wb.add_format({"num_format": "0", "valign": "top"})
         self.f_date = wb.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
         self.f_note = wb.add_format({"italic": True, "font_color": "#7F3F00", "text_wrap": True, "valign": "top"})
+        self.explain: list[tuple[str, str, str]] = []
 
     def yesno(self, v) -> str:
         return _t("是", "yes", self.lang) if v else _t("否", "no", self.lang)
@@ -116,6 +118,9 @@ class _Book:
         ws.freeze_panes(2, min(freeze_cols, len(cols)))
         if cols:
             ws.autofilter(1, 0, 1 + max(len(df), 1), len(cols) - 1)
+        print_setup(ws, title)
+        ws.repeat_rows(0, 1)  # the title and header rows on every page
+        self.explain += [(sheet[:31], str(c), h) for c, h in zip(cols, heads, strict=True)]
         return ws
 
     def _cell(self, ws, i, j, c, v, *, wrap=False, is_int=False) -> float:
@@ -152,6 +157,27 @@ class _Book:
         return _display_width(s) + 1
 
     def close(self):
+        """Adds the sheet that explains every column and names the policy, then closes."""
+        t = lambda zh, en: _t(zh, en, self.lang)  # noqa: E731
+        ws = self.wb.add_worksheet(t("说明", "about"))
+        for j, h in enumerate((t("工作表", "sheet"), t("列名(代码)", "column (code)"), t("表头", "header"),
+                               t("数字格式", "number format"))):
+            ws.write_string(0, j, h, self.f_head)
+        for i, (sheet, c, h) in enumerate(self.explain, start=1):
+            ws.write_string(i, 0, sheet, self.f_text)
+            ws.write_string(i, 1, c, self.f_text)
+            ws.write_string(i, 2, h, self.f_text)
+            ws.write_string(i, 3, "0.0%" if c in PERCENT_COLUMNS or c[:2] in ("c_", "n_") else number_format(c, h),
+                            self.f_text)
+        r = len(self.explain) + 2
+        ws.write_string(r, 0, t("政策版本", "policy version"), self.f_head)
+        ws.write_string(r, 1, f"{self.policy.version}（{self.policy.hash}）", self.f_text)
+        ws.set_column(0, 0, 22)
+        ws.set_column(1, 1, 28)
+        ws.set_column(2, 2, 40)
+        ws.set_column(3, 3, 14)
+        ws.freeze_panes(1, 0)
+        print_setup(ws, t("说明", "about"))
         self.wb.close()
 
 
@@ -222,8 +248,8 @@ def _summary(book: _Book, data: ReportData, lang: str) -> None:
         "stored": t("建议指标取自评价结果。", "The recommended quota is taken from the stored results."),
         "computed": t(f"按本报告政策测算，待分配新增建设用地指标 {data.total_quota_mu} 亩。",
                       f"Computed with this report's policy for a total of {data.total_quota_mu} mu."),
-        None: t("未给出待分配指标总量（--total-quota-mu），本报告不含用地指标测算。",
-                "No total quota given (--total-quota-mu): the quota sheet is omitted."),
+        None: t("未给出待分配指标总量（--total-mu），本报告不含用地指标测算。",
+                "No total quota given (--total-mu): the quota sheet is omitted."),
     }[data.quota_source]
     ws.write_string(r, 1, f"{data.quota_note}。{qtxt}" if lang == "zh" else f"{data.quota_note}. {qtxt}", book.f_note)
     r += 1
@@ -245,6 +271,8 @@ def _summary(book: _Book, data: ReportData, lang: str) -> None:
     ws.set_column(2, 3, 10)
     ws.freeze_panes(2, 0)
     ws.autofilter(1, 0, 1 + len(rows), 3)
+    print_setup(ws, SHEETS["summary"][0 if lang == "zh" else 1])
+    ws.repeat_rows(0, 1)
 
 
 def write_excel(data: ReportData, out: Path, *, lang: str = "zh") -> Path:
@@ -281,10 +309,17 @@ def write_excel(data: ReportData, out: Path, *, lang: str = "zh") -> Path:
     book.table(SHEETS["buildings"][i], _plainish(b, BUILDING_COLS),
                title=t("有空置面积或未验收的标准厂房（按空置面积降序）", "Standard factories with vacant space or not accepted"),
                layer="building_results", freeze_cols=1)
-    book.table(SHEETS["targets"][i], _plainish(data.targets, TARGET_COLS),
+    from landuse.core.labels import stage_label
+
+    tg = data.targets.copy()
+    if "stage" in tg.columns:  # the code stays in its code column; the words beside it
+        tg["stage_label"] = tg["stage"].map(lambda v: stage_label(v, lang) if isinstance(v, str) and v else None)
+    book.table(SHEETS["targets"][i], _plainish(tg, TARGET_COLS),
                title=t("低效闲置用地整治对象清单（按处置优先序）", "Inefficient / idle land: ranked target list"),
                layer="parcel_results", freeze_cols=2, wrap=("evidence", "actions", "reasons"),
-               headers={c: label(c, None, lang) for c in ("priority", "gain_mu", "gain_wan", "max_severity", "flag_count")})
+               headers={**{c: label(c, None, lang) for c in ("priority", "gain_mu", "gain_wan", "max_severity", "flag_count",
+                                                              "stage_label")},
+                        "stage": label("stage_code", None, lang)})
     e = data.enterprises.copy()
     if len(e):
         e["_g"] = e["grade"].fillna("Z")

@@ -25,7 +25,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from landuse.core.errors import LanduseError
+from landuse.core.errors import LanduseError, UnknownCode
 from landuse.core.labels import AUDIT_ACTION_LABELS, ROLE_LABELS
 from parcels.store.base import Store
 
@@ -118,6 +118,7 @@ def add_user(store: Store, username: str, *, role: str, password: str, zones: st
     zs = parse_zones(zones)
     if role == "manager" and not zs:
         raise AuthError("开发区管理人员必须指定 --zones / a manager needs --zones")
+    check_zones_known(store, zs)
     check_password_strength(password)
     if get_user(store, username):
         raise AuthError(f"用户 {username} 已存在 / user exists")
@@ -125,6 +126,26 @@ def add_user(store: Store, username: str, *, role: str, password: str, zones: st
                                "password_hash": hash_password(password), "active": 1, "created_at": iso(now())})
     audit(store, actor, "user_add", f"{username} role={role} zones={','.join(zs)}", ip)
     return User(username, role, zs, True)
+
+
+def check_zones_known(store: Store, zones: tuple[str, ...] | list[str]) -> None:
+    """Refuse an account bound to a zone the store does not know, naming the nearest known codes
+    (a mistyped code would otherwise give a manager who sees nothing)."""
+    if not zones:
+        return
+    known = sorted(set(store.read("zones", columns=["zone_code"], geometry=False)["zone_code"].dropna()))
+    bad = [z for z in zones if z not in known]
+    if not bad:
+        return
+    if not known:
+        raise AuthError("尚未导入开发区，不能按开发区授权；请先运行 landuse import / no zones imported yet: "
+                        "import the data package before creating zone-bound accounts")
+    import difflib
+
+    msgs = [str(UnknownCode("zone", z, difflib.get_close_matches(z, known, n=3, cutoff=0.5) or known[:3])) for z in bad]
+    err = AuthError("；".join(msgs))
+    err.unknown = bad  # type: ignore[attr-defined]
+    raise err
 
 
 def set_active(store: Store, username: str, active: bool, *, actor: str | None = None, ip: str | None = None) -> None:

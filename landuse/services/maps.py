@@ -40,7 +40,29 @@ def map_frames(store: Store, *, year: int, zone: str | None = None, pilot_area: 
     b = store.read("buildings", columns=["building_code"])
     b = b[b["building_code"].isin(br["building_code"])]
     bg = gpd.GeoDataFrame(br.merge(pd.DataFrame(b), on="building_code", how="left"), geometry="geometry", crs=4490)
-    return {"parcels": pr, "zones": gpd.GeoDataFrame(zr, geometry="geometry", crs=4490), "flags": flags, "buildings": bg}
+    zg = gpd.GeoDataFrame(zr, geometry="geometry", crs=4490)
+    return {"parcels": pr, "zones": zg, "flags": flags, "buildings": bg,
+            "pilot_areas": pilot_area_outlines(store, year=year, zones=zin if limit is None else
+                                               zin[zin["zone_code"].isin(limit)])}
+
+
+def pilot_area_outlines(store: Store, *, year: int, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """One outline per pilot area (the union of its zones shown) with its +15 % status of ``year``:
+    growth, target_growth, goal_met (pilot_area_results)."""
+    z = zones[zones["pilot_area_code"].notna() & zones.geometry.notna()] if len(zones) else zones
+    cols = ["pilot_area_code", "pilot_area_name", "growth", "target_growth", "goal_met", "geometry"]
+    if len(z) == 0:
+        return gpd.GeoDataFrame({c: [] for c in cols[:-1]}, geometry=[], crs=4490)
+    g = gpd.GeoDataFrame(z[["pilot_area_code", "geometry"]], geometry="geometry", crs=4490)
+    g["geometry"] = g.geometry.make_valid()
+    d = g.dissolve(by="pilot_area_code", as_index=False)
+    pa = store.read("pilot_area_results", year=year,
+                    columns=["pilot_area_code", "pilot_area_name", "growth", "target_growth", "goal_met"])
+    names = z.groupby("pilot_area_code")["pilot_area_name"].first() if "pilot_area_name" in z else None
+    d = d.merge(pd.DataFrame(pa), on="pilot_area_code", how="left")
+    if names is not None:
+        d["pilot_area_name"] = d["pilot_area_name"].fillna(d["pilot_area_code"].map(names))
+    return gpd.GeoDataFrame(d[cols], geometry="geometry", crs=4490)
 
 
 def map_html(store: Store, *, year: int, policy: Policy, zone: str | None = None, pilot_area: str | None = None,
@@ -51,6 +73,48 @@ def map_html(store: Store, *, year: int, policy: Policy, zone: str | None = None
     f = map_frames(store, year=year, zone=zone, pilot_area=pilot_area, zones=zones)
     where = zone or pilot_area or t("全省", "province", lang)
     title = t(f"{where} {year} 年宗地亩均效益图", f"{where} {year}: parcel efficiency map", lang)
+    import datetime as _dt
+
     return build_map(parcels=f["parcels"], zones=f["zones"], flags=f["flags"], buildings=f["buildings"], policy=policy,
                      title=title, lang=lang, basemap=basemap, tianditu_key=tianditu_key, tile_url=tile_url,
-                     detail="zone" if zone else "overview")
+                     detail="zone" if zone else "overview", pilot_areas=f["pilot_areas"], year=year,
+                     made=_dt.date.today().isoformat())
+
+
+def web_map_config(store: Store, *, policy: Policy, year: int | None, zones: list[str] | None, lang: str = "zh",
+                   figures: bool = True) -> dict:
+    """What the web map draws with: the themes of the policy (maps.styles.theme_config, the palettes of
+    the offline pages), its words, the policy version. A data-driven revenue scheme classifies the
+    year's parcels the user sees (fixed bounds need no data)."""
+    import datetime as _dt
+
+    from maps.builder import UI
+    from maps.styles import theme_config
+
+    values = None
+    if figures and year is not None and policy.maps.revenue_scheme != "UserDefined":
+        values = results.read_layer(store, "parcel_results", year=year, zones=zones)["revenue_per_mu"]
+    return {"theme": theme_config(policy.maps, policy.rules.rule, lang, values), "text": UI["en" if lang == "en" else "zh"],
+            "policyVersion": policy.version, "made": _dt.date.today().isoformat(),
+            "targetGrowth": policy.growth.target_growth}
+
+
+def pilot_areas_geojson(store: Store, *, year: int, zones: list[str] | None, figures: bool) -> dict:
+    """The outlines of the pilot areas of the zones a user sees, with their +15 % status (figures only)."""
+    zin = store.read("zones")
+    if zones is not None:
+        zin = zin[zin["zone_code"].isin(zones)]
+    g = pilot_area_outlines(store, year=year, zones=zin)
+    feats = []
+    for r in g.itertuples(index=False):
+        if r.geometry is None or r.geometry.is_empty:
+            continue
+        props = {"pilot_area_code": r.pilot_area_code, "pilot_area_name": r.pilot_area_name}
+        if figures:
+            def num(v):
+                return None if pd.isna(v) else float(v)
+            props.update(growth=num(r.growth), target_growth=num(r.target_growth),
+                         goal_met=None if pd.isna(r.goal_met) else bool(r.goal_met))
+        geom = r.geometry.simplify(1e-5, preserve_topology=True)
+        feats.append({"type": "Feature", "properties": props, "geometry": geom.__geo_interface__})
+    return {"type": "FeatureCollection", "features": feats, "year": year}

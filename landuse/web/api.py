@@ -56,7 +56,8 @@ def zones(request: Request, p: Principal = Depends(need("map"))) -> list[dict[st
 @router.get("/api/dashboard", tags=["dashboard"], summary="各开发区评价结果 / zone results for a year")
 def dashboard(request: Request, year: int | None = YearQ, p: Principal = Depends(need("dashboard"))) -> dict[str, Any]:
     y = _year(request, year)
-    return {"year": y, "zones": data.zone_table(store_of(request), p, y)}
+    return {"year": y, "zones": data.zone_table(store_of(request), p, y),
+            "pilot_areas": data.pilot_table(store_of(request), p, y)}
 
 
 @router.get("/api/zones/{code}/dashboard", tags=["dashboard"],
@@ -77,6 +78,14 @@ def zone_parcels(request: Request, code: str, year: int | None = YearQ, p: Princ
     return JSONResponse(fc, media_type="application/geo+json")
 
 
+@router.get("/api/pilot_areas.geojson", tags=["map"],
+            summary="试验区范围及其 +15% 检查 / pilot-area outlines with their +15 % status")
+def pilot_areas(request: Request, year: int | None = YearQ, p: Principal = Depends(need("map"))):
+    y = data.default_year(store_of(request), year)
+    fc = data.pilot_areas(store_of(request), p, y) if y is not None else {"type": "FeatureCollection", "features": []}
+    return JSONResponse(fc, media_type="application/geo+json")
+
+
 @router.get("/api/parcels/{code}", tags=["map"], summary="宗地详情（弹窗）/ one parcel")
 def parcel(request: Request, code: str, year: int | None = YearQ, p: Principal = Depends(need("map"))) -> dict[str, Any]:
     return data.parcel_detail(store_of(request), p, code, data.default_year(store_of(request), year))
@@ -92,12 +101,15 @@ def search(request: Request, q: str = Query(..., min_length=1, max_length=60), y
 def targets(request: Request, year: int | None = YearQ, zone: str | None = Query(None, max_length=40),
             rule: str | None = Query(None, max_length=60), severity: int | None = Query(None, ge=0, le=10),
             limit: int = Query(200, ge=1, le=5000), offset: int = Query(0, ge=0),
+            sort: Literal[data.TARGET_SORTS] = Query("priority", description="排序字段 / sort by"),  # type: ignore[valid-type]
+            order: Literal["asc", "desc"] = Query("asc", description="升序/降序 / ascending or descending"),
             p: Principal = Depends(need("targets"))) -> dict[str, Any]:
     y = _year(request, year)
     store = store_of(request)
     t = data.targets(store, p, year=y, policy=data.policy_for(store, y, request.app.state.policy), zone=zone or None,
                      rule=rule or None, severity=severity)
-    return {"year": y, "total": len(t), "offset": offset,
+    t = data.sort_targets(t, sort, order)
+    return {"year": y, "total": len(t), "offset": offset, "limit": limit, "sort": sort, "order": order,
             "rows": data.records(t.iloc[offset: offset + limit])}
 
 

@@ -134,6 +134,35 @@ def zone_table(store, principal: Principal, year: int) -> list[dict[str, Any]]:
     return records(redact(df, principal))
 
 
+PILOT_COLUMNS = ["pilot_area_code", "pilot_area_name", "year", "developed_mu", "revenue_per_mu", "baseline_year",
+                 "baseline_revenue_per_mu", "growth", "target_growth", "goal_met", "expected_revenue_per_mu", "on_track",
+                 "occupancy_rate", "occupancy_met", "flagged_share", "score", "rank", "revenue_coverage",
+                 "baseline_revenue_coverage", "provisional", "reported_revenue_per_mu", "revenue_other_land_wan",
+                 "unlinked_revenue_wan"]
+
+
+def pilot_table(store, principal: Principal, year: int) -> list[dict[str, Any]]:
+    """The pilot areas' rows of ``year`` (the +15 % target is a pilot-area target) and the province
+    total (``PROVINCE``, shown as 全省, last). A user bound to zones sees the pilot areas of those zones
+    and no province row."""
+    from landuse.core.contract import PROVINCE
+    from landuse.core.labels import unit_name
+
+    df = results.read_layer(store, "pilot_area_results", year=year)
+    df = df.reindex(columns=PILOT_COLUMNS)
+    zl = zone_list(principal)
+    if zl is not None:
+        z = store.read("zones", columns=["zone_code", "pilot_area_code"], geometry=False)
+        mine = set(z.loc[z["zone_code"].isin(zl), "pilot_area_code"].dropna())
+        df = df[df["pilot_area_code"].isin(mine)]
+    df = df.assign(_p=(df["pilot_area_code"] == PROVINCE).astype(int)).sort_values(["_p", "pilot_area_code"]).drop(columns="_p")
+    out = records(df if can_see_figures(principal) else df[["pilot_area_code", "pilot_area_name", "year"]])
+    for r in out:
+        r["pilot_area_name"] = unit_name(r["pilot_area_code"], r.get("pilot_area_name"), "zh")
+        r["province"] = r["pilot_area_code"] == PROVINCE
+    return out
+
+
 def zone_dashboard(store, principal: Principal, zone_code: str, year: int) -> dict[str, Any]:
     """The +15 % check, occupancy, score, flags and grades of one zone in one year."""
     check_known_zone(store, principal, zone_code)
@@ -160,8 +189,9 @@ def zone_dashboard(store, principal: Principal, zone_code: str, year: int) -> di
 # parcels: GeoJSON, detail, search
 # ------------------------------------------------------------------------------------------------
 
-MAP_COLUMNS_PUBLIC = ["parcel_code", "zone_code", "holder_name", "stage", "area_mu"]
-MAP_COLUMNS_FIGURES = ["revenue_per_mu", "tax_per_mu", "flags", "flag_count", "max_severity"]
+MAP_COLUMNS_PUBLIC = ["parcel_code", "zone_code", "holder_name", "stage", "area_mu", "developed"]
+MAP_COLUMNS_FIGURES = ["revenue_per_mu", "tax_per_mu", "far", "building_coverage", "flags", "flag_count",
+                       "max_severity"]
 
 
 def map_columns(principal: Principal) -> list[str]:
@@ -227,6 +257,31 @@ def targets(store, principal: Principal, *, year: int, policy: Policy, zone: str
     return gpd.GeoDataFrame(out, geometry="geometry", crs=4490) if with_geometry else out
 
 
+#: columns the target list can be sorted by (page and API); ties keep the priority order
+TARGET_SORTS = ("priority", "parcel_code", "zone_code", "holder_name", "area_mu", "revenue_per_mu", "tax_per_mu",
+                "far", "max_severity", "gain_mu", "gain_wan")
+
+
+def sort_targets(t: pd.DataFrame, sort: str | None, order: str | None) -> pd.DataFrame:
+    """The target list sorted by ``sort`` (one of :data:`TARGET_SORTS`; missing values last), ties in
+    priority order. Unknown keys are refused by the routes' validation before this is called."""
+    key = sort or "priority"
+    if key not in TARGET_SORTS:
+        raise HTTPException(422, f"排序字段应为 {', '.join(TARGET_SORTS)} / sort must be one of {', '.join(TARGET_SORTS)}")
+    if key == "priority" and order != "desc" or key not in t.columns or len(t) == 0:
+        return t
+    desc = order == "desc"
+    base = t.sort_values("priority", kind="stable") if "priority" in t.columns else t
+    return base.sort_values(key, ascending=not desc, kind="stable", na_position="last")
+
+
+def page_of(t: pd.DataFrame, page: int, per_page: int) -> tuple[pd.DataFrame, int, int]:
+    """(rows of ``page`` (1-based), the page shown, the number of pages)."""
+    pages = max(1, -(-len(t) // per_page))
+    page = min(max(1, page), pages)
+    return t.iloc[(page - 1) * per_page: page * per_page], page, pages
+
+
 def target_rules(store, principal: Principal, year: int) -> list[dict[str, Any]]:
     return records(results.target_rules(store, year=year, zones=zone_list(principal)))
 
@@ -237,3 +292,20 @@ def target_rules(store, principal: Principal, year: int) -> list[dict[str, Any]]
 
 def tile(store, principal: Principal, z: int, x: int, y: int, year: int) -> bytes:
     return store.mvt_tile(z, x, y, year=year, zones=zone_list(principal), figures=can_see_figures(principal))
+
+
+# ------------------------------------------------------------------------------------------------
+# the map's styling and the pilot-area outlines
+# ------------------------------------------------------------------------------------------------
+
+def map_config(store, principal: Principal, *, policy: Policy, year: int | None) -> dict[str, Any]:
+    from landuse.services.maps import web_map_config
+
+    return web_map_config(store, policy=policy, year=year, zones=zone_list(principal),
+                          figures=can_see_figures(principal))
+
+
+def pilot_areas(store, principal: Principal, year: int) -> dict[str, Any]:
+    from landuse.services.maps import pilot_areas_geojson
+
+    return pilot_areas_geojson(store, year=year, zones=zone_list(principal), figures=can_see_figures(principal))

@@ -7,7 +7,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict, deque
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -152,8 +152,9 @@ def map_page(request: Request, year: int | None = Query(None, ge=1990, le=2100),
     store = store_of(request)
     years = data.result_years(store)
     y = year if year is not None else (years[-1] if years else None)
+    cfg = data.map_config(store, p, policy=data.policy_for(store, y, request.app.state.policy), year=y)
     return render(request, "map.html", p, year=y, years=years, mode="tiles" if data.is_pg(store) else "geojson",
-                  figures=data.can_see_figures(p), stages=data.STAGE_ZH, stage_colours=data.STAGE_COLOURS)
+                  figures=data.can_see_figures(p), cfg=cfg)
 
 
 @router.get("/dashboard")
@@ -164,27 +165,39 @@ def dashboard_page(request: Request, year: int | None = Query(None, ge=1990, le=
     y = year if year is not None else (years[-1] if years else None)
     table = data.zone_table(store, p, y) if y is not None else []
     detail = data.zone_dashboard(store, p, zone, y) if zone and y is not None else None
-    return render(request, "dashboard.html", p, year=y, years=years, table=table, zone=zone, detail=detail)
+    pilots = data.pilot_table(store, p, y) if y is not None else []
+    return render(request, "dashboard.html", p, year=y, years=years, table=table, zone=zone, detail=detail,
+                  pilots=pilots)
 
 
 @router.get("/targets")
 def targets_page(request: Request, year: int | None = Query(None, ge=1990, le=2100),
                  zone: str | None = Query(None, max_length=40), rule: str | None = Query(None, max_length=60),
-                 severity: int | None = Query(None, ge=0, le=10), p: Principal = Depends(need("targets"))):
+                 severity: int | None = Query(None, ge=0, le=10), page: int = Query(1, ge=1, le=100000),
+                 per_page: int = Query(100, ge=10, le=1000),
+                 sort: Literal[data.TARGET_SORTS] = Query("priority"),  # type: ignore[valid-type]
+                 order: Literal["asc", "desc"] = Query("asc"), p: Principal = Depends(need("targets"))):
     store = store_of(request)
     years = data.result_years(store)
     y = year if year is not None else (years[-1] if years else None)
-    rows, total, rules = [], 0, []
+    rows, total, rules, pages = [], 0, [], 1
     if y is not None:
         t = data.targets(store, p, year=y, policy=data.policy_for(store, y, request.app.state.policy), zone=zone or None,
                          rule=rule or None, severity=severity)
         total = len(t)
-        rows = data.records(t.head(300))
+        shown, page, pages = data.page_of(data.sort_targets(t, sort, order), page, per_page)
+        rows = data.records(shown)
         rules = data.target_rules(store, p, y)
     q = {k: v for k, v in dict(year=y, zone=zone, rule=rule, severity=severity).items() if v not in (None, "")}
+    here = {**q, "per_page": per_page, "sort": sort, "order": order}
+    first = (page - 1) * per_page + 1 if total else 0
     return render(request, "targets.html", p, year=y, years=years, zone=zone or "", rule=rule or "",
                   severity=severity, rows=rows, total=total, rules=rules, zones=data.zones(store, p),
-                  query=urlencode(q), can_download=p.may("download"))
+                  query=urlencode(q), can_download=p.may("download"), page=page, pages=pages, per_page=per_page,
+                  sort=sort, order=order, first=first, last=first + len(rows) - 1 if rows else 0,
+                  page_url=lambda n: "/targets?" + urlencode({**here, "page": n}),
+                  sort_url=lambda k: "/targets?" + urlencode({**q, "per_page": per_page, "sort": k,
+                                                              "order": "desc" if (k == sort and order == "asc") else "asc"}))
 
 
 @router.get("/reports")
@@ -227,8 +240,9 @@ def audit_page(request: Request, username: str | None = Query(None, max_length=6
 
 @router.get("/admin/users")
 def users_page(request: Request, p: Principal = Depends(need("users"))):
-    return render(request, "users.html", p, users=auth.list_users(store_of(request)), roles=auth.ROLE_ZH,
-                  message=None, error=None)
+    store = store_of(request)
+    return render(request, "users.html", p, users=auth.list_users(store), roles=auth.ROLE_ZH,
+                  message=None, error=None, zones=data.zones(store, p))
 
 
 @router.post("/admin/users")
@@ -246,7 +260,7 @@ async def users_add(request: Request, p: Principal = Depends(need("users"))):
     except auth.AuthError as exc:
         err = str(exc)
     return render(request, "users.html", p, 200 if err is None else 400, users=auth.list_users(store),
-                  roles=auth.ROLE_ZH, message=msg, error=err)
+                  roles=auth.ROLE_ZH, message=msg, error=err, zones=data.zones(store, p))
 
 
 @router.post("/admin/users/{username}/active")

@@ -124,11 +124,20 @@
             ctx.closePath();
           }
         }
-        if (fillOpacity > 0) { ctx.globalAlpha = fillOpacity; ctx.fillStyle = color; ctx.fill('evenodd'); }
+        // problems: hatching in the problem colour over the theme; undeveloped land / pilot areas: dashed outlines
+        var hatch = spec.hatch && spec.hatch[c], dashed = spec.dashed && spec.dashed.indexOf(c) >= 0,
+          dotted = spec.dotted && spec.dotted.indexOf(c) >= 0;
+        if (fillOpacity > 0) {
+          ctx.globalAlpha = hatch ? 1 : fillOpacity;
+          ctx.fillStyle = hatch ? window.LanduseTools.pattern(ctx, hatch, color) : color; ctx.fill('evenodd');
+        }
         ctx.globalAlpha = 1;
-        if (strokeW > 0) {
-          ctx.lineWidth = spec.weight == null ? strokeW : spec.weight;
-          ctx.strokeStyle = spec.stroke || (spec.strokeByClass || z < 15 ? color : '#555'); ctx.stroke();
+        if (strokeW > 0 || dashed) {
+          ctx.lineWidth = dashed && !spec.weight ? Math.max(strokeW, 1) : (spec.weight == null ? strokeW : spec.weight);
+          ctx.setLineDash(dashed ? [5, 3] : dotted ? [1.5, 4] : []);
+          ctx.strokeStyle = dashed ? (spec.dashColor || '#737373') :
+            (spec.stroke || (spec.strokeByClass || z < 15 ? color : '#555'));
+          ctx.stroke(); ctx.setLineDash([]);
         }
         if (dots.length) {
           ctx.fillStyle = color; ctx.globalAlpha = 1;
@@ -157,8 +166,11 @@
         if (small(this.spec, bb, f, S) || !labels[f]) continue;
         // above the feature's top edge when it is large on screen, else at its centre
         var px = (bb[4 * f] + bb[4 * f + 2]) / 2 * S - ox, top = bb[4 * f + 1] * S - oy, bot = bb[4 * f + 3] * S - oy;
-        var py = bot - top > 60 ? top - 10 : (top + bot) / 2;
-        if (bot - top > 60 && py < viewTop + 12) py = Math.min(viewTop + 12, bot - 10);  // keep it on screen
+        if (this.spec.labelMinPx && Math.max(bot - top, (bb[4 * f + 2] - bb[4 * f]) * S) < this.spec.labelMinPx) continue;
+        var py = this.spec.labelBelow ? bot + 12 : (bot - top > 60 ? top - 10 : (top + bot) / 2);
+        if (!this.spec.labelBelow && bot - top > 60 && py < viewTop + 12) py = Math.min(viewTop + 12, bot - 10);  // keep it on screen
+        var viewBot = this._map.containerPointToLayerPoint(this._map.getSize()).y;
+        if (this.spec.labelBelow && py > viewBot - 24) py = Math.max(top + 12, viewBot - 24);
         ctx.strokeText(labels[f], px, py); ctx.fillText(labels[f], px, py);
       }
     },
@@ -310,11 +322,12 @@
   function init(map, C) {
     var T = C.text, t0 = performance.now();
     window.__mapDrawn = false;
-    var P = C.parcels, Z = C.zones, B = C.buildings, F = C.flags;
+    var P = C.parcels, Z = C.zones, B = C.buildings, F = C.flags, PA = C.pilots;
     var geoms = {};
     geoms.parcels = decodeGeometry(P.geom, C.origin, P.geom.q);
     geoms.zones = decodeGeometry(Z.geom, C.origin, Z.geom.q);
     if (B) geoms.buildings = decodeGeometry(B.geom, C.origin, B.geom.q);
+    if (PA) geoms.pilots = decodeGeometry(PA.geom, C.origin, PA.geom.q);
     window.__decodeMs = performance.now() - t0;
 
     // flags per parcel
@@ -377,28 +390,32 @@
     };
     var legendOpen = window.innerHeight >= 480;  // short windows start with the legend folded
     legend.update = function () {
-      var html = '<div class="lu-legend-head">' + esc(T.legend) + '<span>' + (legendOpen ? '▾' : '▸') + '</span></div>';
-      html += '<div class="lu-legend-body"' + (legendOpen ? '' : ' style="display:none"') + '>';
+      var div = this._div, E = window.LanduseTools.el;
+      div.textContent = '';
+      var head = E('div', 'lu-legend-head', T.legend, div);
+      E('span', null, legendOpen ? '▾' : '▸', head);
+      var bodyEl = E('div', 'lu-legend-body', null, div);
+      if (!legendOpen) bodyEl.style.display = 'none';
       var z = map.getZoom();
       order.forEach(function (l) {
         if (!map.hasLayer(l) || !l.spec.legend) return;
         var lg = l.spec.legend, used = new Uint8Array(lg.entries.length);
+        var block = E('div', 'lu-legend-block', null, bodyEl);
+        E('div', 'lu-legend-title', lg.title, block);
         if (hiddenAt(l.spec, z)) {  // drawn only from a closer zoom: the title and a note, no swatches
-          html += '<div class="lu-legend-block"><div class="lu-legend-title">' + esc(lg.title) + '</div>' +
-            '<div class="lu-legend-note">' + esc(T.showFrom.replace('{z}', l.spec.showZoom)) + '</div></div>';
+          E('div', 'lu-legend-note', T.showFrom.replace('{z}', l.spec.showZoom), block);
           return;
         }
         for (var c = 0; c < l.byClass.length; c++) if (l.byClass[c].length) used[c] = 1;
-        html += '<div class="lu-legend-block"><div class="lu-legend-title">' + esc(lg.title) + '</div>';
         lg.entries.forEach(function (e, c) {
           if (!used[c] && c === lg.entries.length - 1 && l.spec.hideEmptyLast) return;
-          html += '<div class="lu-legend-row"><i style="background:' + e[0] + '"></i>' + esc(e[1]) + '</div>';
+          var row = E('div', 'lu-legend-row', null, block);
+          row.appendChild(window.LanduseTools.swatch(e, { dashColor: l.spec.dashColor }));
+          row.appendChild(document.createTextNode(e[1]));
         });
-        html += '</div>';
       });
-      this._div.innerHTML = html + '</div>';
       var self = this;
-      this._div.firstChild.onclick = function () { legendOpen = !legendOpen; self.update(); };
+      head.onclick = function () { legendOpen = !legendOpen; self.update(); };
     };
     legend.addTo(map); legend.update();
     map.on('overlayadd overlayremove baselayerchange zoomend', function () { legend.update(); });
@@ -409,14 +426,16 @@
     title.addTo(map);
 
     // popups
+    var yearTxt = C.year ? '<span class="lu-year">' + esc(C.year) + (C.lang === 'en' ? '' : ' 年') + '</span>' : '';
     function parcelHtml(f) {
-      var h = '<div class="lu-popup"><h4>' + esc(T.parcel) + ' ' + esc(P.code[f]) + '</h4><table>';
+      var h = '<div class="lu-popup"><h4>' + esc(T.parcel) + ' ' + esc(P.code[f]) + ' ' + yearTxt + '</h4><table>';
+      var undeveloped = P.dev && P.dev[f] === 0;
       h += row(T.holder, esc(P.holders[P.holder[f]] || '—'));
       h += row(T.zone, esc(Z.name[P.zone[f]] || P.zones[P.zone[f]] || '—'));
       h += row(T.area, num(P.area[f], 2));
       h += row(T.stage, esc(P.stages[P.stage[f]] || '—'));
-      h += row(T.revenue, num(P.rev[f], 1));
-      h += row(T.tax, num(P.tax[f], 2));
+      h += row(T.revenue, undeveloped ? '<span class="lu-undev">' + esc(T.undeveloped) + '</span>' : num(P.rev[f], 1));
+      h += row(T.tax, undeveloped ? '<span class="lu-undev">' + esc(T.undeveloped) + '</span>' : num(P.tax[f], 2));
       h += row(T.far, num(P.far[f], 2));
       h += row(T.coverage, pct(P.cov[f]));
       h += row(T.grade, esc(P.grades[P.grade[f]] || T.ungraded));
@@ -436,7 +455,7 @@
       return h + '</div>';
     }
     function zoneHtml(f) {
-      var h = '<div class="lu-popup"><h4>' + esc(Z.name[f]) + '</h4><table>';
+      var h = '<div class="lu-popup"><h4>' + esc(Z.name[f]) + ' ' + yearTxt + '</h4><table>';
       h += row(T.zoneCode, esc(Z.code[f]));
       h += row(T.score, Z.score[f] == null ? esc(T.unscored) : num(Z.score[f], 1));
       h += row(T.rank, Z.rank[f] == null ? '—' : esc(Z.rank[f]));
@@ -450,6 +469,14 @@
       }
       return h + '</div>';
     }
+    function pilotHtml(f) {
+      var h = '<div class="lu-popup"><h4>' + esc(T.pilotArea) + ' ' + esc(PA.name[f] || PA.code[f]) + ' ' + yearTxt + '</h4><table>';
+      h += row(T.growth, pct(PA.growth[f]));
+      h += row(T.targetGrowth, pct(PA.target[f]));
+      h += row('', PA.met[f] === 0 ? '<b class="lu-met">' + esc(T.growthMet) + '</b>' :
+        PA.met[f] === 1 ? '<b class="lu-notmet">' + esc(T.growthNotMet) + '</b>' : '—');
+      return h + '</table></div>';
+    }
     function buildingHtml(f) {
       var h = '<div class="lu-popup"><h4>' + esc(T.factory) + ' ' + esc(B.code[f]) + '</h4><table>';
       h += row(T.parcel, esc(B.parcel[f]));
@@ -462,24 +489,24 @@
       var lyr = null;
       order.forEach(function (l) { if (l.source === src && !lyr) lyr = l; });
       if (highlight) { map.removeLayer(highlight); highlight = null; }
-      if (lyr && src !== 'zones') {
+      if (lyr && src !== 'zones' && src !== 'pilots') {
         highlight = L.polygon(lyr.featureLatLngs(f), { color: '#00e5ff', weight: 3, fill: false, interactive: false }).addTo(map);
       }
       var el = document.createElement('div');
-      el.innerHTML = src === 'parcels' ? parcelHtml(f) : src === 'zones' ? zoneHtml(f) : buildingHtml(f);
+      el.innerHTML = src === 'parcels' ? parcelHtml(f) : src === 'zones' ? zoneHtml(f) : src === 'pilots' ? pilotHtml(f) : buildingHtml(f);
       var link = el.querySelector('.lu-zoomto');
       if (link) L.DomEvent.on(link, 'click', function (ev) { L.DomEvent.preventDefault(ev); zoomToZone(f); });
       L.popup({ maxWidth: 360 }).setLatLng(latlng).setContent(el).openOn(map);
     }
     map.on('popupclose', function () { if (highlight) { map.removeLayer(highlight); highlight = null; } });
-    function hit(latlng) {
+    function hit(latlng, hover) {
       if (markers && map.hasLayer(markers)) {
         var m = markers.hitTest(latlng);
         if (m >= 0) return { src: 'zones', f: m, layer: zoneLayer, marker: true };
       }
       for (var i = order.length - 1; i >= 0; i--) {
         var l = order[i];
-        if (!map.hasLayer(l)) continue;
+        if (!map.hasLayer(l) || (hover && l.source === 'pilots')) continue;
         var f = l.hitTest(latlng);
         if (f >= 0) return { src: l.source, f: f, layer: l };
       }
@@ -489,6 +516,7 @@
     // does not come under the second click of a double click, which zooms to the zone instead
     var lastMarker = null, pendingPopup = null;
     map.on('click', function (e) {
+      if (map._luMeasuring) return;
       var h = hit(e.latlng);
       clearTimeout(pendingPopup); pendingPopup = null;
       if (h && h.marker) {
@@ -499,6 +527,7 @@
     // double click: on a zone marker zoom to the zone, elsewhere Leaflet's usual zoom in (shift: out)
     map.doubleClickZoom.disable();
     map.on('dblclick', function (e) {
+      if (map._luMeasuring) return;
       var h = hit(e.latlng), recent = lastMarker && e.originalEvent.timeStamp - lastMarker.t < 800;
       if ((h && h.marker) || recent) {
         clearTimeout(pendingPopup); pendingPopup = null;
@@ -516,10 +545,10 @@
       if (tipReq) return;
       tipReq = requestAnimationFrame(function () {
         tipReq = null;
-        var h = hit(lastMove);
+        var h = map._luMeasuring ? null : hit(lastMove, true);
         if (!h) { map.closeTooltip(tip); map.getContainer().style.cursor = ''; return; }
         var s = h.src === 'parcels' ? esc(P.code[h.f]) + '<br>' + esc(P.holders[P.holder[h.f]] || '') :
-          h.src === 'zones' ? esc(Z.name[h.f]) : esc(T.factory) + ' ' + esc(B.code[h.f]) + ' ' + pct(B.occ[h.f]);
+          h.src === 'zones' ? esc(Z.name[h.f]) : h.src === 'pilots' ? esc(PA.name[h.f]) : esc(T.factory) + ' ' + esc(B.code[h.f]) + ' ' + pct(B.occ[h.f]);
         tip.setLatLng(lastMove).setContent(s);
         if (!map.hasLayer(tip)) map.openTooltip(tip);
         map.getContainer().style.cursor = 'pointer';
@@ -539,13 +568,29 @@
         ul.innerHTML = '';
         if (!q) return;
         for (i = 0; i < P.holders.length; i++) if (P.holders[i] && P.holders[i].toLowerCase().indexOf(q) >= 0) hol[i] = 1;
+        var zres = [];
+        for (i = 0; i < Z.code.length && zres.length < 6; i++) {
+          if (!zoneLayer || zoneLayer.geom.featRing[i + 1] === zoneLayer.geom.featRing[i]) continue;
+          if ((Z.name[i] && Z.name[i].toLowerCase().indexOf(q) >= 0) || String(Z.code[i]).toLowerCase().indexOf(q) >= 0) zres.push(i);
+        }
         for (i = 0; i < P.code.length && res.length < 12; i++) {
           if (String(P.code[i]).toLowerCase().indexOf(q) >= 0 || hol[P.holder[i]]) res.push(i);
         }
-        if (!res.length) { ul.innerHTML = '<li class="lu-none">' + esc(T.noResult) + '</li>'; return; }
+        if (!res.length && !zres.length) { ul.innerHTML = '<li class="lu-none">' + esc(T.noResult) + '</li>'; return; }
+        zres.forEach(function (f) {
+          var li = document.createElement('li');
+          li.className = 'lu-hit-zone';
+          li.innerHTML = '<span class="lu-tag">' + esc(T.searchZone) + '</span> <b>' + esc(Z.name[f] || Z.code[f]) + '</b> ' + esc(Z.code[f]);
+          li.onclick = function (ev) {
+            if (ev) L.DomEvent.stopPropagation(ev);
+            zoomToZone(f); ul.innerHTML = '';
+            select('zones', f, zoneLayer.featureBounds(f).getCenter());
+          };
+          ul.appendChild(li);
+        });
         res.forEach(function (f) {
           var li = document.createElement('li');
-          li.innerHTML = '<b>' + esc(P.code[f]) + '</b> ' + esc(P.holders[P.holder[f]] || '');
+          li.innerHTML = '<span class="lu-tag">' + esc(T.searchParcel) + '</span> <b>' + esc(P.code[f]) + '</b> ' + esc(P.holders[P.holder[f]] || '');
           li.onclick = function (ev) {
             // the list is emptied below: a detached <li> no longer shows Leaflet that clicks in this control
             // are not map clicks, and the map would close the popup just opened
@@ -564,6 +609,63 @@
       return d;
     };
     search.addTo(map);
+
+    // ---- tools: measuring, attribute table of the parcels in view, print view --------------------
+    var Tools = window.LanduseTools;
+    Tools.measure(map, T);
+    function parcelLayer() {
+      return layers[C.parcelLayerIds.filter(function (id) { return map.hasLayer(layers[id]); })[0] || C.parcelLayerIds[0]];
+    }
+    function goParcel(f) {
+      var pl = parcelLayer(), bnd = pl.featureBounds(f);
+      map.fitBounds(bnd, { maxZoom: Math.max(17, (pl.spec.minZoom || 0)), animate: false });
+      select('parcels', f, bnd.getCenter());
+    }
+    var mainReason = {};
+    if (F) for (i = 0; i < F.p.length; i++) {
+      (mainReason[F.p[i]] = mainReason[F.p[i]] || []).push(F.rules[F.r[i]][1]);
+    }
+    function inView() {
+      var b = map.getBounds(), g = geoms.parcels, bb = g.bbox, out = [], f;
+      var p0 = project(b.getWest(), b.getNorth()), p1 = project(b.getEast(), b.getSouth());
+      for (f = 0; f < g.n; f++) {
+        if (g.featRing[f + 1] === g.featRing[f]) continue;
+        if (bb[4 * f + 2] < p0[0] || bb[4 * f] > p1[0] || bb[4 * f + 3] < p0[1] || bb[4 * f + 1] > p1[1]) continue;
+        out.push(f);
+      }
+      return out;
+    }
+    var cols = [
+      { key: 'code', label: T.parcel }, { key: 'holder', label: T.holder }, { key: 'zone', label: T.zone },
+      { key: 'area', label: T.area, digits: 2 }, { key: 'stage', label: T.stage },
+      { key: 'rev', label: T.revenue, digits: 1 }, { key: 'tax', label: T.tax, digits: 2 },
+      { key: 'far', label: T.far, digits: 2 }, { key: 'cov', label: T.coverage, pct: true },
+      { key: 'grade', label: T.grade }, { key: 'flags', label: T.flags }];
+    Tools.attributeTable(map, {
+      T: T, columns: cols,
+      rows: function () {
+        return inView().map(function (f) {
+          var undeveloped = P.dev && P.dev[f] === 0;
+          return { f: f, code: P.code[f], holder: P.holders[P.holder[f]], zone: Z.name[P.zone[f]] || P.zones[P.zone[f]],
+            area: P.area[f], stage: P.stages[P.stage[f]], rev: undeveloped ? T.undeveloped : P.rev[f],
+            tax: undeveloped ? T.undeveloped : P.tax[f], far: P.far[f], cov: P.cov[f],
+            grade: P.grades[P.grade[f]] || T.ungraded, flags: (mainReason[f] || []).join('；') };
+        });
+      },
+      total: function () { return inView().length; },
+      onPick: function (r) { goParcel(r.f); },
+      filename: function () { return (C.title || 'parcels').replace(/[\\/:*?"<>|\s]+/g, '_') + '.csv'; }
+    });
+    map.getContainer().classList.add('lu-print-sheet');
+    Tools.printView(map, {
+      T: T, made: C.made, policy: C.policyVersion,
+      title: function () { return C.title; },
+      subtitle: function () {
+        var base = order.filter(function (l) { return l.spec.group === 'base' && map.hasLayer(l); })[0];
+        return (base ? base.spec.name : '') + (C.year ? '  ·  ' + C.year + (C.lang === 'en' ? '' : ' 年') : '');
+      },
+      onEnter: function () { legendOpen = true; legend.update(); }
+    });
 
     window.__luMap = map; window.__luLayers = layers; window.__luZoneMarkers = markers;
   }

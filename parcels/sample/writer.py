@@ -129,7 +129,7 @@ def write_all(out, specs, geo, F, E, Y, B, L, PAY, T, prog, extra=None):
     BG = gpd.GeoDataFrame(BD, geometry=list(B["geometry"]), crs="EPSG:4490")
     p = out / "buildings.gpkg"
     p.unlink(missing_ok=True)
-    pyogrio.write_dataframe(BG, p, layer="buildings", driver="GPKG")
+    pyogrio.write_dataframe(BG, p, layer="buildings", driver="GPKG", dataset_options={"VERSION": "1.3"})
     paths["buildings"] = str(p)
     # leases.csv UTF-8
     prog("write", 5, steps)

@@ -27,6 +27,7 @@ from landuse.core.contract import ALL_LAYERS, LAYERS
 from landuse.core.errors import StoreError
 
 from parcels.schema import coerce
+from parcels.layer_styles import GPKG_OPTIONS, has_styles, style_geopackage
 from parcels.store.base import EXTENT_COLUMNS, LayerChange, Store, empty_layer, plan_upsert
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.\-]+$")
@@ -82,6 +83,8 @@ class GeoPackageStore(Store):
     def init(self) -> None:
         if self.path.exists() and self._complete():
             self._system_tables(self.path)
+            if not has_styles(self.path):
+                style_geopackage(self.path)
             return
         self._write_atomically(lambda tmp: self._create_missing(tmp))
 
@@ -101,9 +104,12 @@ class GeoPackageStore(Store):
                 continue
             df = empty_layer(layer)
             kw: dict[str, Any] = {"geometry_type": "MultiPolygon"} if layer.geometry else {}
-            pyogrio.write_dataframe(df, target, layer=layer.name, driver="GPKG", **kw)
+            # GeoPackage 1.3: QGIS 3.22 warns on every layer of a 1.4 file (newer GDAL's default)
+            pyogrio.write_dataframe(df, target, layer=layer.name, driver="GPKG", dataset_options=GPKG_OPTIONS, **kw)
             self._unique_index(target, layer.name)
         self._system_tables(target)
+        if len(have) < len(ALL_LAYERS) or not has_styles(target):
+            style_geopackage(target)  # default QGIS styles and Chinese column names
 
     @staticmethod
     def _unique_index(target: Path, name: str) -> None:

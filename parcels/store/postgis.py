@@ -298,7 +298,7 @@ t AS (
 SELECT ST_AsMVT(t, 'parcels', 4096, 'geom') FROM t WHERE geom IS NOT NULL
 """
 
-TILE_ATTRS_PUBLIC = ["p.parcel_code", "p.zone_code", "r.holder_name", "r.stage", "r.area_mu"]
+TILE_ATTRS_PUBLIC = ["p.parcel_code", "p.zone_code", "r.holder_name", "r.stage", "r.area_mu", "r.developed"]
 TILE_ATTRS_FIGURES = ["r.revenue_per_mu", "r.tax_per_mu", "r.flags", "r.flag_count", "r.max_severity", "e.grade"]
 
 
