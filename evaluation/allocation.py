@@ -1,32 +1,34 @@
-"""Who uses which land, and how each enterprise's output is spread over it (docs/domain.md §5).
+"""Who used which land during the year, and how each enterprise's output is spread over it
+(docs/domain.md §5, §11).
 
-1. :func:`leases_in_force` — leases in force at the as-of date: ``start_date <= as_of`` and
-   (``end_date`` empty or ``end_date >= as_of``). The end date is **inclusive**: a lease ending on
-   31 December is still in force on an as-of date of 31 December (the tenant leaves at the end of
-   its last day). A lease that ends mid-year is therefore not counted at the year-end as-of date.
+1. :func:`leases_in_force` — leases in force at a date (start and end dates inclusive: a lease
+   ending on 31 December is in force that day); used for occupancy, an as-of snapshot.
 2. :func:`resolve_leases` — each lease gets the parcel it is on: the parcel of its building when
    ``building_code`` is known, else its own ``parcel_code``. Leases on an unknown building/parcel
-   are reported (``problems``) and ignored. A "lease" by the parcel's own holder is not a tenancy:
-   it is ignored for the land allocation.
-3. :func:`land_uses` — the land each enterprise uses, one row per (parcel, enterprise):
+   are reported (``problems``) and ignored.
+3. :func:`year_uses` — the land each enterprise used **during the year** (1 January to the as-of
+   date), one row per (parcel, enterprise, kind), weighted by the **days** each right or lease was in
+   force. A parcel's year is cut into segments at every change (a right begins or ends, a lease
+   begins or ends, the parcel is supplied, made or retired); in each segment:
 
    ``floor_area_share`` (default): a tenant leasing ``f`` m² on a parcel of total floor area ``F``
-   gets ``area × f / F``; the holder keeps the rest. ``F`` is the parcel's ``floor_area_m2``, or
-   the sum of its buildings' floor areas when that is missing. When the leases in force exceed
-   ``F`` (or ``F`` is unknown/zero), they are scaled so the tenants share the whole parcel
-   (``area × f / Σf``), the holder keeps nothing, and this is reported.
+   uses ``area × f / F``; the holder uses the rest. ``F`` is the parcel's ``floor_area_m2``, or the
+   sum of its buildings' floor areas when that is missing. When the leases in force exceed ``F`` (or
+   ``F`` is unknown), they are scaled so the tenants share the whole parcel (``area × f / Σf``), the
+   holder uses nothing, and this is reported. A holder leasing on its own parcel is not a tenant.
 
-   ``merge_tenants``: tenants get no land (``area_mu`` 0); the holder keeps the whole parcel; a
-   tenant's output is added to the parcel(s) it leases on (the holder's parcel), spread over them by
-   leased floor area. An enterprise that holds land of its own and also leases elsewhere keeps its
-   output on its own land.
+   ``merge_tenants``: the holder keeps the whole parcel; a tenant uses no land, its output goes to
+   the parcel(s) it leases on, weighted by leased floor area × days — unless it holds land of its
+   own during the year, where its output stays.
 
-   Only supplied parcels (``eligible``) are used: nobody uses land before it is supplied.
-4. :func:`spread_output` — each enterprise's values (revenue, tax, …) are spread over the land it
-   uses in proportion to its spread weight (``area_mu``; for merged tenants, leased floor area), so
-   Σ over parcels = Σ over linked enterprises (conservation). An enterprise whose uses all have zero
-   weight (e.g. a holder whose parcel is fully leased out) is spread equally over its uses, so
-   nothing is lost.
+   ``occupied_mu`` (the floor-area share, whatever the method) says who occupies what: it decides
+   which land leaves the per-mu figures when its users did not report (:func:`reported_shares`).
+   Nobody uses land before it is supplied (tenants included), while no right names a holder (收回:
+   reserve; tenants of the reserve still count), before the parcel exists or after it is retired.
+4. :func:`spread_output` — each enterprise's values are spread over the land it used in
+   proportion to its weights; :func:`restrict_to` first keeps only the developed industrial land an
+   enterprise used when it has any (output belongs to the land that produces it), else all its
+   land. Σ over parcels = Σ over linked enterprises (conservation).
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-USE_COLUMNS = ("parcel_code", "uscc", "kind", "area_mu", "weight", "leased_m2", "share")
 PROBLEM_COLUMNS = ("layer", "key", "code", "message")
 
 
@@ -123,119 +124,194 @@ def parcel_floor_area(parcels: pd.DataFrame, buildings: pd.DataFrame | None) -> 
     return own.astype("float64")
 
 
-def land_uses(
-    parcels: pd.DataFrame,
+USE_COLUMNS = ("parcel_code", "uscc", "kind", "area_mu", "weight", "leased_m2", "occupied_mu", "days")
+
+
+def _intervals(frame: pd.DataFrame, a: pd.Series | np.ndarray, b: pd.Series | np.ndarray) -> pd.DataFrame:
+    out = frame.copy()
+    out["a"] = np.asarray(a, dtype="datetime64[ns]")
+    out["b"] = np.asarray(b, dtype="datetime64[ns]")
+    return out[out["b"] > out["a"]]
+
+
+def year_uses(
     *,
+    parcel_index: pd.Index,
     area_mu: pd.Series,
-    leases: pd.DataFrame,
+    rights: pd.DataFrame,
+    supplied_from: pd.Series,
+    exists: pd.DataFrame,
+    leases: pd.DataFrame | None,
     buildings: pd.DataFrame | None,
-    as_of: date | pd.Timestamp,
+    floor_area: pd.Series,
+    window: tuple[pd.Timestamp, pd.Timestamp],
     method: str = "floor_area_share",
-    eligible: pd.Series | None = None,
-    floor_area: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Land used by each enterprise at ``as_of``: ``(uses, problems)``.
+    """The land each enterprise used in ``window`` = [first day, day after the last): ``(uses, problems)``.
 
-    ``uses`` has one row per (parcel_code, uscc, kind) with ``kind`` 'own' | 'lease', ``area_mu``
-    (land the enterprise uses there, after conversion), ``weight`` (spread weight) and
-    ``leased_m2``. ``area_mu`` is indexed by parcel_code; ``eligible`` (parcel_code → bool) selects
-    the parcels that can be used (supplied); default all.
+    ``rights``: :func:`evaluation.state.rights_periods` (holder periods, end exclusive);
+    ``supplied_from``: parcel_code → the first day the parcel is supplied (NaT: never);
+    ``exists``: parcel_code → ``exists_start``, ``exists_end`` (end exclusive).
+
+    ``uses`` has one row per (parcel_code, uscc, kind) with kind 'own' | 'lease':
+    ``days`` (days of use in the window), ``area_mu`` (land used, averaged over the window: Σ area × days /
+    window days), ``occupied_mu`` (the same on the floor-area-share basis, whatever the method),
+    ``weight`` (spread weight: area-days, or leased m²-days for merged tenants), ``leased_m2`` (leased
+    floor area averaged over the window) and ``share`` (of the enterprise's output).
     """
-    idx = pd.Index(parcels["parcel_code"].astype(object), name="parcel_code")
+    w0, w1 = pd.Timestamp(window[0]), pd.Timestamp(window[1])
+    wdays = max((w1 - w0).days, 1)
+    idx = parcel_index
     area = area_mu.reindex(idx).fillna(0.0).astype("float64")
-    elig = (
-        pd.Series(True, index=idx)
-        if eligible is None
-        else eligible.reindex(idx).astype("boolean").fillna(False).astype(bool)
-    )
-    holder = pd.Series(parcels["holder_uscc"].astype(object).to_numpy(), index=idx) if "holder_uscc" in parcels.columns else pd.Series(None, index=idx, dtype=object)
-    if floor_area is None:
-        floor_area = parcel_floor_area(parcels, buildings)
-    F = floor_area.reindex(idx)
+    ex_a = exists["exists_start"].reindex(idx)
+    ex_b = exists["exists_end"].reindex(idx)
+    problems: list[pd.DataFrame] = []
 
-    live = leases_in_force(leases, as_of) if leases is not None else _empty_leases()
-    res, problems = resolve_leases(live, buildings, idx[elig.to_numpy()])
-    problem_rows: list[pd.DataFrame] = [problems]
-    # a holder leasing on its own parcel is not a tenant
-    res = res.loc[(res["uscc"].astype(object).to_numpy() != res["lease_parcel"].map(holder).to_numpy())]
-    res = res.loc[res["uscc"].notna().to_numpy()]
-    tenant = (
-        res.groupby([res["lease_parcel"].to_numpy(), res["uscc"].astype(object).to_numpy()])["floor_area_m2"]
-        .sum(min_count=1)
-        .fillna(0.0)
-        .rename("leased_m2")
-        .reset_index()
-    )
-    tenant.columns = ["parcel_code", "uscc", "leased_m2"]
-    L = tenant.groupby("parcel_code")["leased_m2"].sum().reindex(idx).fillna(0.0)
+    # holder intervals: the right, inside the window, while the parcel exists and is supplied
+    r = rights[rights["holder_uscc"].notna() & rights["parcel_code"].isin(idx)]
+    pc = r["parcel_code"]
+    a = np.maximum.reduce([r["start"].to_numpy("datetime64[ns]"), np.full(len(r), w0.to_datetime64()),
+                           ex_a.reindex(pc).to_numpy("datetime64[ns]"),
+                           supplied_from.reindex(pc).fillna(pd.Timestamp.max.normalize()).to_numpy("datetime64[ns]")])
+    b = np.minimum.reduce([r["end"].to_numpy("datetime64[ns]"), np.full(len(r), w1.to_datetime64()),
+                           ex_b.reindex(pc).to_numpy("datetime64[ns]")])
+    hold = _intervals(pd.DataFrame({"parcel_code": pc.to_numpy(), "holder": r["holder_uscc"].to_numpy()}), a, b)
 
-    has_lease = L > 0
-    Fk = F.where(F > 0)
-    exceeded = has_lease & (Fk.isna() | (L > Fk))
-    denom = Fk.where(~exceeded, L)  # F, or Σf when the leases exceed F or F is unknown
-    tenant_share_total = (L / denom).where(has_lease, 0.0).clip(upper=1.0)
-
-    bad = np.flatnonzero(exceeded.to_numpy())
-    if len(bad):
-        rows = []
-        for i in bad:
-            f_known = pd.notna(Fk.iat[i])
-            rows.append(
-                {
-                    "layer": "leases",
-                    "key": idx[i],
-                    "code": "leases_exceed_floor_area" if f_known else "floor_area_unknown",
-                    "message": (
-                        f"宗地在租面积{L.iat[i]:.0f}㎡超过总建筑面积{Fk.iat[i]:.0f}㎡，按租赁面积比例将整宗地分给承租企业 / "
-                        f"leases in force ({L.iat[i]:.0f} m²) exceed the floor area ({Fk.iat[i]:.0f} m²): scaled, tenants share the whole parcel"
-                        if f_known
-                        else f"宗地总建筑面积未知，按租赁面积比例将整宗地分给承租企业 / floor area unknown: "
-                        f"tenants ({L.iat[i]:.0f} m²) share the whole parcel"
-                    ),
-                }
-            )
-        problem_rows.append(_problems(rows))
-
-    own_mask = elig & holder.notna()
-    if method not in ("merge_tenants", "floor_area_share"):  # pragma: no cover - the policy model restricts it
-        raise ValueError(f"unknown allocation method {method!r}")
-    # merged tenants leave the holder the whole parcel; otherwise the holder keeps what is not let
-    own_area = area if method == "merge_tenants" else area * (1.0 - tenant_share_total)
-    own = pd.DataFrame(
-        {
-            "parcel_code": idx[own_mask.to_numpy()],
-            "uscc": holder[own_mask].to_numpy(),
-            "kind": "own",
-            "area_mu": own_area[own_mask].to_numpy(),
-            "leased_m2": 0.0,
-        }
-    )
-    own["weight"] = own["area_mu"]
-    if method == "merge_tenants":
-        ten = tenant.assign(kind="lease", area_mu=0.0)
-        holds = set(own["uscc"])  # enterprises with land of their own keep their output there
-        ten["weight"] = np.where(ten["uscc"].isin(holds), 0.0, ten["leased_m2"])
+    # lease intervals (end date inclusive → the day after), inside the window and the parcel's life
+    if leases is not None and len(leases):
+        res, lprob = resolve_leases(leases[leases["uscc"].notna()], buildings, idx)
+        problems.append(lprob)
+        lp = res["lease_parcel"]
+        end = pd.to_datetime(res["end_date"]) if "end_date" in res.columns else pd.Series(pd.NaT, index=res.index)
+        la = np.maximum.reduce([pd.to_datetime(res["start_date"]).fillna(pd.Timestamp.max.normalize()).to_numpy("datetime64[ns]"),
+                                np.full(len(res), w0.to_datetime64()), ex_a.reindex(lp).to_numpy("datetime64[ns]"),
+                                supplied_from.reindex(lp).fillna(pd.Timestamp.max.normalize()).to_numpy("datetime64[ns]")])
+        lb = np.minimum.reduce([(end + pd.Timedelta(days=1)).fillna(pd.Timestamp("2262-04-10")).to_numpy("datetime64[ns]"),
+                                np.full(len(res), w1.to_datetime64()), ex_b.reindex(lp).to_numpy("datetime64[ns]")])
+        lease = _intervals(pd.DataFrame({"parcel_code": lp.to_numpy(), "tenant": res["uscc"].astype(object).to_numpy(),
+                                         "f": res["floor_area_m2"].fillna(0.0).to_numpy(dtype="float64")}), la, lb)
     else:
-        d = tenant["parcel_code"].map(denom)
-        ten = tenant.assign(kind="lease", area_mu=(tenant["parcel_code"].map(area) * tenant["leased_m2"] / d).fillna(0.0))
-        ten["weight"] = ten["area_mu"]
+        lease = pd.DataFrame({"parcel_code": pd.Series(dtype=object), "tenant": pd.Series(dtype=object),
+                              "f": pd.Series(dtype="float64"), "a": pd.Series(dtype="datetime64[ns]"),
+                              "b": pd.Series(dtype="datetime64[ns]")})
 
-    uses = pd.concat([own, ten], ignore_index=True)
-    # own rows are one per parcel, tenant rows one per (parcel, tenant), and a holder is never its
-    # own tenant: (parcel_code, uscc, kind) is unique without a further group-by
-    uses = pd.DataFrame(
-        {
-            "parcel_code": uses["parcel_code"].astype(object).to_numpy(),
-            "uscc": uses["uscc"].astype(object).to_numpy(),
-            "kind": uses["kind"].astype(object).to_numpy(),
-            "area_mu": uses["area_mu"].to_numpy(dtype="float64"),
-            "weight": uses["weight"].to_numpy(dtype="float64"),
-            "leased_m2": uses["leased_m2"].to_numpy(dtype="float64"),
-        }
-    )
+    # segments: cut every parcel's window at each change
+    bounds = pd.concat([hold[["parcel_code", "a"]].rename(columns={"a": "t"}), hold[["parcel_code", "b"]].rename(columns={"b": "t"}),
+                        lease[["parcel_code", "a"]].rename(columns={"a": "t"}), lease[["parcel_code", "b"]].rename(columns={"b": "t"})],
+                       ignore_index=True).drop_duplicates().sort_values(["parcel_code", "t"], kind="stable")
+    nxt = bounds.groupby("parcel_code", sort=False)["t"].shift(-1)
+    seg = pd.DataFrame({"parcel_code": bounds["parcel_code"].to_numpy(), "sa": bounds["t"].to_numpy(),
+                        "sb": nxt.to_numpy()}).dropna(subset=["sb"])
+    seg = seg[seg["sb"] > seg["sa"]].reset_index(drop=True)
+    seg["seg"] = np.arange(len(seg))
+    seg["len"] = (seg["sb"] - seg["sa"]).dt.days.astype("float64")
+    # the holder of each segment (holder periods of a parcel do not overlap)
+    sh = seg.merge(hold, on="parcel_code", how="inner")
+    sh = sh[(sh["a"] <= sh["sa"]) & (sh["b"] >= sh["sb"])].drop_duplicates("seg")
+    seg["holder"] = seg["seg"].map(sh.set_index("seg")["holder"]).astype(object)
+    # the tenants of each segment (not the segment's holder)
+    st = seg[["seg", "parcel_code", "sa", "sb", "len", "holder"]].merge(lease, on="parcel_code", how="inner")
+    st = st[(st["a"] <= st["sa"]) & (st["b"] >= st["sb"]) & (st["tenant"] != st["holder"])]
+    st = st.groupby(["seg", "tenant"], as_index=False).agg(parcel_code=("parcel_code", "first"), f=("f", "sum"),
+                                                            len=("len", "first"))
+    L = st.groupby("seg")["f"].sum().reindex(seg["seg"]).fillna(0.0).to_numpy()
+    F = floor_area.reindex(seg["parcel_code"]).to_numpy(dtype="float64")
+    Fk = np.where(F > 0, F, np.nan)
+    exceeded = (L > 0) & (np.isnan(Fk) | (L > np.nan_to_num(Fk, nan=np.inf)))
+    denom = np.where(exceeded, L, Fk)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tshare = np.where(L > 0, np.clip(L / denom, 0, 1), 0.0)
+    seg["tshare"] = tshare
+    seg["denom"] = denom
+    seg["area"] = seg["parcel_code"].map(area).to_numpy(dtype="float64")
+    if exceeded.any():
+        ex = seg.loc[exceeded].drop_duplicates("parcel_code")
+        rows = []
+        for _, row in ex.iterrows():
+            Lp = float(L[int(row["seg"])])
+            fk = Fk[int(row["seg"])]
+            rows.append({"layer": "leases", "key": row["parcel_code"],
+                         "code": "leases_exceed_floor_area" if not np.isnan(fk) else "floor_area_unknown",
+                         "message": (f"宗地在租面积{Lp:.0f}㎡超过总建筑面积{fk:.0f}㎡，按租赁面积比例将整宗地分给承租企业 / "
+                                     f"leases in force ({Lp:.0f} m²) exceed the floor area ({fk:.0f} m²): scaled, tenants share the whole parcel"
+                                     if not np.isnan(fk) else
+                                     f"宗地总建筑面积未知，按租赁面积比例将整宗地分给承租企业 / floor area unknown: tenants ({Lp:.0f} m²) share the whole parcel")})
+        problems.append(_problems(rows))
+
+    # area-days: the occupied basis (floor-area share) and the spread basis of the method
+    hs = seg[seg["holder"].notna()]
+    own_occ = hs["area"] * (1.0 - hs["tshare"]) * hs["len"]
+    st["area"] = st["parcel_code"].map(area).to_numpy(dtype="float64")
+    st_den = st["seg"].map(seg.set_index("seg")["denom"])
+    ten_occ = (st["area"] * st["f"] / st_den * st["len"]).fillna(0.0)
+    own = pd.DataFrame({"parcel_code": hs["parcel_code"].to_numpy(), "uscc": hs["holder"].to_numpy(), "kind": "own",
+                        "occ": own_occ.to_numpy(), "days": hs["len"].to_numpy(), "fdays": 0.0})
+    ten = pd.DataFrame({"parcel_code": st["parcel_code"].to_numpy(), "uscc": st["tenant"].to_numpy(), "kind": "lease",
+                        "occ": ten_occ.to_numpy(), "days": st["len"].to_numpy(), "fdays": (st["f"] * st["len"]).to_numpy()})
+    if method == "merge_tenants":
+        own["area_days"] = (hs["area"] * hs["len"]).to_numpy()
+        own["weight"] = own["area_days"]
+        ten["area_days"] = 0.0
+        ten["weight"] = ten["fdays"]
+    elif method == "floor_area_share":
+        own["area_days"] = own["occ"]
+        own["weight"] = own["occ"]
+        ten["area_days"] = ten["occ"]
+        ten["weight"] = ten["occ"]
+    else:  # pragma: no cover - the policy model restricts it
+        raise ValueError(f"unknown allocation method {method!r}")
+    allu = pd.concat([own, ten], ignore_index=True)
+    g = allu.groupby(["parcel_code", "uscc", "kind"], sort=True, as_index=False).sum(numeric_only=True)
+    if method == "merge_tenants" and len(g):
+        holds = set(g.loc[(g["kind"] == "own") & (g["days"] > 0), "uscc"])
+        g.loc[(g["kind"] == "lease") & g["uscc"].isin(holds), "weight"] = 0.0
+    uses = pd.DataFrame({
+        "parcel_code": g["parcel_code"].astype(object).to_numpy(),
+        "uscc": g["uscc"].astype(object).to_numpy(),
+        "kind": g["kind"].astype(object).to_numpy(),
+        "area_mu": (g["area_days"] / wdays).to_numpy(dtype="float64"),
+        "weight": g["weight"].to_numpy(dtype="float64"),
+        "leased_m2": (g["fdays"] / wdays).to_numpy(dtype="float64"),
+        "occupied_mu": (g["occ"] / wdays).to_numpy(dtype="float64"),
+        "days": g["days"].to_numpy(dtype="float64"),
+    })
     uses["share"] = use_shares(uses)
-    problems = pd.concat([p for p in problem_rows if len(p)], ignore_index=True) if any(len(p) for p in problem_rows) else _problems([])
-    return uses, problems
+    probs = [p for p in problems if len(p)]
+    return uses, (pd.concat(probs, ignore_index=True) if probs else _problems([]))
+
+
+def restrict_to(uses: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    """Each enterprise's spread weights kept only on the parcels where ``keep`` (parcel_code → bool)
+    is true — when it used any such parcel with a positive weight; otherwise all its uses. Shares
+    are recomputed."""
+    if len(uses) == 0:
+        return uses
+    k = uses["parcel_code"].map(keep).fillna(False).to_numpy(dtype=bool) & (uses["weight"].to_numpy() > 0)
+    has = pd.Series(k).groupby(uses["uscc"].to_numpy()).transform("any").to_numpy(dtype=bool)
+    out = uses.copy()
+    out["weight"] = np.where(has & ~k, 0.0, uses["weight"].to_numpy())
+    # an enterprise whose remaining weights are all 0 keeps its even spread over the kept rows only
+    out = out[~(has & ~k)].reset_index(drop=True)
+    out["share"] = use_shares(out)
+    return out
+
+
+def reported_shares(uses: pd.DataFrame, parcel_index: pd.Index, area_mu: pd.Series, life_days: pd.Series,
+                    reported: pd.Series) -> pd.Series:
+    """Per parcel, the share of its area whose users did not report (by occupied area-days):
+    Σ over users with ``reported[uscc]`` false (or unknown) of occupied_mu / (area × life share of
+    the window). ``life_days`` = the parcel's days in the window / window days."""
+    if len(uses) == 0:
+        return pd.Series(0.0, index=parcel_index)
+    ok = uses["uscc"].map(reported).eq(True).to_numpy(dtype=bool)
+    miss = uses.loc[~ok].groupby("parcel_code")["occupied_mu"].sum().reindex(parcel_index).fillna(0.0)
+    full = (area_mu.reindex(parcel_index) * life_days.reindex(parcel_index)).to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s = np.where(full > 0, miss.to_numpy() / np.where(full > 0, full, 1.0), 0.0)
+    s = np.clip(s, 0.0, 1.0)
+    # area-days summed in floating point: a share within 1e-9 of none or all is none or all
+    s = np.where(s < 1e-9, 0.0, np.where(s > 1 - 1e-9, 1.0, s))
+    return pd.Series(s, index=parcel_index)
 
 
 def _sum_by(codes: np.ndarray, n: int, x: np.ndarray, *, min_count: int = 0) -> np.ndarray:

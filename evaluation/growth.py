@@ -48,6 +48,12 @@ def _geq(a: pd.Series, b: pd.Series) -> pd.Series:
     return out
 
 
+def _den(frame: pd.DataFrame) -> pd.Series:
+    """The denominator of revenue per mu: the reported developed land when known, else all of it."""
+    col = "reported_mu" if "reported_mu" in frame.columns else "developed_mu"
+    return frame[col].astype("float64")
+
+
 def growth_table(
     current: pd.DataFrame,
     baseline: pd.DataFrame,
@@ -56,19 +62,22 @@ def growth_table(
     policy,  # landuse.core.policy.GrowthPolicy
     like_current: pd.DataFrame | None = None,
     like_baseline: pd.DataFrame | None = None,
+    coverage_threshold: float | None = None,
 ) -> pd.DataFrame:
     """Growth columns for each area (rows of ``current``).
 
-    ``current`` / ``baseline``: per area ``revenue_wan`` and ``developed_mu`` of the evaluated and
-    baseline years. ``like_current`` / ``like_baseline``: the same sums over the parcels developed in
-    both years.
+    ``current`` / ``baseline``: per area ``revenue_wan`` and ``reported_mu`` (developed land whose
+    users reported; ``developed_mu`` when absent) of the evaluated and baseline years, and
+    ``revenue_coverage``. ``like_current`` / ``like_baseline``: the same sums over the parcels
+    developed in both years. A unit whose coverage this year or in the baseline year is below
+    ``coverage_threshold`` is ``provisional``: it neither meets nor misses (goal_met, on_track empty).
     """
     idx = current.index
     base = baseline.reindex(idx)
     r_y = current["revenue_wan"].astype("float64")
-    a_y = current["developed_mu"].astype("float64")
+    a_y = _den(current)
     r_b = base["revenue_wan"].astype("float64")
-    a_b = base["developed_mu"].astype("float64")
+    a_b = _den(base)
     v_y = ratio(r_y, a_y)
     v_b = ratio(r_b, a_b)
     g = float(policy.target_growth)
@@ -80,22 +89,34 @@ def growth_table(
     if like_current is not None and like_baseline is not None:
         lc = like_current.reindex(idx)
         lb = like_baseline.reindex(idx)
-        lfl = ratio(ratio(lc["revenue_wan"], lc["developed_mu"]), ratio(lb["revenue_wan"], lb["developed_mu"])) - 1.0
+        lfl = ratio(ratio(lc["revenue_wan"], _den(lc)), ratio(lb["revenue_wan"], _den(lb))) - 1.0
     else:
         lfl = pd.Series(np.nan, index=idx)
     with np.errstate(invalid="ignore", divide="ignore"):
         rev_part = np.log(ratio(r_y, r_b))
         area_part = -np.log(ratio(a_y, a_b))
         both = (r_y > 0) & (r_b > 0) & (a_y > 0) & (a_b > 0)
+    cov = current["revenue_coverage"].astype("float64") if "revenue_coverage" in current.columns \
+        else pd.Series(np.nan, index=idx)
+    cov_b = base["revenue_coverage"].astype("float64") if "revenue_coverage" in base.columns \
+        else pd.Series(np.nan, index=idx)
+    thin = ((cov < coverage_threshold) | (cov_b < coverage_threshold)) if coverage_threshold is not None \
+        else pd.Series(False, index=idx)
+    met = _geq(v_y, v_b * (1.0 + g))
+    on_track = _geq(v_y, expected * float(policy.on_track_tolerance))
+    met[thin.to_numpy()] = pd.NA
+    on_track[thin.to_numpy()] = pd.NA
     return pd.DataFrame(
         {
             "baseline_year": pd.array([policy.baseline_year] * len(idx), dtype="Int64"),
             "baseline_revenue_per_mu": v_b.to_numpy(),
             "growth": growth.to_numpy(),
             "target_growth": g,
-            "goal_met": _geq(v_y, v_b * (1.0 + g)).array,
+            "goal_met": met.array,
             "expected_revenue_per_mu": expected.to_numpy(),
-            "on_track": _geq(v_y, expected * float(policy.on_track_tolerance)).array,
+            "on_track": on_track.array,
+            "baseline_revenue_coverage": cov_b.to_numpy(),
+            "provisional": pd.array(thin.to_numpy(dtype=bool), dtype="boolean"),
             "like_for_like_growth": np.asarray(lfl, dtype="float64"),
             "revenue_growth_part": np.where(both, rev_part, np.nan),
             "area_growth_part": np.where(both, area_part, np.nan) + 0.0,

@@ -100,41 +100,65 @@ def parcel_form(area_mu: pd.Series, floor_area_m2: pd.Series, footprint_m2: pd.S
     )
 
 
-AREA_SUMS = ("developed_mu", *VALUE_COLUMNS)
-
-
 def group_codes(groups: pd.Series | np.ndarray, index: pd.Index) -> np.ndarray:
     """Integer position of each label in ``index`` (−1 for a missing or unknown label)."""
     return index.get_indexer(pd.Index(np.asarray(groups, dtype=object)))
 
 
-def area_totals(parcels: pd.DataFrame, groups, index: pd.Index) -> pd.DataFrame:
-    """Ratios of sums over developed industrial land, per group of ``index``.
+def _sum(c: np.ndarray, x: np.ndarray, n: int, *, nan_when_empty: bool) -> np.ndarray:
+    ok = ~np.isnan(x)
+    tot = np.bincount(c[ok], weights=x[ok], minlength=n)
+    if nan_when_empty:
+        tot = np.where(np.bincount(c[ok], minlength=n) > 0, tot, np.nan)
+    return tot
 
-    ``parcels`` (one row per parcel) needs ``developed`` (bool), ``area_mu``, the value columns,
-    ``floor_area_m2`` and ``footprint_area_m2``; ``groups`` gives each parcel's group: labels
-    (aligned with the rows), or integer codes into ``index`` from :func:`group_codes` (−1: none).
-    Returns ``developed_mu``, Σ values (revenue and tax 0 on no land, others NaN when nothing is
-    reported), per-mu ratios, ``far`` and ``building_coverage`` (FAR and coverage over the
-    developed parcels whose floor area / footprint is known), indexed by ``index``.
+
+def area_totals(parcels: pd.DataFrame, groups, index: pd.Index) -> pd.DataFrame:
+    """Ratios of sums over developed industrial land in the zones, per group of ``index``.
+
+    ``parcels`` (one row per parcel) needs ``developed`` and ``in_zone`` (bool), ``area_mu``, the
+    value columns, ``reported_mu`` / ``va_reported_mu`` / ``inv_reported_mu`` (the land whose users
+    reported each item), ``floor_area_m2`` and ``footprint_area_m2``; ``groups`` gives each parcel's
+    group: labels (aligned with the rows), or integer codes into ``index`` (−1: none).
+
+    Returns ``developed_mu``; Σ values; per-mu ratios on the reported land (missing is not zero:
+    land whose users did not report leaves numerator and denominator); ``revenue_coverage`` =
+    reported developed mu / developed mu, and the coverage of value added and investment;
+    ``revenue_other_land_wan`` = revenue spread onto the group's land that is not developed
+    industrial land in a zone; ``far`` and ``building_coverage`` over the developed parcels whose
+    floor area / footprint is known; ``reported_mu`` (the denominator of revenue per mu).
     """
     codes = groups if isinstance(groups, np.ndarray) and groups.dtype.kind == "i" else group_codes(groups, index)
     n = len(index)
-    sel = parcels["developed"].to_numpy(dtype=bool) & (codes >= 0)
+    inside = codes >= 0
+    dev_all = parcels["developed"].to_numpy(dtype=bool)
+    if "in_zone" in parcels.columns:
+        dev_all = dev_all & parcels["in_zone"].to_numpy(dtype=bool)
+    sel = dev_all & inside
     c = codes[sel]
-    area = np.nan_to_num(parcels["area_mu"].to_numpy(dtype="float64")[sel])
-    out = {"developed_mu": np.bincount(c, weights=area, minlength=n)}
-    for col in VALUE_COLUMNS:
-        x = parcels[col].to_numpy(dtype="float64")[sel]
-        ok = ~np.isnan(x)
-        tot = np.bincount(c[ok], weights=x[ok], minlength=n)
-        if col not in ZERO_WHEN_EMPTY:
-            tot = np.where(np.bincount(c[ok], minlength=n) > 0, tot, np.nan)
-        out[col] = tot
+    col = lambda name: parcels[name].to_numpy(dtype="float64")  # noqa: E731
+    area = np.nan_to_num(col("area_mu")[sel])
+    out: dict[str, np.ndarray] = {"developed_mu": np.bincount(c, weights=area, minlength=n)}
+    rep = {"revenue_wan": "reported_mu", "tax_wan": "reported_mu", "value_added_wan": "va_reported_mu",
+           "investment_wan": "inv_reported_mu"}
+    dens = {}
+    for name in set(rep.values()):
+        src = col(name)[sel] if name in parcels.columns else area
+        dens[name] = np.bincount(c, weights=np.nan_to_num(src), minlength=n)
+    for v in VALUE_COLUMNS:
+        out[v] = _sum(c, col(v)[sel], n, nan_when_empty=v not in ZERO_WHEN_EMPTY)
+    out["reported_mu"] = dens["reported_mu"]
     res = pd.DataFrame(out, index=index)
-    res = pd.concat([res, per_mu(res, "developed_mu")], axis=1)
+    for k, v in PER_MU.items():
+        res[k] = ratio(res[v], dens[rep[v]])
+    res["revenue_coverage"] = ratio(dens["reported_mu"], res["developed_mu"])
+    res["value_added_coverage"] = ratio(dens["va_reported_mu"], res["developed_mu"])
+    res["investment_coverage"] = ratio(dens["inv_reported_mu"], res["developed_mu"])
+    other = inside & ~dev_all
+    res["revenue_other_land_wan"] = np.bincount(codes[other], weights=np.nan_to_num(col("revenue_wan")[other]),
+                                                minlength=n)
     for name, src in (("far", "floor_area_m2"), ("building_coverage", "footprint_area_m2")):
-        x = parcels[src].to_numpy(dtype="float64")[sel]
+        x = col(src)[sel]
         ok = ~np.isnan(x)
         num = np.bincount(c[ok], weights=x[ok], minlength=n)
         den = np.bincount(c[ok], weights=area[ok] * M2_PER_MU, minlength=n)

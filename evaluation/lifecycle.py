@@ -311,6 +311,21 @@ def _supplied(supply, agreed, actual, completion, holder, as_of) -> np.ndarray:
     return np.where(known, (supply <= as_of).to_numpy(), inferred)
 
 
+def supplied_from(parcels: pd.DataFrame, rights: pd.DataFrame | None = None) -> pd.Series:
+    """The first day each parcel is supplied, by parcel_code: ``supply_date``; when it is missing,
+    as :func:`parcel_stages` infers it — supplied all along when the parcel has a holder or any later
+    life-cycle date — or from the first right naming a holder; NaT: never supplied."""
+    p = _by_code(parcels)
+    supply = _col(p, "supply_date", "date")
+    later = (_col(p, "agreed_start_date", "date").notna() | _col(p, "actual_start_date", "date").notna()
+             | _col(p, "completion_date", "date").notna() | _col(p, "holder_uscc", "str").notna())
+    inferred = pd.Series(pd.NaT, index=p.index, dtype="datetime64[ns]").where(~later, pd.Timestamp("1900-01-01"))
+    if rights is not None and len(rights):
+        first = rights[rights["holder_uscc"].notna()].groupby("parcel_code")["start"].min()
+        inferred = inferred.where(inferred.notna(), first.reindex(p.index))
+    return supply.where(supply.notna(), inferred).astype("datetime64[ns]")
+
+
 def _evidence(rows, p, out, agreed, halted, area_m2, dev_area, planned, invested, price, unknown, as_of, policy, *,
               supply):
     """Bilingual evidence text for the given row positions (vectorised string building)."""

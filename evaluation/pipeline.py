@@ -25,13 +25,12 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from evaluation.figures import ParcelYear, Static, evaluate_parcels, static_parts, year_figures
+from evaluation.figures import Figures, ParcelYear, Static, evaluate_parcels, static_parts, year_figures
 from evaluation.grading import construction_status, grade_enterprises, merge_tenants
 from evaluation.indicators import building_coefficient
 from evaluation.intensive import intensive_use
@@ -57,19 +56,82 @@ STORED_LAYERS = ("parcel_results", "enterprise_results", "zone_results", "pilot_
 
 @dataclass
 class Prepared:
-    """The inputs of an evaluation and what does not depend on the year, computed once for every
-    year evaluated with the same inputs and policy."""
+    """The inputs of an evaluation and what follows from them alone, computed once.
+
+    A year's results are a function of the inputs only — never of which other years were evaluated
+    before, or in what order: the earlier years a step needs (last year's firms for the grading
+    benchmark, last year's grades for "D two years running", last year's ranks) are computed here
+    from the same inputs and remembered per year (``_memo``), so evaluating six years costs each year
+    once and evaluating one year alone gives the same figures."""
 
     inputs: Mapping[str, pd.DataFrame]
     policy: Policy
     static: Static
     built_up: pd.Series | None = None
+    _memo: dict = field(default_factory=dict, repr=False)
 
-    @cached_property
+    def _get(self, key: tuple, make):
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    @property
     def baseline(self) -> ParcelYear:
         """The baseline year's parcels, as of its 31 December."""
         b = int(self.policy.growth.baseline_year)
-        return evaluate_parcels(self.inputs, year=b, policy=self.policy, as_of=year_end(b), static=self.static)
+        return self._get(("parcels", b, None), lambda: evaluate_parcels(self.inputs, year=b, policy=self.policy,
+                                                                         as_of=year_end(b), static=self.static))
+
+    def has_data(self, year: int) -> bool:
+        """Whether the inputs hold any enterprise figures for ``year``."""
+        ey = self.inputs.get("enterprise_years")
+        return ey is not None and bool((pd.to_numeric(ey["year"], errors="coerce") == int(year)).any())
+
+    def figures(self, year: int, as_of: date | None = None) -> Figures:
+        return self._get(("figures", int(year), as_of), lambda: year_figures(
+            self.inputs, year=year, policy=self.policy, static=self.static, baseline=self.baseline, as_of=as_of))
+
+    def graded_population(self, year: int) -> pd.DataFrame | None:
+        """The year's enterprise results with the grade each firm gets when graded without a
+        previous year (whether a firm is graded does not depend on the benchmark): the population
+        of next year's benchmark. None when the year has no enterprise figures."""
+        def make():
+            if not self.has_data(year):
+                return None
+            er = self.figures(year).enterprise_results
+            g = self._grade(year, None, history=None)
+            return er.assign(**{c: g[c].to_numpy() for c in g.columns if c in er.columns})
+        return self._get(("population", int(year)), make)
+
+    def _grade(self, year: int, as_of: date | None, *, history: pd.DataFrame | None) -> pd.DataFrame:
+        fig = self.figures(year, as_of)
+        er, cur = fig.enterprise_results, fig.current
+        construction = construction_status(cur.uses, fig.parcel_results, self.inputs.get("parcels"), as_of=cur.as_of)
+        merged = merge_tenants(er, cur.uses, cur.values) if self.policy.allocation.method == "merge_tenants" else None
+        return grade_enterprises(er, policy=self.policy, history=history, enterprises=self.inputs.get("enterprises"),
+                                 enterprise_years=self.inputs.get("enterprise_years"), construction=construction,
+                                 merged=merged)
+
+    def graded(self, year: int, as_of: date | None = None) -> pd.DataFrame:
+        """The year's enterprise results with their grades (benchmarks from the previous year)."""
+        def make():
+            er = self.figures(year, as_of).enterprise_results.copy()
+            g = self._grade(year, as_of, history=self.graded_population(year - 1))
+            for c in g.columns:
+                if c in er.columns:
+                    er[c] = g[c].astype(er[c].dtype) if str(er[c].dtype) != "object" else g[c].astype(object)
+            return er
+        return self._get(("graded", int(year), as_of), make)
+
+    def grade_history(self, year: int) -> pd.DataFrame | None:
+        """Grades (uscc, year, grade) of the years before ``year`` that the streak rules look at."""
+        depth = max([1, *[r.years - 1 for r in self.policy.rules.enabled if r.kind == "grade_streak"]])
+        frames = [self.graded(y)[["uscc", "year", "grade"]] for y in range(year - depth, year) if self.has_data(y)]
+        return pd.concat(frames, ignore_index=True) if frames else None
+
+    def scored(self, year: int, as_of: date | None = None) -> YearResults:
+        """Every results layer of ``year`` with ranks but no rank change (see :func:`evaluate_year`)."""
+        return self._get(("scored", int(year), as_of), lambda: _score_year(self, int(year), as_of))
 
 
 def prepare(inputs: Mapping[str, pd.DataFrame], *, policy: Policy, built_up: pd.Series | None = None) -> Prepared:
@@ -131,42 +193,37 @@ def _building_coefficient(pr: pd.DataFrame, parcels: pd.DataFrame) -> np.ndarray
     return bc["building_coefficient"].to_numpy(dtype="float64")
 
 
-def _prev(history: Mapping[str, pd.DataFrame] | None, name: str, year: int) -> pd.DataFrame | None:
-    if not history or name not in history or history[name] is None or len(history[name]) == 0:
-        return None
-    h = history[name]
-    return h[pd.to_numeric(h["year"], errors="coerce") < year]
+def evaluate_year(prepared: Prepared, *, year: int, as_of: date | None = None) -> YearResults:
+    """Every results layer for ``year`` (as of ``as_of``, default 31 December of ``year``): the
+    year's scored results, with each unit's rank change on the previous year (computed from the same
+    inputs; empty when the previous year has no enterprise figures)."""
+    res = prepared.scored(year, as_of)
+    layers = dict(res.layers)
+    prev = prepared.scored(year - 1) if prepared.has_data(year - 1) else None
+    for name, key in (("zone_results", "zone_code"), ("pilot_area_results", "pilot_area_code")):
+        cur = layers[name].copy()
+        if prev is not None:
+            before = prev.layers[name].set_index(key)["rank"]
+            change = pd.to_numeric(cur[key].map(before), errors="coerce") - pd.to_numeric(cur["rank"], errors="coerce")
+            cur["rank_change"] = change.astype("Int64")
+        layers[name] = cur
+    return YearResults(res.year, layers, res.pilot_targets, res.score_weights, res.problems, res.warnings)
 
 
-def evaluate_year(prepared: Prepared, *, year: int, as_of: date | None = None,
-                  history: Mapping[str, pd.DataFrame] | None = None) -> YearResults:
-    """Every results layer for ``year`` (as of ``as_of``, default 31 December of ``year``).
-
-    ``history``: earlier years' ``enterprise_results`` (benchmarks, "D two years running") and
-    ``zone_results`` / ``pilot_area_results`` (last year's ranks for the rank change).
-    """
+def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResults:
+    """Grades, flags, intensive use, pilot-area targets and composite scores on the figures."""
     inputs, policy, built_up = prepared.inputs, prepared.policy, prepared.built_up
-    fig = year_figures(inputs, year=year, policy=policy, static=prepared.static, baseline=prepared.baseline,
-                       as_of=as_of)
+    fig = prepared.figures(year, as_of)
     pr = fig.parcel_results.copy()
-    er = fig.enterprise_results.copy()
     zr = fig.zone_results.copy()
     par = fig.pilot_area_results.copy()
     caught: list[warnings.WarningMessage] = []
     if built_up is not None:
         pr["built_up_share"] = pr["parcel_code"].map(built_up).astype("float64")
 
-    # enterprise grades
-    hist_er = _prev(history, "enterprise_results", year)
-    cur = fig.current
-    construction = construction_status(cur.uses, pr, inputs.get("parcels"), as_of=cur.as_of)
-    merged = merge_tenants(er, cur.uses, cur.values) if policy.allocation.method == "merge_tenants" else None
-    g = grade_enterprises(er, policy=policy, history=hist_er, enterprises=inputs.get("enterprises"),
-                          enterprise_years=inputs.get("enterprise_years"), construction=construction, merged=merged)
-    for c in g.columns:
-        if c in er.columns:
-            er[c] = g[c].astype(er[c].dtype) if str(er[c].dtype) != "object" else g[c].astype(object)
-    grade_hist = hist_er[["uscc", "year", "grade"]] if hist_er is not None and "grade" in hist_er.columns else None
+    # enterprise grades (benchmarks from the previous year, computed from the same inputs)
+    er = prepared.graded(year, as_of)
+    grade_hist = prepared.grade_history(year)
 
     # 建筑系数 with structures and yards where the parcels give them (docs/domain.md §13)
     pr["building_coefficient"] = _building_coefficient(pr, inputs["parcels"])
@@ -192,20 +249,18 @@ def evaluate_year(prepared: Prepared, *, year: int, as_of: date | None = None,
     zr["flagged_share"] = fs.reindex(zr.index).to_numpy(dtype="float64")
     zr = zr.reset_index()
 
-    # pilot areas: intensive score as developed-area-weighted mean of zone scores; flagged share
-    zones = inputs["zones"][["zone_code", "pilot_area_code"]]
-    zz = zr.merge(zones, on="zone_code", how="left", suffixes=("", "_z"))
-    zz["pa"] = zz["pilot_area_code"].fillna(zz.get("pilot_area_code_z"))
-    w = zz["developed_mu"].fillna(0.0)
+    # pilot areas: intensive score as developed-area-weighted mean of the zones each manages
+    # directly this year; flagged share
+    pilot_of = zr.set_index("zone_code")["pilot_area_code"]
+    w = zr["developed_mu"].fillna(0.0)
     par = par.set_index("pilot_area_code")
-    for key, grp in zz.groupby("pa"):
+    for key, grp in zr.groupby("pilot_area_code"):
         ww = w.loc[grp.index]
-        s = grp["intensive_score"]
-        ok = s.notna() & (ww > 0)
+        sc = grp["intensive_score"]
+        ok = sc.notna() & (ww > 0)
         if key in par.index and ok.any():
-            par.loc[key, "intensive_score"] = float(np.average(s[ok], weights=ww[ok]))
-    pr_pa = pr.merge(zones, on="zone_code", how="left", suffixes=("", "_z"))
-    pr_pa["pilot_area_code"] = pr_pa["pilot_area_code"] if "pilot_area_code" in pr_pa.columns else pr_pa["pilot_area_code_z"]
+            par.loc[key, "intensive_score"] = float(np.average(sc[ok], weights=ww[ok]))
+    pr_pa = pr.assign(pilot_area_code=pr["zone_code"].map(pilot_of))
     fsp = flagged_share(pr_pa, flags.merge(pr_pa[["parcel_code", "pilot_area_code"]], on="parcel_code", how="left"),
                         key="pilot_area_code", rules=findings)
     par["flagged_share"] = fsp.reindex(par.index).to_numpy(dtype="float64")
@@ -222,33 +277,21 @@ def evaluate_year(prepared: Prepared, *, year: int, as_of: date | None = None,
     caught += w
 
     # composite scores and ranks
-    prev_z = _prev(history, "zone_results", year)
-    prev_zr = None
-    if prev_z is not None and len(prev_z):
-        last = prev_z[prev_z["year"] == prev_z["year"].max()]
-        if int(last["year"].max()) == year - 1:
-            prev_zr = last.set_index("zone_code")["rank"]
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        cz = composite_score(zr, policy=policy, previous_ranks=prev_zr, key="zone_code")
+        cz = composite_score(zr, policy=policy, previous_ranks=None, key="zone_code")
     caught += w
     zr = zr.set_index("zone_code")
-    for c in ("score", "rank", "rank_change"):
+    for c in ("score", "rank"):
         zr[c] = cz.table[c].reindex(zr.index).to_numpy()
     zr = zr.reset_index()
 
-    prev_p = _prev(history, "pilot_area_results", year)
-    prev_pr = None
-    if prev_p is not None and len(prev_p):
-        last = prev_p[prev_p["year"] == prev_p["year"].max()]
-        if int(last["year"].max()) == year - 1:
-            prev_pr = last.set_index("pilot_area_code")["rank"]
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        cp = composite_score(par, policy=policy, pilot_targets=pt, previous_ranks=prev_pr, key="pilot_area_code")
+        cp = composite_score(par, policy=policy, pilot_targets=pt, previous_ranks=None, key="pilot_area_code")
     caught += w
     par = par.set_index("pilot_area_code")
-    for c in ("score", "rank", "rank_change"):
+    for c in ("score", "rank"):
         par[c] = cp.table[c].reindex(par.index).to_numpy()
     if "targets_met" in pt.columns:
         par["targets_met"] = pt["targets_met"].reindex(par.index).to_numpy()

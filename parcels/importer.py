@@ -43,7 +43,13 @@ def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.
         return cache[(layer, col)]
 
     say("校验 / validating")
-    typed, problems = validate_package(read, existing_keys=existing_keys, area_tolerance=area_tolerance)
+    def existing_layer(layer: str) -> pd.DataFrame:
+        if layer not in stored:
+            stored[layer] = store.read(layer)
+        return stored[layer]
+
+    typed, problems = validate_package(read, existing_keys=existing_keys, existing_layer=existing_layer,
+                                       area_tolerance=area_tolerance)
     if not read.layers and not problems:
         problems.append(Problem(str(path), "", None, None, str(path),
                                 "at least one layer named as in the data-package contract (parcels, zones, …)",
@@ -55,7 +61,9 @@ def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.
     present = {name: set(read.layers[name].frame.columns) for name in typed}
     frames = {name: df.drop(columns=["_row"]) for name, df in typed.items()}
     # write parents before children (foreign keys are deferred anyway)
-    order = ["zones", "enterprises", "parcels", "buildings", "enterprise_years", "leases", "pilot_area_years"]
+    order = ["zones", "enterprises", "parcels", "buildings", "enterprise_years", "leases", "pilot_area_years",
+             "land_rights", "pilot_area_zones", "enterprise_periods"]
+    order += [n for n in frames if n not in order]  # layers the contract gained later keep their place after these
     frames = {n: frames[n] for n in order if n in frames}
     say("写入 / writing")
     changes = store.apply_import(frames, present, existing=stored)

@@ -37,9 +37,15 @@ REFERENCES = (
     ("leases", "uscc", "enterprises", "uscc", "error"),
     ("leases", "building_code", "buildings", "building_code", "error"),
     ("leases", "parcel_code", "parcels", "parcel_code", "error"),
+    ("land_rights", "parcel_code", "parcels", "parcel_code", "error"),
+    ("land_rights", "holder_uscc", "enterprises", "uscc", "error"),
+    ("pilot_area_zones", "zone_code", "zones", "zone_code", "error"),
+    ("enterprise_periods", "uscc", "enterprises", "uscc", "error"),
 )
 
 YEAR_RANGE = (1990, 2100)
+#: a period of enterprise_periods: a quarter, a half year or a month, cumulative from 1 January
+PERIOD_PATTERN = r"\d{4}(Q[1-4]|H[12]|-(0[1-9]|1[0-2]))"
 
 
 @functools.lru_cache(maxsize=1_000_000)
@@ -243,13 +249,13 @@ def _typed_layer(raw: RawLayer, bag: _Collector, *, policy_tolerance: float) -> 
     typed = coerce(typed, layer)
     geoms = _check_geometry(raw, f, bag) if layer.geometry else None
     # layer-specific checks
-    if "uscc" in typed.columns and layer.name in ("enterprises", "enterprise_years", "leases"):
+    if "uscc" in typed.columns and layer.name in ("enterprises", "enterprise_years", "leases", "enterprise_periods"):
         v = typed["uscc"]
         bad = v.notna() & ~uscc_valid(v)
         if bad.any():
             bag.add(raw, rows[bad], "uscc", v[bad], "an 18-character USCC with a valid check character (GB 32100-2015)",
                     code="uscc_check")
-    if layer.name == "parcels" and "holder_uscc" in f.columns:
+    if layer.name in ("parcels", "land_rights") and "holder_uscc" in f.columns:
         v = typed["holder_uscc"]
         bad = v.notna() & ~uscc_valid(v)
         if bad.any():
@@ -260,14 +266,22 @@ def _typed_layer(raw: RawLayer, bag: _Collector, *, policy_tolerance: float) -> 
         bad = y.notna() & ((y < YEAR_RANGE[0]) | (y > YEAR_RANGE[1]))
         if bad.any():
             bag.add(raw, rows[bad], "year", y[bad], f"a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}", code="year")
-    for a, b in (("start_date", "end_date"), ("supply_date", "completion_date"), ("actual_start_date", "completion_date")):
+    for a, b, strict in (("start_date", "end_date", False), ("supply_date", "completion_date", False),
+                         ("actual_start_date", "completion_date", False), ("valid_from", "valid_to", True),
+                         ("in_zone_from", "in_zone_to", True)):
         if a in typed.columns and b in typed.columns:
-            bad = typed[a].notna() & typed[b].notna() & (typed[a] > typed[b])
+            # *_to is the first day no longer in force: it must come after *_from
+            bad = typed[a].notna() & typed[b].notna() & ((typed[a] >= typed[b]) if strict else (typed[a] > typed[b]))
             if bad.any():
                 bag.add(raw, rows[bad], b, typed.loc[bad, b].dt.strftime("%Y-%m-%d"),
-                        f"a date on or after {a} ({', '.join(typed.loc[bad, a].dt.strftime('%Y-%m-%d').head(3))}…)"
-                        if bad.sum() > 3 else f"a date on or after {a} {', '.join(typed.loc[bad, a].dt.strftime('%Y-%m-%d'))}",
+                        f"a date {'after' if strict else 'on or after'} {a} ({', '.join(typed.loc[bad, a].dt.strftime('%Y-%m-%d').head(3))}…)"
+                        if bad.sum() > 3 else f"a date {'after' if strict else 'on or after'} {a} {', '.join(typed.loc[bad, a].dt.strftime('%Y-%m-%d'))}",
                         code="start_after_end")
+    if layer.name == "enterprise_periods" and "period" in typed.columns:
+        v = typed["period"]
+        bad = v.notna() & ~v.astype(str).str.fullmatch(PERIOD_PATTERN)
+        if bad.any():
+            bag.add(raw, rows[bad], "period", v[bad], "a period such as 2025Q3, 2025H1 or 2025-09", code="period")
     if layer.name == "leases" and {"building_code", "parcel_code"} <= set(typed.columns) | {"building_code", "parcel_code"}:
         bc = typed["building_code"]
         pc = typed["parcel_code"]
@@ -304,8 +318,12 @@ def _typed_layer(raw: RawLayer, bag: _Collector, *, policy_tolerance: float) -> 
 
 
 def validate_package(read: PackageRead, *, existing_keys: Callable[[str, str], set] | None = None,
+                     existing_layer: Callable[[str], pd.DataFrame] | None = None,
                      area_tolerance: float = 0.02) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
-    """Check everything; return typed frames (with '_row') and all problems (errors and warnings)."""
+    """Check everything; return typed frames (with '_row') and all problems (errors and warnings).
+
+    ``existing_keys(layer, column)`` and ``existing_layer(layer)`` give what the store already holds,
+    so references and cross-layer rules are checked against the package together with the store."""
     bag = _Collector()
     bag.problems.extend(read.problems)
     typed: dict[str, pd.DataFrame] = {}
@@ -326,7 +344,83 @@ def validate_package(read: PackageRead, *, existing_keys: Callable[[str, str], s
                     f"a {ref_col} that exists in {ref_layer} ({LAYERS[ref_layer].zh})",
                     code="dangling_reference", severity=severity)
     _check_lease_capacity(read, typed, bag, existing_keys)
+    _check_rights(read, typed, bag, existing_layer)
+    _check_pilot_membership(read, typed, bag)
+    _check_predecessors(read, typed, bag, existing_keys)
     return typed, bag.problems
+
+
+def _periods_overlap(g: pd.DataFrame, start: str, end: str) -> pd.Series:
+    """Rows (sorted by start) whose period begins before the previous one of the group ended
+    (``end`` is the first day no longer in force; empty = still in force)."""
+    prev_end = g[end].shift(1)
+    prev_open = g[start].shift(1).notna() & prev_end.isna()
+    return (prev_open | (prev_end.notna() & (g[start] < prev_end))).fillna(False)
+
+
+def _check_rights(read: PackageRead, typed: Mapping[str, pd.DataFrame], bag: _Collector, existing_layer) -> None:
+    """land_rights: the periods of one parcel must not overlap; where a parcel has rights, the right
+    in force today must name the holder the parcels layer names (docs/data-package.md)."""
+    if "land_rights" not in typed:
+        return
+    r = typed["land_rights"]
+    raw = read.layers["land_rights"]
+    ok = r[r["parcel_code"].notna() & r["valid_from"].notna()].sort_values(["parcel_code", "valid_from"], kind="stable")
+    over = ok.groupby("parcel_code", group_keys=False).apply(lambda g: _periods_overlap(g, "valid_from", "valid_to"))
+    if len(over) and over.any():
+        bad = ok.loc[over[over].index]
+        bag.add(raw, bad["_row"], "valid_from", bad["parcel_code"] + " " + bad["valid_from"].dt.strftime("%Y-%m-%d"),
+                "periods of one parcel that do not overlap (the previous right ends before this one starts)",
+                code="rights_overlap")
+    # today's right against the parcels layer
+    parcels = typed.get("parcels")
+    if parcels is None and existing_layer is not None:
+        parcels = existing_layer("parcels")
+    if parcels is None or parcels.empty or "holder_uscc" not in parcels.columns:
+        return
+    today = pd.Timestamp.today().normalize()
+    now = ok[(ok["valid_from"] <= today) & (ok["valid_to"].isna() | (ok["valid_to"] > today))]
+    holder = parcels.drop_duplicates("parcel_code").set_index("parcel_code")["holder_uscc"]
+    has = ok["parcel_code"].unique()
+    expected = now.drop_duplicates("parcel_code", keep="last").set_index("parcel_code")["holder_uscc"].reindex(has)
+    stated = holder.reindex(has)
+    diff = ~((expected.isna() & stated.isna()) | (expected == stated).fillna(False))
+    diff = diff & pd.Series(pd.Index(has).isin(holder.index), index=has)
+    for code in diff[diff].index:
+        rows = ok.loc[ok["parcel_code"] == code, "_row"].tolist()
+        bag.add(raw, [rows[-1]], "holder_uscc", [f"{code}: {expected.get(code) or '(无 none)'}"],
+                f"the holder in force today to equal parcels.holder_uscc ({stated.get(code) or '(无 none)'})",
+                code="rights_holder_mismatch")
+
+
+def _check_pilot_membership(read: PackageRead, typed: Mapping[str, pd.DataFrame], bag: _Collector) -> None:
+    """A zone is managed directly by one pilot area at a time."""
+    if "pilot_area_zones" not in typed:
+        return
+    m = typed["pilot_area_zones"]
+    d = m[(m["role"] == "direct") & m["zone_code"].notna()].copy()
+    d["valid_from"] = d["valid_from"].fillna(pd.Timestamp("1900-01-01"))
+    d = d.sort_values(["zone_code", "valid_from"], kind="stable")
+    over = d.groupby("zone_code", group_keys=False).apply(lambda g: _periods_overlap(g, "valid_from", "valid_to"))
+    if len(over) and over.any():
+        bad = d.loc[over[over].index]
+        bag.add(read.layers["pilot_area_zones"], bad["_row"], "zone_code", bad["zone_code"] + " ← " + bad["pilot_area_code"],
+                "one pilot area managing a zone directly at a time (直接管理)", code="two_direct_pilots")
+
+
+def _check_predecessors(read: PackageRead, typed: Mapping[str, pd.DataFrame], bag: _Collector, existing_keys) -> None:
+    if "parcels" not in typed or "predecessor_codes" not in typed["parcels"].columns:
+        return
+    p = typed["parcels"]
+    known = set(p["parcel_code"].dropna())
+    if existing_keys is not None:
+        known |= existing_keys("parcels", "parcel_code")
+    pc = p["predecessor_codes"].dropna()
+    for i, v in pc.items():
+        missing = [c for c in (x.strip() for x in str(v).split(";")) if c and c not in known]
+        if missing:
+            bag.add(read.layers["parcels"], [p.at[i, "_row"]], "predecessor_codes", [v],
+                    f"parcel codes that exist ({', '.join(missing)} unknown)", code="dangling_reference")
 
 
 def _check_lease_capacity(read: PackageRead, typed: Mapping[str, pd.DataFrame], bag: _Collector, existing_keys) -> None:

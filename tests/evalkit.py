@@ -23,7 +23,8 @@ import pandas as pd
 from landuse.core.contract import BOOL, DATE, FLOAT, INT, layer
 from landuse.core.units import M2_PER_MU
 
-INPUT_NAMES = ("zones", "parcels", "enterprises", "enterprise_years", "buildings", "leases", "pilot_area_years")
+INPUT_NAMES = ("zones", "parcels", "enterprises", "enterprise_years", "buildings", "leases", "pilot_area_years",
+               "land_rights", "pilot_area_zones", "enterprise_periods")
 
 _DEFAULTS = {
     "zones": {"zone_name": lambda r: f"开发区{r['zone_code']}", "level": "provincial"},
@@ -73,8 +74,8 @@ def mu(x: float) -> float:
     return x * M2_PER_MU
 
 
-def run_year(inputs, *, year: int, policy, as_of=None, history=None):
+def run_year(inputs, *, year: int, policy, as_of=None):
     """``evaluation.evaluate_year`` on freshly prepared ``inputs`` (the whole yearly pipeline)."""
     from evaluation import evaluate_year, prepare
 
-    return evaluate_year(prepare(inputs, policy=policy), year=year, as_of=as_of, history=history)
+    return evaluate_year(prepare(inputs, policy=policy), year=year, as_of=as_of)

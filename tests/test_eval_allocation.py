@@ -75,23 +75,38 @@ def test_merge_tenants_gives_the_output_to_the_holders_parcel():
     assert p["revenue_per_mu"] == pytest.approx(35.0)
 
 
-def test_lease_that_ends_mid_year_is_not_in_force_at_year_end():
+def test_lease_that_ends_mid_year_counts_for_its_days():
+    """Output belongs to the land that produced it: a tenant that left on 30 June used 7.5 mu for
+    181 of the 365 days of 2025 (Jan 31 + Feb 28 + Mar 31 + Apr 30 + May 31 + Jun 30 = 181)."""
     inp = _tenant_inputs(end_date="2025-06-30")
     out = evaluate_year(inp, year=2025, policy=POLICY)
     e = _by(out["enterprise_results"], "uscc")
-    # T has no land at 2025-12-31: not linked, listed, per-mu NaN; H keeps the whole 30 mu
-    assert not e.loc["T", "linked"] and e.loc["T", "land_mu"] == 0 and np.isnan(e.loc["T", "revenue_per_mu"])
-    assert e.loc["H", "land_mu"] == pytest.approx(30.0)
+    assert bool(e.loc["T", "linked"])
+    assert e.loc["T", "land_mu"] == pytest.approx(7.5 * 181 / 365)  # 3.719 mu on average over the year
+    assert e.loc["T", "revenue_per_mu"] == pytest.approx(150 / (7.5 * 181 / 365))
+    # H: 22.5 mu for 181 days, then the whole 30 mu for 184 days
+    assert e.loc["H", "land_mu"] == pytest.approx((22.5 * 181 + 30 * 184) / 365)  # 26.28
     p = _by(out["parcel_results"], "parcel_code").loc["P1"]
-    assert p["revenue_wan"] == pytest.approx(900.0)  # T's 150 is not on any parcel
+    assert p["revenue_wan"] == pytest.approx(1050.0)  # T's 150 stays on the parcel it was earned on
+    # occupancy is a snapshot: on 31 December the factory is empty
     assert _by(out["building_results"], "building_code").loc["B1", "leased_m2"] == 0
-    # the end date is inclusive: as of 30 June the lease is in force
+    # the end date is inclusive: as of 30 June the lease covered every day of the window (181 of 181)
     mid = evaluate_year(inp, year=2025, policy=POLICY, as_of=pd.Timestamp("2025-06-30").date())
     assert _by(mid["enterprise_results"], "uscc").loc["T", "land_mu"] == pytest.approx(7.5)
     assert _by(mid["building_results"], "building_code").loc["B1", "leased_m2"] == 1500
-    # and not the day after
+    # and not on 1 July: 181 of 182 days
     after = evaluate_year(inp, year=2025, policy=POLICY, as_of=pd.Timestamp("2025-07-01").date())
-    assert _by(after["enterprise_results"], "uscc").loc["T", "land_mu"] == 0
+    assert _by(after["enterprise_results"], "uscc").loc["T", "land_mu"] == pytest.approx(7.5 * 181 / 182)
+    assert _by(after["building_results"], "building_code").loc["B1", "leased_m2"] == 0
+
+
+def test_tenant_arriving_in_december_brings_only_its_days():
+    """A tenant moving in on 1 December used 7.5 mu for 31 of 365 days; its whole year's revenue
+    is its own, spread over the land it used (the only land it has)."""
+    out = evaluate_year(_tenant_inputs(start_date="2025-12-01"), year=2025, policy=POLICY)
+    e = _by(out["enterprise_results"], "uscc")
+    assert e.loc["T", "land_mu"] == pytest.approx(7.5 * 31 / 365)
+    assert e.loc["H", "land_mu"] == pytest.approx((30 * 334 + 22.5 * 31) / 365)
 
 
 def test_leases_over_the_floor_area_are_scaled_and_reported():
@@ -149,17 +164,46 @@ def test_enterprise_on_two_parcels():
     assert np.isnan(e["va_per_emission"])
 
 
-def test_developed_parcel_without_output_counts_in_the_denominator():
+def test_unreported_land_leaves_numerator_and_denominator():
+    """P3 (20 mu, completed) is held by N, which has no row for 2025: it has not reported. Missing is
+    not zero: P3 leaves both sides of the ratio and the coverage says so."""
     out = evaluate_year(_two_parcel_inputs(), year=2025, policy=POLICY)
     p = _by(out["parcel_results"], "parcel_code").loc["P3"]
-    assert p["developed"] and p["no_enterprise"] and p["stage"] == "completed" and p["revenue_wan"] == 0
+    assert p["developed"] and not p["no_enterprise"] and p["stage"] == "completed"
+    assert p["output_status"] == "not_reported" and np.isnan(p["revenue_wan"]) and p["reported_mu"] == 0
     z = _by(out["zone_results"], "zone_code")
-    # Z1: (200 + 0) / (10 + 20) mu
+    # Z1: 200 万元 over the 10 reported mu of its 30 developed mu
     assert z.loc["Z1", "developed_mu"] == pytest.approx(30.0)
-    assert z.loc["Z1", "revenue_per_mu"] == pytest.approx(200 / 30)
+    assert z.loc["Z1", "revenue_per_mu"] == pytest.approx(200 / 10)
+    assert z.loc["Z1", "revenue_coverage"] == pytest.approx(10 / 30)
+    assert bool(z.loc["Z1", "provisional"]) and pd.isna(z.loc["Z1", "goal_met"])  # 33 % < 90 %
     pa = _by(out["pilot_area_results"], "pilot_area_code")
-    assert pa.loc["PA1", "revenue_per_mu"] == pytest.approx(800 / 60)
+    assert pa.loc["PA1", "revenue_per_mu"] == pytest.approx(800 / 40)
+    assert pa.loc["PA1", "revenue_coverage"] == pytest.approx(40 / 60)
     assert pa.loc["PROVINCE", "revenue_wan"] == pytest.approx(800.0)
+    # X has figures and no land: its 70 万元 is the province's unlinked revenue
+    assert pa.loc["PROVINCE", "unlinked_revenue_wan"] == pytest.approx(70.0)
+
+
+def test_developed_parcel_whose_user_reported_zero_stays_in_with_zero():
+    inp = _two_parcel_inputs()
+    inp["enterprise_years"] = pd.concat([inp["enterprise_years"], pd.DataFrame(
+        [{"uscc": "N", "year": 2025, "revenue_wan": 0.0, "tax_wan": 0.0}])], ignore_index=True)
+    out = evaluate_year(inp, year=2025, policy=POLICY)
+    p = _by(out["parcel_results"], "parcel_code").loc["P3"]
+    assert p["output_status"] == "reported_zero" and p["revenue_wan"] == 0 and p["reported_mu"] == pytest.approx(20)
+    z = _by(out["zone_results"], "zone_code")
+    assert z.loc["Z1", "revenue_per_mu"] == pytest.approx(200 / 30)  # (200 + 0) / (10 + 20)
+    assert z.loc["Z1", "revenue_coverage"] == pytest.approx(1.0)
+
+
+def test_developed_parcel_nobody_uses_stays_in_with_zero():
+    inp = _two_parcel_inputs()
+    inp["parcels"] = inp["parcels"].assign(holder_uscc=["E", "E", None])
+    out = evaluate_year(inp, year=2025, policy=POLICY)
+    p = _by(out["parcel_results"], "parcel_code").loc["P3"]
+    assert p["no_enterprise"] and p["output_status"] == "no_user" and p["revenue_wan"] == 0
+    assert _by(out["zone_results"], "zone_code").loc["Z1", "revenue_per_mu"] == pytest.approx(200 / 30)
 
 
 def test_enterprise_without_land_is_listed_not_linked():
@@ -168,7 +212,7 @@ def test_enterprise_without_land_is_listed_not_linked():
     assert set(e.index) == {"E", "N", "X"}
     assert not e.loc["X", "linked"] and e.loc["X", "land_mu"] == 0
     assert e.loc["X", "revenue_wan"] == 70 and np.isnan(e.loc["X", "revenue_per_mu"])
-    assert e.loc["N", "linked"] and np.isnan(e.loc["N", "revenue_wan"])
+    assert e.loc["N", "linked"] and np.isnan(e.loc["N", "revenue_wan"])  # linked, not reported
 
 
 def test_inputs_are_not_mutated_and_geometry_is_ignored():

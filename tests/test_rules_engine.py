@@ -169,7 +169,17 @@ def test_relative_threshold_boundary_is_strict():
 def test_production_stopped():
     r = one(run(), "P3", "production_stopped")
     assert r["gain_mu"] == 20.0 and pd.isna(r["gain_wan"])
-    assert "已开发无企业" in r["evidence"] and r["severity"] == 3
+    assert "已开发无使用企业" in r["evidence"] and r["severity"] == 3
+
+
+def test_production_stopped_needs_a_reported_zero():
+    """A missing figure is not a zero: an unreported parcel is not 停产 (docs/domain.md §11)."""
+    pr = base_results()
+    pr["output_status"] = pr["parcel_code"].map({"P3": "not_reported"})
+    assert "production_stopped" not in rules_of(run(pr=pr), "P3")
+    pr["output_status"] = pr["parcel_code"].map({"P3": "reported_zero"})
+    pr["no_enterprise"] = pr["no_enterprise"].where(pr["parcel_code"] != "P3", False)
+    assert "使用企业申报为0" in one(run(pr=pr), "P3", "production_stopped")["evidence"]
 
 
 def test_flag_columns_from_parcels_input():

@@ -59,6 +59,7 @@ def test_default_rule_set():
         "below_commitment",
         "grade_d_twice",
         "production_stopped",
+        "not_reported",
         "obsolete",
         "env_safety",
         "standard_land_breach",

@@ -183,7 +183,9 @@ def test_truth_and_lifecycle(pkg):
     out, _ = pkg
     t = pd.read_csv(out / "_truth.csv", dtype=str)
     kinds = {"idle_not_started", "halted_underbuilt", "low_far", "low_coverage", "low_output",
-             "production_stopped", "obsolete", "standard_land_shortfall", "government_delay"}
+             "production_stopped", "obsolete", "standard_land_shortfall", "government_delay",
+             # changes over time (parcels/sample/changes.py)
+             "transfer", "taken_back", "extension", "split", "not_reported", "not_reported_baseline"}
     assert set(t["truth"]) == kinds
     par = gpd.read_file(out / "parcels.shp", encoding="GBK").set_index("parcel_cod")
     assert t["parcel_code"].isin(par.index).all()

@@ -134,6 +134,11 @@ PARCELS = Layer(
         C("structures_yard_area_m2", FLOAT, "构筑物、露天堆场和操作场地面积(平方米)", "structures, open yards and work areas (m²)",
           aliases=("构筑物、露天堆场和操作场地面积", "构筑物堆场面积", "堆场面积"), nonneg=True),
         C("agreed_completion_date", DATE, "约定竣工日期", "agreed completion date", aliases=("合同约定竣工日期", "约定竣工时间")),
+        # change over time (docs/data-package.md: "Inputs that record change over time")
+        C("in_zone_from", DATE, "纳入开发区日期", "in zone from", aliases=("纳入日期", "扩区日期", "in_zone_fr")),
+        C("in_zone_to", DATE, "调出开发区日期", "in zone to", aliases=("调出日期", "in_zone_to")),
+        C("retired_date", DATE, "注销日期", "retired on", aliases=("灭失日期", "注销日期", "retired_da")),
+        C("predecessor_codes", STR, "原宗地代码", "predecessor parcel codes", aliases=("原宗地代码", "来源宗地", "predecesso")),
         # derived by the importer from the geometry (never read from input)
         C("geodesic_area_m2", FLOAT, "椭球面积(平方米)", "geodesic area (m²)"),
     ),
@@ -232,7 +237,55 @@ PILOT_AREA_YEARS = Layer(
     year_column="year",
 )
 
-INPUT_LAYERS: tuple[Layer, ...] = (ZONES, PARCELS, ENTERPRISES, ENTERPRISE_YEARS, BUILDINGS, LEASES, PILOT_AREA_YEARS)
+LAND_RIGHTS = Layer(
+    "land_rights",
+    "土地使用权登记",
+    (
+        C("parcel_code", STR, "宗地代码", "parcel code", req=True, aliases=("宗地编号", "ZDDM")),
+        C("holder_uscc", STR, "权利人统一社会信用代码", "holder USCC", aliases=("权利人代码", "使用权人代码", "holder_usc")),
+        C("valid_from", DATE, "起始日期", "valid from", req=True, aliases=("登记日期", "取得日期", "生效日期")),
+        C("valid_to", DATE, "终止日期", "valid to (first day no longer in force)", aliases=("注销日期", "失效日期")),
+        C("land_use_code", STR, "土地用途代码", "land use code", aliases=("用途代码", "地类编码", "DLBM", "TDYT")),
+        C("land_use_scheme", STR, "用途分类标准", "land use scheme", aliases=("分类标准",), choices=("gbt21010", "ydyh2023", "gb50137")),
+        C("event", STR, "变更类型", "event", aliases=("登记类型", "变更原因"),
+          choices=("出让", "转让", "划拨", "收回", "合并", "分割", "其他")),
+    ),
+    key=("parcel_code", "valid_from"),
+)
+
+PILOT_AREA_ZONES = Layer(
+    "pilot_area_zones",
+    "试验区管理的开发区",
+    (
+        C("pilot_area_code", STR, "试验区代码", "pilot area code", req=True, aliases=("试验区编码",)),
+        C("pilot_area_name", STR, "试验区名称", "pilot area name"),
+        C("zone_code", STR, "开发区代码", "zone code", req=True, aliases=("开发区编码", "KFQDM")),
+        C("role", STR, "管理方式", "role", req=True, aliases=("管理关系",), choices=("direct", "territorial")),
+        C("valid_from", DATE, "起始日期", "valid from", aliases=("生效日期",)),
+        C("valid_to", DATE, "终止日期", "valid to (first day no longer in force)", aliases=("失效日期",)),
+    ),
+    key=("pilot_area_code", "zone_code", "valid_from"),
+)
+
+ENTERPRISE_PERIODS = Layer(
+    "enterprise_periods",
+    "企业月度/季度/半年数据",
+    (
+        C("uscc", STR, "统一社会信用代码", "USCC", req=True, aliases=("信用代码", "社会信用代码", "TYSHXYDM")),
+        C("period", STR, "期间", "period (2025Q1, 2025H1, 2025-09)", req=True, aliases=("统计期", "报告期")),
+        C("revenue_wan", FLOAT, "营业收入(万元)", "revenue (万元)", req=True, aliases=("营业收入", "主营业务收入"), nonneg=True),
+        C("tax_wan", FLOAT, "实缴税金(万元)", "tax paid (万元)", req=True, aliases=("实缴税金", "税收", "实缴税收"), nonneg=True),
+        C("value_added_wan", FLOAT, "工业增加值(万元)", "value added (万元)", aliases=("工业增加值", "增加值")),
+        C("energy_tce", FLOAT, "综合能耗(吨标准煤)", "energy (tce)", aliases=("综合能耗", "能耗"), nonneg=True),
+        C("electricity_mwh", FLOAT, "用电量(兆瓦时)", "electricity (MWh)", aliases=("用电量",), nonneg=True),
+        C("fixed_asset_investment_wan", FLOAT, "累计固定资产投资(万元)", "cumulative fixed-asset investment (万元)",
+          aliases=("固定资产投资", "累计固定资产投资"), nonneg=True),
+    ),
+    key=("uscc", "period"),
+)
+
+INPUT_LAYERS: tuple[Layer, ...] = (ZONES, PARCELS, ENTERPRISES, ENTERPRISE_YEARS, BUILDINGS, LEASES, PILOT_AREA_YEARS,
+                                   LAND_RIGHTS, PILOT_AREA_ZONES, ENTERPRISE_PERIODS)
 
 # ----------------------------------------------------------------------------------------------
 # Outputs (for a year, with the policy version that produced them)
@@ -271,7 +324,11 @@ PARCEL_RESULTS = Layer(
         C("holder_uscc", STR, "权利人统一社会信用代码", "holder USCC"),
         C("holder_name", STR, "权利人", "holder"),
         C("n_users", INT, "用地企业数", "enterprises on parcel"),
-        C("no_enterprise", BOOL, "已开发无企业", "developed, no enterprise"),
+        C("no_enterprise", BOOL, "已开发无使用企业", "developed, nobody uses it"),
+        C("output_status", STR, "产出申报情况", "output reported",
+          choices=("no_user", "reported", "reported_zero", "partly_reported", "not_reported")),
+        C("reported_share", FLOAT, "已申报用地比例", "share of the land whose users reported"),
+        C("reported_mu", FLOAT, "已申报用地(亩)", "land whose users reported (mu)"),
         *_PER_MU,
         C("far", FLOAT, "容积率", "FAR"),
         C("building_coverage", FLOAT, "建筑密度(建筑基底/宗地面积)", "building density (footprint / area)"),
@@ -340,6 +397,15 @@ _AREA_RESULT_COLS = (
     C("like_for_like_growth", FLOAT, "同口径增长", "like-for-like growth"),
     C("revenue_growth_part", FLOAT, "增长分解:收入贡献", "decomposition: revenue"),
     C("area_growth_part", FLOAT, "增长分解:面积贡献", "decomposition: developed area"),
+    C("revenue_coverage", FLOAT, "营收数据覆盖率", "revenue coverage (reported developed mu / developed mu)"),
+    C("baseline_revenue_coverage", FLOAT, "基期营收数据覆盖率", "baseline revenue coverage"),
+    C("provisional", BOOL, "暂定(数据不全)", "provisional (thin data)"),
+    C("reported_developed_mu", FLOAT, "统计上报已开发面积(亩)", "reported developed area (mu, official)"),
+    C("reported_revenue_wan", FLOAT, "统计上报营业收入(万元)", "reported revenue (万元, official)"),
+    C("reported_revenue_per_mu", FLOAT, "统计上报亩均营业收入(万元/亩)", "reported revenue per mu (official)"),
+    C("revenue_other_land_wan", FLOAT, "其他用地上的营业收入(万元)", "revenue on other land (万元)"),
+    C("value_added_coverage", FLOAT, "增加值数据覆盖率", "value-added coverage"),
+    C("investment_coverage", FLOAT, "投资数据覆盖率", "investment coverage"),
     C("sf_buildings", INT, "已验收标准厂房(栋)", "accepted standard factories"),
     C("sf_floor_area_m2", FLOAT, "标准厂房建筑面积(平方米)", "standard factory floor area (m²)"),
     C("sf_leased_m2", FLOAT, "已入驻面积(平方米)", "occupied floor area (m²)"),
@@ -401,6 +467,7 @@ PILOT_AREA_RESULTS = Layer(
         C("circular_transformation_rate", FLOAT, "园区循环化改造率", "circular transformation rate"),
         C("targets_met", INT, "达标目标数", "targets met"),
         C("targets_total", INT, "考核目标数", "targets assessed"),
+        C("unlinked_revenue_wan", FLOAT, "未关联用地企业营业收入(万元)", "revenue of firms linked to no land (万元)"),
     ),
     key=("pilot_area_code", "year"),
     output=True,

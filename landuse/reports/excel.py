@@ -44,8 +44,9 @@ SHEETS = {
 }
 
 GROWTH_COLS = ["developed_mu", "revenue_wan", "baseline_year", "baseline_revenue_per_mu", "revenue_per_mu", "growth",
-               "target_growth", "goal_met", "expected_revenue_per_mu", "on_track", "like_for_like_growth",
-               "revenue_growth_part", "area_growth_part"]
+               "target_growth", "goal_met", "provisional", "revenue_coverage", "baseline_revenue_coverage",
+               "expected_revenue_per_mu", "on_track", "like_for_like_growth", "revenue_growth_part", "area_growth_part",
+               "reported_revenue_per_mu", "revenue_other_land_wan"]
 OCC_COLS = ["sf_buildings", "sf_floor_area_m2", "sf_leased_m2", "occupancy_rate", "occupancy_rate_count",
             "occupancy_target", "occupancy_met"]
 BUILDING_COLS = ["building_code", "parcel_code", "zone_code", "as_of", "accepted", "excluded_reason", "floor_area_m2",
@@ -216,8 +217,11 @@ def _summary(book: _Book, data: ReportData, lang: str) -> None:
            f"zones with per-mu revenue ≥ +{g.target_growth:.0%} on {g.baseline_year}"),
          s["zones_growth_met"], s["zones_growth_assessed"]),
         (t("按进度(达到路径期望值)的开发区", "zones on track (at or above the path)"), s["zones_on_track"], s["zones_growth_assessed"]),
+        (t("数据不全、暂不判定的开发区(覆盖率低于阈值)", "zones provisional (coverage below the threshold)"),
+         s["zones_provisional"], None),
         (t(f"亩均营业收入增长≥{g.target_growth:.0%}的试验区", f"pilot areas ≥ +{g.target_growth:.0%}"),
          s["pilot_areas_growth_met"], s["pilot_areas_growth_assessed"]),
+        (t("数据不全、暂不判定的试验区", "pilot areas provisional"), s["pilot_areas_provisional"], None),
         (t(f"标准厂房入驻率≥{p.occupancy.target:.0%}的开发区", f"zones with occupancy ≥ {p.occupancy.target:.0%}"),
          s["zones_occupancy_met"], s["zones_occupancy_assessed"]),
         (t(f"标准厂房入驻率≥{p.occupancy.target:.0%}的试验区", f"pilot areas with occupancy ≥ {p.occupancy.target:.0%}"),

@@ -103,8 +103,9 @@ def render_html(data: ReportData, *, lang: str = "zh") -> str:
     pa = data.pilot_areas.copy()
     pa.loc[pa["pilot_area_code"] == PROVINCE, "pilot_area_name"] = t("全省", "province")
     pa_names = dict(zip(pa["pilot_area_code"], pa["pilot_area_name"].fillna(""), strict=False))
-    growth_cols = ["developed_mu", "baseline_revenue_per_mu", "revenue_per_mu", "growth", "goal_met",
-                   "expected_revenue_per_mu", "on_track", "like_for_like_growth", "revenue_growth_part", "area_growth_part"]
+    growth_cols = ["developed_mu", "baseline_revenue_per_mu", "revenue_per_mu", "growth", "goal_met", "provisional",
+                   "revenue_coverage", "baseline_revenue_coverage", "expected_revenue_per_mu", "on_track",
+                   "like_for_like_growth", "revenue_growth_part", "area_growth_part", "reported_revenue_per_mu"]
     tables = {
         "growth_pilot": _table(pa, ["pilot_area_code", "pilot_area_name", *growth_cols], layer="pilot_area_results", lang=lang),
         "growth_zones": _table(data.zones, ["zone_code", "zone_name", "pilot_area_code", *growth_cols],
@@ -194,9 +195,16 @@ def render_html(data: ReportData, *, lang: str = "zh") -> str:
         if pd.isna(v) or pd.isna(b) or pd.isna(gr):
             lines.append((nm, t("数据不足，无法判断", "not enough data"), None))
             continue
-        met = bool(r.get("goal_met")) if not pd.isna(r.get("goal_met")) else False
-        lines.append((nm, t(f"亩均营业收入 {v:,.1f} 万元/亩，{g.baseline_year} 年 {b:,.1f}，增长 {gr:+.1%}",
-                            f"revenue per mu {v:,.1f} (baseline {b:,.1f}), growth {gr:+.1%}"), met))
+        cov, bcov = r.get("revenue_coverage"), r.get("baseline_revenue_coverage")
+        cov_txt = t(f"；数据覆盖率 {cov:.0%}（基期 {bcov:.0%}）", f"; coverage {cov:.0%} (baseline {bcov:.0%})") \
+            if not (pd.isna(cov) or pd.isna(bcov)) else ""
+        provisional = bool(r.get("provisional")) if not pd.isna(r.get("provisional")) else False
+        met = None if provisional else (bool(r.get("goal_met")) if not pd.isna(r.get("goal_met")) else False)
+        text = t(f"亩均营业收入 {v:,.1f} 万元/亩，{g.baseline_year} 年 {b:,.1f}，增长 {gr:+.1%}{cov_txt}",
+                 f"revenue per mu {v:,.1f} (baseline {b:,.1f}), growth {gr:+.1%}{cov_txt}")
+        if provisional:
+            text += t("，暂定：数据不全，不判定达标与否", ", provisional: too little data to meet or miss the target")
+        lines.append((nm, text, met))
 
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)

@@ -17,23 +17,9 @@ from parcels.store.base import Store
 
 Progress = Callable[[str], None]
 
-HISTORY_LAYERS = ("enterprise_results", "zone_results", "pilot_area_results")
 
-
-def _history_depth(policy: Policy) -> int:
-    """How many earlier years the evaluation looks at: last year's benchmarks and ranks, and as
-    many years as the longest "graded D n years running" rule needs."""
-    streaks = [r.years for r in policy.rules.enabled if r.kind == "grade_streak"]
-    return max([1, *[n - 1 for n in streaks]])
-
-
-def _history(store: Store, year: int, depth: int) -> dict[str, pd.DataFrame]:
-    """The stored results of the ``depth`` years before ``year``."""
-    out = {}
-    for name in HISTORY_LAYERS:
-        frames = [store.read(name, year=y) for y in range(year - depth, year)]
-        out[name] = pd.concat(frames, ignore_index=True)
-    return out
+class NoDataForYear(LanduseError):
+    """A year asked for has no enterprise figures: nothing is evaluated or stored."""
 
 
 def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date | None = None,
@@ -60,22 +46,22 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         say(t("遥感建成区分区统计", "zonal statistics of the built-up raster"))
         bu = built_up_share(inputs["parcels"], built_up)
     prepared = prepare(inputs, policy=policy, built_up=bu)
+    missing = [y for y in years if not prepared.has_data(y)]
+    if missing:
+        have = sorted(int(y) for y in pd.to_numeric(inputs["enterprise_years"]["year"], errors="coerce").dropna().unique())
+        span = f"{have[0]}–{have[-1]}" if have else t("无", "none")
+        raise NoDataForYear(t(
+            f"{'、'.join(map(str, missing))} 年没有企业年度数据（库中有数据的年度：{span}），未计算、未保存任何结果",
+            f"no enterprise figures for {', '.join(map(str, missing))} (the store has {span}); nothing was computed or stored"))
     store.put_policy(policy.model_dump_json(), policy_hash=policy.hash, version=policy.version)
-    depth = _history_depth(policy)
-    history = _history(store, min(years), depth)
     out: dict[int, YearResults] = {}
     geo_p = inputs["parcels"][["parcel_code", "geometry"]]
     geo_z = inputs["zones"][["zone_code", "geometry"]]
     for y in sorted(years):
         say(t(f"评价 {y} 年", f"evaluating {y}"))
-        res = evaluate_year(prepared, year=y, as_of=as_of, history=history)
+        res = evaluate_year(prepared, year=y, as_of=as_of)
         say(t(f"保存 {y} 年结果", f"storing {y}"))
         store.replace_results(res.stored_layers(parcel_geometry=geo_p, zone_geometry=geo_z), year=y)
-        if y + 1 in years:  # roll the window on in memory
-            history = {name: pd.concat([history[name][pd.to_numeric(history[name]["year"]) > y - depth],
-                                        res.layers[name]], ignore_index=True) for name in HISTORY_LAYERS}
-        elif y != max(years):
-            history = _history(store, min(v for v in years if v > y), depth)
         out[y] = res
     return out
 
@@ -91,9 +77,17 @@ def growth_summary(zone_or_pilot: pd.DataFrame, *, key: str, names: dict[str, st
         if pd.isna(v) or pd.isna(b) or pd.isna(g):
             lines.append(f"{code} {name}: " + t("数据不足，无法判断", "not enough data", lang))
             continue
-        met = bool(r.get("goal_met")) if not pd.isna(r.get("goal_met")) else False
+        cov, bcov = r.get("revenue_coverage"), r.get("baseline_revenue_coverage")
+        covtxt = t(f"（数据覆盖率 {cov:.0%}，基期 {bcov:.0%}）", f" (coverage {cov:.0%}, baseline {bcov:.0%})", lang) \
+            if not (pd.isna(cov) or pd.isna(bcov)) else ""
+        if bool(r.get("provisional")) if not pd.isna(r.get("provisional")) else False:
+            verdict = t("暂定：数据不全，不判定达标与否", "provisional: too little data to meet or miss the target", lang)
+        else:
+            met = bool(r.get("goal_met")) if not pd.isna(r.get("goal_met")) else False
+            verdict = t(f"{'达到' if met else '未达到'} +{r['target_growth']:.0%} 目标",
+                        f"target +{r['target_growth']:.0%} {'met' if met else 'not met'}", lang)
         lines.append(t(f"{code} {name}: 亩均营业收入 {v:,.1f} 万元/亩，{int(r['baseline_year'])}年 {b:,.1f}，"
-                       f"增长 {g:+.1%}，{'达到' if met else '未达到'} +{r['target_growth']:.0%} 目标",
-                       f"{code} {name}: revenue per mu {v:,.1f} (baseline {b:,.1f}), growth {g:+.1%}, "
-                       f"target +{r['target_growth']:.0%} {'met' if met else 'not met'}", lang))
+                       f"增长 {g:+.1%}，{verdict}{covtxt}",
+                       f"{code} {name}: revenue per mu {v:,.1f} (baseline {b:,.1f}), growth {g:+.1%}, {verdict}{covtxt}",
+                       lang))
     return lines

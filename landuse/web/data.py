@@ -124,7 +124,8 @@ DASHBOARD_COLUMNS = [
     "baseline_year", "baseline_revenue_per_mu", "growth", "target_growth", "goal_met", "expected_revenue_per_mu",
     "on_track", "like_for_like_growth", "revenue_growth_part", "area_growth_part", "occupancy_rate",
     "occupancy_rate_count", "occupancy_met", "sf_buildings", "flagged_share", "intensive_score", "score", "rank",
-    "rank_change", "quota_mu", "policy_version",
+    "rank_change", "quota_mu", "policy_version", "revenue_coverage", "baseline_revenue_coverage", "provisional",
+    "reported_revenue_per_mu", "reported_developed_mu", "revenue_other_land_wan",
 ]
 
 
@@ -135,7 +136,9 @@ def zone_table(store, principal: Principal, year: int) -> list[dict[str, Any]]:
 
 PILOT_COLUMNS = ["pilot_area_code", "pilot_area_name", "year", "developed_mu", "revenue_per_mu", "baseline_year",
                  "baseline_revenue_per_mu", "growth", "target_growth", "goal_met", "expected_revenue_per_mu", "on_track",
-                 "occupancy_rate", "occupancy_met", "flagged_share", "score", "rank"]
+                 "occupancy_rate", "occupancy_met", "flagged_share", "score", "rank", "revenue_coverage",
+                 "baseline_revenue_coverage", "provisional", "reported_revenue_per_mu", "revenue_other_land_wan",
+                 "unlinked_revenue_wan"]
 
 
 def pilot_table(store, principal: Principal, year: int) -> list[dict[str, Any]]:

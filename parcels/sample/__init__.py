@@ -1,7 +1,7 @@
 """A realistic, deterministic generated data package (Jiangxi-like) for demos, tests and benchmarks.
 
 ``write_sample(out_dir, scale="small"|"province", seed=1)`` writes one data-package folder with the
-seven input layers of :data:`landuse.core.contract.INPUT_LAYERS`, in the formats bureaus really deliver:
+input layers of :data:`landuse.core.contract.INPUT_LAYERS`, in the formats bureaus really deliver:
 
 =====================  ==========================================================================
 file                   format
@@ -18,6 +18,10 @@ enterprise_years.csv   CSV, GBK, English headers; has_rd_institution as 1/0; an 
 buildings.gpkg         GeoPackage, layer ``buildings``, EPSG:4490 (rectangles inside parcels)
 leases.csv             CSV, UTF-8, English headers
 pilot_area_years.xlsx  Excel, English headers
+land_rights.csv        CSV, UTF-8: the rights register of the parcels that changed hands or were taken back
+pilot_area_zones.csv   CSV, UTF-8: which zones each pilot area manages directly / in its territory
+zone_years.csv         CSV, UTF-8: the zones' official statistics (营业收入, 已开发面积), a few % off
+enterprise_periods.csv CSV, UTF-8: cumulative quarterly / half-year figures (2020H1, 2024 and 2025)
 _truth.csv             the generator's ground truth (ignored by the importer: name starts with _)
 =====================  ==========================================================================
 
@@ -61,6 +65,10 @@ only (land use 0601/0604, 100101/1101, M2/W1):
   or tax per mu < commit_tax (per-mu figures as for low_output); the acceptance also fails on
   building coverage < 30 % or office land > 7 % of the parcel.
 
+Changes over time (``parcels/sample/changes.py``), also in ``_truth.csv``: ``transfer``,
+``taken_back``, ``extension``, ``split``, ``not_reported`` (no 2025 figures), ``not_reported_baseline``
+(no 2020 figures), ``county_pilot``; applied to parcels no planted flag names.
+
 Area basis for the truth: the ellipsoidal area of the geometry (registered areas are within
 ±0.5 % of it except a handful off by 3–8 %; the generated values keep ≥ 10 % margins so either basis
 gives the same answer).
@@ -74,6 +82,7 @@ from typing import Literal
 import numpy as np
 
 from parcels.sample.buildings import buildings_and_leases
+from parcels.sample.changes import apply_changes
 from parcels.sample.config import SCALES, Progress
 from parcels.sample.enterprise_years import holder_figures, make_years
 from parcels.sample.enterprises import make_enterprises, make_uscc
@@ -107,12 +116,17 @@ def write_sample(out_dir: str | Path, *, scale: Literal["small", "province"] = "
     holder_figures(rng, parcels, projects, ents, zones_spec, ctx)
     years = make_years(rng, ents, leases, ctx)
     truth, amb, years = truth_table(parcels, years, leases, buildings, zones_spec)
+    # what makes real zones differ from a snapshot: transfers, take-backs, extensions, a split,
+    # late and missing figures, a county pilot, official figures, quarterly data (its own random stream)
+    ch = apply_changes(seed, parcels, ents, years, leases, buildings, truth, zones_spec, geo, ctx)
+    parcels, ents, years, truth, geo = ch["F"], ch["E"], ch["Y"], ch["T"], ch["geo"]
     # 批而未供 sized against each pilot area's recent supply (mu/year over 2023–2025), so that
     # some areas can absorb theirs within 3 years and some cannot (the quota's hard rule)
     supply_rate = recent_supply_rate(parcels, zones_spec)
     pay = pilot_area_years_extras(pilot_area_years(rng, areas, supply_rate))
     prog("tables", 1, 1)
-    paths = write_all(out, zones_spec, geo, parcels, ents, years, buildings, leases, pay, truth, prog)
+    extra = {k: ch[k] for k in ("land_rights", "pilot_area_zones", "zone_years", "enterprise_periods")}
+    paths = write_all(out, zones_spec, geo, parcels, ents, years, buildings, leases, pay, truth, prog, extra=extra)
     return {
         "out_dir": str(out),
         "scale": scale,
@@ -121,9 +135,11 @@ def write_sample(out_dir: str | Path, *, scale: Literal["small", "province"] = "
             "zones": len(zones_spec), "pilot_areas": len(areas), "parcels": len(parcels),
             "enterprises": len(ents), "enterprise_years": len(years), "buildings": len(buildings),
             "leases": len(leases), "pilot_area_years": len(pay), "truth_rows": len(truth),
+            **{k: len(v) for k, v in extra.items()},
         },
         "truth": {k: int(v) for k, v in truth["truth"].value_counts().sort_index().items()},
         "ambiguous_low_output": amb,
+        "county_pilot": ch["county_pilot"],
         "paths": paths,
         "shp_fields": SHP_FIELDS,
     }

@@ -47,7 +47,7 @@ def _date_str(s) -> pd.Series:
     return s.dt.strftime("%Y-%m-%d")
 
 
-def write_all(out, specs, geo, F, E, Y, B, L, PAY, T, prog):
+def write_all(out, specs, geo, F, E, Y, B, L, PAY, T, prog, extra=None):
     paths = {}
     steps = 8
     # zones
@@ -75,7 +75,12 @@ def write_all(out, specs, geo, F, E, Y, B, L, PAY, T, prog):
         "government_delay": F["gov_delay"].astype(int), "developed_area_m2": F["developed_area_m2"],
         "planned_investment_wan": F["planned_investment_wan"], "invested_wan": F["invested_wan"],
         "office_area_m2": F["office_area_m2"], "env_safety_fail": F["env_fail"].astype(int),
+        "in_zone_from": _date_str(F["in_zone_from"]) if "in_zone_from" in F.columns else None,
+        "retired_date": _date_str(F["retired_date"]) if "retired_date" in F.columns else None,
+        "predecessor_codes": F["predecessor_codes"] if "predecessor_codes" in F.columns else None,
     })
+    # every column of the contract, in its order (the ones the generator does not fill stay empty)
+    D = D.reindex(columns=list(SHP_FIELDS))
     for c in D.columns:
         if D[c].dtype == object or str(D[c].dtype).startswith("str"):
             D[c] = D[c].astype(object).where(D[c].notna(), None)
@@ -140,6 +145,13 @@ def write_all(out, specs, geo, F, E, Y, B, L, PAY, T, prog):
     PAY[[c.name for c in PILOT_AREA_YEARS.columns]].to_excel(p, index=False, sheet_name="pilot_area_years", engine="xlsxwriter")
     _pin_xlsx(p)
     paths["pilot_area_years"] = str(p)
+    # the layers that record change over time (CSV, UTF-8)
+    for name, frame in (extra or {}).items():
+        if frame is None or not len(frame):
+            continue
+        p = out / f"{name}.csv"
+        p.write_bytes(frame.to_csv(index=False).encode("utf-8"))
+        paths[name] = str(p)
     # truth
     prog("write", 7, steps)
     p = out / "_truth.csv"

@@ -39,6 +39,9 @@ FOREIGN_KEYS = (
     ("leases", "uscc", "enterprises", "uscc"),
     ("leases", "building_code", "buildings", "building_code"),
     ("leases", "parcel_code", "parcels", "parcel_code"),
+    ("land_rights", "parcel_code", "parcels", "parcel_code"),
+    ("pilot_area_zones", "zone_code", "zones", "zone_code"),
+    ("enterprise_periods", "uscc", "enterprises", "uscc"),
 )
 
 

@@ -74,6 +74,9 @@ class GrowthPolicy(Section):
     path: Literal["constant", "linear"] = "constant"
     #: a zone is on track when its value is at least this share of the path value
     on_track_tolerance: float = Field(default=1.0, gt=0)
+    #: below this share of developed land whose users reported (this year or the baseline year) a
+    #: unit's figure is provisional: it neither meets nor misses the target
+    coverage_threshold: float = Field(default=0.9, ge=0, le=1)
 
 
 class OccupancyPolicy(Section):

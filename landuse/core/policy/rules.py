@@ -14,7 +14,7 @@ _MODEL = ConfigDict(frozen=True, extra="forbid")
 #: the generic rule kinds the engine (``evaluation.rules``) knows
 RuleKind = Literal[
     "threshold", "relative_to_zone", "commitment", "flag_column", "idle", "grade_streak",
-    "zero_output", "standard_land", "raster_mismatch", "coverage", "idle_data",
+    "zero_output", "standard_land", "raster_mismatch", "coverage", "idle_data", "not_reported",
 ]
 Op = Literal["lt", "le", "gt", "ge"]
 

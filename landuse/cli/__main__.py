@@ -1,0 +1,5 @@
+"""``python -m landuse.cli``: the same command as ``landuse``."""
+
+from landuse.cli import app
+
+app()
