@@ -27,6 +27,7 @@ from landuse.core.units import EPSG_CGCS2000
 from parcels.area import geodesic_area_m2
 from parcels.io import PackageRead, RawLayer
 from parcels.schema import FALSE_WORDS, TRUE_WORDS, coerce, parse_value
+from parcels.survey_import import prepare_survey, survey_units, zone_year_units
 
 # (layer, column) → (referenced layer, referenced column, severity)
 REFERENCES = (
@@ -37,6 +38,8 @@ REFERENCES = (
     ("leases", "uscc", "enterprises", "uscc", "error"),
     ("leases", "building_code", "buildings", "building_code", "error"),
     ("leases", "parcel_code", "parcels", "parcel_code", "error"),
+    ("land_survey", "zone_code", "zones", "zone_code", "error"),
+    ("zone_years", "zone_code", "zones", "zone_code", "error"),
 )
 
 YEAR_RANGE = (1990, 2100)
@@ -281,7 +284,7 @@ def _typed_layer(raw: RawLayer, bag: _Collector, *, policy_tolerance: float) -> 
     if present and len(present) == len(key) and len(typed):
         dup = typed.duplicated(subset=key, keep="first")
         if dup.any():
-            kv = typed.loc[dup, key].astype(str).agg("/".join, axis=1)
+            kv = key_text(typed.loc[dup, key])
             bag.add(raw, rows[dup], "/".join(key), kv, "a unique key (重复)", code="duplicate_key")
     typed["_row"] = rows.values
     if geoms is not None:
@@ -304,29 +307,82 @@ def _typed_layer(raw: RawLayer, bag: _Collector, *, policy_tolerance: float) -> 
 
 
 def validate_package(read: PackageRead, *, existing_keys: Callable[[str, str], set] | None = None,
-                     area_tolerance: float = 0.02) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
-    """Check everything; return typed frames (with '_row') and all problems (errors and warnings)."""
+                     area_tolerance: float = 0.02, existing_frame: Callable[[str], pd.DataFrame] | None = None,
+                     units: Mapping[tuple[str, str | None], str] | None = None,
+                     ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Check everything; return typed frames (with '_row') and all problems (errors and warnings).
+
+    ``existing_frame``: a stored layer by name (the survey the money units of ``zone_years`` are
+    checked against when the package brings figures only); ``units``: the user's ``--units``."""
     bag = _Collector()
     bag.problems.extend(read.problems)
-    typed: dict[str, pd.DataFrame] = {}
-    for name, raw in read.layers.items():
-        typed[name] = _typed_layer(raw, bag, policy_tolerance=area_tolerance)
-    # references against package ∪ store
+    parts: dict[str, pd.DataFrame] = {}  # one per source (a layer may come in several files)
+    for key, raw in read.layers.items():
+        if raw.layer.name == "land_survey":
+            prepare_survey(raw, bag, read.notes)
+        parts[key] = _typed_layer(raw, bag, policy_tolerance=area_tolerance)
+        if raw.layer.name == "land_survey":
+            parts[key] = survey_units(parts[key], raw, bag, units=units, tolerance=area_tolerance)
+    typed = _merge_parts(read, parts, bag)
+    if "zone_years" in typed:
+        survey = typed.get("land_survey")
+        if existing_frame is not None:
+            stored = existing_frame("land_survey")
+            if stored is not None and len(stored):
+                if survey is not None and len(survey):
+                    have = set(zip(survey["zone_code"], survey["survey_year"], strict=True))
+                    keep = [(z, y) not in have for z, y in zip(stored["zone_code"], stored["survey_year"], strict=True)]
+                    stored = stored[np.asarray(keep, dtype=bool)]
+                survey = pd.concat([x for x in (survey, pd.DataFrame(stored)) if x is not None and len(x)], ignore_index=True)
+        typed["zone_years"] = zone_year_units(typed["zone_years"], read.layers["zone_years"], bag, survey=survey,
+                                              units=units)
+    # references against package ∪ store (each source checked on its own rows)
     for lname, col, ref_layer, ref_col, severity in REFERENCES:
         if lname not in typed or col not in typed[lname].columns:
             continue
         known = set(typed[ref_layer][ref_col].dropna()) if ref_layer in typed else set()
         if existing_keys is not None:
             known |= existing_keys(ref_layer, ref_col)
-        v = typed[lname][col]
-        bad = v.notna() & ~v.isin(known)
-        if bad.any():
-            raw = read.layers[lname]
-            bag.add(raw, typed[lname].loc[bad, "_row"], col, v[bad],
-                    f"a {ref_col} that exists in {ref_layer} ({LAYERS[ref_layer].zh})",
-                    code="dangling_reference", severity=severity)
+        for key, frame in parts.items():
+            if read.layers[key].layer.name != lname:
+                continue
+            v = frame[col]
+            bad = v.notna() & ~v.isin(known)
+            if bad.any():
+                bag.add(read.layers[key], frame.loc[bad, "_row"], col, v[bad],
+                        f"a {ref_col} that exists in {ref_layer} ({LAYERS[ref_layer].zh})",
+                        code="dangling_reference", severity=severity)
     _check_lease_capacity(read, typed, bag, existing_keys)
     return typed, bag.problems
+
+
+def _merge_parts(read: PackageRead, parts: Mapping[str, pd.DataFrame], bag: _Collector) -> dict[str, pd.DataFrame]:
+    """One frame per layer: a layer read from several sources (survey files) is concatenated, and a
+    key found in two of them is reported in the second."""
+    typed: dict[str, pd.DataFrame] = {}
+    groups: dict[str, list[str]] = {}
+    for key in parts:
+        groups.setdefault(read.layers[key].layer.name, []).append(key)
+    for name, keys in groups.items():
+        if len(keys) == 1:
+            typed[name] = parts[keys[0]]
+            continue
+        layer = LAYERS[name]
+        seen: set[str] = set()
+        for key in keys:
+            frame = parts[key]
+            if all(k in frame.columns for k in layer.key) and len(frame):
+                kt = key_text(frame[list(layer.key)])
+                dup = kt.isin(seen) & ~frame.duplicated(subset=list(layer.key), keep="first")
+                if dup.any():
+                    bag.add(read.layers[key], frame.loc[dup, "_row"], "/".join(layer.key), kt[dup],
+                            "a unique key; also in another file of the package (重复)", code="duplicate_key")
+                seen |= set(kt)
+        frames = [parts[k] for k in keys]
+        geo = [f for f in frames if isinstance(f, gpd.GeoDataFrame)]
+        merged = pd.concat(frames, ignore_index=True)
+        typed[name] = gpd.GeoDataFrame(merged, geometry="geometry", crs=EPSG_CGCS2000) if geo else merged
+    return typed
 
 
 def _check_lease_capacity(read: PackageRead, typed: Mapping[str, pd.DataFrame], bag: _Collector, existing_keys) -> None:
@@ -356,6 +412,19 @@ def _check_lease_capacity(read: PackageRead, typed: Mapping[str, pd.DataFrame], 
             at = pd.Timestamp(ev_t[order][int(run.argmax())]).strftime("%Y-%m-%d")
             bag.add(raw, [int(g["_row"].iloc[0])], "floor_area_m2", [f"{peak:.1f} m² leased on {at} in building {code}"],
                     f"leases in force at one time within the building's floor area {cap:.1f} m²", code="lease_over_capacity")
+
+
+def key_text(df: pd.DataFrame) -> pd.Series:
+    """'a/b/c' per row of key columns, an empty cell shown as '' (never a float NaN: pandas 3 keeps
+    missing values missing through ``astype(str)``)."""
+    parts = [df[c].map(lambda v: "" if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v))
+                       else str(v)) for c in df.columns]
+    if not parts:
+        return pd.Series("", index=df.index, dtype=object)
+    out = parts[0].astype(object)
+    for p in parts[1:]:
+        out = out + "/" + p.astype(object)
+    return out
 
 
 def has_errors(problems: list[Problem]) -> bool:

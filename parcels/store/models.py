@@ -39,6 +39,8 @@ FOREIGN_KEYS = (
     ("leases", "uscc", "enterprises", "uscc"),
     ("leases", "building_code", "buildings", "building_code"),
     ("leases", "parcel_code", "parcels", "parcel_code"),
+    ("land_survey", "zone_code", "zones", "zone_code"),
+    ("zone_years", "zone_code", "zones", "zone_code"),
 )
 
 
