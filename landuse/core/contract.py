@@ -432,6 +432,7 @@ ZONE_RESULTS = Layer(
         C("zone_name", STR, "开发区名称", "zone name"),
         C("pilot_area_code", STR, "试验区代码", "pilot area code"),
         *_AREA_RESULT_COLS,
+        C("intensive_basis", STR, "集约利用指标依据", "basis of the intensive-use figures (survey:<year> | parcels)"),
     ),
     key=("zone_code", "year"),
     geometry="Polygon",

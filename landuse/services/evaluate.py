@@ -13,6 +13,7 @@ from evaluation import YearResults, evaluate_year, prepare
 from landuse.core.errors import LanduseError
 from landuse.core.labels import t
 from landuse.core.policy import Policy
+from landuse.services.survey import evaluate_survey_only, store_survey_results
 from parcels.store.base import Store
 
 Progress = Callable[[str], None]
@@ -52,6 +53,8 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
     say(t("读取输入", "reading inputs"))
     inputs = store.read_inputs()
     if len(inputs["parcels"]) == 0:
+        if len(inputs.get("land_survey", ())):  # zones, a survey and zone statistics only
+            return evaluate_survey_only(store, inputs, years=years, policy=policy, progress=progress)
         raise LanduseError(t("库中没有宗地数据，请先导入数据包", "the store holds no parcels: run `landuse import` first"))
     bu = None
     if built_up is not None:
@@ -71,6 +74,7 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         res = evaluate_year(prepared, year=y, as_of=as_of, history=history)
         say(t(f"保存 {y} 年结果", f"storing {y}"))
         store.replace_results(res.stored_layers(parcel_geometry=geo_p, zone_geometry=geo_z), year=y)
+        store_survey_results(store, res)  # the intensive-use survey's results, per survey year
         if y + 1 in years:  # roll the window on in memory
             history = {name: pd.concat([history[name][pd.to_numeric(history[name]["year"]) > y - depth],
                                         res.layers[name]], ignore_index=True) for name in HISTORY_LAYERS}
