@@ -428,7 +428,7 @@ def apply_to_zone_results(zr: pd.DataFrame, figures: pd.DataFrame) -> pd.DataFra
             if c not in out.columns:
                 out[c] = np.nan if c != "zone_type" else None
             vals = f[c].to_numpy()
-            if out[c].dtype == object:
+            if not pd.api.types.is_numeric_dtype(out[c]):
                 out[c] = out[c].astype(object)
                 out.loc[has, c] = np.asarray(vals, dtype=object)
             else:
