@@ -89,6 +89,8 @@ MONEY_REFS = {          # 万元 per hectare of the land in brackets
 DECADES = {"far": 1.5, "money": 2.0}
 #: recorded over planar area: a unit is plausible when the ratio is within this factor of 1
 AREA_FACTOR = 1.5
+#: half of 0.01 ha, the precision DLMJ is often recorded to: a smaller difference is rounding
+ROUNDING_M2 = 50.0
 
 
 Units = Mapping[tuple[str, str | None], str]
@@ -303,10 +305,12 @@ def survey_units(typed: pd.DataFrame, raw, bag, *, units: Units | None, toleranc
         area_ok_zone[z] = ch.how != "unclear"
         col_name = raw.headers.get("area_m2", "area_m2") if has_area else "area_m2"
         if ch.how == "detected" and unit != declared_area:
+            f_ = UNIT_FACTORS["area"][unit]
+            how_zh = "已按平方米读取" if f_ == 1 else f"已按 ×{_fmt(f_)} 换算为平方米"
+            how_en = "read as m²" if f_ == 1 else f"converted to m² (×{_fmt(f_)})"
             bag.add(raw, [None], "area_m2", [f"Σ{col_name}/Σ图斑平面面积 = {_fmt(cands[declared_area])}（开发区 {z}）"],
-                    f"{col_name} 应为{words[declared_area][0]}；与图形面积比较实为{words[unit][0]}，已按 ×{_fmt(UNIT_FACTORS['area'][unit])} "
-                    f"换算为平方米 / {col_name} should be in {words[declared_area][1]}; the polygons show "
-                    f"{words[unit][1]}: converted to m² (×{_fmt(UNIT_FACTORS['area'][unit])}) for zone {z}",
+                    f"{col_name} 应为{words[declared_area][0]}；与图形面积比较实为{words[unit][0]}，{how_zh} / {col_name} should be "
+                    f"in {words[declared_area][1]}; the polygons show {words[unit][1]}: {how_en} for zone {z}",
                     code="unit_converted", severity="warning")
         elif ch.how == "unclear":
             bag.add(raw, [None], "area_m2", [f"Σ{col_name}/Σ图斑平面面积 = {_fmt(cands.get(declared_area, math.nan))}（开发区 {z}）"],
@@ -328,7 +332,9 @@ def survey_units(typed: pd.DataFrame, raw, bag, *, units: Units | None, toleranc
         out_area[missing] = planar[missing]
     rec = out_area.notna() & planar.notna() & (planar > 0) & ~missing
     diff = (out_area - planar).abs() / planar
-    off = rec & (diff > tolerance) & zones.map(area_ok_zone).fillna(True).astype(bool)
+    # recorded hectares are often rounded to 0.01 ha: differences within half of it are rounding
+    off = rec & (diff > tolerance) & ((out_area - planar).abs() > ROUNDING_M2) \
+        & zones.map(area_ok_zone).fillna(True).astype(bool)
     if off.any():
         idx = off[off].index
         if len(idx) <= 20:
