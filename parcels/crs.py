@@ -308,10 +308,11 @@ BALLPARK_ACCURACY = {
 }
 
 
-def datum_note(crs: pyproj.CRS, *, towgs84: tuple[float, ...] | None = None) -> str | None:
+def datum_note(crs: pyproj.CRS, *, towgs84: tuple[float, ...] | None = None, datum: str | None = None) -> str | None:
     """A sentence on how ``crs`` reaches CGCS2000 and how well, for a Xian 1980 / Beijing 1954 CRS
-    (None for CGCS2000, WGS 84 and other datums)."""
-    datum = datum_key(crs)
+    (None for CGCS2000, WGS 84 and other datums). ``datum``: the datum key when ``crs`` was bound to
+    seven parameters (its source then carries no datum name)."""
+    datum = datum or datum_key(crs)
     if datum not in ("xian1980", "beijing1954"):
         return None
     zh, en, _ = DATUMS[datum]

@@ -324,13 +324,14 @@ def _check_gk(crs: pyproj.CRS, bounds: tuple[float, float, float, float], *, rel
         out.problems.append(Problem(rel, layer.name, None, "geometry", f"{declared_by}: {crs.name}",
                                     mismatch, severity="warning", code="crs_zone_mismatch"))
     datum = gkcrs.datum_key(crs)
+    old_datum = datum in ("xian1980", "beijing1954")
     if opts.towgs84 is not None:
-        if datum in ("xian1980", "beijing1954"):
+        if old_datum:
             crs = gkcrs.with_towgs84(crs, opts.towgs84)
-        else:
+        elif datum not in ("cgcs2000", "wgs84"):
             out.notes.append(f"{rel}: 坐标系 {crs.name} 不是西安80或北京54，未使用 --towgs84 七参数 / not Xian 1980 or "
                              "Beijing 1954: --towgs84 not used")
-    note = gkcrs.datum_note(crs, towgs84=opts.towgs84 if datum in ("xian1980", "beijing1954") else None)
+    note = gkcrs.datum_note(crs, towgs84=opts.towgs84 if old_datum else None, datum=datum)
     if note:
         out.notes.append(f"{rel}: {note}")
     return crs

@@ -361,7 +361,7 @@ def survey_units(typed: pd.DataFrame, raw, bag, *, units: Units | None, toleranc
         for z, idx in zones.groupby(zones).groups.items():
             m = pd.Series(False, index=t.index)
             m.loc[idx] = True
-            sel = m & built & v.notna() & t["area_m2"].notna()
+            sel = m & built & t["area_m2"].notna()  # Σ over the built land, as the FAR itself
             land = float(t.loc[sel, "area_m2"].sum())
             cands = {}
             if land > 0 and v[sel].sum() > 0:

@@ -201,7 +201,11 @@ def _check_geometry(raw: RawLayer, frame: pd.DataFrame, bag: _Collector) -> gpd.
     if single.any():
         arr[single] = shapely.multipolygons(arr[single], indices=np.arange(int(single.sum())))
     out = gpd.GeoSeries(arr, index=frame.index, crs=raw.crs)
-    if raw.crs is not None and out.crs.to_epsg() != EPSG_CGCS2000:
+    if raw.crs is not None and raw.crs.is_bound:
+        # seven parameters (--towgs84) lead to WGS 84, taken as CGCS2000 (cm to dm apart): PROJ would
+        # otherwise go to CGCS2000 by its ballpark and ignore them
+        out = out.to_crs(4326).set_crs(EPSG_CGCS2000, allow_override=True)
+    elif raw.crs is not None and out.crs.to_epsg() != EPSG_CGCS2000:
         out = out.to_crs(EPSG_CGCS2000)
     elif raw.crs is None:
         out = out.set_crs(EPSG_CGCS2000)
