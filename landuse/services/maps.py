@@ -40,7 +40,23 @@ def map_frames(store: Store, *, year: int, zone: str | None = None, pilot_area: 
     b = store.read("buildings", columns=["building_code"])
     b = b[b["building_code"].isin(br["building_code"])]
     bg = gpd.GeoDataFrame(br.merge(pd.DataFrame(b), on="building_code", how="left"), geometry="geometry", crs=4490)
-    return {"parcels": pr, "zones": gpd.GeoDataFrame(zr, geometry="geometry", crs=4490), "flags": flags, "buildings": bg}
+    survey = survey_for_map(store, year=year, zones=limit) if limit is not None else None
+    return {"parcels": pr, "zones": gpd.GeoDataFrame(zr, geometry="geometry", crs=4490), "flags": flags, "buildings": bg,
+            "survey": survey}
+
+
+def survey_for_map(store: Store, *, year: int, zones: list[str] | None) -> gpd.GeoDataFrame | None:
+    """Each zone's latest intensive-use survey up to ``year`` (None when there is none). Province-wide
+    overview pages leave the survey out (hundreds of thousands of 图斑); zone and pilot-area pages show it."""
+    ls = store.read("land_survey", zones=zones)
+    if len(ls) == 0:
+        return None
+    y = pd.to_numeric(ls["survey_year"], errors="coerce")
+    ls = ls[y <= year]
+    if len(ls) == 0:
+        return None
+    latest = ls.groupby("zone_code")["survey_year"].transform("max")
+    return gpd.GeoDataFrame(ls[ls["survey_year"] == latest], geometry="geometry", crs=4490)
 
 
 def map_html(store: Store, *, year: int, policy: Policy, zone: str | None = None, pilot_area: str | None = None,
@@ -53,4 +69,4 @@ def map_html(store: Store, *, year: int, policy: Policy, zone: str | None = None
     title = t(f"{where} {year} 年宗地亩均效益图", f"{where} {year}: parcel efficiency map", lang)
     return build_map(parcels=f["parcels"], zones=f["zones"], flags=f["flags"], buildings=f["buildings"], policy=policy,
                      title=title, lang=lang, basemap=basemap, tianditu_key=tianditu_key, tile_url=tile_url,
-                     detail="zone" if zone else "overview")
+                     detail="zone" if zone else "overview", survey=f.get("survey"))
