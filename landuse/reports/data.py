@@ -70,6 +70,8 @@ class ReportData:
     total_quota_mu: int | None
     quota_note: str
     notes: list[str] = field(default_factory=list)
+    #: zone_survey_results of the survey each zone's figures used this year (TD/T 1029 on the survey)
+    survey: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def zone_names(self) -> dict[str, str]:
@@ -254,7 +256,9 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
         q.index.name = "zone_code"
         quota = q.reset_index().rename(columns={"name": "zone_name"})
         source = "computed"
+    survey = _survey_rows(store, zones)
     return ReportData(
+        survey=survey,
         year=year, policy=policy, policy_version=policy_version, policy_hash=policy_hash,
         pilot_area=pilot_area, pilot_area_name=pa_name, zones=zones, zones_history=zones_history,
         pilot_areas=pilot_areas, pilot_areas_history=pah, buildings=buildings, enterprises=enterprises,
@@ -262,6 +266,23 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
         score_weights=weights, pilot_score_parts=pparts, pilot_score_weights=pweights,
         quota=quota, quota_source=source, total_quota_mu=total_quota_mu, quota_note=qnote, notes=notes,
     )
+
+
+def _survey_rows(store, zones: pd.DataFrame) -> pd.DataFrame:
+    """zone_survey_results of the survey each zone's intensive-use figures used (``intensive_basis``
+    'survey:<year>'), in the order zone, 主区, 发展方向区, 全区."""
+    if "intensive_basis" not in zones.columns or len(zones) == 0:
+        return pd.DataFrame()
+    used = {z: int(b.split(":")[1]) for z, b in zip(zones["zone_code"], zones["intensive_basis"], strict=True)
+            if isinstance(b, str) and b.startswith("survey:")}
+    if not used:
+        return pd.DataFrame()
+    sv = _plain(store.read("zone_survey_results", zones=sorted(used)))
+    keep = [used.get(z) == int(y) for z, y in zip(sv["zone_code"], sv["survey_year"], strict=True)]
+    sv = sv[np.asarray(keep, dtype=bool)].copy()
+    order = {"主区": 0, "发展方向区": 1, "全区": 2}
+    sv["_o"] = sv["range"].map(order).fillna(3)
+    return sv.sort_values(["zone_code", "_o"]).drop(columns="_o").reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------------------
