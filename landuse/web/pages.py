@@ -153,7 +153,8 @@ def map_page(request: Request, year: int | None = Query(None, ge=1990, le=2100),
     years = data.result_years(store)
     y = year if year is not None else (years[-1] if years else None)
     return render(request, "map.html", p, year=y, years=years, mode="tiles" if data.is_pg(store) else "geojson",
-                  figures=data.can_see_figures(p), stages=data.STAGE_ZH, stage_colours=data.STAGE_COLOURS)
+                  figures=data.can_see_figures(p), stages=data.STAGE_ZH, stage_colours=data.STAGE_COLOURS,
+                  survey_classes=data.SURVEY_LEGEND)
 
 
 @router.get("/dashboard")
