@@ -35,6 +35,7 @@ CRS, units) and the survey's areas by class, for tests.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -304,9 +305,12 @@ def write_survey(out_dir: str | Path, zones: gpd.GeoDataFrame, parcels: gpd.GeoD
                                 "ESCYSSZE": round(a * rng.uniform(250, 700) * f, 2),
                                 "CZRK": int(a * rng.uniform(20, 120)),
                                 "KFQPJMJ": round(float(area_m2[m].sum() / 10_000.0), 4)})
+        gdb_path = out / f"land_survey_{code}.gdb"
+        if fmt == "gdb" and gdb_path.exists():  # written again: start afresh, never append twice
+            shutil.rmtree(gdb_path)
         for year, gdf in frames:
             if fmt == "gdb":
-                path = out / f"land_survey_{code}.gdb"
+                path = gdb_path
                 pyogrio.write_dataframe(gdf, path, layer=f"land_survey_{code}_{year}", driver="OpenFileGDB",
                                         append=path.exists(), geometry_type="MultiPolygon", promote_to_multi=True)
                 summary["files"].append(str(path.relative_to(out)))

@@ -207,6 +207,18 @@ def _check_geometry(raw: RawLayer, frame: pd.DataFrame, bag: _Collector) -> gpd.
         out = out.to_crs(4326).set_crs(EPSG_CGCS2000, allow_override=True)
     elif raw.crs is not None and out.crs.to_epsg() != EPSG_CGCS2000:
         out = out.to_crs(EPSG_CGCS2000)
+    if raw.crs is not None and out.crs is not None:
+        # a reprojection can leave a valid polygon a hair's breadth invalid (a spike folding over)
+        g = np.asarray(out.values, dtype=object)
+        bad = ~shapely.is_missing(g) & ~shapely.is_empty(g)
+        bad[bad] = ~shapely.is_valid(g[bad])
+        if bad.any():
+            fixed = np.array([_polygonal(x) for x in shapely.make_valid(g[bad])], dtype=object)
+            single = np.array([x is not None and x.geom_type == "Polygon" for x in fixed])
+            if single.any():
+                fixed[single] = shapely.multipolygons(fixed[single], indices=np.arange(int(single.sum())))
+            g[bad] = fixed
+            out = gpd.GeoSeries(g, index=out.index, crs=out.crs)
     elif raw.crs is None:
         out = out.set_crs(EPSG_CGCS2000)
     return out

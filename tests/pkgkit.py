@@ -93,8 +93,8 @@ SAMPLE_YEARS = [2020, 2021, 2022, 2023, 2024, 2025]
 
 
 def evaluated_sample(root: Path, *, name: str = "work.gpkg", years=SAMPLE_YEARS):
-    """The generated `small` package (seed 1) in ``root/pkg``, imported into ``root/name`` and
-    evaluated for ``years``; returns the open GeoPackage store."""
+    """The generated `small` package (seed 1) with its intensive-use survey in ``root/pkg``, imported
+    into ``root/name`` and evaluated for ``years``; returns the open GeoPackage store."""
     from landuse.services.evaluate import evaluate
     from landuse.services.imports import run_import
     from landuse.core.policy import default_policy
@@ -102,6 +102,14 @@ def evaluated_sample(root: Path, *, name: str = "work.gpkg", years=SAMPLE_YEARS)
     from parcels.store import open_store
 
     write_sample(root / "pkg", scale="small", seed=1)
+    if not (root / "pkg" / "zone_years.csv").exists():  # the sample's intensive-use survey
+        import geopandas as gpd
+        import pyogrio
+
+        from parcels.sample_survey import write_survey
+
+        parcels = pyogrio.read_dataframe(root / "pkg" / "parcels.shp", encoding="GB18030").set_crs(4527)
+        write_survey(root / "pkg", gpd.read_file(root / "pkg" / "zones.geojson"), parcels, seed=1)
     store = open_store(str(root / name), init=True)
     run_import(root / "pkg", store, policy=default_policy())
     evaluate(store, years=list(years), policy=default_policy())

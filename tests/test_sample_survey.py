@@ -48,6 +48,8 @@ def test_generated_survey_imports_and_evaluates(store, sample_with_survey):
     assert ("unit_converted", "area_m2") in codes             # DLMJ in m²
     assert ("unit_converted", "fixed_asset_investment_wan") in codes  # 元
     assert ("crs_zone_mismatch", "geometry") in codes
+    again = run_import(root, store, policy=p)  # the same package twice changes nothing
+    assert {c.layer: (c.inserted, c.updated) for c in again.changes}["land_survey"] == (0, 0)
     out = evaluate(store, years=[2025], policy=p)
     zr = store.read("zone_results", year=2025).set_index("zone_code")
     assert (zr["intensive_basis"] == "survey:2025").all()
