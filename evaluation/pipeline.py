@@ -10,7 +10,10 @@ Steps (each a module of its own):
    occupancy, for parcels, enterprises, zones, pilot areas and the province;
 2. enterprise grades (:mod:`evaluation.grading`);
 3. flags of inefficient and idle land (:mod:`evaluation.rules`), on the idle status of step 1;
-4. intensive use (:mod:`evaluation.intensive`) and the share of flagged land;
+4. intensive use (:mod:`evaluation.intensive`) and the share of flagged land; where a zone has an
+   intensive-use survey (its latest up to the year), its intensive-use figures, type and score come
+   from the survey instead, on one basis (:mod:`evaluation.survey`), and ``intensive_basis`` says
+   which basis each zone's figures used;
 5. the pilot-area targets of the seed (:mod:`evaluation.pilot_targets`);
 6. composite scores and ranks (:mod:`evaluation.scoring`).
 
@@ -38,6 +41,7 @@ from evaluation.lifecycle import year_end
 from evaluation.pilot_targets import pilot_area_targets
 from evaluation.rules import flag_parcels
 from evaluation.scoring import composite_score, flagged_share
+from evaluation.survey import apply_to_zone_results, survey_step
 from evaluation.targets import apply_flag_summary
 from landuse.core.contract import FLAGS, PROVINCE, layer
 from landuse.core.dtypes import conform
@@ -155,6 +159,8 @@ class YearResults(Mapping):
     problems: pd.DataFrame
     #: warnings of the scoring steps, for the user
     warnings: list[str] = field(default_factory=list)
+    #: zone_survey_results of every survey year the year used (stored per survey year)
+    survey: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=layer("zone_survey_results").names))
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.layers[name]
@@ -207,7 +213,7 @@ def evaluate_year(prepared: Prepared, *, year: int, as_of: date | None = None) -
             change = pd.to_numeric(cur[key].map(before), errors="coerce") - pd.to_numeric(cur["rank"], errors="coerce")
             cur["rank_change"] = change.astype("Int64")
         layers[name] = cur
-    return YearResults(res.year, layers, res.pilot_targets, res.score_weights, res.problems, res.warnings)
+    return YearResults(res.year, layers, res.pilot_targets, res.score_weights, res.problems, res.warnings, res.survey)
 
 
 def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResults:
@@ -248,6 +254,10 @@ def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResult
     fs = flagged_share(pr, flags, rules=findings)
     zr["flagged_share"] = fs.reindex(zr.index).to_numpy(dtype="float64")
     zr = zr.reset_index()
+
+    # the intensive-use survey: one basis (the survey) for the zones that have one
+    sv = survey_step(inputs, year=year, policy=policy)
+    zr = apply_to_zone_results(zr, sv.figures)
 
     # pilot areas: intensive score as developed-area-weighted mean of the zones each manages
     # directly this year; flagged share
@@ -307,5 +317,8 @@ def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResult
         "building_results": fig.building_results,
     }
     layers = {name: conform(df, layer(name)) for name, df in frames.items()}
+    meta = {"policy_version": policy.version, "policy_hash": policy.hash}
+    problems = pd.concat([fig.problems, sv.problems], ignore_index=True) if len(sv.problems) else fig.problems
     return YearResults(int(year), layers, pt, pd.DataFrame({"zone": cz.weights, "pilot_area": cp.weights}),
-                       fig.problems, list(dict.fromkeys(str(m.message) for m in caught)))
+                       problems, list(dict.fromkeys(str(m.message) for m in caught)),
+                       conform(sv.table, layer("zone_survey_results"), meta))

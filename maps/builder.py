@@ -61,6 +61,8 @@ UI = {
         measureHint="单击地图加点，双击结束", distance="距离", areaLabel="面积",
         table="属性表", tableTitle="视图内宗地", filter="筛选", exportCsv="导出 CSV", rowsShown="{n} 宗(视图内 {m} 宗)",
         close="关闭", yes="是", no="否", tableLimit="仅显示前 {n} 行，导出包含全部",
+        l_survey="土地利用现状调查(地类)", l_ranges="评价范围(主区/发展方向区)", patch="图斑", landClass="地类",
+        areaHa="面积(公顷)", supplyType="供应类型", range="评价范围", surveyYear="调查年度", farSurvey="容积率",
     ),
     "en": dict(
         parcel="Parcel", holder="Holder", zone="Zone", area="Area (mu)", stage="Life-cycle stage",
@@ -82,6 +84,9 @@ UI = {
         distance="Distance", areaLabel="Area", table="Table", tableTitle="Parcels in view", filter="Filter",
         exportCsv="Export CSV", rowsShown="{n} parcels ({m} in view)", close="Close", yes="yes", no="no",
         tableLimit="first {n} rows shown; the export has all",
+        l_survey="Land use survey (classes)", l_ranges="Evaluated ranges (main / development direction)",
+        patch="Patch", landClass="Land class", areaHa="Area (ha)", supplyType="Supply type", range="Range",
+        surveyYear="Survey year", farSurvey="FAR",
     ),
 }
 
@@ -233,12 +238,41 @@ def _building_geometry(buildings: pd.DataFrame, parcels: gpd.GeoDataFrame) -> gp
 # the public builder
 # ---------------------------------------------------------------------------------------------
 
+def _survey_data(survey: gpd.GeoDataFrame | None, zindex: dict, lang: str) -> tuple:
+    """(survey frame, S column table, ranges frame, R table) for the intensive-use survey layers."""
+    if survey is None or len(survey) == 0 or "geometry" not in survey.columns or not survey.geometry.notna().any():
+        return None, None, None, None
+    from landuse.core.labels import SUPPLY_TYPE_LABELS, land_class_label, range_label
+
+    sv = _geographic(survey[survey.geometry.notna()]).reset_index(drop=True)
+    cls = _col(sv, "land_class")
+    cls_idx, cls_vals = _codes(cls.map(lambda c: f"{c} {land_class_label(c, lang)}" if isinstance(c, str) else None))
+    sup = _col(sv, "supply_type").map(
+        lambda c: f"{c} {SUPPLY_TYPE_LABELS[c][1 if lang == 'en' else 0]}" if c in SUPPLY_TYPE_LABELS else c)
+    sup_idx, sup_vals = _codes(sup)
+    rng = _col(sv, "range").fillna("主区")
+    rng_idx, rng_vals = _codes(rng.map(lambda r: range_label(r, lang)))
+    area = pd.to_numeric(_col(sv, "area_m2"), errors="coerce")
+    floor = pd.to_numeric(_col(sv, "floor_area_m2"), errors="coerce")
+    S = {"geom": {}, "code": _strs(_col(sv, "patch_code")), "cls": cls_idx, "classes": cls_vals,
+         "sup": sup_idx, "supplies": sup_vals, "rng": rng_idx, "ranges": rng_vals,
+         "zone": [zindex.get(z, -1) for z in _strs(_col(sv, "zone_code"))], "year": _nums(_col(sv, "survey_year"), 0),
+         "area": _nums(area / 10_000.0, 4), "far": _nums(floor / area, 2)}
+    parts = sv.assign(range=rng.to_numpy())
+    ranges = parts.dissolve(by=["zone_code", "range"], as_index=False)[["zone_code", "range", "geometry"]]
+    # an outline, not the patches' seams: drop the holes slivers between patches leave in the union
+    ranges["geometry"] = [shapely.multipolygons([shapely.Polygon(q.exterior) for q in getattr(g, "geoms", [g])
+                                                 if q.geom_type == "Polygon"]) for g in ranges.geometry]
+    R = {"geom": {}, "range": _strs(ranges["range"]), "zone": _strs(ranges["zone_code"])}
+    return sv, S, ranges, R
+
+
 def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.DataFrame | None,
               buildings: gpd.GeoDataFrame | pd.DataFrame | None, policy, title: str, lang: str = "zh",
               basemap: Literal["none", "tianditu", "local"] = "none", tianditu_key: str | None = None,
               tile_url: str | None = None, detail: Literal["overview", "zone"] = "overview",
               pilot_areas: gpd.GeoDataFrame | None = None, year: int | None = None,
-              made: str | None = None) -> str:
+              made: str | None = None, survey: gpd.GeoDataFrame | None = None) -> str:
     """One self-contained HTML page (returned as text) with the parcel map layers.
 
     ``detail="overview"`` (province or city): parcels are simplified to ``maps.overview_simplify_m``
@@ -248,6 +282,9 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
     ``pilot_areas`` (optional): one outline per pilot area with its +15 % status (``growth``,
     ``target_growth``, ``goal_met``). ``year`` is said in every popup; ``made`` (ISO date) and the
     policy version are printed by the print view.
+    ``survey``: the intensive-use survey (``land_survey`` rows with geometry): a base layer of the
+    land classes in their map colours (``maps.styles.LAND_CLASS_COLOURS``), chosen in the switcher
+    instead of a parcel colouring, and an overlay of the 主区 / 发展方向区 outlines.
     """
     lang = "en" if lang == "en" else "zh"
     ui = UI[lang]
@@ -406,6 +443,15 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
                               colors=[mp.pilot_area_color] * 3, legend=pa_legend, fillOpacity=0, weight=3,
                               stroke=mp.pilot_area_color, dashed=[1], dashColor=mp.pilot_area_color, dotted=[2],
                               labels=labels_pa, labelZoom=0, labelBelow=True, labelMinPx=120))
+    sv, S, ranges, R = _survey_data(survey, zindex, lang)
+    if sv is not None:
+        lcs = styles.land_class_style(_col(sv, "land_class"), lang)
+        rgs = styles.range_style(ranges["range"], lang)
+        layers.insert(4, spec("survey", ui["l_survey"], "survey", lcs, group="base", z=2, fillOpacity=0.8, weight=0.4,
+                              stroke="#555"))
+        layers.append(spec("ranges", ui["l_ranges"], "ranges", rgs, on=True, z=6, fillOpacity=0, weight=2.5,
+                           strokeByClass=True, noHit=True,
+                           dashByClass=[styles.RANGE_DASHES.get(r, []) for r in styles.RANGE_COLOURS] + [[]]))
     B = None
     if bld is not None and len(bld):
         occ = styles.occupancy_style(_col(bld, "occupancy_rate"), mp, lang)
@@ -423,7 +469,7 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
     blocks = []
     pa_gdf = _geographic(pilot_areas).reset_index(drop=True) if PA is not None else None
     for name, gdf, target in (("parcels", parcels, P), ("zones", zones, Z), ("buildings", bld, B),
-                              ("pilots", pa_gdf, PA)):
+                              ("pilots", pa_gdf, PA), ("survey", sv, S), ("ranges", ranges, R)):
         if target is None:
             continue
         enc = _encode(gdf, tol if name not in ("zones", "pilots") else mp.overview_simplify_m, quantum, origin)
@@ -436,7 +482,8 @@ def build_map(*, parcels: gpd.GeoDataFrame, zones: gpd.GeoDataFrame, flags: pd.D
     config = {
         "title": title, "lang": lang, "text": ui, "origin": list(origin),
         "bounds": [[miny, minx], [maxy, maxx]], "parcels": P, "zones": Z, "buildings": B, "flags": F,
-        "pilots": PA, "layers": layers, "tiles": tiles, "parcelLayerIds": ["p_rev", "p_grade", "p_stage"],
+        "pilots": PA, "survey": S, "ranges": R, "layers": layers, "tiles": tiles,
+        "parcelLayerIds": ["p_rev", "p_grade", "p_stage"],
         "year": year, "made": made, "policyVersion": getattr(policy, "version", None),
         "problemColor": mp.problem_color, "hatches": hatches,
     }

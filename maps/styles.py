@@ -342,3 +342,49 @@ def theme_config(maps: MapsPolicy, rules: Sequence, lang: str = "zh", revenue_va
                     "title": t["flags"]},
         "pilot": {"color": maps.pilot_area_color, "title": t["pilot"]},
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# The intensive-use survey (开发区土地利用现状调查): land classes and evaluated ranges
+# ---------------------------------------------------------------------------------------------
+
+#: land-class colours after the conventions of Chinese land-use and planning maps (CJJ/T 97 / GB 50137
+#: usage): 住宅 yellow, 工矿仓储 brown, 商服 red, 交通 greys, 绿地 green, 公共服务 pink, 农村建设 tan,
+#: land not yet built pale, water blue, other unbuildable land olive
+LAND_CLASS_COLOURS: dict[str, str] = {
+    "A1": "#ffef3a", "A2": "#b07c4f", "A31": "#bdbdbd", "A32": "#8c8c8c", "A4": "#f0453a", "A51": "#4cb24c",
+    "A52": "#f59ac8", "A6": "#c9a0dc", "B11": "#e8b77a", "B12": "#d9a066", "B21": "#fff3c4", "B22": "#e5e5c8",
+    "C1": "#7fc4ee", "C2": "#9fb58a", "C3": "#9fb58a",
+}
+#: outline colours of the evaluated ranges (drawn without fill; 发展方向区 dashed)
+RANGE_COLOURS: dict[str, str] = {"主区": "#3f007d", "发展方向区": "#e6550d"}
+RANGE_DASHES: dict[str, list[int]] = {"主区": [], "发展方向区": [8, 5]}
+
+
+def land_class_key(code: str | None) -> str | None:
+    """The class a code is drawn as: itself when listed, else its listed prefix (A21 → A2), else its group."""
+    if not isinstance(code, str) or not code:
+        return None
+    for n in (len(code), 3, 2):
+        if code[:n] in LAND_CLASS_COLOURS:
+            return code[:n]
+    return code[:1] if code[:1] in ("A", "B", "C") else None
+
+
+def land_class_style(land_class, lang: str = "zh") -> Styled:
+    from landuse.core.labels import LAND_CLASS_LABELS, MAP_TEXT as _MT
+
+    keys = pd.Series(land_class, dtype="object").map(land_class_key)
+    group = {"A": "#d0b090", "B": "#f2ead2", "C": "#a8c8a8"}
+    cats = [(k, f"{k} {LAND_CLASS_LABELS[k][1 if lang == 'en' else 0]}", c) for k, c in LAND_CLASS_COLOURS.items()]
+    cats += [(g, f"{g} {LAND_CLASS_LABELS[g][1 if lang == 'en' else 0]}", c) for g, c in group.items()]
+    title = "Land use survey (classes)" if lang == "en" else "土地利用现状(开发区调查)"
+    return categorical_style(keys, cats, title=title, missing_label=_MT["en" if lang == "en" else "zh"]["missing"])
+
+
+def range_style(ranges, lang: str = "zh") -> Styled:
+    from landuse.core.labels import RANGE_LABELS
+
+    cats = [(r, RANGE_LABELS[r][1 if lang == "en" else 0], c) for r, c in RANGE_COLOURS.items()]
+    title = "Evaluated ranges" if lang == "en" else "评价范围"
+    return categorical_style(ranges, cats, title=title, missing_label=("other" if lang == "en" else "其他"))

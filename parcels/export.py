@@ -325,6 +325,9 @@ def write_template(out_dir: str | Path) -> list[Path]:
         guide.write(1, 0, "每个工作表对应一个图层；第1行为中文表头（可直接导入），红色为必填，表头批注给出英文列名和类型。空间图层（开发区、宗地、建筑）请填入 landuse_template.gpkg。")
         guide.write(2, 0, "Each sheet is one layer; row 1 holds the Chinese headers the importer accepts, red = required; each header's comment gives the English column name and type. "
                           "Spatial layers (zones, parcels, buildings) go in landuse_template.gpkg.")
+        guide.write(3, 0, "开发区土地利用现状调查（land_survey，开发区土地集约利用评价）可直接使用国家数据库的 Shapefile 或 File Geodatabase（字段 TBBH、DLDM、DLMJ、GYDM、KFQPJFW、JZMJ…），也可填入 landuse_template.gpkg；开发区年度统计填 zone_years 工作表。")
+        guide.write(4, 0, "The intensive-use survey (land_survey) may come as the national database's Shapefile or File Geodatabase "
+                          "(fields TBBH, DLDM, DLMJ, GYDM, KFQPJFW, JZMJ…) or in landuse_template.gpkg; zone statistics go in the zone_years sheet.")
         guide.set_column(0, 0, 120)
         for layer in INPUT_LAYERS:
             if layer.geometry and layer.geometry_required:

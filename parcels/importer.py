@@ -12,6 +12,7 @@ from landuse.core.errors import Problem, ValidationFailed
 
 from parcels.io import read_package
 from parcels.store.base import LayerChange, Store
+from parcels.survey_import import parse_units
 from parcels.validate import has_errors, validate_package
 
 Progress = Callable[[str], None]
@@ -26,11 +27,17 @@ class ImportReport:
 
 
 def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.02, assume_crs: str | None = None,
-                   progress: Progress | None = None) -> ImportReport:
-    """Import a data package into ``store``. Raises ValidationFailed (nothing written) on any error."""
+                   progress: Progress | None = None, towgs84: tuple[float, ...] | None = None,
+                   keep_declared_zone: bool = False, units: list[str] | None = None) -> ImportReport:
+    """Import a data package into ``store``. Raises ValidationFailed (nothing written) on any error.
+
+    ``towgs84``: seven parameters for Xian 1980 / Beijing 1954 data; ``keep_declared_zone``: a
+    declared GK zone wins over the eastings' prefix; ``units``: ``COLUMN[@ZONE]=UNIT`` decisions for
+    the survey's columns (see :mod:`parcels.survey_import`)."""
     say = progress or (lambda _msg: None)
+    unit_map = parse_units(units)
     say("读取数据包 / reading the package")
-    read = read_package(path, assume_crs=assume_crs)
+    read = read_package(path, assume_crs=assume_crs, towgs84=towgs84, keep_declared_zone=keep_declared_zone)
     cache: dict[tuple[str, str], set] = {}
     stored: dict[str, pd.DataFrame] = {}  # layers read for the reference checks, reused for the write
 
@@ -43,13 +50,13 @@ def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.
         return cache[(layer, col)]
 
     say("校验 / validating")
-    def existing_layer(layer: str) -> pd.DataFrame:
+    def existing_frame(layer: str) -> pd.DataFrame:
         if layer not in stored:
             stored[layer] = store.read(layer)
         return stored[layer]
 
-    typed, problems = validate_package(read, existing_keys=existing_keys, existing_layer=existing_layer,
-                                       area_tolerance=area_tolerance)
+    typed, problems = validate_package(read, existing_keys=existing_keys, area_tolerance=area_tolerance,
+                                       existing_frame=existing_frame, units=unit_map)
     if not read.layers and not problems:
         problems.append(Problem(str(path), "", None, None, str(path),
                                 "at least one layer named as in the data-package contract (parcels, zones, …)",
@@ -58,11 +65,13 @@ def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.
         exc = ValidationFailed(problems)
         exc.notes = read.notes  # type: ignore[attr-defined]
         raise exc
-    present = {name: set(read.layers[name].frame.columns) for name in typed}
+    present: dict[str, set] = {}
+    for raw in read.layers.values():  # a layer read from several files carries what any of them carries
+        present.setdefault(raw.layer.name, set()).update(raw.frame.columns)
     frames = {name: df.drop(columns=["_row"]) for name, df in typed.items()}
     # write parents before children (foreign keys are deferred anyway)
     order = ["zones", "enterprises", "parcels", "buildings", "enterprise_years", "leases", "pilot_area_years",
-             "land_rights", "pilot_area_zones", "enterprise_periods"]
+             "land_rights", "pilot_area_zones", "enterprise_periods", "land_survey", "zone_years"]
     order += [n for n in frames if n not in order]  # layers the contract gained later keep their place after these
     frames = {n: frames[n] for n in order if n in frames}
     say("写入 / writing")

@@ -13,6 +13,15 @@ Chinese name from ``landuse.core.contract``). What this module does not guess si
 - Headers: English names, Chinese labels and the documented aliases (``landuse.core.contract``);
   Shapefile names cut to 10 characters are mapped back when unambiguous.
 
+- The intensive-use survey (``land_survey``) may come in several files (one per zone or year): every
+  Shapefile, GeoPackage layer or File Geodatabase layer named ``land_survey…`` (or held in a folder
+  named ``land_survey``) is read, each with its own encoding and CRS. ESRI File Geodatabases (a
+  ``.gdb`` folder, zipped or not) are read with GDAL's OpenFileGDB driver; their layers are named
+  after the contract's layers like GeoPackage layers.
+- Old datums and GK zones (:mod:`parcels.crs`): the eastings' zone prefix decides the zone against a
+  declared one, and the transformation of Xian 1980 / Beijing 1954 to CGCS2000 is stated with its
+  expected accuracy.
+
 Files whose name starts with ``_`` or ``.`` are ignored.
 """
 
@@ -35,6 +44,8 @@ from landuse.core.contract import INPUT_LAYERS, Layer, alias_map
 from landuse.core.errors import LanduseError, Problem
 from landuse.core.units import EPSG_CGCS2000
 
+from parcels import crs as gkcrs
+
 SPATIAL_EXT = {".shp", ".geojson", ".json", ".gpkg"}
 TABLE_EXT = {".csv", ".xlsx", ".xls", ".xlsm"}
 MAX_ZIP_BYTES = 4 * 1024**3  # refuse archives that expand beyond 4 GiB (zip bombs)
@@ -48,6 +59,8 @@ class RawLayer:
     sheet: str  # layer/sheet name inside the file, or ''
     frame: pd.DataFrame  # contract column names, raw values; plus '_row'; 'geometry' for spatial
     crs: pyproj.CRS | None = None
+    #: contract column name → the header it was read from (units of survey columns depend on it)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -57,11 +70,31 @@ class PackageRead:
     notes: list[str] = field(default_factory=list)
 
 
+#: layers that may come in several files or layers (one per zone or year), concatenated on import
+MULTI_SOURCE = ("land_survey", "zone_years")
+
+
 def _layer_for_name(stem: str) -> Layer | None:
     s = stem.strip().lower()
     for layer in INPUT_LAYERS:
         if s == layer.name or s == layer.zh.lower():
             return layer
+    for layer in INPUT_LAYERS:  # land_survey_2023, land_survey-Z1, 开发区土地利用现状调查2023
+        if layer.name in MULTI_SOURCE and (s.startswith((layer.name + "_", layer.name + "-", layer.name + " "))
+                                           or s.startswith(layer.zh.lower())):
+            return layer
+    return None
+
+
+def _layer_for_path(f: Path, base: Path) -> Layer | None:
+    """The layer a file is, by its name, else (multi-source layers) by a folder it is in."""
+    layer = _layer_for_name(f.stem)
+    if layer is not None:
+        return layer
+    for part in f.relative_to(base).parts[:-1]:
+        folder = _layer_for_name(Path(part).stem)
+        if folder is not None and folder.name in MULTI_SOURCE:
+            return folder
     return None
 
 
@@ -131,7 +164,10 @@ def guess_crs(bounds: tuple[float, float, float, float], assume_crs: str | None)
     """Guess the CRS of coordinates without a .prj; returns (crs, note)."""
     minx, miny, maxx, maxy = bounds
     if assume_crs:
-        return pyproj.CRS.from_user_input(assume_crs), f"CRS {assume_crs} given by the user"
+        assumed = gkcrs.parse_assume_crs(assume_crs)
+        if assumed is not None and assumed.datum is not None:
+            return gkcrs.guess_from_datum(assumed, bounds)
+        return pyproj.CRS.from_user_input(assume_crs), f"坐标系 {assume_crs} 由用户指定 / CRS {assume_crs} given by the user"
     if -180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90:
         return pyproj.CRS.from_epsg(EPSG_CGCS2000), "经纬度坐标，假定为 CGCS2000 (EPSG:4490) / lon-lat coordinates, EPSG:4490 assumed"
     if 1e7 <= minx and maxx < 1e8 and 1e6 <= miny < 1e7:
@@ -141,8 +177,10 @@ def guess_crs(bounds: tuple[float, float, float, float], assume_crs: str | None)
         if 25 <= zone <= 45:
             epsg = 4513 + (zone - 25)
             return (pyproj.CRS.from_epsg(epsg),
-                    f"横坐标带带号 {zone}，假定为 CGCS2000 3度带高斯-克吕格 EPSG:{epsg} / 8-digit eastings carry "
-                    f"zone prefix {zone}: CGCS2000 3-degree GK zone {zone} (EPSG:{epsg}) assumed")
+                    f"横坐标带带号 {zone}，假定为 CGCS2000 3度带高斯-克吕格 EPSG:{epsg}（若为西安80或北京54坐标，请用 "
+                    f"--assume-crs xian1980 或 beijing1954）/ 8-digit eastings carry "
+                    f"zone prefix {zone}: CGCS2000 3-degree GK zone {zone} (EPSG:{epsg}) assumed (for Xian 1980 or "
+                    "Beijing 1954 data give --assume-crs xian1980 or beijing1954)")
         if 13 <= zone <= 23:
             epsg = 4491 + (zone - 13)
             return (pyproj.CRS.from_epsg(epsg),
@@ -209,8 +247,19 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
     return df, ("UTF-8" if enc == "utf-8-sig" else "GBK")
 
 
+@dataclass(frozen=True)
+class CRSOptions:
+    """What the user said about coordinates: ``assume_crs`` (files without .prj), ``towgs84`` (seven
+    parameters for Xian 1980 / Beijing 1954), ``keep_declared_zone`` (a declared zone wins over the
+    eastings' prefix)."""
+
+    assume_crs: str | None = None
+    towgs84: tuple[float, ...] | None = None
+    keep_declared_zone: bool = False
+
+
 def _frame_from_spatial(path: Path, layer_name: str | None, *, rel: str, assume_crs: str | None,
-                        out: PackageRead, layer: Layer) -> RawLayer | None:
+                        out: PackageRead, layer: Layer, opts: CRSOptions | None = None) -> RawLayer | None:
     kwargs: dict[str, Any] = {}
     if path.suffix.lower() == ".shp":
         cpg = path.with_suffix(".cpg")
@@ -233,17 +282,23 @@ def _frame_from_spatial(path: Path, layer_name: str | None, *, rel: str, assume_
         table["_row"] = np.arange(1, len(table) + 1)
         return RawLayer(layer, rel, layer_name or "", table)
     crs = gdf.crs
+    declared_by = ".prj" if path.suffix.lower() == ".shp" else "图层坐标系 / layer CRS"
     if path.suffix.lower() in (".geojson", ".json") and crs is None:
         crs = pyproj.CRS.from_epsg(4326)
+    b = gdf.total_bounds if len(gdf) else (0, 0, 0, 0)
+    finite = bool(len(gdf)) and bool(np.all(np.isfinite(b)))
     if crs is None:
-        b = gdf.total_bounds if len(gdf) else (0, 0, 0, 0)
-        if len(gdf) and np.all(np.isfinite(b)):
+        if finite:
             try:
                 crs, note = guess_crs(tuple(float(x) for x in b), assume_crs)
             except LanduseError as exc:
                 out.problems.append(Problem(rel, layer.name, None, "geometry", "no .prj", str(exc), code="crs"))
                 return None
             out.notes.append(f"{rel}: 无 .prj，{note}")
+            declared_by = "--assume-crs"
+    if crs is not None and finite:
+        crs = _check_gk(pyproj.CRS(crs), tuple(float(x) for x in b), rel=rel, layer=layer, out=out,
+                        declared_by=declared_by, opts=opts or CRSOptions(assume_crs=assume_crs))
     gdf = gdf.set_crs(crs, allow_override=True) if crs is not None else gdf
     if crs is not None and pyproj.CRS(crs).to_epsg() == 4326:
         out.notes.append(f"{rel}: WGS84 坐标按 CGCS2000 处理(差异厘米级) / WGS84 taken as CGCS2000 (cm-level difference)")
@@ -253,14 +308,54 @@ def _frame_from_spatial(path: Path, layer_name: str | None, *, rel: str, assume_
     return RawLayer(layer, rel, layer_name or "", frame, pyproj.CRS(crs) if crs is not None else None)
 
 
-def read_package(path: str | Path, *, assume_crs: str | None = None) -> PackageRead:
+def _check_gk(crs: pyproj.CRS, bounds: tuple[float, float, float, float], *, rel: str, layer: Layer,
+              out: PackageRead, declared_by: str, opts: CRSOptions) -> pyproj.CRS:
+    """The zone prefix against the declared zone, the seven parameters, the datum note."""
+    try:
+        crs, notes, mismatch = gkcrs.resolve_zone(crs, bounds, source=declared_by,
+                                                  keep_declared_zone=opts.keep_declared_zone)
+    except LanduseError as exc:
+        out.problems.append(Problem(rel, layer.name, None, "geometry", f"{bounds[0]:.0f}..{bounds[2]:.0f}", str(exc),
+                                    code="crs"))
+        return crs
+    out.notes.extend(f"{rel}: {n}" for n in notes)
+    if mismatch:
+        out.notes.append(f"{rel}: {mismatch}")
+        out.problems.append(Problem(rel, layer.name, None, "geometry", f"{declared_by}: {crs.name}",
+                                    mismatch, severity="warning", code="crs_zone_mismatch"))
+    datum = gkcrs.datum_key(crs)
+    old_datum = datum in ("xian1980", "beijing1954")
+    if opts.towgs84 is not None:
+        if old_datum:
+            crs = gkcrs.with_towgs84(crs, opts.towgs84)
+        elif datum not in ("cgcs2000", "wgs84"):
+            out.notes.append(f"{rel}: 坐标系 {crs.name} 不是西安80或北京54，未使用 --towgs84 七参数 / not Xian 1980 or "
+                             "Beijing 1954: --towgs84 not used")
+    note = gkcrs.datum_note(crs, towgs84=opts.towgs84 if old_datum else None, datum=datum)
+    if note:
+        out.notes.append(f"{rel}: {note}")
+    return crs
+
+
+def _gdb_folders(root: Path) -> list[Path]:
+    if root.is_dir() and root.suffix.lower() == ".gdb":
+        return [root]
+    return sorted(q for q in root.rglob("*") if q.is_dir() and q.suffix.lower() == ".gdb")
+
+
+def read_package(path: str | Path, *, assume_crs: str | None = None, towgs84: tuple[float, ...] | None = None,
+                 keep_declared_zone: bool = False) -> PackageRead:
     """Read every layer found in a package; collects problems rather than raising for bad data."""
     p = Path(path)
     out = PackageRead()
     if not p.exists():
         raise LanduseError(f"{p}: 找不到数据包 / data package not found")
+    opts = CRSOptions(assume_crs, towgs84, keep_declared_zone)
+    if assume_crs:
+        gkcrs.parse_assume_crs(assume_crs)  # a bad value is refused before anything is read
     tmp: str | None = None
     try:
+        root = p
         if p.is_file() and p.suffix.lower() == ".zip":
             tmp = tempfile.mkdtemp(prefix="landuse-pkg-")
             safe_extract(p, Path(tmp))
@@ -269,8 +364,26 @@ def read_package(path: str | Path, *, assume_crs: str | None = None) -> PackageR
             base = root
         elif p.is_file():
             entries, base = [p], p.parent
+        elif p.is_dir() and p.suffix.lower() == ".gdb":
+            entries, base = [], p.parent
         else:
             entries, base = [q for q in p.rglob("*") if q.is_file()], p
+        gdbs = _gdb_folders(root if tmp else p)
+        entries = [f for f in entries if not any(g in f.parents for g in gdbs)]
+        for g in gdbs:
+            rel = str(g.relative_to(base)) if g != p else g.name
+            try:
+                layers = pyogrio.list_layers(g)
+            except Exception as exc:  # noqa: BLE001 - a damaged geodatabase
+                out.problems.append(Problem(rel, "", None, None, rel, f"a readable File Geodatabase ({exc})", code="gdb"))
+                continue
+            for lname, _gtype in layers:
+                layer = _layer_for_name(str(lname))
+                if layer is None:
+                    out.notes.append(f"{rel}: 忽略图层 {lname} / layer {lname} ignored")
+                    continue
+                _add(out, _frame_from_spatial(g, str(lname), rel=f"{rel}:{lname}", assume_crs=assume_crs, out=out,
+                                              layer=layer, opts=opts))
         for f in sorted(entries):
             if f.name.startswith(("_", ".")) or any(part.startswith(("_", ".", "__MACOSX")) for part in f.relative_to(base).parts[:-1]):
                 continue
@@ -283,13 +396,14 @@ def read_package(path: str | Path, *, assume_crs: str | None = None) -> PackageR
                         if not str(lname).startswith(("gpkg_", "rtree_", "layer_styles")):
                             out.notes.append(f"{rel}: 忽略图层 {lname} / layer {lname} ignored")
                         continue
-                    _add(out, _frame_from_spatial(f, str(lname), rel=f"{rel}:{lname}", assume_crs=assume_crs, out=out, layer=layer))
+                    _add(out, _frame_from_spatial(f, str(lname), rel=f"{rel}:{lname}", assume_crs=assume_crs, out=out,
+                                                  layer=layer, opts=opts))
             elif ext in (".shp", ".geojson", ".json"):
-                layer = _layer_for_name(f.stem)
+                layer = _layer_for_path(f, base)
                 if layer is None:
                     out.notes.append(f"{rel}: 文件名不是图层名，已忽略 / not a layer name, ignored")
                     continue
-                _add(out, _frame_from_spatial(f, None, rel=rel, assume_crs=assume_crs, out=out, layer=layer))
+                _add(out, _frame_from_spatial(f, None, rel=rel, assume_crs=assume_crs, out=out, layer=layer, opts=opts))
             elif ext == ".csv":
                 layer = _layer_for_name(f.stem)
                 if layer is None:
@@ -319,6 +433,7 @@ def read_package(path: str | Path, *, assume_crs: str | None = None) -> PackageR
             out.notes.extend(notes)
             keep = list(mapping) + [c for c in ("geometry", "_row") if c in raw.frame.columns]
             raw.frame = raw.frame[keep].rename(columns=mapping)
+            raw.headers = {v: str(k) for k, v in mapping.items()}
             for c in raw.layer.derived:
                 if c in raw.frame.columns:
                     raw.frame = raw.frame.drop(columns=c)
@@ -332,6 +447,12 @@ def _add(out: PackageRead, raw: RawLayer | None) -> None:
     if raw is None:
         return
     name = raw.layer.name
+    if name in out.layers and name in MULTI_SOURCE:  # several survey files: each read on its own
+        i = 2
+        while f"{name}#{i}" in out.layers:
+            i += 1
+        out.layers[f"{name}#{i}"] = raw
+        return
     if name in out.layers:
         prev = out.layers[name]
         out.problems.append(Problem(raw.file, name, None, None, raw.file,
@@ -348,4 +469,4 @@ def package_files(path: str | Path) -> list[str]:
 
 
 __all__ = ["read_package", "PackageRead", "RawLayer", "safe_extract", "detect_dbf_encoding", "guess_crs",
-           "map_headers", "package_files"]
+           "map_headers", "package_files", "CRSOptions", "MULTI_SOURCE"]

@@ -27,6 +27,7 @@ from landuse.core.units import EPSG_CGCS2000
 from parcels.area import geodesic_area_m2
 from parcels.io import PackageRead, RawLayer
 from parcels.schema import FALSE_WORDS, TRUE_WORDS, coerce, parse_value
+from parcels.survey_import import prepare_survey, survey_units, zone_year_units
 
 # (layer, column) → (referenced layer, referenced column, severity)
 REFERENCES = (
@@ -41,6 +42,8 @@ REFERENCES = (
     ("land_rights", "holder_uscc", "enterprises", "uscc", "error"),
     ("pilot_area_zones", "zone_code", "zones", "zone_code", "error"),
     ("enterprise_periods", "uscc", "enterprises", "uscc", "error"),
+    ("land_survey", "zone_code", "zones", "zone_code", "error"),
+    ("zone_years", "zone_code", "zones", "zone_code", "error"),
 )
 
 YEAR_RANGE = (1990, 2100)
@@ -204,8 +207,24 @@ def _check_geometry(raw: RawLayer, frame: pd.DataFrame, bag: _Collector) -> gpd.
     if single.any():
         arr[single] = shapely.multipolygons(arr[single], indices=np.arange(int(single.sum())))
     out = gpd.GeoSeries(arr, index=frame.index, crs=raw.crs)
-    if raw.crs is not None and out.crs.to_epsg() != EPSG_CGCS2000:
+    if raw.crs is not None and raw.crs.is_bound:
+        # seven parameters (--towgs84) lead to WGS 84, taken as CGCS2000 (cm to dm apart): PROJ would
+        # otherwise go to CGCS2000 by its ballpark and ignore them
+        out = out.to_crs(4326).set_crs(EPSG_CGCS2000, allow_override=True)
+    elif raw.crs is not None and out.crs.to_epsg() != EPSG_CGCS2000:
         out = out.to_crs(EPSG_CGCS2000)
+    if raw.crs is not None and out.crs is not None:
+        # a reprojection can leave a valid polygon a hair's breadth invalid (a spike folding over)
+        g = np.asarray(out.values, dtype=object)
+        bad = ~shapely.is_missing(g) & ~shapely.is_empty(g)
+        bad[bad] = ~shapely.is_valid(g[bad])
+        if bad.any():
+            fixed = np.array([_polygonal(x) for x in shapely.make_valid(g[bad])], dtype=object)
+            single = np.array([x is not None and x.geom_type == "Polygon" for x in fixed])
+            if single.any():
+                fixed[single] = shapely.multipolygons(fixed[single], indices=np.arange(int(single.sum())))
+            g[bad] = fixed
+            out = gpd.GeoSeries(g, index=out.index, crs=out.crs)
     elif raw.crs is None:
         out = out.set_crs(EPSG_CGCS2000)
     return out
@@ -295,7 +314,7 @@ def _typed_layer(raw: RawLayer, bag: _Collector, *, policy_tolerance: float) -> 
     if present and len(present) == len(key) and len(typed):
         dup = typed.duplicated(subset=key, keep="first")
         if dup.any():
-            kv = typed.loc[dup, key].astype(str).agg("/".join, axis=1)
+            kv = key_text(typed.loc[dup, key])
             bag.add(raw, rows[dup], "/".join(key), kv, "a unique key (重复)", code="duplicate_key")
     typed["_row"] = rows.values
     if geoms is not None:
@@ -318,33 +337,55 @@ def _typed_layer(raw: RawLayer, bag: _Collector, *, policy_tolerance: float) -> 
 
 
 def validate_package(read: PackageRead, *, existing_keys: Callable[[str, str], set] | None = None,
-                     existing_layer: Callable[[str], pd.DataFrame] | None = None,
-                     area_tolerance: float = 0.02) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+                     area_tolerance: float = 0.02, existing_frame: Callable[[str], pd.DataFrame] | None = None,
+                     units: Mapping[tuple[str, str | None], str] | None = None,
+                     ) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Check everything; return typed frames (with '_row') and all problems (errors and warnings).
 
-    ``existing_keys(layer, column)`` and ``existing_layer(layer)`` give what the store already holds,
-    so references and cross-layer rules are checked against the package together with the store."""
+    ``existing_keys(layer, column)`` and ``existing_frame(layer)`` give what the store already holds,
+    so references and cross-layer rules are checked against the package together with the store (the
+    survey the money units of ``zone_years`` are checked against when the package brings figures only;
+    today's right against the parcels); ``units``: the user's ``--units``."""
     bag = _Collector()
     bag.problems.extend(read.problems)
-    typed: dict[str, pd.DataFrame] = {}
-    for name, raw in read.layers.items():
-        typed[name] = _typed_layer(raw, bag, policy_tolerance=area_tolerance)
-    # references against package ∪ store
+    parts: dict[str, pd.DataFrame] = {}  # one per source (a layer may come in several files)
+    for key, raw in read.layers.items():
+        if raw.layer.name == "land_survey":
+            prepare_survey(raw, bag, read.notes)
+        parts[key] = _typed_layer(raw, bag, policy_tolerance=area_tolerance)
+        if raw.layer.name == "land_survey":
+            parts[key] = survey_units(parts[key], raw, bag, units=units, tolerance=area_tolerance)
+    typed = _merge_parts(read, parts, bag)
+    if "zone_years" in typed:
+        survey = typed.get("land_survey")
+        if existing_frame is not None:
+            stored = existing_frame("land_survey")
+            if stored is not None and len(stored):
+                if survey is not None and len(survey):
+                    have = set(zip(survey["zone_code"], survey["survey_year"], strict=True))
+                    keep = [(z, y) not in have for z, y in zip(stored["zone_code"], stored["survey_year"], strict=True)]
+                    stored = stored[np.asarray(keep, dtype=bool)]
+                survey = pd.concat([x for x in (survey, pd.DataFrame(stored)) if x is not None and len(x)], ignore_index=True)
+        typed["zone_years"] = zone_year_units(typed["zone_years"], read.layers["zone_years"], bag, survey=survey,
+                                              units=units)
+    # references against package ∪ store (each source checked on its own rows)
     for lname, col, ref_layer, ref_col, severity in REFERENCES:
         if lname not in typed or col not in typed[lname].columns:
             continue
         known = set(typed[ref_layer][ref_col].dropna()) if ref_layer in typed else set()
         if existing_keys is not None:
             known |= existing_keys(ref_layer, ref_col)
-        v = typed[lname][col]
-        bad = v.notna() & ~v.isin(known)
-        if bad.any():
-            raw = read.layers[lname]
-            bag.add(raw, typed[lname].loc[bad, "_row"], col, v[bad],
-                    f"a {ref_col} that exists in {ref_layer} ({LAYERS[ref_layer].zh})",
-                    code="dangling_reference", severity=severity)
+        for key, frame in parts.items():
+            if read.layers[key].layer.name != lname:
+                continue
+            v = frame[col]
+            bad = v.notna() & ~v.isin(known)
+            if bad.any():
+                bag.add(read.layers[key], frame.loc[bad, "_row"], col, v[bad],
+                        f"a {ref_col} that exists in {ref_layer} ({LAYERS[ref_layer].zh})",
+                        code="dangling_reference", severity=severity)
     _check_lease_capacity(read, typed, bag, existing_keys)
-    _check_rights(read, typed, bag, existing_layer)
+    _check_rights(read, typed, bag, existing_frame)
     _check_pilot_membership(read, typed, bag)
     _check_predecessors(read, typed, bag, existing_keys)
     return typed, bag.problems
@@ -358,13 +399,18 @@ def _periods_overlap(g: pd.DataFrame, start: str, end: str) -> pd.Series:
     return (prev_open | (prev_end.notna() & (g[start] < prev_end))).fillna(False)
 
 
-def _check_rights(read: PackageRead, typed: Mapping[str, pd.DataFrame], bag: _Collector, existing_layer) -> None:
+def _raw_of(read: PackageRead, name: str) -> RawLayer:
+    """The (first) source a layer was read from."""
+    return next(raw for raw in read.layers.values() if raw.layer.name == name)
+
+
+def _check_rights(read: PackageRead, typed: Mapping[str, pd.DataFrame], bag: _Collector, existing_frame) -> None:
     """land_rights: the periods of one parcel must not overlap; where a parcel has rights, the right
     in force today must name the holder the parcels layer names (docs/data-package.md)."""
     if "land_rights" not in typed:
         return
     r = typed["land_rights"]
-    raw = read.layers["land_rights"]
+    raw = _raw_of(read, "land_rights")
     ok = r[r["parcel_code"].notna() & r["valid_from"].notna()].sort_values(["parcel_code", "valid_from"], kind="stable")
     over = ok.groupby("parcel_code", group_keys=False).apply(lambda g: _periods_overlap(g, "valid_from", "valid_to"))
     if len(over) and over.any():
@@ -374,8 +420,8 @@ def _check_rights(read: PackageRead, typed: Mapping[str, pd.DataFrame], bag: _Co
                 code="rights_overlap")
     # today's right against the parcels layer
     parcels = typed.get("parcels")
-    if parcels is None and existing_layer is not None:
-        parcels = existing_layer("parcels")
+    if parcels is None and existing_frame is not None:
+        parcels = existing_frame("parcels")
     if parcels is None or parcels.empty or "holder_uscc" not in parcels.columns:
         return
     today = pd.Timestamp.today().normalize()
@@ -404,7 +450,7 @@ def _check_pilot_membership(read: PackageRead, typed: Mapping[str, pd.DataFrame]
     over = d.groupby("zone_code", group_keys=False).apply(lambda g: _periods_overlap(g, "valid_from", "valid_to"))
     if len(over) and over.any():
         bad = d.loc[over[over].index]
-        bag.add(read.layers["pilot_area_zones"], bad["_row"], "zone_code", bad["zone_code"] + " ← " + bad["pilot_area_code"],
+        bag.add(_raw_of(read, "pilot_area_zones"), bad["_row"], "zone_code", bad["zone_code"] + " ← " + bad["pilot_area_code"],
                 "one pilot area managing a zone directly at a time (直接管理)", code="two_direct_pilots")
 
 
@@ -419,8 +465,37 @@ def _check_predecessors(read: PackageRead, typed: Mapping[str, pd.DataFrame], ba
     for i, v in pc.items():
         missing = [c for c in (x.strip() for x in str(v).split(";")) if c and c not in known]
         if missing:
-            bag.add(read.layers["parcels"], [p.at[i, "_row"]], "predecessor_codes", [v],
+            bag.add(_raw_of(read, "parcels"), [p.at[i, "_row"]], "predecessor_codes", [v],
                     f"parcel codes that exist ({', '.join(missing)} unknown)", code="dangling_reference")
+
+
+def _merge_parts(read: PackageRead, parts: Mapping[str, pd.DataFrame], bag: _Collector) -> dict[str, pd.DataFrame]:
+    """One frame per layer: a layer read from several sources (survey files) is concatenated, and a
+    key found in two of them is reported in the second."""
+    typed: dict[str, pd.DataFrame] = {}
+    groups: dict[str, list[str]] = {}
+    for key in parts:
+        groups.setdefault(read.layers[key].layer.name, []).append(key)
+    for name, keys in groups.items():
+        if len(keys) == 1:
+            typed[name] = parts[keys[0]]
+            continue
+        layer = LAYERS[name]
+        seen: set[str] = set()
+        for key in keys:
+            frame = parts[key]
+            if all(k in frame.columns for k in layer.key) and len(frame):
+                kt = key_text(frame[list(layer.key)])
+                dup = kt.isin(seen) & ~frame.duplicated(subset=list(layer.key), keep="first")
+                if dup.any():
+                    bag.add(read.layers[key], frame.loc[dup, "_row"], "/".join(layer.key), kt[dup],
+                            "a unique key; also in another file of the package (重复)", code="duplicate_key")
+                seen |= set(kt)
+        frames = [parts[k] for k in keys]
+        geo = [f for f in frames if isinstance(f, gpd.GeoDataFrame)]
+        merged = pd.concat(frames, ignore_index=True)
+        typed[name] = gpd.GeoDataFrame(merged, geometry="geometry", crs=EPSG_CGCS2000) if geo else merged
+    return typed
 
 
 def _check_lease_capacity(read: PackageRead, typed: Mapping[str, pd.DataFrame], bag: _Collector, existing_keys) -> None:
@@ -450,6 +525,19 @@ def _check_lease_capacity(read: PackageRead, typed: Mapping[str, pd.DataFrame], 
             at = pd.Timestamp(ev_t[order][int(run.argmax())]).strftime("%Y-%m-%d")
             bag.add(raw, [int(g["_row"].iloc[0])], "floor_area_m2", [f"{peak:.1f} m² leased on {at} in building {code}"],
                     f"leases in force at one time within the building's floor area {cap:.1f} m²", code="lease_over_capacity")
+
+
+def key_text(df: pd.DataFrame) -> pd.Series:
+    """'a/b/c' per row of key columns, an empty cell shown as '' (never a float NaN: pandas 3 keeps
+    missing values missing through ``astype(str)``)."""
+    parts = [df[c].map(lambda v: "" if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v))
+                       else str(v)) for c in df.columns]
+    if not parts:
+        return pd.Series("", index=df.index, dtype=object)
+    out = parts[0].astype(object)
+    for p in parts[1:]:
+        out = out + "/" + p.astype(object)
+    return out
 
 
 def has_errors(problems: list[Problem]) -> bool:

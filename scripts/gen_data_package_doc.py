@@ -25,6 +25,36 @@ The contract is docs/data-package.md; this page adds what the product accepts on
 - Extension columns (not in docs/data-package.md, optional) are marked *ext*.
 - `geodesic_area_m2` is computed by the importer (ellipsoidal area on CGCS2000) and never read.
 
+### The intensive-use survey (`land_survey`, `zone_years`) as bureaus hold it
+
+- Formats: a Shapefile (GBK or UTF-8, with or without .prj; a folder `land_survey/` may hold one file
+  per zone or year), a GeoPackage layer, or an ESRI File Geodatabase (a `.gdb` folder, zipped or not,
+  read with GDAL's OpenFileGDB driver); every layer or file named `land_survey…` is read, each with its
+  own encoding and CRS. The year may be a column (`survey_year`, `survey_yea` in a Shapefile) or, as in
+  the national database, only in the layer or file name (then taken from it, and said).
+- National field codes are aliases (TBBH, DLDM, DLMJ, GYDM, GYSJ, KFQPJFW, JZMJ, JZJDMJ, TDSYZ, QS,
+  KFQDM; for `zone_years` KFQDM, KFQPJFW, GDZCTZZE, GYZSR, GYSSZE, ESCYSSZE, CZRK, SPTDZMJ, KFQPJMJ).
+- Land classes: A/B/C codes of the 开发区土地利用现状分类 (case and full-width folded); an unlisted
+  A-, B- or C-code counts in its group with a warning (A21 in A2); any other code is refused. Supply
+  types D/E/F likewise (an unknown one is a warning and counts as not recorded).
+- 供应时间 (GYSJ): `YYYYMM`, `YYYY-MM`, `YYYY-M`, `YYYY` (read as the first day of the month or year)
+  or a full date; 历史形成, blank and 0 are "not recorded"; anything else is a warning and left empty.
+- 评价范围 (KFQPJFW) absent or empty: 主区 (the 2012 national schema), and said.
+- Units, decided per file and zone and said: DLMJ is hectares on the national form (checked against
+  the polygons' planar area in their Gauss-Krüger zone; m² or 亩 detected); a missing DLMJ is the planar
+  area in the local GK zone. JZMJ / JZJDMJ: hectares on the national form, m² in many zones — Σ JZMJ /
+  Σ DLMJ on built land is a floor-area ratio, so ≈ 5 000 means m² against ha; when no unit gives a
+  plausible ratio the column is left empty for that zone (the indicators using it stay empty).
+  `zone_years` money in 元 instead of 万元 is detected against the survey's land (investment per
+  hectare of A2 near 8 984 万元/公顷). `landuse import --units COLUMN[@ZONE]=ha|m2|mu|yuan|wan` decides
+  instead. Recorded areas are stored as recorded (× 10 000 to m²), never recomputed.
+- Coordinates: Xian 1980 and Beijing 1954 Gauss-Krüger (3° and 6°, with or without zone prefix) from a
+  .prj or `--assume-crs` (an EPSG code, a WKT, or a datum: `xian1980`, `beijing1954`, `cgcs2000`, with
+  the central meridian for 6-digit eastings, e.g. `xian1980:114`). The eastings' prefix decides the
+  zone against a declared one (reported; `--keep-declared-zone` keeps the declared one). Without the
+  official grid or seven parameters the datum change keeps latitude and longitude (metres to tens of
+  metres off; said on import); `--towgs84 dx,dy,dz,rx,ry,rz,s` applies a seven-parameter set.
+
 """
 
 

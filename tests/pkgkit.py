@@ -93,8 +93,8 @@ SAMPLE_YEARS = [2020, 2021, 2022, 2023, 2024, 2025]
 
 
 def evaluated_sample(root: Path, *, name: str = "work.gpkg", years=SAMPLE_YEARS):
-    """The generated `small` package (seed 1) in ``root/pkg``, imported into ``root/name`` and
-    evaluated for ``years``; returns the open GeoPackage store."""
+    """The generated `small` package (seed 1) with its intensive-use survey in ``root/pkg``, imported
+    into ``root/name`` and evaluated for ``years``; returns the open GeoPackage store."""
     from landuse.services.evaluate import evaluate
     from landuse.services.imports import run_import
     from landuse.core.policy import default_policy

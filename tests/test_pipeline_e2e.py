@@ -138,8 +138,7 @@ def test_changes_over_time_are_found(gpkg_store, sample):
         assert not ((f25["parcel_code"] == code) & (f25["rule"] == "production_stopped")).any()
     z = gpkg_store.read("zone_results", year=2025)
     assert (z["revenue_coverage"] < 1).any() and (z["revenue_coverage"] > 0.9).all()
-    # TODO(merge survey): zone_years joins the contract with the survey work; then
-    # assert z["reported_revenue_per_mu"].notna().all()  (the official statistics beside)
+    assert z["reported_revenue_per_mu"].notna().all()  # the official statistics beside
     # the county pilot manages its zone directly; the city's figures leave it out
     paz = pd.read_csv(sample / "pkg" / "pilot_area_zones.csv", dtype=str)
     county = paz.loc[paz["pilot_area_code"].str[-2:] != "00"].iloc[0]

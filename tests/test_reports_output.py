@@ -101,8 +101,9 @@ def test_quota_units_by_hand(store):
     # streak from the stored ranks, last within the zone type
     zr = store.read("zone_results")
     zy = zr[zr["year"] == YEAR]
-    worst = zy.groupby(zy["zone_type"].fillna(""))["rank"].transform("max")
-    last = zy[zy["rank"] == worst]["zone_code"]
+    by_type = zy.groupby(zy["zone_type"].fillna(""))["rank"]
+    worst, size = by_type.transform("max"), by_type.transform("size")
+    last = zy[(zy["rank"] == worst) & (size >= 2)]["zone_code"]  # a zone alone in its type is last of nothing
     assert (u.loc[list(last), "last_rank_streak"] >= 1).all()
     assert (u.drop(index=list(last))["last_rank_streak"] == 0).all()
     pa = quota_units(store, year=YEAR, policy=policy, level="pilot_area")
@@ -148,7 +149,7 @@ def test_pilot_area_restriction(store):
 # ----------------------------------------------------------------------------------------------
 
 SHEETS = ["摘要", "亩均增长_开发区", "亩均增长_试验区", "入驻率_开发区", "入驻率_空置厂房", "低效用地整治清单",
-          "企业亩均评级", "土地集约利用", "综合得分_开发区", "综合得分_试验区", "用地指标测算"]
+          "企业亩均评级", "土地集约利用", "集约利用评价_调查", "综合得分_开发区", "综合得分_试验区", "用地指标测算"]
 
 
 def _headers(ws) -> list[str]:
@@ -266,3 +267,32 @@ def test_report_target_sheet_shows_stage_words_beside_the_codes(workbook):
     ci, wi = h.index("生命周期阶段代码"), h.index("生命周期阶段")
     rows = [r for r in ws.iter_rows(min_row=3, values_only=True) if r[ci]]
     assert rows and all(r[wi] == STAGE_LABELS[r[ci]][0] for r in rows)
+
+
+# ----------------------------------------------------------------------------------------------
+# the TD/T 1029 table on the survey
+# ----------------------------------------------------------------------------------------------
+
+
+def test_survey_table_per_zone_type(store, data, workbook):
+    sv = data.survey
+    zr = store.read("zone_results", year=YEAR)
+    # every zone's figures come from its 2025 survey: 主区 (+ 发展方向区) + 全区 rows, in that order
+    assert set(zr["intensive_basis"]) == {"survey:2025"}
+    assert set(sv["zone_code"]) == set(zr["zone_code"]) and set(sv["survey_year"]) == {2025}
+    first = sv[sv["zone_code"] == sv["zone_code"].iloc[0]]["range"].tolist()
+    assert first[0] == "主区" and first[-1] == "全区"
+    whole = sv[sv["range"] == "全区"].set_index("zone_code")["score"]
+    assert (zr.set_index("zone_code")["intensive_score"] - whole).abs().max() < 1e-9
+    ws = workbook["集约利用评价_调查"]
+    heads = _headers(ws)
+    assert {"开发区代码", "调查年度", "评价范围", "土地开发率", "开发区类型", "集约度分值", "排名(同类型)"} <= set(heads)
+    types = {ws.cell(row=r, column=heads.index("开发区类型") + 1).value for r in range(3, ws.max_row + 1)}
+    assert types == {"工业主导型", "产城融合型"}
+    html = render_html(data)
+    sec = html[html.index('id="survey"'):html.index('id="quota"')]
+    assert "四之二、土地集约利用评价（TD/T 1029，集约利用调查）" in sec
+    assert "工业主导型（14）" in sec and "产城融合型（1）" in sec
+    # the 产城融合型 table shows 综合地均税收 and 人口密度, not the industrial indicators
+    mixed = sec[sec.index("产城融合型（1）"):]
+    assert "综合地均税收(万元/公顷)" in mixed and "工业用地地均税收" not in mixed

@@ -97,6 +97,8 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/api/zones/{code}/parcels.geojson"): Spec("map", "/api/zones/{A}/parcels.geojson?year={Y}",
                                                        "/api/zones/{B}/parcels.geojson?year={Y}"),
     ("GET", "/api/pilot_areas.geojson"): Spec("map", "/api/pilot_areas.geojson?year={Y}"),
+    ("GET", "/api/zones/{code}/survey.geojson"): Spec("map", "/api/zones/{A}/survey.geojson?year={Y}",
+                                                      "/api/zones/{B}/survey.geojson?year={Y}"),
     ("GET", "/api/parcels/{code}"): Spec("map", "/api/parcels/{PA}?year={Y}", "/api/parcels/{PB}?year={Y}"),
     ("GET", "/api/search"): Spec("map", "/api/search?q={PA}&year={Y}", "/api/search?q={PB}&year={Y}",
                                  other_filtered=True),

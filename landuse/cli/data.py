@@ -28,6 +28,9 @@ def import_cmd(
     assume_crs: Optional[str] = typer.Option(None, "--assume-crs", help="无 .prj 时采用的坐标系，如 EPSG:4547 / CRS for files without .prj"),
     report: Path = typer.Option(Path("import_problems.csv"), "--report", help="问题清单文件 .csv/.xlsx / problem list file"),
     policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
+    towgs84: Optional[str] = typer.Option(None, "--towgs84", help="西安80/北京54 至 CGCS2000 的七参数 dx,dy,dz,rx,ry,rz,s（米、角秒、ppm）/ seven parameters for Xian 1980 / Beijing 1954"),
+    keep_declared_zone: bool = typer.Option(False, "--keep-declared-zone", help="坐标系声明的带号与横坐标带号不一致时保留声明的带号 / keep a declared GK zone that contradicts the eastings' prefix"),
+    units: Optional[list[str]] = typer.Option(None, "--units", help="调查数据列的单位，如 JZMJ=m2、GDZCTZZE@Z1=yuan（ha|m2|mu|yuan|wan）/ unit of a survey column, COLUMN[@ZONE]=UNIT"),
 ) -> None:
     """导入数据包（全部成功或不做任何修改）/ Import a data package (all or nothing)."""
     from landuse.services.exports import write_problems
@@ -37,7 +40,8 @@ def import_cmd(
     store = open_store(db, create=True)
     try:
         with Steps(3) as steps:
-            rep = run_import(path, store, policy=pol, assume_crs=assume_crs, progress=steps.say)
+            rep = run_import(path, store, policy=pol, assume_crs=assume_crs, progress=steps.say, towgs84=towgs84,
+                             keep_declared_zone=keep_declared_zone, units=units)
     except ValidationFailed as exc:
         write_problems(exc.problems, report, lang=lang())
         exc.report_path = report  # type: ignore[attr-defined]

@@ -28,6 +28,10 @@ def evaluate_cmd(
     pol = load_policy(policy)
     store = open_store(db)
     years = [year] if year else store.years()
+    if not years:  # a store with a survey and no enterprise data: the survey years
+        from landuse.services.survey import survey_years
+
+        years = survey_years(store)
     if not years:
         raise LanduseError(t("没有企业年度数据", "no enterprise_years in the store"))
     with Steps(2 * len(years) + 1) as steps:

@@ -288,6 +288,70 @@ INPUT_LAYERS: tuple[Layer, ...] = (ZONES, PARCELS, ENTERPRISES, ENTERPRISE_YEARS
                                    LAND_RIGHTS, PILOT_AREA_ZONES, ENTERPRISE_PERIODS)
 
 # ----------------------------------------------------------------------------------------------
+# The whole zone: the intensive-use survey (开发区土地集约利用评价, TD/T 1029) and the figures a zone
+# reports officially. Aliases are the field codes of the national survey database.
+# ----------------------------------------------------------------------------------------------
+
+#: 开发区评价范围 (KFQPJFW); an empty range in land_survey means 主区 (2012 national schema)
+SURVEY_RANGES = ("主区", "发展方向区")
+#: the whole zone, a row of zone_survey_results computed on all 图斑 together
+WHOLE_ZONE = "全区"
+
+LAND_SURVEY = Layer(
+    "land_survey",
+    "开发区土地利用现状调查",
+    (
+        C("zone_code", STR, "开发区代码", "zone code", req=True, aliases=("开发区编码", "KFQDM")),
+        C("survey_year", INT, "调查年度", "survey year", req=True, aliases=("评价年度", "调查年份", "survey_yea")),
+        C("patch_code", STR, "图斑编号", "patch code", req=True, aliases=("TBBH",)),
+        C("land_class", STR, "地类代码", "land class (开发区土地利用现状分类)", req=True, aliases=("DLDM",)),
+        C("area_m2", FLOAT, "图斑面积(平方米)", "recorded area (m²)", aliases=("DLMJ", "地类面积"), nonneg=True),
+        C("supply_type", STR, "供应类型代码", "supply type", aliases=("GYDM", "供应代码")),
+        C("supply_date", DATE, "供应时间", "supply date", aliases=("GYSJ", "供地时间")),
+        C("range", STR, "评价范围", "evaluated range", aliases=("KFQPJFW", "开发区评价范围"), choices=SURVEY_RANGES),
+        C("floor_area_m2", FLOAT, "建筑面积(平方米)", "floor area (m²)", aliases=("JZMJ", "建筑面积"), nonneg=True),
+        C("footprint_area_m2", FLOAT, "建筑基底面积(平方米)", "building footprint (m²)",
+          aliases=("JZJDMJ", "建筑基底面积", "建筑基地面积"), nonneg=True),
+        C("user_name", STR, "土地使用者", "land user", aliases=("TDSYZ", "使用权人")),
+        C("ownership", STR, "权属性质", "ownership (国有/集体)", aliases=("QS", "权属")),
+        C("idle", BOOL, "是否闲置", "idle land", aliases=("闲置", "闲置土地")),
+    ),
+    key=("zone_code", "survey_year", "range", "patch_code"),
+    geometry="Polygon",
+    year_column="survey_year",
+)
+
+ZONE_YEARS = Layer(
+    "zone_years",
+    "开发区年度统计",
+    (
+        C("zone_code", STR, "开发区代码", "zone code", req=True, aliases=("开发区编码", "KFQDM")),
+        C("year", INT, "年度", "year", req=True, aliases=("年份", "统计年度")),
+        C("range", STR, "评价范围", "evaluated range (empty: whole zone)", aliases=("KFQPJFW", "开发区评价范围"),
+          choices=SURVEY_RANGES),
+        C("reported_revenue_wan", FLOAT, "营业收入(万元)", "reported revenue (万元)",
+          aliases=("营业收入", "开发区营业收入"), nonneg=True),
+        C("reported_developed_mu", FLOAT, "已开发面积(亩)", "reported developed area (mu)",
+          aliases=("已开发面积",), nonneg=True),
+        C("fixed_asset_investment_wan", FLOAT, "固定资产投资总额(万元)", "cumulative fixed-asset investment (万元)",
+          aliases=("GDZCTZZE", "固定资产投资总额", "固定资产投资"), nonneg=True),
+        C("industrial_revenue_wan", FLOAT, "工业企业总收入(万元)", "industrial revenue (万元)",
+          aliases=("GYZSR", "工业总收入"), nonneg=True),
+        C("industrial_tax_wan", FLOAT, "工业税收总额(万元)", "industrial tax (万元)",
+          aliases=("GYSSZE", "工业税收总额", "工业税收"), nonneg=True),
+        C("secondary_tertiary_tax_wan", FLOAT, "二三产业税收总额(万元)", "secondary and tertiary industry tax (万元)",
+          aliases=("ESCYSSZE", "二三产业税收总额", "二三产业税收"), nonneg=True),
+        C("population", FLOAT, "常住人口(人)", "population", aliases=("CZRK", "常住人口"), nonneg=True),
+        C("approved_area_ha", FLOAT, "审批面积(公顷)", "approved area (ha)", aliases=("SPTDZMJ", "审批面积", "审批土地总面积"), nonneg=True),
+        C("evaluated_area_ha", FLOAT, "评价面积(公顷)", "evaluated area (ha)", aliases=("KFQPJMJ", "评价面积"), nonneg=True),
+    ),
+    key=("zone_code", "year", "range"),
+    year_column="year",
+)
+
+INPUT_LAYERS = INPUT_LAYERS + (LAND_SURVEY, ZONE_YEARS)
+
+# ----------------------------------------------------------------------------------------------
 # Outputs (for a year, with the policy version that produced them)
 # ----------------------------------------------------------------------------------------------
 
@@ -443,6 +507,7 @@ ZONE_RESULTS = Layer(
         C("zone_name", STR, "开发区名称", "zone name"),
         C("pilot_area_code", STR, "试验区代码", "pilot area code"),
         *_AREA_RESULT_COLS,
+        C("intensive_basis", STR, "集约利用指标依据", "basis of the intensive-use figures (survey:<year> | parcels)"),
     ),
     key=("zone_code", "year"),
     geometry="Polygon",
@@ -521,6 +586,55 @@ BUILDING_RESULTS = Layer(
 OUTPUT_LAYERS: tuple[Layer, ...] = (
     PARCEL_RESULTS, ENTERPRISE_RESULTS, ZONE_RESULTS, PILOT_AREA_RESULTS, FLAGS, BUILDING_RESULTS,
 )
+
+#: zone_survey_results: TD/T 1029 on one basis (the survey), per zone, survey year and range
+ZONE_SURVEY_RESULTS = Layer(
+    "zone_survey_results",
+    "开发区土地集约利用评价结果",
+    (
+        C("zone_code", STR, "开发区代码", "zone code", req=True),
+        C("survey_year", INT, "调查年度", "survey year", req=True),
+        C("range", STR, "评价范围", "range (主区/发展方向区/全区)", req=True),
+        C("zone_name", STR, "开发区名称", "zone name"),
+        C("patches", INT, "图斑数", "patches"),
+        C("total_ha", FLOAT, "评价总面积(公顷)", "evaluated area (ha)"),
+        C("built_ha", FLOAT, "已建成城镇建设用地(公顷)", "built urban land A (ha)"),
+        C("buildable_ha", FLOAT, "可建设土地(公顷)", "buildable land A+B (ha)"),
+        C("ready_ha", FLOAT, "已达到供地条件土地(公顷)", "built or ready to supply A+B21 (ha)"),
+        C("supplied_ha", FLOAT, "已供应土地(公顷)", "supplied land D (ha)"),
+        C("industrial_ha", FLOAT, "工矿仓储用地(公顷)", "industrial and warehousing land A2 (ha)"),
+        C("residential_ha", FLOAT, "住宅用地(公顷)", "residential land A1 (ha)"),
+        C("unbuildable_ha", FLOAT, "不可建设土地(公顷)", "unbuildable land C (ha)"),
+        C("idle_ha", FLOAT, "闲置土地(公顷)", "idle land (ha)"),
+        C("development_rate", FLOAT, "土地开发率", "development rate"),
+        C("supply_rate", FLOAT, "土地供应率", "supply rate"),
+        C("built_rate", FLOAT, "土地建成率", "built rate"),
+        C("industrial_share", FLOAT, "工业用地率", "industrial land share"),
+        C("residential_share", FLOAT, "住宅用地率", "residential land share"),
+        C("far", FLOAT, "综合容积率", "overall FAR"),
+        C("building_density", FLOAT, "建筑密度", "building density"),
+        C("industrial_far", FLOAT, "工业用地综合容积率", "industrial FAR"),
+        C("industrial_coverage", FLOAT, "工业用地建筑系数", "industrial building coverage"),
+        C("investment_intensity_wan_per_ha", FLOAT, "工业用地固定资产投入强度(万元/公顷)",
+          "industrial investment intensity (万元/ha)"),
+        C("industrial_tax_wan_per_ha", FLOAT, "工业用地地均税收(万元/公顷)", "industrial tax per ha (万元/ha)"),
+        C("composite_tax_wan_per_ha", FLOAT, "综合地均税收(万元/公顷)", "tax per ha of built land (万元/ha)"),
+        C("population_density_per_ha", FLOAT, "人口密度(人/公顷)", "population density (persons/ha)"),
+        C("idle_rate", FLOAT, "土地闲置率", "idle rate"),
+        C("zone_type", STR, "开发区类型", "zone type (工业主导型/产城融合型/其他)"),
+        C("zone_type_basis", STR, "类型判定依据", "zone type decided by"),
+        C("range_weight", FLOAT, "范围权重", "range weight"),
+        C("score", FLOAT, "集约度分值", "intensive-use score"),
+        C("rank", INT, "排名(同类型)", "rank within type"),
+        C("note", STR, "说明", "note (missing indicators, data errors)"),
+        *_POLICY,
+    ),
+    key=("zone_code", "survey_year", "range"),
+    output=True,
+    year_column="survey_year",
+)
+
+OUTPUT_LAYERS = OUTPUT_LAYERS + (ZONE_SURVEY_RESULTS,)
 ALL_LAYERS: tuple[Layer, ...] = INPUT_LAYERS + OUTPUT_LAYERS
 LAYERS: dict[str, Layer] = {layer.name: layer for layer in ALL_LAYERS}
 

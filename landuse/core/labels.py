@@ -247,3 +247,74 @@ def header(name: str, layer: str | None = None, lang_: str | None = None) -> str
 
 def headers(columns: list[str], layer: str | None = None, lang_: str | None = None) -> dict[str, str]:
     return {c: header(c, layer, lang_) for c in columns}
+
+
+# ------------------------------------------------------------------------------------------------
+# the intensive-use survey (开发区土地集约利用评价, docs/domain.md §12)
+# ------------------------------------------------------------------------------------------------
+
+#: 开发区土地利用现状分类 (DLDM)
+LAND_CLASS_LABELS: dict[str, tuple[str, str]] = {
+    "A": ("已建成城镇建设用地", "built urban land"),
+    "A1": ("住宅用地", "residential"), "A2": ("工矿仓储用地", "industrial and warehousing"),
+    "A31": ("街巷用地", "streets"), "A32": ("其他交通设施用地", "other transport"),
+    "A4": ("商服用地", "commercial and services"), "A51": ("公园与绿地", "parks and green space"),
+    "A52": ("其他公共管理与公共服务用地", "other public administration and services"),
+    "A6": ("其他城镇建设用地", "other urban construction land"),
+    "B": ("尚未建成土地", "land not yet built"),
+    "B11": ("已建成农村建设用地(宅基地)", "built rural land (homesteads)"),
+    "B12": ("已建成农村建设用地(其他)", "built rural land (other)"),
+    "B21": ("已达到供地条件的其他土地", "other land ready to supply"),
+    "B22": ("未达到供地条件的其他土地", "other land not ready to supply"),
+    "C": ("不可建设土地", "unbuildable land"),
+    "C1": ("河湖及其蓄滞洪区", "rivers, lakes and flood storage"), "C2": ("其他不可建设土地", "other unbuildable land"),
+    "C3": ("其他不可建设土地", "other unbuildable land"),
+}
+#: 供应类型 (GYDM)
+SUPPLY_TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "D1": ("划拨土地", "allocated"), "D21": ("有偿使用土地(出让)", "paid use (granted)"),
+    "D22": ("有偿使用土地(其他)", "paid use (other)"), "E1": ("尚可划拨土地", "can still be allocated"),
+    "E21": ("尚可供应工矿仓储用地", "can still be supplied, industrial"),
+    "E22": ("其他尚可有偿使用土地", "can still be supplied, other"), "F": ("不可供应土地", "cannot be supplied"),
+}
+RANGE_LABELS: dict[str, tuple[str, str]] = {
+    "主区": ("主区", "main area"), "发展方向区": ("发展方向区", "development direction area"), "全区": ("全区", "whole zone"),
+}
+#: zone types as zone_survey_results stores them (words) → (zh, en)
+SURVEY_ZONE_TYPE_LABELS: dict[str, tuple[str, str]] = {
+    "工业主导型": ("工业主导型", "industry-led"), "产城融合型": ("产城融合型", "mixed (industry-city)"),
+    "其他": ("其他", "other"),
+}
+#: zone_results.intensive_basis: which data the intensive-use figures of a zone come from
+INTENSIVE_BASIS_LABELS: dict[str, tuple[str, str]] = {
+    "survey": ("集约利用调查", "intensive-use survey"), "parcels": ("宗地图层", "parcel layer"),
+}
+
+
+def land_class_label(code: str | None, lang_: str | None = None) -> str:
+    if not isinstance(code, str) or not code:
+        return t("未知", "unknown", lang_)
+    pair = LAND_CLASS_LABELS.get(code) or LAND_CLASS_LABELS.get(code[:3]) or LAND_CLASS_LABELS.get(code[:2]) \
+        or LAND_CLASS_LABELS.get(code[:1])
+    return pick(pair, lang_) if pair else code
+
+
+def range_label(code: str | None, lang_: str | None = None) -> str:
+    pair = RANGE_LABELS.get(code or "")
+    return pick(pair, lang_) if pair else (code or "")
+
+
+def intensive_basis_label(code: str | None, lang_: str | None = None) -> str:
+    """``survey:2023`` → 集约利用调查(2023年); ``parcels`` → 宗地图层."""
+    if not isinstance(code, str) or not code:
+        return t("无", "none", lang_)
+    kind, _, year = code.partition(":")
+    pair = INTENSIVE_BASIS_LABELS.get(kind)
+    if pair is None:
+        return code
+    return pick(pair, lang_) + (t(f"({year}年)", f" ({year})", lang_) if year else "")
+
+
+PERCENT_COLUMNS = PERCENT_COLUMNS | frozenset({
+    "residential_share", "building_density", "industrial_coverage", "range_weight",
+})

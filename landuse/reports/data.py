@@ -76,6 +76,8 @@ class ReportData:
     score_weight_sets: pd.DataFrame | None = None
     #: how the quota total is made (Σ quota = N + Σ bonus − Σ penalty), for a computed quota
     quota_summary: str | None = None
+    #: zone_survey_results of the survey each zone's figures used this year (TD/T 1029 on the survey)
+    survey: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def zone_names(self) -> dict[str, str]:
@@ -270,7 +272,9 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
         quota = q.reset_index().rename(columns={"name": "zone_name"})
         qsummary = alloc.attrs.get("summary")
         source = "computed"
+    survey = _survey_rows(store, zones)
     return ReportData(
+        survey=survey,
         year=year, policy=policy, policy_version=policy_version, policy_hash=policy_hash,
         pilot_area=pilot_area, pilot_area_name=pa_name, zones=zones, zones_history=zones_history,
         pilot_areas=pilot_areas, pilot_areas_history=pah, buildings=buildings, enterprises=enterprises,
@@ -279,6 +283,23 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
         quota=quota, quota_source=source, total_quota_mu=total_quota_mu, quota_note=qnote, notes=notes,
         score_weight_sets=weight_sets, quota_summary=qsummary,
     )
+
+
+def _survey_rows(store, zones: pd.DataFrame) -> pd.DataFrame:
+    """zone_survey_results of the survey each zone's intensive-use figures used (``intensive_basis``
+    'survey:<year>'), in the order zone, 主区, 发展方向区, 全区."""
+    if "intensive_basis" not in zones.columns or len(zones) == 0:
+        return pd.DataFrame()
+    used = {z: int(b.split(":")[1]) for z, b in zip(zones["zone_code"], zones["intensive_basis"], strict=True)
+            if isinstance(b, str) and b.startswith("survey:")}
+    if not used:
+        return pd.DataFrame()
+    sv = _plain(store.read("zone_survey_results", zones=sorted(used)))
+    keep = [used.get(z) == int(y) for z, y in zip(sv["zone_code"], sv["survey_year"], strict=True)]
+    sv = sv[np.asarray(keep, dtype=bool)].copy()
+    order = {"主区": 0, "发展方向区": 1, "全区": 2}
+    sv["_o"] = sv["range"].map(order).fillna(3)
+    return sv.sort_values(["zone_code", "_o"]).drop(columns="_o").reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ SHEETS = {
     "targets": ("低效用地整治清单", "Target list"),
     "grades": ("企业亩均评级", "Enterprise grades"),
     "intensive": ("土地集约利用", "Intensive use"),
+    "survey": ("集约利用评价_调查", "Intensive use - survey"),
     "scores": ("综合得分_开发区", "Scores - zones"),
     "scores_pilot": ("综合得分_试验区", "Scores - pilot areas"),
     "quota": ("用地指标测算", "Land quota"),
@@ -57,7 +58,7 @@ TARGET_COLS = ["priority", "parcel_code", "zone_code", "holder_name", "holder_us
                "actions", "gain_mu", "gain_wan", "priority_key"]
 GRADE_COLS = ["uscc", "name", "zone_code", "industry_code", "above_scale", "grade_group", "land_mu", "revenue_per_mu",
               "tax_per_mu", "value_added_per_mu", "score", "grade", "grade_note"]
-INTENSIVE_COLS = ["zone_type", "development_rate", "supply_rate", "built_rate", "industrial_share", "far_overall",
+INTENSIVE_COLS = ["intensive_basis", "zone_type", "development_rate", "supply_rate", "built_rate", "industrial_share", "far_overall",
                   "coverage_overall", "far_industrial", "coverage_industrial", "investment_intensity",
                   "tax_per_industrial_mu", "idle_rate", "intensive_score", "intensive_rank"]
 QUOTA_COLS = ["zone_code", "zone_name", "pilot_area_code", "zone_type", "score", "base_kind", "base_mu", "base_share",
@@ -329,9 +330,26 @@ def write_excel(data: ReportData, out: Path, *, lang: str = "zh") -> Path:
                layer="enterprise_results", freeze_cols=2, wrap=("grade_note",))
     iu = z.copy()
     iu["zone_type"] = iu["zone_type"].map(lambda v: ZONE_TYPE_LABELS.get(v, (v, v))[i] if isinstance(v, str) else v)
+    if "intensive_basis" in iu.columns:
+        from landuse.core.labels import intensive_basis_label
+
+        iu["intensive_basis"] = iu["intensive_basis"].map(lambda v: intensive_basis_label(v, lang) if isinstance(v, str) else v)
     book.table(SHEETS["intensive"][i], _plainish(iu, ["zone_code", "zone_name", *INTENSIVE_COLS]),
                title=t("开发区土地集约利用评价（TD/T 1029，理想值法）", "Land intensive-use evaluation (TD/T 1029)"),
                layer="zone_results", freeze_cols=2)
+    if data.survey is not None and len(data.survey):
+        from landuse.core.labels import SURVEY_ZONE_TYPE_LABELS, range_label
+
+        sv = data.survey.copy()
+        sv["range"] = sv["range"].map(lambda r: range_label(r, lang))
+        sv["zone_type"] = sv["zone_type"].map(lambda v: SURVEY_ZONE_TYPE_LABELS.get(v, (v, v))[i] if isinstance(v, str) else v)
+        sv = sv.sort_values(["zone_type", "zone_code"], kind="stable")
+        cols = [c for c in sv.columns if c not in ("policy_version", "policy_hash")]
+        book.table(SHEETS["survey"][i], _plainish(sv, cols),
+                   title=t("开发区土地集约利用评价（TD/T 1029，按集约利用调查；主区、发展方向区、全区；类型按主区判定）",
+                           "Land intensive use (TD/T 1029) on the survey: main area, development direction area, whole zone"),
+                   layer="zone_survey_results", freeze_cols=3, wrap=("note", "zone_type_basis"),
+                   int_cols=("survey_year", "patches", "rank"))
     _scores(book, data, lang, "scores", data.score_parts, data.score_weights, "zone_code", "zone_name")
     if data.pilot_score_parts is not None:
         _scores(book, data, lang, "scores_pilot", data.pilot_score_parts, data.pilot_score_weights,

@@ -39,6 +39,7 @@ TITLES = {
     "growth": ("二、亩均营业收入 +15% 检查", "2. Per-mu revenue: the +15 % check"),
     "occupancy": ("三、标准厂房入驻率", "3. Standard-factory occupancy"),
     "scores": ("四、综合得分与构成", "4. Composite score and its parts"),
+    "survey": ("四之二、土地集约利用评价（TD/T 1029，集约利用调查）", "4b. Land intensive use (TD/T 1029, on the survey)"),
     "quota": ("五、新增建设用地指标测算", "5. New construction-land quota"),
     "targets": ("六、低效闲置用地整治清单（前 50 宗）", "6. Inefficient and idle land: top 50 targets"),
     "grades": ("七、企业亩均效益评级分布", "7. Enterprise grades"),
@@ -206,6 +207,8 @@ def render_html(data: ReportData, *, lang: str = "zh") -> str:
             text += t("，暂定：数据不全，不判定达标与否", ", provisional: too little data to meet or miss the target")
         lines.append((nm, text, met))
 
+    survey_tables = _survey_tables(data, lang)
+
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              trim_blocks=True, lstrip_blocks=True)
     tpl = env.get_template("report.html.j2")
@@ -213,11 +216,61 @@ def render_html(data: ReportData, *, lang: str = "zh") -> str:
         lang=lang, T={k: v[i] for k, v in TITLES.items()}, t=t, data=data, scope=scope.strip(), policy=p, g=g,
         tables=tables, pilot_scores=pilot_scores, weights=weights, quota=quota, grade_table=grade_table,
         svgs=svgs, cards=cards, lines=lines, path_word=path_word, font_stack=charts.CSS_FONT_STACK,
+        survey_tables=survey_tables,
         n_targets=len(data.targets), generated=_dt.date.today().isoformat(),
         weight_method=(t("专家权重", "expert weights") if p.score.weight_method == "expert"
                        else t(f"熵权法（{p.score.entropy_normalisation} 标准化）",
                               f"entropy weights ({p.score.entropy_normalisation})")),
     )
+
+
+#: the TD/T 1029 table per zone type: the columns shown (产城融合型 on 综合地均税收 and 人口密度)
+SURVEY_COLS_COMMON = ["zone_code", "zone_name", "range", "development_rate", "supply_rate", "built_rate"]
+SURVEY_COLS_BY_TYPE = {
+    "工业主导型": ["industrial_share", "far", "building_density", "industrial_far", "industrial_coverage",
+              "investment_intensity_wan_per_ha", "industrial_tax_wan_per_ha"],
+    "产城融合型": ["far", "building_density", "composite_tax_wan_per_ha", "population_density_per_ha"],
+    "其他": ["industrial_share", "far", "building_density", "industrial_far", "industrial_coverage",
+           "investment_intensity_wan_per_ha", "industrial_tax_wan_per_ha"],
+}
+SURVEY_COLS_END = ["idle_rate", "range_weight", "score", "rank", "note"]
+
+
+def survey_table_frames(data: ReportData, lang: str) -> list[tuple[str, pd.DataFrame, list[str]]]:
+    """(zone type label, rows, columns) per zone type of the TD/T 1029 table (shared with Excel)."""
+    from landuse.core.labels import SURVEY_ZONE_TYPE_LABELS, range_label
+
+    sv = data.survey
+    if sv is None or len(sv) == 0:
+        return []
+    i = 0 if lang == "zh" else 1
+    out = []
+    for zt in ("工业主导型", "产城融合型", "其他"):
+        rows = sv[sv["zone_type"] == zt].copy()
+        if rows.empty:
+            continue
+        rows["range"] = rows["range"].map(lambda r: range_label(r, lang))
+        cols = SURVEY_COLS_COMMON + SURVEY_COLS_BY_TYPE[zt] + SURVEY_COLS_END
+        n = rows["zone_code"].nunique()
+        out.append((f"{SURVEY_ZONE_TYPE_LABELS[zt][i]}（{n}）" if lang == "zh" else f"{SURVEY_ZONE_TYPE_LABELS[zt][i]} ({n})",
+                    rows, cols))
+    untyped = sv[sv["zone_type"].isna()]
+    if len(untyped):
+        rows = untyped.copy()
+        rows["range"] = rows["range"].map(lambda r: range_label(r, lang))
+        out.append((_t("类型未定", "type unknown", lang), rows, SURVEY_COLS_COMMON + SURVEY_COLS_END))
+    return out
+
+
+def _survey_tables(data: ReportData, lang: str) -> dict:
+    parts = [(title, _table(rows, cols, layer="zone_survey_results", lang=lang, wide=("note",)))
+             for title, rows, cols in survey_table_frames(data, lang)]
+    z = data.zones
+    basis = z["intensive_basis"] if "intensive_basis" in z.columns else pd.Series(None, index=z.index)
+    without = [f"{c} {n or ''}".strip() for c, n, b in zip(z["zone_code"], z["zone_name"], basis, strict=True)
+               if not (isinstance(b, str) and b.startswith("survey:"))]
+    years = sorted({int(b.split(":")[1]) for b in basis if isinstance(b, str) and b.startswith("survey:")})
+    return {"parts": parts, "without": without, "years": years}
 
 
 def html_to_pdf(html: str, out: Path, *, chromium: str | None = None, timeout: float = 120) -> Path:

@@ -13,6 +13,7 @@ from evaluation import YearResults, evaluate_year, prepare
 from landuse.core.errors import LanduseError
 from landuse.core.labels import t
 from landuse.core.policy import Policy
+from landuse.services.survey import evaluate_survey_only, store_survey_results
 from parcels.store.base import Store
 
 Progress = Callable[[str], None]
@@ -38,6 +39,8 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
     say(t("读取输入", "reading inputs"))
     inputs = store.read_inputs()
     if len(inputs["parcels"]) == 0:
+        if len(inputs.get("land_survey", ())):  # zones, a survey and zone statistics only
+            return evaluate_survey_only(store, inputs, years=years, policy=policy, progress=progress)
         raise LanduseError(t("库中没有宗地数据，请先导入数据包", "the store holds no parcels: run `landuse import` first"))
     bu = None
     if built_up is not None:
@@ -47,6 +50,12 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         bu = built_up_share(inputs["parcels"], built_up)
     prepared = prepare(inputs, policy=policy, built_up=bu)
     missing = [y for y in years if not prepared.has_data(y)]
+    # a year without enterprise figures but with a survey of that year gets the survey's figures only
+    ls = inputs.get("land_survey")
+    surveyed = set(pd.to_numeric(ls["survey_year"], errors="coerce").dropna().astype(int)) if ls is not None and len(ls) \
+        else set()
+    survey_only = [y for y in missing if y in surveyed]
+    missing = [y for y in missing if y not in survey_only]
     if missing:
         have = sorted(int(y) for y in pd.to_numeric(inputs["enterprise_years"]["year"], errors="coerce").dropna().unique())
         span = f"{have[0]}–{have[-1]}" if have else t("无", "none")
@@ -55,6 +64,11 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
             f"no enterprise figures for {', '.join(map(str, missing))} (the store has {span}); nothing was computed or stored"))
     store.put_policy(policy.model_dump_json(), policy_hash=policy.hash, version=policy.version)
     out: dict[int, YearResults] = {}
+    if survey_only:
+        say(t(f"{'、'.join(map(str, survey_only))} 年没有企业年度数据，只计算集约利用调查指标",
+              f"{', '.join(map(str, survey_only))}: no enterprise figures; the survey's indicators only"))
+        out.update(evaluate_survey_only(store, inputs, years=survey_only, policy=policy, progress=progress))
+        years = [y for y in years if y not in survey_only]
     geo_p = inputs["parcels"][["parcel_code", "geometry"]]
     geo_z = inputs["zones"][["zone_code", "geometry"]]
     for y in sorted(years):
@@ -62,6 +76,7 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         res = evaluate_year(prepared, year=y, as_of=as_of)
         say(t(f"保存 {y} 年结果", f"storing {y}"))
         store.replace_results(res.stored_layers(parcel_geometry=geo_p, zone_geometry=geo_z), year=y)
+        store_survey_results(store, res)  # the intensive-use survey's results, per survey year
         out[y] = res
     return out
 

@@ -13,6 +13,12 @@ Progress = Callable[[str], None]
 
 
 def run_import(path: str | Path, store: Store, *, policy: Policy, assume_crs: str | None = None,
-               progress: Progress | None = None) -> ImportReport:
+               progress: Progress | None = None, towgs84: str | None = None, keep_declared_zone: bool = False,
+               units: list[str] | None = None) -> ImportReport:
+    """``towgs84``: 'dx,dy,dz,rx,ry,rz,s' for Xian 1980 / Beijing 1954 data; ``keep_declared_zone``: a
+    declared GK zone wins over the eastings' prefix; ``units``: 'COLUMN[@ZONE]=UNIT' decisions."""
+    from parcels.crs import parse_towgs84
+
     return import_package(path, store, area_tolerance=policy.land.registered_area_tolerance,
-                          assume_crs=assume_crs, progress=progress)
+                          assume_crs=assume_crs, progress=progress, towgs84=parse_towgs84(towgs84),
+                          keep_declared_zone=keep_declared_zone, units=units)

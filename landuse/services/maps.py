@@ -41,9 +41,11 @@ def map_frames(store: Store, *, year: int, zone: str | None = None, pilot_area: 
     b = b[b["building_code"].isin(br["building_code"])]
     bg = gpd.GeoDataFrame(br.merge(pd.DataFrame(b), on="building_code", how="left"), geometry="geometry", crs=4490)
     zg = gpd.GeoDataFrame(zr, geometry="geometry", crs=4490)
+    survey = survey_for_map(store, year=year, zones=limit) if limit is not None else None
     return {"parcels": pr, "zones": zg, "flags": flags, "buildings": bg,
             "pilot_areas": pilot_area_outlines(store, year=year, zones=zin if limit is None else
-                                               zin[zin["zone_code"].isin(limit)])}
+                                               zin[zin["zone_code"].isin(limit)]),
+            "survey": survey}
 
 
 def pilot_area_outlines(store: Store, *, year: int, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -65,6 +67,20 @@ def pilot_area_outlines(store: Store, *, year: int, zones: gpd.GeoDataFrame) -> 
     return gpd.GeoDataFrame(d[cols], geometry="geometry", crs=4490)
 
 
+def survey_for_map(store: Store, *, year: int, zones: list[str] | None) -> gpd.GeoDataFrame | None:
+    """Each zone's latest intensive-use survey up to ``year`` (None when there is none). Province-wide
+    overview pages leave the survey out (hundreds of thousands of 图斑); zone and pilot-area pages show it."""
+    ls = store.read("land_survey", zones=zones)
+    if len(ls) == 0:
+        return None
+    y = pd.to_numeric(ls["survey_year"], errors="coerce")
+    ls = ls[y <= year]
+    if len(ls) == 0:
+        return None
+    latest = ls.groupby("zone_code")["survey_year"].transform("max")
+    return gpd.GeoDataFrame(ls[ls["survey_year"] == latest], geometry="geometry", crs=4490)
+
+
 def map_html(store: Store, *, year: int, policy: Policy, zone: str | None = None, pilot_area: str | None = None,
              zones: list[str] | None = None, lang: str = "zh", basemap: str = "none", tianditu_key: str | None = None,
              tile_url: str | None = None) -> str:
@@ -78,7 +94,7 @@ def map_html(store: Store, *, year: int, policy: Policy, zone: str | None = None
     return build_map(parcels=f["parcels"], zones=f["zones"], flags=f["flags"], buildings=f["buildings"], policy=policy,
                      title=title, lang=lang, basemap=basemap, tianditu_key=tianditu_key, tile_url=tile_url,
                      detail="zone" if zone else "overview", pilot_areas=f["pilot_areas"], year=year,
-                     made=_dt.date.today().isoformat())
+                     made=_dt.date.today().isoformat(), survey=f.get("survey"))
 
 
 def web_map_config(store: Store, *, policy: Policy, year: int | None, zones: list[str] | None, lang: str = "zh",

@@ -30,7 +30,8 @@ from parcels.store.base import Store
 __all__ = [
     "require_results", "result_years", "latest_year", "stored_policy", "read_layer", "targets", "target_rules",
     "zone_rows", "zone_dashboard", "zone_parcels", "parcel_detail", "zone_extents", "search", "known_zone",
-    "known_pilot_area", "check_zone_code", "check_pilot_area_code",
+    "known_pilot_area", "check_zone_code", "check_pilot_area_code", "survey_year_used", "zone_survey_rows", "intensive_basis",
+    "zone_survey_patches",
 ]
 
 
@@ -247,6 +248,51 @@ def search(store: Store, q: str, *, year: int | None, zones: list[str] | None, l
     if not q:
         return pd.DataFrame(columns=["parcel_code", "zone_code", "lon", "lat"])
     return store.search_parcels(q, year=year, zones=zones, limit=limit)
+
+
+# ------------------------------------------------------------------------------------------------
+# the intensive-use survey (docs/domain.md §12)
+# ------------------------------------------------------------------------------------------------
+
+def intensive_basis(store: Store, *, year: int, zone: str) -> str | None:
+    """zone_results.intensive_basis of the zone and year: 'survey:<year>', 'parcels' or None."""
+    zr = store.read("zone_results", year=year, zones=[zone], columns=["intensive_basis"], geometry=False)
+    b = zr["intensive_basis"].dropna()
+    return str(b.iloc[0]) if len(b) else None
+
+
+def survey_year_used(store: Store, *, year: int, zone: str) -> int | None:
+    """The survey year the zone's intensive-use figures of ``year`` used (zone_results.intensive_basis
+    'survey:<year>'), else the zone's latest survey year up to ``year``, else None."""
+    b = intensive_basis(store, year=year, zone=zone)
+    if b and b.startswith("survey:"):
+        return int(b.split(":")[1])
+    ls = store.read("land_survey", zones=[zone], columns=["survey_year"], geometry=False)
+    y = pd.to_numeric(ls["survey_year"], errors="coerce")
+    y = y[y <= year]
+    return int(y.max()) if len(y) else None
+
+
+def zone_survey_rows(store: Store, *, year: int, zone: str) -> pd.DataFrame:
+    """zone_survey_results of the survey the zone's figures of ``year`` used: 主区, 发展方向区, 全区."""
+    sy = survey_year_used(store, year=year, zone=zone)
+    if sy is None:
+        return store.read("zone_survey_results", year=-1, zones=[zone])
+    sv = store.read("zone_survey_results", year=sy, zones=[zone])
+    order = {"主区": 0, "发展方向区": 1, "全区": 2}
+    return sv.assign(_o=sv["range"].map(order).fillna(3)).sort_values("_o").drop(columns="_o").reset_index(drop=True)
+
+
+SURVEY_MAP_COLUMNS = ["patch_code", "zone_code", "survey_year", "land_class", "area_m2", "supply_type", "range",
+                      "floor_area_m2"]
+
+
+def zone_survey_patches(store: Store, *, year: int, zone: str) -> gpd.GeoDataFrame:
+    """The 图斑 of the survey the zone's figures of ``year`` used (for the map; no land user names)."""
+    sy = survey_year_used(store, year=year, zone=zone)
+    if sy is None:
+        return store.read("land_survey", year=-1, zones=[zone], columns=SURVEY_MAP_COLUMNS)
+    return store.read("land_survey", year=sy, zones=[zone], columns=SURVEY_MAP_COLUMNS)
 
 
 def layer_names() -> list[str]:

@@ -86,6 +86,13 @@ def pilot_areas(request: Request, year: int | None = YearQ, p: Principal = Depen
     return JSONResponse(fc, media_type="application/geo+json")
 
 
+@router.get("/api/zones/{code}/survey.geojson", tags=["map"],
+            summary="开发区土地利用现状调查图斑与评价范围 GeoJSON / the zone's intensive-use survey as GeoJSON")
+def zone_survey(request: Request, code: str, year: int | None = YearQ, p: Principal = Depends(need("map"))):
+    y = data.default_year(store_of(request), year)
+    return JSONResponse(data.zone_survey_geojson(store_of(request), p, code, y), media_type="application/geo+json")
+
+
 @router.get("/api/parcels/{code}", tags=["map"], summary="宗地详情（弹窗）/ one parcel")
 def parcel(request: Request, code: str, year: int | None = YearQ, p: Principal = Depends(need("map"))) -> dict[str, Any]:
     return data.parcel_detail(store_of(request), p, code, data.default_year(store_of(request), year))

@@ -16,6 +16,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from fastapi import HTTPException
 
 from landuse.core.labels import stage_label
@@ -30,9 +31,20 @@ from landuse.web.access import (
     sees_zone,
     zone_list,
 )
-from maps.styles import STAGE_COLOURS
+from maps.styles import LAND_CLASS_COLOURS, RANGE_COLOURS, STAGE_COLOURS, land_class_key
 
 STAGE_ZH = {k: stage_label(k, "zh") for k in STAGE_COLOURS}
+
+
+def _survey_legend() -> list[list[str]]:
+    from landuse.core.labels import LAND_CLASS_LABELS, RANGE_LABELS
+
+    rows = [[c, f"{k} {LAND_CLASS_LABELS[k][0]}"] for k, c in LAND_CLASS_COLOURS.items() if k != "C3"]
+    return rows + [[c, f"{RANGE_LABELS[r][0]}（边界）"] for r, c in RANGE_COLOURS.items()]
+
+
+#: the map page's legend of the survey layer: [colour, words]
+SURVEY_LEGEND = _survey_legend()
 
 
 def is_pg(store) -> bool:
@@ -125,13 +137,20 @@ DASHBOARD_COLUMNS = [
     "on_track", "like_for_like_growth", "revenue_growth_part", "area_growth_part", "occupancy_rate",
     "occupancy_rate_count", "occupancy_met", "sf_buildings", "flagged_share", "intensive_score", "score", "rank",
     "rank_change", "quota_mu", "policy_version", "revenue_coverage", "baseline_revenue_coverage", "provisional",
-    "reported_revenue_per_mu", "reported_developed_mu", "revenue_other_land_wan",
+    "reported_revenue_per_mu", "reported_developed_mu", "revenue_other_land_wan", "intensive_basis", "zone_type",
+    "intensive_rank",
 ]
 
 
 def zone_table(store, principal: Principal, year: int) -> list[dict[str, Any]]:
+    from landuse.core.labels import intensive_basis_label
+
     df = results.zone_rows(store, year=year, zones=zone_list(principal), columns=DASHBOARD_COLUMNS)
-    return records(redact(df, principal))
+    out = records(redact(df, principal))
+    for r in out:
+        if r.get("intensive_basis"):
+            r["intensive_basis_zh"] = intensive_basis_label(r["intensive_basis"], "zh")
+    return out
 
 
 PILOT_COLUMNS = ["pilot_area_code", "pilot_area_name", "year", "developed_mu", "revenue_per_mu", "baseline_year",
@@ -180,9 +199,63 @@ def zone_dashboard(store, principal: Principal, zone_code: str, year: int) -> di
     out["stages"] = [{"stage": k, "stage_zh": stage_label(k, "zh"), "parcels": int(r["count"]), "area_mu": py(r["sum"])}
                      for k, r in d["stages"].iterrows()]
     out["parcels"] = d["parcels"]
+    out["survey"] = zone_survey(store, zone_code, year)
     if not can_see_figures(principal):  # unreachable through the routes (viewers lack "dashboard")
         out = {k: out[k] for k in ("zone_code", "year", "stages", "parcels")}
     return out
+
+
+def zone_survey(store, zone_code: str, year: int) -> dict[str, Any]:
+    """The zone's TD/T 1029 figures on its survey (主区, 发展方向区, 全区), words for the codes."""
+    from landuse.core.labels import intensive_basis_label, range_label
+
+    rows = records(results.zone_survey_rows(store, year=year, zone=zone_code))
+    for r in rows:
+        r["range_zh"] = range_label(r.get("range"), "zh")
+    basis = results.intensive_basis(store, year=year, zone=zone_code)
+    return {"rows": rows, "basis": basis, "basis_zh": intensive_basis_label(basis, "zh") if basis else None,
+            "survey_year": rows[0]["survey_year"] if rows else None}
+
+
+# ------------------------------------------------------------------------------------------------
+# the survey on the map
+# ------------------------------------------------------------------------------------------------
+
+def zone_survey_geojson(store, principal: Principal, zone_code: str, year: int | None) -> dict[str, Any]:
+    """The 图斑 of the zone's survey (the one its figures of ``year`` used) with their class colour, and
+    the outlines of its 主区 / 发展方向区 (``kind`` 'range')."""
+    from landuse.core.labels import SUPPLY_TYPE_LABELS, land_class_label, range_label
+
+    check_known_zone(store, principal, zone_code)
+    if year is None:
+        return {"type": "FeatureCollection", "features": [], "zone_code": zone_code}
+    g = results.zone_survey_patches(store, year=year, zone=zone_code)
+    feats = []
+    if len(g):
+        g = g[g.geometry.notna()].copy()
+        g["geometry"] = g.geometry.set_precision(1e-7)
+        for rec, geom in zip(records(g), g.geometry.values, strict=True):
+            cls = rec.get("land_class")
+            key = land_class_key(cls)
+            area = rec.get("area_m2")
+            floor = rec.get("floor_area_m2")
+            props = {"kind": "patch", "patch_code": rec.get("patch_code"), "land_class": cls,
+                     "class_zh": land_class_label(cls, "zh"), "colour": LAND_CLASS_COLOURS.get(key or "", "#bdbdbd"),
+                     "range": rec.get("range"), "range_zh": range_label(rec.get("range"), "zh"),
+                     "area_ha": None if area is None else round(area / 10_000.0, 4),
+                     "far": None if not area or floor is None else round(floor / area, 2),
+                     "supply_type": rec.get("supply_type"),
+                     "supply_zh": SUPPLY_TYPE_LABELS.get(rec.get("supply_type") or "", (None,))[0],
+                     "survey_year": rec.get("survey_year")}
+            feats.append({"type": "Feature", "properties": props, "geometry": geom.__geo_interface__})
+        rng = g.assign(range=g["range"].fillna("主区")).dissolve(by="range", as_index=False)
+        for r, geom in zip(rng["range"], rng.geometry, strict=True):
+            outline = shapely.multipolygons([shapely.Polygon(q.exterior) for q in getattr(geom, "geoms", [geom])
+                                             if q.geom_type == "Polygon"])
+            feats.append({"type": "Feature", "properties": {"kind": "range", "range": r, "range_zh": range_label(r, "zh"),
+                                                            "colour": RANGE_COLOURS.get(r, "#333")},
+                          "geometry": outline.__geo_interface__})
+    return {"type": "FeatureCollection", "features": feats, "zone_code": zone_code, "year": year}
 
 
 # ------------------------------------------------------------------------------------------------

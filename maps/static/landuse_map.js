@@ -134,7 +134,7 @@
         ctx.globalAlpha = 1;
         if (strokeW > 0 || dashed) {
           ctx.lineWidth = dashed && !spec.weight ? Math.max(strokeW, 1) : (spec.weight == null ? strokeW : spec.weight);
-          ctx.setLineDash(dashed ? [5, 3] : dotted ? [1.5, 4] : []);
+          ctx.setLineDash(dashed ? [5, 3] : dotted ? [1.5, 4] : (spec.dashByClass ? (spec.dashByClass[c] || []) : []));
           ctx.strokeStyle = dashed ? (spec.dashColor || '#737373') :
             (spec.stroke || (spec.strokeByClass || z < 15 ? color : '#555'));
           ctx.stroke(); ctx.setLineDash([]);
@@ -328,6 +328,9 @@
     geoms.zones = decodeGeometry(Z.geom, C.origin, Z.geom.q);
     if (B) geoms.buildings = decodeGeometry(B.geom, C.origin, B.geom.q);
     if (PA) geoms.pilots = decodeGeometry(PA.geom, C.origin, PA.geom.q);
+    var S = C.survey, R = C.ranges;  // the intensive-use survey (optional)
+    if (S) geoms.survey = decodeGeometry(S.geom, C.origin, S.geom.q);
+    if (R) geoms.ranges = decodeGeometry(R.geom, C.origin, R.geom.q);
     window.__decodeMs = performance.now() - t0;
 
     // flags per parcel
@@ -477,6 +480,17 @@
         PA.met[f] === 1 ? '<b class="lu-notmet">' + esc(T.growthNotMet) + '</b>' : '—');
       return h + '</table></div>';
     }
+    function surveyHtml(f) {
+      var h = '<div class="lu-popup"><h4>' + esc(T.patch) + ' ' + esc(S.code[f]) + '</h4><table>';
+      h += row(T.landClass, esc(S.classes[S.cls[f]] || '—'));
+      h += row(T.areaHa, num(S.area[f], 4));
+      h += row(T.supplyType, esc(S.supplies[S.sup[f]] || '—'));
+      h += row(T.range, esc(S.ranges[S.rng[f]] || '—'));
+      h += row(T.zone, esc(S.zone[f] >= 0 ? (Z.name[S.zone[f]] || P.zones[S.zone[f]]) : '—'));
+      h += row(T.surveyYear, S.year[f] == null ? '—' : esc(S.year[f]));
+      h += row(T.farSurvey, num(S.far[f], 2));
+      return h + '</table></div>';
+    }
     function buildingHtml(f) {
       var h = '<div class="lu-popup"><h4>' + esc(T.factory) + ' ' + esc(B.code[f]) + '</h4><table>';
       h += row(T.parcel, esc(B.parcel[f]));
@@ -493,7 +507,8 @@
         highlight = L.polygon(lyr.featureLatLngs(f), { color: '#00e5ff', weight: 3, fill: false, interactive: false }).addTo(map);
       }
       var el = document.createElement('div');
-      el.innerHTML = src === 'parcels' ? parcelHtml(f) : src === 'zones' ? zoneHtml(f) : src === 'pilots' ? pilotHtml(f) : buildingHtml(f);
+      el.innerHTML = src === 'parcels' ? parcelHtml(f) : src === 'zones' ? zoneHtml(f) : src === 'pilots' ? pilotHtml(f) :
+        src === 'survey' ? surveyHtml(f) : buildingHtml(f);
       var link = el.querySelector('.lu-zoomto');
       if (link) L.DomEvent.on(link, 'click', function (ev) { L.DomEvent.preventDefault(ev); zoomToZone(f); });
       L.popup({ maxWidth: 360 }).setLatLng(latlng).setContent(el).openOn(map);
@@ -506,7 +521,7 @@
       }
       for (var i = order.length - 1; i >= 0; i--) {
         var l = order[i];
-        if (!map.hasLayer(l) || (hover && l.source === 'pilots')) continue;
+        if (!map.hasLayer(l) || (hover && l.source === 'pilots') || l.spec.noHit) continue;
         var f = l.hitTest(latlng);
         if (f >= 0) return { src: l.source, f: f, layer: l };
       }
@@ -548,7 +563,9 @@
         var h = map._luMeasuring ? null : hit(lastMove, true);
         if (!h) { map.closeTooltip(tip); map.getContainer().style.cursor = ''; return; }
         var s = h.src === 'parcels' ? esc(P.code[h.f]) + '<br>' + esc(P.holders[P.holder[h.f]] || '') :
-          h.src === 'zones' ? esc(Z.name[h.f]) : h.src === 'pilots' ? esc(PA.name[h.f]) : esc(T.factory) + ' ' + esc(B.code[h.f]) + ' ' + pct(B.occ[h.f]);
+          h.src === 'zones' ? esc(Z.name[h.f]) : h.src === 'pilots' ? esc(PA.name[h.f]) :
+          h.src === 'survey' ? esc(S.code[h.f]) + '<br>' + esc(S.classes[S.cls[h.f]] || '') :
+          esc(T.factory) + ' ' + esc(B.code[h.f]) + ' ' + pct(B.occ[h.f]);
         tip.setLatLng(lastMove).setContent(s);
         if (!map.hasLayer(tip)) map.openTooltip(tip);
         map.getContainer().style.cursor = 'pointer';

@@ -20,7 +20,8 @@ leases.csv             CSV, UTF-8, English headers
 pilot_area_years.xlsx  Excel, English headers
 land_rights.csv        CSV, UTF-8: the rights register of the parcels that changed hands or were taken back
 pilot_area_zones.csv   CSV, UTF-8: which zones each pilot area manages directly / in its territory
-zone_years.csv         CSV, UTF-8: the zones' official statistics (营业收入, 已开发面积), a few % off
+zone_years_statistics.csv  CSV, UTF-8: the zones' official statistics (营业收入, 已开发面积), a few % off
+land_survey/, *.gdb    the zones' intensive-use surveys and zone_years.csv (parcels/sample_survey.py)
 enterprise_periods.csv CSV, UTF-8: cumulative quarterly / half-year figures (2020H1, 2024 and 2025)
 _truth.csv             the generator's ground truth (ignored by the importer: name starts with _)
 =====================  ==========================================================================
@@ -127,6 +128,8 @@ def write_sample(out_dir: str | Path, *, scale: Literal["small", "province"] = "
     prog("tables", 1, 1)
     extra = {k: ch[k] for k in ("land_rights", "pilot_area_zones", "zone_years", "enterprise_periods")}
     paths = write_all(out, zones_spec, geo, parcels, ents, years, buildings, leases, pay, truth, prog, extra=extra)
+    # the zones' intensive-use surveys as bureaus hold them (parcels/sample_survey.py)
+    survey = _write_survey(out, seed)
     return {
         "out_dir": str(out),
         "scale": scale,
@@ -140,9 +143,24 @@ def write_sample(out_dir: str | Path, *, scale: Literal["small", "province"] = "
         "truth": {k: int(v) for k, v in truth["truth"].value_counts().sort_index().items()},
         "ambiguous_low_output": amb,
         "county_pilot": ch["county_pilot"],
+        "survey": survey,
         "paths": paths,
         "shp_fields": SHP_FIELDS,
     }
+
+
+def _write_survey(out: Path, seed: int) -> dict:
+    import geopandas as gpd
+    import pyogrio
+
+    from parcels.sample_survey import write_survey
+
+    import warnings
+
+    parcels = pyogrio.read_dataframe(out / "parcels.shp", encoding="GB18030").set_crs(4527)
+    with warnings.catch_warnings():  # GDAL's notes on File Geodatabase names and types: not for the user
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return write_survey(out, gpd.read_file(out / "zones.geojson"), parcels, seed=seed)
 
 
 __all__ = ["write_sample", "make_uscc", "SHP_FIELDS"]

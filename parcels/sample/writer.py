@@ -149,7 +149,8 @@ def write_all(out, specs, geo, F, E, Y, B, L, PAY, T, prog, extra=None):
     for name, frame in (extra or {}).items():
         if frame is None or not len(frame):
             continue
-        p = out / f"{name}.csv"
+        # the zones' official statistics beside the survey's zone_years.csv (a layer may come in several files)
+        p = out / (f"{name}.csv" if name != "zone_years" else "zone_years_statistics.csv")
         p.write_bytes(frame.to_csv(index=False).encode("utf-8"))
         paths[name] = str(p)
     # truth

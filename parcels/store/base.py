@@ -60,7 +60,8 @@ def row_fingerprints(df: pd.DataFrame, columns: list[str]) -> pd.Series:
     geoms = None
     if "geometry" in df.columns:  # spatial layers always carry the column (None when absent)
         arr = np.asarray(df["geometry"].values, dtype=object)
-        geoms = [None if g is None else shapely.to_wkb(shapely.set_precision(g, 1e-9), hex=True) for g in arr]
+        geoms = [None if g is None else shapely.to_wkb(shapely.set_precision(g, 1e-9, mode="pointwise"), hex=True)
+                 for g in arr]
     out = []
     for i in range(len(df)):
         t = tuple(_norm_cell(c[i]) for c in cols)
@@ -94,7 +95,9 @@ def row_hashes(df: pd.DataFrame, columns: list[str]) -> pd.Series:
         ok = np.array([g is not None for g in arr], dtype=bool)
         wkb = np.full(len(arr), b"", dtype=object)
         if ok.any():
-            wkb[ok] = shapely.to_wkb(shapely.set_precision(arr[ok].astype(object), 1e-9))
+            # pointwise: coordinates rounded without a topology step (which fails on a geometry that
+            # a reprojection left a hair's breadth invalid)
+            wkb[ok] = shapely.to_wkb(shapely.set_precision(arr[ok].astype(object), 1e-9, mode="pointwise"))
         gh = pd.util.hash_pandas_object(pd.Series(wkb, index=df.index).map(bytes.hex), index=False)
         h = h * np.uint64(31) + gh.to_numpy()
     return pd.Series(np.asarray(h, dtype="uint64"), index=df.index)

@@ -93,7 +93,7 @@ class GeoPackageStore(Store):
             have = {str(n) for n, _ in pyogrio.list_layers(self.path)}
         except Exception:  # noqa: BLE001 - not a GeoPackage
             raise StoreError(f"{self.path}: 不是有效的 GeoPackage / not a valid GeoPackage") from None
-        return all(layer.name in have for layer in ALL_LAYERS)
+        return all(layer.name in have for layer in ALL_LAYERS) and not _missing_columns(self.path)
 
     def _create_missing(self, target: Path) -> None:
         have: set[str] = set()
@@ -107,6 +107,7 @@ class GeoPackageStore(Store):
             # GeoPackage 1.3: QGIS 3.22 warns on every layer of a 1.4 file (newer GDAL's default)
             pyogrio.write_dataframe(df, target, layer=layer.name, driver="GPKG", dataset_options=GPKG_OPTIONS, **kw)
             self._unique_index(target, layer.name)
+        _add_missing_columns(target)
         self._system_tables(target)
         if len(have) < len(ALL_LAYERS) or not has_styles(target):
             style_geopackage(target)  # default QGIS styles and Chinese column names
@@ -308,6 +309,36 @@ _GP_FLAGS = 0b0000_0011  # little-endian, envelope [minx, maxx, miny, maxy]
 _GP_EMPTY = 0b0001_0001  # little-endian, no envelope, empty geometry
 _HEAD = struct.Struct("<2sBBi4d")
 _HEAD_EMPTY = struct.Struct("<2sBBi")
+
+
+_SQL_TYPES = {"str": "TEXT", "float": "REAL", "int": "INTEGER", "bool": "BOOLEAN", "date": "DATE"}
+
+
+def _missing_columns(target: Path) -> dict[str, list[str]]:
+    """Contract columns the file's layers lack (columns added to the contract after the file was made)."""
+    out: dict[str, list[str]] = {}
+    with contextlib.closing(sqlite3.connect(target)) as con:
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        for layer in ALL_LAYERS:
+            if layer.name not in tables:
+                continue
+            have = {r[1] for r in con.execute(f'PRAGMA table_info("{layer.name}")')}
+            miss = [c for c in layer.names if c not in have]
+            if miss:
+                out[layer.name] = miss
+    return out
+
+
+def _add_missing_columns(target: Path) -> None:
+    """Add them (nullable: every column added after the first release is optional)."""
+    missing = _missing_columns(target)
+    if not missing:
+        return
+    with contextlib.closing(sqlite3.connect(target)) as con, con:
+        for name, cols in missing.items():
+            for c in cols:
+                kind = LAYERS[name].col(c).kind
+                con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{c}" {_SQL_TYPES[kind]}')
 
 
 def _gpkg_blobs(geoms: np.ndarray, srid: int = 4490) -> list[bytes | None]:

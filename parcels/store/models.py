@@ -42,6 +42,8 @@ FOREIGN_KEYS = (
     ("land_rights", "parcel_code", "parcels", "parcel_code"),
     ("pilot_area_zones", "zone_code", "zones", "zone_code"),
     ("enterprise_periods", "uscc", "enterprises", "uscc"),
+    ("land_survey", "zone_code", "zones", "zone_code"),
+    ("zone_years", "zone_code", "zones", "zone_code"),
 )
 
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from landuse.core.policy.base import Section
 
-ZoneType = Literal["industrial", "mixed"]
+ZoneType = Literal["industrial", "mixed", "other"]
 
 #: the indicators ``evaluation.intensive.intensive_use`` can compute
 INTENSIVE_INDICATORS = (
@@ -29,6 +29,23 @@ INTENSIVE_INDICATORS = (
     "tax_per_industrial_mu",
     "tax_per_built_mu",
     "population_density",
+    "idle_rate",
+)
+
+#: the indicators ``evaluation.survey`` computes from the intensive-use survey (docs/domain.md §12)
+SURVEY_INDICATORS = (
+    "development_rate",
+    "supply_rate",
+    "built_rate",
+    "industrial_share",
+    "far",
+    "building_density",
+    "industrial_far",
+    "industrial_coverage",
+    "investment_intensity_wan_per_ha",
+    "industrial_tax_wan_per_ha",
+    "composite_tax_wan_per_ha",
+    "population_density_per_ha",
     "idle_rate",
 )
 
@@ -80,6 +97,43 @@ def _default_indicators() -> dict[str, IndicatorSpec]:
     }
 
 
+def _default_survey_indicators() -> dict[str, IndicatorSpec]:
+    I = IndicatorSpec  # noqa: E741,N806
+    ind = ["industrial", "other"]
+    return {
+        "development_rate": I(layer="land_use", weight=0.20, ideal=1.0, applies_to=["industrial", "mixed", "other"],
+                              zh="土地开发率"),
+        "supply_rate": I(layer="land_use", weight=0.20, ideal=1.0, applies_to=["industrial", "mixed", "other"],
+                         zh="土地供应率"),
+        "built_rate": I(layer="land_use", weight=0.20, ideal=1.0, applies_to=["industrial", "mixed", "other"],
+                        zh="土地建成率"),
+        "industrial_share": I(layer="land_use", weight=0.10, ideal=0.5, applies_to=ind, zh="工业用地率"),
+        "far": I(layer="land_use", weight=0.10, ideal=1.2, applies_to=["industrial", "mixed", "other"], zh="综合容积率"),
+        "building_density": I(layer="land_use", weight=0.10, ideal=0.4, applies_to=["industrial", "mixed", "other"],
+                              zh="建筑密度"),
+        "industrial_far": I(layer="land_use", weight=0.05, ideal=1.2, applies_to=ind, zh="工业用地综合容积率"),
+        "industrial_coverage": I(layer="land_use", weight=0.05, ideal=0.5, applies_to=ind, zh="工业用地建筑系数"),
+        "investment_intensity_wan_per_ha": I(layer="efficiency", weight=0.5, ideal=9000.0, applies_to=ind,
+                                             zh="工业用地固定资产投入强度(万元/公顷)"),
+        "industrial_tax_wan_per_ha": I(layer="efficiency", weight=0.5, ideal=675.0, applies_to=ind,
+                                       zh="工业用地地均税收(万元/公顷)"),
+        "composite_tax_wan_per_ha": I(layer="efficiency", weight=0.5, ideal=450.0, applies_to=["mixed"],
+                                      zh="综合地均税收(万元/公顷)"),
+        "population_density_per_ha": I(layer="efficiency", weight=0.5, ideal=100.0, applies_to=["mixed"],
+                                       zh="人口密度(人/公顷)"),
+        "idle_rate": I(layer="management", weight=1.0, ideal=0.02, negative=True,
+                       applies_to=["industrial", "mixed", "other"], zh="土地闲置率"),
+    }
+
+
+def _default_survey_plausible() -> dict[str, list[float]]:
+    return {
+        "far": [0.005, 20.0], "industrial_far": [0.005, 20.0],
+        "investment_intensity_wan_per_ha": [0.0, 1_000_000.0], "industrial_tax_wan_per_ha": [0.0, 100_000.0],
+        "composite_tax_wan_per_ha": [0.0, 100_000.0], "population_density_per_ha": [0.0, 2_000.0],
+    }
+
+
 class IntensivePolicy(Section):
     """开发区土地集约利用评价 (docs/domain.md §9, TD/T 1029): ideal-value method, two-level weights."""
 
@@ -98,6 +152,17 @@ class IntensivePolicy(Section):
     )
     #: flag rule codes that mark idle land (besides stage == 'idle')
     idle_rules: list[str] = Field(default_factory=lambda: ["idle"])
+    # --- the intensive-use survey (docs/domain.md §12), evaluation.survey -----------------------------
+    #: weight of each evaluated range in a zone's score (the 全区 score); renormalised over the ranges a
+    #: zone has
+    range_weights: dict[str, float] = Field(default_factory=lambda: {"主区": 0.8, "发展方向区": 0.2})
+    #: a zone whose name holds one of these words is a customs special supervision zone, 工业主导型 by rule
+    customs_zone_words: list[str] = Field(default_factory=lambda: ["综合保税区", "保税区", "出口加工区"])
+    #: the survey's indicators: layer (of ``layers``), weight, ideal value (per hectare), zone types
+    survey_indicators: dict[str, IndicatorSpec] = Field(default_factory=_default_survey_indicators)
+    #: [min, max] a survey figure can take; outside it is a data error (e.g. building area in m² against
+    #: land in ha gives a FAR in the thousands): reported, never shown
+    survey_plausible: dict[str, list[float]] = Field(default_factory=_default_survey_plausible)
 
     @model_validator(mode="after")
     def _check(self) -> IntensivePolicy:
@@ -106,6 +171,17 @@ class IntensivePolicy(Section):
                 raise ValueError(f"unknown intensive indicator {name!r}; known: {', '.join(INTENSIVE_INDICATORS)}")
             if spec.layer not in self.layers:
                 raise ValueError(f"indicator {name!r}: layer {spec.layer!r} not in [intensive.layers]")
+        for name, spec in self.survey_indicators.items():
+            if name not in SURVEY_INDICATORS:
+                raise ValueError(f"unknown survey indicator {name!r}; known: {', '.join(SURVEY_INDICATORS)}")
+            if spec.layer not in self.layers:
+                raise ValueError(f"survey indicator {name!r}: layer {spec.layer!r} not in [intensive.layers]")
+        for r, w in self.range_weights.items():
+            if r not in ("主区", "发展方向区") or w < 0:
+                raise ValueError(f"range_weights: {r!r} = {w}: ranges are 主区 and 发展方向区, weights ≥ 0")
+        for name, lim in self.survey_plausible.items():
+            if name not in SURVEY_INDICATORS or len(lim) != 2 or lim[0] > lim[1]:
+                raise ValueError(f"survey_plausible.{name}: [min, max] of a survey indicator")
         if any(w < 0 for w in self.layers.values()):
             raise ValueError("layer weights must be ≥ 0")
         return self

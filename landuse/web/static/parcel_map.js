@@ -21,10 +21,13 @@
   var zones = [], zoneLayer = null, parcelLayer = null, problemLayer = null, pilotLayer = null, loadedZone = null;
   var features = {}, featureKey = null;  // the selected zone's parcels (attribute table; GeoJSON mode)
   var openPopup = null;  // {code, latlng}: refreshed on a year switch
+  var surveyBox = document.getElementById('survey'), surveyLayer = null, surveyKey = null;
+  var surveyLegend = JSON.parse((document.getElementById('survey-classes') || {}).textContent || '[]');
 
   // minZoom set here: else Leaflet takes the vector tiles' minZoom (11) as the map's and zoom-out is lost
   var map = L.map('map', { preferCanvas: true, zoomControl: true, attributionControl: true, minZoom: 4, maxZoom: 20 });
   map.attributionControl.setPrefix('Leaflet');
+  map.createPane('survey').style.zIndex = 465;  // the survey, when switched on, above the parcels (tiles or GeoJSON)
   // vector tiles above the overlay pane: the canvas of the zone outlines must not catch their clicks
   map.createPane('parcels').style.zIndex = 450;
   map.createPane('problems').style.zIndex = 460;
@@ -116,6 +119,47 @@
         [TH.pilot.color, T.growthNotMet + ' +' + g, 'outline-dashed']]);
     }
     if (mode === 'tiles' && map.getZoom() < TILE_MIN_ZOOM) Tools.el('div', 'lu-legend-note', T.showFrom.replace('{z}', TILE_MIN_ZOOM), box);
+    if (surveyBox && surveyBox.checked && surveyLegend.length) {
+      Tools.el('div', 'lu-legend-gap', null, box);
+      block(box, '土地利用现状调查', surveyLegend);
+    }
+  }
+
+  // ---- the intensive-use survey (开发区土地利用现状调查) ----------------------------------------
+  function surveyPopup(p) {
+    var box = document.createElement('div'); box.className = 'parcel-popup';
+    var h = document.createElement('h3'); h.textContent = '图斑 ' + p.patch_code; box.appendChild(h);
+    var rows = [['地类', p.land_class + ' ' + (p.class_zh || '')], ['面积(公顷)', fmt(p.area_ha, 4)],
+                ['供应类型', p.supply_type ? p.supply_type + ' ' + (p.supply_zh || '') : '—'], ['评价范围', p.range_zh],
+                ['容积率', fmt(p.far, 2)], ['调查年度', p.survey_year]];
+    var t = document.createElement('table');
+    rows.forEach(function (r) {
+      var tr = document.createElement('tr'), th = document.createElement('th'), td = document.createElement('td');
+      th.textContent = r[0]; td.textContent = r[1] === null || r[1] === undefined ? '—' : r[1]; tr.appendChild(th); tr.appendChild(td); t.appendChild(tr);
+    });
+    box.appendChild(t);
+    return box;
+  }
+  function loadSurvey(code) {
+    if (surveyLayer) { map.removeLayer(surveyLayer); surveyLayer = null; surveyKey = null; }
+    if (!surveyBox || !surveyBox.checked || !code) { legend(); return Promise.resolve(); }
+    say('正在读取土地利用现状调查…');
+    return get('/api/zones/' + encodeURIComponent(code) + '/survey.geojson?year=' + year()).then(function (fc) {
+      surveyLayer = L.geoJSON(fc, {
+        pane: 'survey',
+        style: function (f) {
+          var p = f.properties;
+          if (p.kind === 'range') return { fill: false, color: p.colour, weight: 3, dashArray: p.range === '发展方向区' ? '8 5' : null, interactive: false };
+          return { fill: true, fillColor: p.colour, fillOpacity: 0.8, color: '#666', weight: 0.5 };
+        },
+        onEachFeature: function (f, lyr) { if (f.properties.kind === 'patch') lyr.bindPopup(surveyPopup(f.properties), { maxWidth: 320 }); }
+      }).addTo(map);
+      surveyKey = code + '@' + year();
+      var n = fc.features.filter(function (f) { return f.properties.kind === 'patch'; }).length;
+      say(n ? n + ' 个图斑（' + fc.features[0].properties.survey_year + ' 年调查）' : '该开发区无土地利用现状调查');
+      legend();
+      document.body.dataset.surveyReady = '1';
+    }).catch(function (e) { say('无法读取调查（' + e.message + '）'); });
   }
 
   // ---- popups (they say their year and follow a year switch) ------------------------------------
@@ -361,9 +405,11 @@
     var again = openPopup;
     var done = mode === 'tiles' ? (loadTiles(), Promise.resolve()) : loadZone(zoneSel.value);
     loadPilots();
+    loadSurvey(zoneSel.value);
     done.then(function () { if (again) openParcel(again.code, again.latlng); if (table) table.refresh(); });
   });
-  zoneSel.addEventListener('change', function () { showZone(zoneSel.value); });
+  zoneSel.addEventListener('change', function () { showZone(zoneSel.value); loadSurvey(zoneSel.value); });
+  if (surveyBox) surveyBox.addEventListener('change', function () { loadSurvey(zoneSel.value); });
   if (!year()) { say('尚无评价结果'); return; }
   get('/api/zones').then(function (zs) {
     zones = zs;
