@@ -4,9 +4,18 @@ An import is an *upsert by natural key* (``Layer.key``): rows with a new key are
 whose key exists and whose values differ are replaced, identical rows are left alone, and rows the
 package does not mention stay. Columns a package does not carry keep their stored values. So
 importing the same package twice changes nothing, and a corrected package replaces what it
-corrects. The whole import is one transaction (PostGIS) or one atomic file replace (GeoPackage).
+corrects. The whole import is one transaction on both backends (PostGIS; SQLite's own transaction
+and lock inside the GeoPackage file).
 
 Results (``landuse evaluate``) replace the rows of one year in each results layer.
+
+The inputs' state: every import records, in the same transaction, a hash of each input layer it
+changed (``inputs_state``: the layer's row count and an order-independent sum of its rows' hashes,
+:func:`layer_hash`). :meth:`Store.inputs_hash` combines them cheaply (seven rows read, no layer
+scanned); an evaluation records the hash of the inputs it read on every results row, so results
+whose hash differs from the current one are stale. Writes that bypass ``landuse import`` (QGIS,
+SQL) fire triggers that forget the layer's row, and the next :meth:`Store.inputs_hash` recomputes it
+from the data.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from landuse.core.contract import INPUT_LAYERS, LAYERS, OUTPUT_LAYERS, Layer
 
 from parcels.schema import coerce, empty_frame
 
-SYSTEM_TABLES = ("users", "sessions", "audit_log", "policies")
+SYSTEM_TABLES = ("users", "sessions", "audit_log", "policies", "inputs_state", "login_throttle")
 #: the columns of :meth:`Store.zone_extents` besides the bounding box
 EXTENT_COLUMNS = ("zone_code", "zone_name", "level", "pilot_area_code", "pilot_area_name")
 
@@ -98,6 +107,35 @@ def row_hashes(df: pd.DataFrame, columns: list[str]) -> pd.Series:
         gh = pd.util.hash_pandas_object(pd.Series(wkb, index=df.index).map(bytes.hex), index=False)
         h = h * np.uint64(31) + gh.to_numpy()
     return pd.Series(np.asarray(h, dtype="uint64"), index=df.index)
+
+
+def layer_hash(df: pd.DataFrame, layer: Layer) -> str:
+    """The state of one input layer: row count and the sum (mod 2^64) of its rows' :func:`row_hashes`
+    over the contract columns and the geometry: independent of row order and of the store."""
+    if len(df) == 0:
+        return "0:0000000000000000"
+    frame = df if all(c in df.columns for c in layer.names) else coerce(df, layer)
+    if layer.geometry:
+        if "geometry" not in frame.columns:
+            frame = frame.assign(geometry=None)
+    elif "geometry" in frame.columns:
+        frame = frame.drop(columns=["geometry"])
+    total = int(np.sum(row_hashes(frame, list(layer.names)).to_numpy(dtype="uint64"), dtype="uint64"))
+    return f"{len(df)}:{total:016x}"
+
+
+def combine_inputs_hash(layer_hashes: dict[str, str]) -> str:
+    """One hash for the state of every input layer (16 hex digits)."""
+    import hashlib
+
+    text = "|".join(f"{layer.name}={layer_hashes.get(layer.name, '0:0000000000000000')}" for layer in INPUT_LAYERS)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def inputs_hash_of(frames: dict[str, pd.DataFrame]) -> str:
+    """The inputs hash of input layers read from a store (as :meth:`Store.read_inputs` returns them)."""
+    return combine_inputs_hash({layer.name: layer_hash(frames[layer.name], layer)
+                                for layer in INPUT_LAYERS if layer.name in frames})
 
 
 def key_strings(df: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
@@ -205,7 +243,41 @@ class Store(abc.ABC):
         return out
 
     def read_inputs(self, *, zones: list[str] | None = None) -> dict[str, pd.DataFrame]:
-        return {layer.name: self.read(layer.name, zones=zones) for layer in INPUT_LAYERS}
+        """Every input layer, read in one consistent snapshot (no import lands half-way through)."""
+        return self.read_inputs_snapshot(zones=zones)[0]
+
+    def read_inputs_snapshot(self, *, zones: list[str] | None = None) -> tuple[dict[str, pd.DataFrame], str]:
+        """Every input layer read in one consistent snapshot, and the inputs hash of what was read
+        (:func:`inputs_hash_of`; for all zones it equals :meth:`inputs_hash` at that moment).
+        Backends override this to read inside one transaction."""
+        frames = {layer.name: self.read(layer.name, zones=zones) for layer in INPUT_LAYERS}
+        return frames, inputs_hash_of(frames)
+
+    def _shape(self, name: str, df: pd.DataFrame, *, geometry: bool = True) -> pd.DataFrame:
+        """What :meth:`read` does after reading raw rows: contract dtypes, key order, GeoDataFrame."""
+        layer = LAYERS[name]
+        out = coerce(df, layer)
+        out = out.sort_values(list(layer.key), kind="stable", na_position="first").reset_index(drop=True) if len(out) else out
+        if layer.geometry and geometry:
+            geom = out["geometry"] if "geometry" in out.columns else gpd.GeoSeries([None] * len(out))
+            return gpd.GeoDataFrame(out.drop(columns=["geometry"], errors="ignore"), geometry=gpd.GeoSeries(
+                np.asarray(geom.values, dtype=object), index=out.index), crs=4490)
+        return pd.DataFrame(out.drop(columns=["geometry"], errors="ignore"))
+
+    # --- the inputs' state (stale results) -------------------------------------------------------
+    def inputs_hash(self) -> str:
+        """The hash of the current inputs, from ``inputs_state`` (layers whose row is missing are
+        recomputed from their data under a write lock and recorded)."""
+        rows = {r["layer"]: r["layer_hash"] for r in self.sys_query("inputs_state")}
+        for layer in INPUT_LAYERS:
+            if layer.name not in rows:
+                rows[layer.name] = self._recompute_layer_state(layer.name)
+        return combine_inputs_hash(rows)
+
+    @abc.abstractmethod
+    def _recompute_layer_state(self, name: str) -> str:
+        """Compute one input layer's :func:`layer_hash` from its rows and record it in
+        ``inputs_state``, with no import able to land in between; return it."""
 
     @abc.abstractmethod
     def counts(self) -> dict[str, int]: ...

@@ -106,6 +106,19 @@ def build_metadata() -> MetaData:
           Column("body", Text, nullable=False),
           Column("stored_at", Text, nullable=False),
           comment="政策文件（评价结果所用）/ the policies results were computed with")
+    Table("inputs_state", md,
+          Column("layer", Text, primary_key=True),
+          Column("layer_hash", Text, nullable=False),
+          Column("changed_at", Text, nullable=False),
+          comment="输入图层状态（判断评价结果是否过期）/ the input layers' state (stale results)")
+    Table("login_throttle", md,
+          Column("key", Text, primary_key=True),
+          Column("failures", Integer, nullable=False),
+          Column("window_start", Text, nullable=False),
+          Column("locked_until", Text),
+          Column("lockouts", Integer, nullable=False, server_default=text("0")),
+          Column("updated_at", Text, nullable=False),
+          comment="登录失败限流 / failed-login budgets per address and account")
     return md
 
 
