@@ -151,6 +151,7 @@ class GeoPackageStore(Store):
         con = self._connect()
         try:
             con.execute("BEGIN")
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the shared lock: the snapshot starts here
             yield con
             con.execute("COMMIT")
         except sqlite3.Error as exc:

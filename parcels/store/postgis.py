@@ -148,6 +148,7 @@ class PostGISStore(Store):
         """Every input layer read in one REPEATABLE READ transaction (one snapshot of the database:
         an import committing meanwhile is not seen half-way)."""
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+            conn.execute(text("SELECT 1"))  # the snapshot is taken at the first statement
             raw = {layer.name: self._read_conn(conn, layer.name, zones=zones) for layer in INPUT_LAYERS}
         frames = {name: self._shape(name, df) for name, df in raw.items()}
         return frames, inputs_hash_of(frames)
