@@ -12,7 +12,7 @@ from landuse.core.errors import Problem, ValidationFailed
 
 from parcels.io import read_package
 from parcels.store.base import LayerChange, Store
-from parcels.validate import has_errors, validate_package
+from parcels.validate import Checks, has_errors, validate_package
 
 Progress = Callable[[str], None]
 
@@ -26,8 +26,11 @@ class ImportReport:
 
 
 def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.02, assume_crs: str | None = None,
-                   progress: Progress | None = None) -> ImportReport:
-    """Import a data package into ``store``. Raises ValidationFailed (nothing written) on any error."""
+                   progress: Progress | None = None, checks: Checks | None = None) -> ImportReport:
+    """Import a data package into ``store``. Raises ValidationFailed (nothing written) on any error.
+
+    ``checks``: the plausibility thresholds (from the policy's ``[land]`` section; ``area_tolerance``
+    alone when not given)."""
     say = progress or (lambda _msg: None)
     say("读取数据包 / reading the package")
     read = read_package(path, assume_crs=assume_crs)
@@ -42,8 +45,14 @@ def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.
             cache[(layer, col)] = set(df[col].dropna()) if col in df.columns else set()
         return cache[(layer, col)]
 
+    def stored_zones() -> pd.DataFrame:
+        if "zones" not in stored:
+            stored["zones"] = store.read("zones")
+        return stored["zones"]
+
     say("校验 / validating")
-    typed, problems = validate_package(read, existing_keys=existing_keys, area_tolerance=area_tolerance)
+    typed, problems = validate_package(read, existing_keys=existing_keys,
+                                       checks=checks or Checks(area_tolerance=area_tolerance), stored_zones=stored_zones)
     if not read.layers and not problems:
         problems.append(Problem(str(path), "", None, None, str(path),
                                 "at least one layer named as in the data-package contract (parcels, zones, …)",

@@ -8,11 +8,14 @@ from pathlib import Path
 from landuse.core.policy import Policy
 from parcels.importer import ImportReport, import_package
 from parcels.store.base import Store
+from parcels.validate import Checks
 
 Progress = Callable[[str], None]
 
 
 def run_import(path: str | Path, store: Store, *, policy: Policy, assume_crs: str | None = None,
                progress: Progress | None = None) -> ImportReport:
-    return import_package(path, store, area_tolerance=policy.land.registered_area_tolerance,
-                          assume_crs=assume_crs, progress=progress)
+    land = policy.land
+    checks = Checks(area_tolerance=land.registered_area_tolerance, zone_tolerance_m=land.zone_tolerance_m,
+                    zone_refuse_m=land.zone_refuse_m, sliver_ratio=land.sliver_ratio)
+    return import_package(path, store, assume_crs=assume_crs, progress=progress, checks=checks)

@@ -44,6 +44,12 @@ class LandPolicy(Section):
     registered_area_tolerance: float = Field(ge=0)
     #: use the registered area (证载面积) for per-mu figures when present
     use_registered_area: bool = True
+    #: a parcel farther than this (metres) outside its zone's polygon is reported (warning)
+    zone_tolerance_m: float = Field(500.0, ge=0)
+    #: a parcel farther than this (metres) outside its zone's polygon is refused (wrong CRS or zone prefix)
+    zone_refuse_m: float = Field(20000.0, ge=0)
+    #: a registered area this many times the drawn area (or the reverse) is refused (sliver, wrong unit)
+    sliver_ratio: float = Field(100.0, gt=1)
 
 
 class DevelopedPolicy(Section):
