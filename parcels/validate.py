@@ -271,6 +271,13 @@ def _check_geometry(raw: RawLayer, frame: pd.DataFrame, bag: _Collector) -> gpd.
     # a declared lon/lat CRS over coordinates in metres cannot be right
     crs = raw.crs
     if crs is not None and crs.is_geographic and (~skip).any():
+        # latitude first: (25.8, 114.9) read as lon 25.8, lat 114.9 (reported before any conversion)
+        swapped = np.zeros(len(arr), dtype=bool)
+        swapped[~skip] = _swapped_in_china(shapely.bounds(arr[~skip].astype(object)))
+        if swapped.any():
+            _report_swapped(raw, rows[swapped], shapely.bounds(arr[swapped].astype(object)), bag)
+            skip = skip | swapped
+    if crs is not None and crs.is_geographic and (~skip).any():
         b = shapely.bounds(arr[~skip].astype(object))
         metres = (np.abs(b[:, [0, 2]]) > 180).any(axis=1) | (np.abs(b[:, [1, 3]]) > 90).any(axis=1)
         if metres.any():
@@ -317,6 +324,19 @@ def _check_geometry(raw: RawLayer, frame: pd.DataFrame, bag: _Collector) -> gpd.
     return out
 
 
+def _swapped_in_china(b: np.ndarray) -> np.ndarray:
+    """Rows of bounds (minx, miny, maxx, maxy) that lie in China once x and y are exchanged."""
+    x0, y0, x1, y1 = CHINA_BOUNDS
+    inside = (b[:, 0] >= x0) & (b[:, 2] <= x1) & (b[:, 1] >= y0) & (b[:, 3] <= y1)
+    return ~inside & (b[:, 1] >= x0) & (b[:, 3] <= x1) & (b[:, 0] >= y0) & (b[:, 2] <= y1)
+
+
+def _report_swapped(raw: RawLayer, rows: pd.Series, b: np.ndarray, bag: _Collector) -> None:
+    bag.add(raw, rows, "geometry", [f"({bb[0]:.4f}, {bb[1]:.4f})" for bb in b],
+            "longitude first, then latitude: these coordinates read as latitude, longitude (经纬度顺序颠倒); "
+            f"swapped they would be ({b[0, 1]:.4f}, {b[0, 0]:.4f}) in China", code="latlon_swapped")
+
+
 def _check_in_china(raw: RawLayer, geoms: gpd.GeoSeries, rows: pd.Series, bag: _Collector) -> None:
     """After reprojection: lon/lat inside China, else lat/lon swapped (said so) or out of place (the
     bounds found). Such geometries are set to None (the errors stop the import)."""
@@ -328,14 +348,11 @@ def _check_in_china(raw: RawLayer, geoms: gpd.GeoSeries, rows: pd.Series, bag: _
     b[ok] = shapely.bounds(arr[ok].astype(object))
     x0, y0, x1, y1 = CHINA_BOUNDS
     inside = ok & (b[:, 0] >= x0) & (b[:, 2] <= x1) & (b[:, 1] >= y0) & (b[:, 3] <= y1)
-    swapped = ok & ~inside & (b[:, 1] >= x0) & (b[:, 3] <= x1) & (b[:, 0] >= y0) & (b[:, 2] <= y1)
+    swapped = ok & np.isfinite(b).all(axis=1) & _swapped_in_china(np.nan_to_num(b))
     outside = ok & ~inside & ~swapped & np.isfinite(b).all(axis=1)
     notfinite = ok & ~np.isfinite(b).all(axis=1)
     if swapped.any():
-        bag.add(raw, rows[swapped], "geometry", [f"({bb[0]:.4f}, {bb[1]:.4f})" for bb in b[swapped]],
-                "longitude first, then latitude: these coordinates read as latitude, longitude (经纬度顺序颠倒); "
-                f"swapped they would be ({b[swapped][0, 1]:.4f}, {b[swapped][0, 0]:.4f}) in China",
-                code="latlon_swapped")
+        _report_swapped(raw, rows[swapped], b[swapped], bag)
     if outside.any():
         allb = (np.nanmin(b[outside, 0]), np.nanmin(b[outside, 1]), np.nanmax(b[outside, 2]), np.nanmax(b[outside, 3]))
         bag.add(raw, rows[outside], "geometry",
