@@ -337,7 +337,7 @@ def _title_row_workbook(p, *, broken_cell: str):
     ws.append(["2020—2025年规上工业企业经营情况表"])
     ws.merge_cells("A1:D1")
     ws.append(["统一社会信用代码", "年度", "经营指标", None])
-    ws.append([None, None, "营业收入（万元）", "税收(万元)"])
+    ws.append([None, None, "营业收入（万元）", "实缴税金(万元)"])
     ws.merge_cells("A2:A3")
     ws.merge_cells("B2:B3")
     ws.merge_cells("C2:D2")
