@@ -509,7 +509,15 @@
       map.setZoomAround(e.containerPoint, e.originalEvent.shiftKey ? zoom - d : zoom + d);
     });
 
-    // tooltip on hover
+    // tooltip on hover: text nodes, never HTML (names come from uploaded data)
+    function tipNode(lines) {
+      var el = document.createElement('div');
+      lines.forEach(function (line, i) {
+        if (i) el.appendChild(document.createElement('br'));
+        el.appendChild(document.createTextNode(line == null ? '' : String(line)));
+      });
+      return el;
+    }
     var tip = L.tooltip({ direction: 'top', offset: [0, -8], className: 'lu-tip' }), tipReq = null, lastMove = null;
     map.on('mousemove', function (e) {
       lastMove = e.latlng;
@@ -518,9 +526,9 @@
         tipReq = null;
         var h = hit(lastMove);
         if (!h) { map.closeTooltip(tip); map.getContainer().style.cursor = ''; return; }
-        var s = h.src === 'parcels' ? esc(P.code[h.f]) + '<br>' + esc(P.holders[P.holder[h.f]] || '') :
-          h.src === 'zones' ? esc(Z.name[h.f]) : esc(T.factory) + ' ' + esc(B.code[h.f]) + ' ' + pct(B.occ[h.f]);
-        tip.setLatLng(lastMove).setContent(s);
+        var lines = h.src === 'parcels' ? [P.code[h.f], P.holders[P.holder[h.f]] || ''] :
+          h.src === 'zones' ? [Z.name[h.f]] : [T.factory + ' ' + B.code[h.f] + ' ' + pct(B.occ[h.f])];
+        tip.setLatLng(lastMove).setContent(tipNode(lines));
         if (!map.hasLayer(tip)) map.openTooltip(tip);
         map.getContainer().style.cursor = 'pointer';
       });

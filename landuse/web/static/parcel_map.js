@@ -2,6 +2,8 @@
  * (GeoPackage store). No inline script (CSP script-src 'self'); everything comes from this server. */
 (function () {
   'use strict';
+  // text, never HTML: names come from uploaded data
+  function textNode(s) { var el = document.createElement('span'); el.textContent = s == null ? '' : String(s); return el; }
   // Leaflet.VectorGrid 1.3.0 calls L.DomEvent.fakeStop, which Leaflet 1.8+ no longer has.
   if (!L.DomEvent.fakeStop) { L.DomEvent.fakeStop = function (e) { e._stopped = true; }; }
 
@@ -174,7 +176,7 @@
     zs.forEach(function (z) { var o = document.createElement('option'); o.value = z.zone_code; o.textContent = z.zone_name + '（' + z.zone_code + '）'; zoneSel.appendChild(o); });
     zoneLayer = L.layerGroup(zs.filter(function (z) { return z.bbox; }).map(function (z) {
       return L.rectangle(zoneBounds(z), { color: '#3f007d', weight: 1, dashArray: '4 4', fill: false, interactive: false })
-        .bindTooltip(z.zone_name, { permanent: false });
+        .bindTooltip(textNode(z.zone_name), { permanent: false });
     })).addTo(map);
     var all = zs.filter(function (z) { return z.bbox; }).map(zoneBounds);
     if (all.length) { var b = all[0]; all.forEach(function (x) { b = b.extend(x); }); map.fitBounds(b); }
