@@ -37,6 +37,7 @@ import struct
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,9 @@ SPATIAL_EXT = {".shp", ".geojson", ".json", ".gpkg"}
 TABLE_EXT = {".csv", ".xlsx", ".xls", ".xlsm"}
 MAX_ZIP_BYTES = 4 * 1024**3  # refuse archives that expand beyond 4 GiB (zip bombs)
 MAX_ZIP_RATIO = 200
-CSV_CHUNK_ROWS = 200_000
+CSV_CHUNK_ROWS = 50_000
+#: CSV files larger than this are validated chunk by chunk, never held whole as text
+CSV_STREAM_BYTES = 16 * 1024 * 1024
 HEADER_SCAN_ROWS = 15
 
 
@@ -66,6 +69,8 @@ class RawLayer:
     sheet: str  # layer/sheet name inside the file, or ''
     frame: pd.DataFrame  # contract column names, raw values; plus '_row'; 'geometry' for spatial
     crs: pyproj.CRS | None = None
+    #: large tables: a factory of the raw rows chunk by chunk (``frame`` then holds the header only)
+    chunks: Callable[[], Iterator[pd.DataFrame]] | None = None
 
 
 @dataclass
@@ -334,6 +339,35 @@ def read_csv_layer(path: Path, layer: Layer, *, chunk_rows: int = CSV_CHUNK_ROWS
     raise LanduseError(f"{path.name}: 既不是 UTF-8 也不是 GBK 编码 / neither UTF-8 nor GBK ({last_error})")
 
 
+def stream_csv_layer(path: Path, layer: Layer, *, chunk_rows: int = CSV_CHUNK_ROWS
+                     ) -> tuple[pd.DataFrame, Callable[[], Iterator[pd.DataFrame]], str, int, int]:
+    """A large CSV table: (header-only frame, factory of its chunks with '_row', encoding, header row,
+    header rows). Each chunk is read from the file when the factory's iterator reaches it."""
+    enc = csv_encoding(path)
+    with open(path, encoding=enc, errors="replace", newline="") as fh:
+        head = [r for _, r in zip(range(HEADER_SCAN_ROWS), csv.reader(fh), strict=False)]
+    labels, h, n = find_header(head, layer)
+
+    def chunks(encoding: str = enc) -> Iterator[pd.DataFrame]:
+        reader = pd.read_csv(path, encoding=encoding, header=None, names=labels, skiprows=h + n, dtype=str,
+                             keep_default_na=False, chunksize=chunk_rows, index_col=False)
+        start = h + n + 1
+        for chunk in reader:
+            chunk["_row"] = np.arange(start, start + len(chunk), dtype="int64")
+            start += len(chunk)
+            yield chunk
+
+    def checked() -> Iterator[pd.DataFrame]:
+        try:
+            yield from chunks()
+        except UnicodeDecodeError as exc:
+            raise LanduseError(f"{path.name}: 编码不一致（前部为 UTF-8，后部不是）/ the file is not UTF-8 throughout; "
+                               f"save it as UTF-8 or GBK ({exc})") from exc
+
+    header = pd.DataFrame({**{lab: pd.Series([], dtype=object) for lab in labels}, "_row": pd.Series([], dtype="int64")})
+    return header, checked, enc, h, n
+
+
 def read_excel_sheets(path: Path) -> dict[str, pd.DataFrame]:
     """Every sheet of a workbook as raw cells (no header applied)."""
     with open(path, "rb") as fh:
@@ -506,14 +540,22 @@ def read_package(path: str | Path, *, assume_crs: str | None = None) -> PackageR
             out.problems.extend(probs)
             out.notes.extend(notes)
             keep = list(mapping) + [c for c in ("geometry", "_row") if c in raw.frame.columns]
+            keep = [c for c in keep if mapping.get(c, c) not in raw.layer.derived]
             raw.frame = raw.frame[keep].rename(columns=mapping)
-            for c in raw.layer.derived:
-                if c in raw.frame.columns:
-                    raw.frame = raw.frame.drop(columns=c)
+            if raw.chunks is not None:
+                raw.chunks = _mapped(raw.chunks, keep, mapping)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def _mapped(chunks: Callable[[], Iterator[pd.DataFrame]], keep: list[str], mapping: dict[str, str]
+            ) -> Callable[[], Iterator[pd.DataFrame]]:
+    def gen() -> Iterator[pd.DataFrame]:
+        for chunk in chunks():
+            yield chunk[keep].rename(columns=mapping)
+    return gen
 
 
 def _read_file(out: PackageRead, f: Path, rel: str, *, assume_crs: str | None) -> None:
@@ -542,12 +584,16 @@ def _read_file(out: PackageRead, f: Path, rel: str, *, assume_crs: str | None) -
         if layer is None:
             out.notes.append(f"{rel}: 文件名不是图层名，已忽略 / not a layer name, ignored")
             return
-        df, enc, h, n = read_csv_layer(f, layer)
+        chunks = None
+        if f.stat().st_size > CSV_STREAM_BYTES:
+            df, chunks, enc, h, n = stream_csv_layer(f, layer)
+        else:
+            df, enc, h, n = read_csv_layer(f, layer)
         if enc == "gb18030":
             out.notes.append(f"{rel}: 按 GBK 编码读取 / read as GBK")
         if note := _header_note(rel, h, n):
             out.notes.append(note)
-        _add(out, RawLayer(layer, rel, "", df))
+        _add(out, RawLayer(layer, rel, "", df, chunks=chunks))
     elif ext in (".xlsx", ".xlsm", ".xls"):
         _read_workbook(out, f, rel)
 

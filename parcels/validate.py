@@ -74,16 +74,38 @@ def uscc_valid(v: pd.Series) -> pd.Series:
     return v.map(ok).fillna(False).astype(bool)
 
 
+#: problems listed one by one per (file, column, kind); beyond that they are counted in one summary row
+MAX_LISTED = 1000
+
+
 class _Collector:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self._counts: dict[tuple, int] = {}
+        self._first: dict[tuple, Problem] = {}
 
     def add(self, raw: RawLayer, rows, column, values, expected, *, code, severity="error") -> None:
+        file = raw.file + (f":{raw.sheet}" if raw.sheet and not raw.file.endswith(raw.sheet) else "")
+        kind = (file, raw.layer.name, column, code, severity)
         rows = list(rows)
         values = list(values)
-        for r, v in zip(rows, values, strict=True):
-            self.problems.append(Problem(raw.file + (f":{raw.sheet}" if raw.sheet and not raw.file.endswith(raw.sheet) else ""),
-                                         raw.layer.name, _py(r), column, _py(v), expected, severity, code))
+        seen = self._counts.get(kind, 0)
+        room = max(0, MAX_LISTED - seen)
+        for r, v in zip(rows[:room], values[:room], strict=True):
+            p = Problem(file, raw.layer.name, _py(r), column, _py(v), expected, severity, code)
+            self._first.setdefault(kind, p)
+            self.problems.append(p)
+        self._counts[kind] = seen + len(rows)
+
+    def finish(self) -> list[Problem]:
+        """Every problem, plus one row per kind saying how many were not listed."""
+        for kind, n in self._counts.items():
+            if n > MAX_LISTED:
+                first = self._first[kind]
+                self.problems.append(Problem(first.file, first.layer, None, first.column, f"{n - MAX_LISTED} more rows",
+                                             f"{first.expected} (共 {n} 行，仅列出前 {MAX_LISTED} 行 / {n} rows in all, "
+                                             f"the first {MAX_LISTED} listed)", first.severity, first.code))
+        return self.problems
 
 
 def _py(v):
@@ -383,16 +405,62 @@ def _polygonal(g):
 
 
 def _typed_layer(raw: RawLayer, bag: _Collector, *, checks: Checks) -> pd.DataFrame:
+    """A layer's typed frame and every problem. A large table (``raw.chunks``) is parsed chunk by
+    chunk (its text cells are never all in memory; equal texts share one string object); the checks
+    across rows (duplicate keys, magnitudes) run on the whole typed layer."""
+    layer = raw.layer
+    for c in [c for c in layer.required if c not in raw.frame.columns]:
+        bag.add(raw, [None], c, [None], f"a column {c} ({layer.col(c).zh})", code="missing_column")
+    if raw.chunks is None:
+        typed = _typed_rows(raw, raw.frame, bag, checks=checks)
+    else:
+        shared: dict[str, dict] = {c.name: {} for c in layer.columns if c.kind == STR}
+        parts = []
+        for chunk in raw.chunks():
+            part = _typed_rows(raw, chunk, bag, checks=checks)
+            for name, cache in shared.items():
+                if name in part.columns:
+                    part[name] = pd.Series([v if v is None else cache.setdefault(v, v) for v in part[name].tolist()],
+                                           index=part.index, dtype=object)
+            parts.append(part)
+        typed = _concat_columns(parts) if parts else _typed_rows(raw, raw.frame, bag, checks=checks)
+    rows = typed["_row"]
+    # duplicates (on the keys' integer codes: no per-row tuples)
+    key = list(layer.key)
+    present = [k for k in key if k in typed.columns]
+    if present and len(present) == len(key) and len(typed):
+        codes = pd.DataFrame({k: pd.factorize(typed[k], use_na_sentinel=True)[0] for k in key})
+        dup = pd.Series(codes.duplicated(keep="first").to_numpy(), index=typed.index)
+        if dup.any():
+            kv = typed.loc[dup, key].astype(str).agg("/".join, axis=1)
+            bag.add(raw, rows[dup], "/".join(key), kv, "a unique key (重复)", code="duplicate_key")
+    if layer.name == "enterprise_years":
+        _check_magnitude(raw, typed, rows, bag)
+    return typed
+
+
+def _concat_columns(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Stack chunk frames one column at a time, releasing each column's pieces as it goes (peak: the
+    result plus one column, not twice the layer)."""
+    columns = list(parts[0].columns)
+    out: dict[str, pd.Series] = {}
+    for c in columns:
+        out[c] = pd.concat([p[c] for p in parts], ignore_index=True)
+        for i, p in enumerate(parts):
+            parts[i] = p.drop(columns=[c])
+    parts.clear()
+    return pd.DataFrame(out, copy=False)
+
+
+def _typed_rows(raw: RawLayer, frame: pd.DataFrame, bag: _Collector, *, checks: Checks) -> pd.DataFrame:
+    """The checks one row at a time (and the geometry's, spatial layers being never chunked)."""
     layer = raw.layer
     policy_tolerance = checks.area_tolerance
-    f = raw.frame.reset_index(drop=True)
+    f = frame.reset_index(drop=True)
     for col in layer.columns:
         if col.name in f.columns:
             f[col.name] = normalise_cells(f[col.name], kind=col.kind, name=col.name)
     rows = f["_row"]
-    missing_cols = [c for c in layer.required if c not in f.columns]
-    for c in missing_cols:
-        bag.add(raw, [None], c, [None], f"a column {c} ({layer.col(c).zh})", code="missing_column")
     typed = pd.DataFrame(index=f.index)
     for col in layer.columns:
         if col.name in layer.derived:
@@ -445,14 +513,6 @@ def _typed_layer(raw: RawLayer, bag: _Collector, *, checks: Checks) -> pd.DataFr
         if neither.any():
             bag.add(raw, rows[neither], "building_code", [""] * int(neither.sum()),
                     "a building_code or a parcel_code (one of the two)", code="required")
-    # duplicates
-    key = list(layer.key)
-    present = [k for k in key if k in typed.columns]
-    if present and len(present) == len(key) and len(typed):
-        dup = typed.duplicated(subset=key, keep="first")
-        if dup.any():
-            kv = typed.loc[dup, key].astype(str).agg("/".join, axis=1)
-            bag.add(raw, rows[dup], "/".join(key), kv, "a unique key (重复)", code="duplicate_key")
     typed["_row"] = rows.values
     if geoms is not None:
         typed = gpd.GeoDataFrame(typed, geometry=geoms.values, crs=EPSG_CGCS2000)
@@ -474,8 +534,6 @@ def _typed_layer(raw: RawLayer, bag: _Collector, *, checks: Checks) -> pd.DataFr
             _check_slivers(raw, typed, rows, bag, checks.sliver_ratio)
         if layer.name in ("parcels", "zones"):
             _check_duplicate_geometries(raw, typed, rows, bag)
-    if layer.name == "enterprise_years":
-        _check_magnitude(raw, typed, rows, bag)
     return typed
 
 
@@ -571,7 +629,7 @@ def validate_package(read: PackageRead, *, existing_keys: Callable[[str, str], s
     _check_lease_capacity(read, typed, bag, existing_keys)
     if "parcels" in typed and "geometry" in typed["parcels"].columns:
         _check_zone_distance(read, typed, bag, stored_zones, checks)
-    return typed, bag.problems
+    return typed, bag.finish()
 
 
 def local_metric_crs(lon: float) -> int:
