@@ -62,7 +62,11 @@ def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.
         exc.notes = read.notes  # type: ignore[attr-defined]
         raise exc
     present = {name: set(read.layers[name].frame.columns) for name in typed}
-    frames = {name: df.drop(columns=["_row"]) for name, df in typed.items()}
+    frames = {}
+    for name in list(typed):  # in place: a large layer is not copied
+        df = typed.pop(name)
+        df.pop("_row")
+        frames[name] = df
     # write parents before children (foreign keys are deferred anyway)
     order = ["zones", "enterprises", "parcels", "buildings", "enterprise_years", "leases", "pilot_area_years"]
     frames = {n: frames[n] for n in order if n in frames}

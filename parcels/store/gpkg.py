@@ -51,7 +51,6 @@ from parcels.store.base import (
     Store,
     empty_layer,
     inputs_hash_of,
-    key_strings,
     layer_hash,
     now_utc,
     plan_upsert,
@@ -383,19 +382,19 @@ class GeoPackageStore(Store):
             for name, frame in frames.items():
                 layer = LAYERS[name]
                 raw = _read_con(con, layer, year=None, zones=None, with_fid=True)
-                fids = raw.pop("fid") if "fid" in raw.columns else pd.Series([], dtype="int64")
+                fids = raw.pop("fid").to_numpy() if "fid" in raw.columns else np.zeros(0, dtype="int64")
                 stored = coerce(raw, layer)
+                del raw
                 write, merged, change = plan_upsert(layer, stored, frame, present.get(name, set(frame.columns)))
                 changes.append(change)
                 if not (change.inserted or change.updated):
                     continue
-                drop: list[int] = []
-                if change.updated:
-                    wk = set(key_strings(write, layer.key))
-                    ek = key_strings(stored, layer.key)
-                    drop = [int(f) for f, k in zip(fids.tolist(), ek.tolist(), strict=True) if k in wk]
-                _rewrite(con, layer, coerce(write, layer), delete_fids=drop)
+                drop = [int(f) for f in fids[change.replaced]] if change.updated else []
+                del stored
+                _rewrite(con, layer, write, delete_fids=drop)  # ``write`` has the contract dtypes
+                del write
                 _set_layer_state(con, name, layer_hash(merged, layer))
+                del merged
         return changes
 
     def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int) -> None:
@@ -686,7 +685,16 @@ def _widen_extent(con: sqlite3.Connection, name: str, df: pd.DataFrame) -> None:
                 (b[0], b[0], b[1], b[1], b[2], b[2], b[3], b[3], name))
 
 
+INSERT_BATCH_ROWS = 50_000
+
+
 def _insert_rows(con: sqlite3.Connection, layer, df: pd.DataFrame) -> None:
+    """Insert ``df`` in batches (the Python values of one batch at a time, not of the whole layer)."""
+    for i in range(0, len(df), INSERT_BATCH_ROWS):
+        _insert_batch(con, layer, df.iloc[i:i + INSERT_BATCH_ROWS])
+
+
+def _insert_batch(con: sqlite3.Connection, layer, df: pd.DataFrame) -> None:
     cols = list(layer.names)
     types = {r[1]: str(r[2]).upper() for r in con.execute(f'PRAGMA table_info("{layer.name}")')}
     values = []

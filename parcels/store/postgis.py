@@ -28,7 +28,6 @@ from parcels.store.base import (
     Store,
     empty_layer,
     inputs_hash_of,
-    key_strings,
     layer_hash,
     now_utc,
     plan_upsert,
@@ -227,7 +226,14 @@ class PostGISStore(Store):
                     for layer in ALL_LAYERS}
 
     # --- writing ------------------------------------------------------------------------------
+    COPY_BATCH_ROWS = 50_000
+
     def _copy(self, conn: Connection, layer: Layer, df: pd.DataFrame) -> None:
+        """COPY ``df`` in, a batch of rows at a time (the Python values of one batch in memory)."""
+        for i in range(0, len(df), self.COPY_BATCH_ROWS):
+            self._copy_batch(conn, layer, df.iloc[i:i + self.COPY_BATCH_ROWS])
+
+    def _copy_batch(self, conn: Connection, layer: Layer, df: pd.DataFrame) -> None:
         if len(df) == 0:
             return
         cols = list(layer.names)
@@ -269,9 +275,7 @@ class PostGISStore(Store):
                 write, merged, change = plan_upsert(layer, existing, frame, present.get(name, set(frame.columns)))
                 changes.append(change)
                 if change.updated:
-                    wk = set(key_strings(write, layer.key))
-                    ek = key_strings(existing, layer.key)
-                    drop_ids = [int(i) for i, k in zip(ids.tolist(), ek.tolist(), strict=True) if k in wk]
+                    drop_ids = [int(i) for i in ids.to_numpy()[change.replaced]]
                     conn.execute(text(f'DELETE FROM "{name}" WHERE id = ANY(:ids)'), {"ids": drop_ids})
                 self._copy(conn, layer, write)
                 if change.inserted or change.updated:
