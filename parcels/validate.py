@@ -138,10 +138,17 @@ def normalise_cells(s: pd.Series, *, kind: str, name: str) -> pd.Series:
     is_str = s.map(lambda v: isinstance(v, str))
     if not is_str.any():
         return s
+    strs = s[is_str]
+    upper = name in ("uscc", "holder_uscc")
+    if "".join(strs.tolist()).isascii():  # ASCII is its own NFKC form: the common case costs one join
+        if not upper:
+            return s
+        txt = strs.str.upper()
+    else:
+        txt = strs.astype(str).str.normalize("NFKC").str.strip()
+        if upper:
+            txt = txt.str.upper()
     out = s.copy().astype(object)
-    txt = s[is_str].astype(str).str.normalize("NFKC").str.strip()
-    if name in ("uscc", "holder_uscc"):
-        txt = txt.str.upper()
     out[is_str] = txt.to_numpy(dtype=object)
     return out
 
@@ -159,6 +166,28 @@ def _str_values(s: pd.Series, missing: pd.Series) -> pd.Series:
     return out
 
 
+def _parse_numbers_slowly(raw: RawLayer, col, s: pd.Series, rows: pd.Series, bag: _Collector) -> pd.DataFrame:
+    """Cells the fast path could not read: full-width digits (NFKC), spaces, thousands separators;
+    an ambiguous comma is reported. Returns columns ``num`` and ``ambiguous``."""
+    s = normalise_cells(s, kind=FLOAT, name=col.name)
+    isnum = s.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+    raw_txt = s.astype("string").str.strip()
+    comma = (raw_txt.str.contains(",", regex=False) | raw_txt.str.contains("，", regex=False)
+             ).fillna(False).astype(bool) & ~isnum
+    ambiguous = comma.copy()
+    if comma.any():
+        ambiguous[comma] = ~raw_txt[comma].str.fullmatch(_THOUSANDS).fillna(False).astype(bool)
+    if ambiguous.any():
+        bag.add(raw, rows[ambiguous], col.name, s[ambiguous],
+                "a number with '.' as the decimal point; a comma only between groups of three digits "
+                "(1,234,567.8): is the comma a decimal point or a thousands separator? (逗号含义不明)",
+                code="ambiguous_number")
+    txt = raw_txt.str.replace(",", "", regex=False).str.replace("，", "", regex=False)
+    num = pd.to_numeric(txt.astype(object).where(~isnum, s), errors="coerce")
+    num = num.where(~ambiguous)
+    return pd.DataFrame({"num": num.astype("float64"), "ambiguous": ambiguous.astype(bool)}, index=s.index)
+
+
 def _parse_column(raw: RawLayer, col, s: pd.Series, rows: pd.Series, bag: _Collector,
                   missing: pd.Series | None = None) -> pd.Series:
     """Vectorised parse with a per-cell fallback for the cells the fast path could not read."""
@@ -171,19 +200,15 @@ def _parse_column(raw: RawLayer, col, s: pd.Series, rows: pd.Series, bag: _Colle
         if pd.api.types.is_numeric_dtype(s):
             num = pd.to_numeric(s, errors="coerce")
         else:
-            isnum = s.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
-            raw_txt = s.astype("string").str.strip()
-            comma = raw_txt.str.contains("[,，]", regex=True).fillna(False).astype(bool) & ~isnum
-            ambiguous = comma & ~raw_txt.str.fullmatch(_THOUSANDS).fillna(False).astype(bool)
-            if ambiguous.any():
-                bag.add(raw, rows[ambiguous], col.name, s[ambiguous],
-                        "a number with '.' as the decimal point; a comma only between groups of three digits "
-                        "(1,234,567.8): is the comma a decimal point or a thousands separator? (逗号含义不明)",
-                        code="ambiguous_number")
-            txt = raw_txt.str.replace(",", "", regex=False).str.replace("，", "", regex=False)
-            num = pd.to_numeric(txt.astype(object).where(~isnum, s), errors="coerce")
-            num = num.where(~ambiguous)
-            missing = missing | ambiguous  # reported once, as ambiguous
+            # fast path: clean numbers parse in C; only the other cells take the slow path
+            num = pd.to_numeric(s.where(~s.map(lambda v: isinstance(v, bool))), errors="coerce").astype("float64")
+            slow = (num.isna() & ~missing).to_numpy()
+            if slow.any():
+                part = _parse_numbers_slowly(raw, col, s[slow], rows[slow], bag)
+                num[slow] = part["num"].to_numpy()
+                amb = pd.Series(False, index=s.index)
+                amb[slow] = part["ambiguous"].to_numpy()
+                missing = missing | amb  # reported once, as ambiguous
         bad = num.isna() & ~missing
         if kind == INT:
             frac = num.notna() & (num != num.round())
@@ -458,7 +483,7 @@ def _typed_rows(raw: RawLayer, frame: pd.DataFrame, bag: _Collector, *, checks: 
     policy_tolerance = checks.area_tolerance
     f = frame.reset_index(drop=True)
     for col in layer.columns:
-        if col.name in f.columns:
+        if col.name in f.columns and col.kind not in (FLOAT, INT):  # numbers: in their slow path
             f[col.name] = normalise_cells(f[col.name], kind=col.kind, name=col.name)
     rows = f["_row"]
     typed = pd.DataFrame(index=f.index)

@@ -287,14 +287,15 @@ class Store(abc.ABC):
 
     def read_inputs(self, *, zones: list[str] | None = None) -> dict[str, pd.DataFrame]:
         """Every input layer, read in one consistent snapshot (no import lands half-way through)."""
-        return self.read_inputs_snapshot(zones=zones)[0]
+        return self.read_inputs_snapshot(zones=zones, with_hash=False)[0]
 
-    def read_inputs_snapshot(self, *, zones: list[str] | None = None) -> tuple[dict[str, pd.DataFrame], str]:
+    def read_inputs_snapshot(self, *, zones: list[str] | None = None,
+                             with_hash: bool = True) -> tuple[dict[str, pd.DataFrame], str | None]:
         """Every input layer read in one consistent snapshot, and the inputs hash of what was read
         (:func:`inputs_hash_of`; for all zones it equals :meth:`inputs_hash` at that moment).
         Backends override this to read inside one transaction."""
         frames = {layer.name: self.read(layer.name, zones=zones) for layer in INPUT_LAYERS}
-        return frames, inputs_hash_of(frames)
+        return frames, (inputs_hash_of(frames) if with_hash else None)
 
     def _shape(self, name: str, df: pd.DataFrame, *, geometry: bool = True) -> pd.DataFrame:
         """What :meth:`read` does after reading raw rows: contract dtypes, key order, GeoDataFrame."""

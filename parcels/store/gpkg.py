@@ -317,16 +317,17 @@ class GeoPackageStore(Store):
         with self._reading() as con:
             return _read_con(con, layer, year=year, zones=zones, columns=columns, where=where, geometry=geometry)
 
-    def read_inputs_snapshot(self, *, zones: list[str] | None = None) -> tuple[dict[str, pd.DataFrame], str]:
+    def read_inputs_snapshot(self, *, zones: list[str] | None = None,
+                             with_hash: bool = True) -> tuple[dict[str, pd.DataFrame], str | None]:
         """Every input layer inside one read transaction: an import cannot land half-way through
         (its COMMIT waits for this read to finish)."""
         if not self.path.exists():
             frames = {layer.name: empty_layer(layer) for layer in INPUT_LAYERS}
-            return frames, inputs_hash_of(frames)
+            return frames, (inputs_hash_of(frames) if with_hash else None)
         with self._reading() as con:
             raw = {layer.name: _read_con(con, layer, year=None, zones=zones) for layer in INPUT_LAYERS}
         frames = {name: self._shape(name, df) for name, df in raw.items()}
-        return frames, inputs_hash_of(frames)
+        return frames, (inputs_hash_of(frames) if with_hash else None)
 
     def _recompute_layer_state(self, name: str) -> str:
         layer = LAYERS[name]

@@ -143,14 +143,15 @@ class PostGISStore(Store):
             return self._read_conn(conn, name, year=year, zones=zones, columns=columns, where=where,
                                    geometry=geometry)
 
-    def read_inputs_snapshot(self, *, zones: list[str] | None = None) -> tuple[dict[str, pd.DataFrame], str]:
+    def read_inputs_snapshot(self, *, zones: list[str] | None = None,
+                             with_hash: bool = True) -> tuple[dict[str, pd.DataFrame], str | None]:
         """Every input layer read in one REPEATABLE READ transaction (one snapshot of the database:
         an import committing meanwhile is not seen half-way)."""
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
             conn.execute(text("SELECT 1"))  # the snapshot is taken at the first statement
             raw = {layer.name: self._read_conn(conn, layer.name, zones=zones) for layer in INPUT_LAYERS}
         frames = {name: self._shape(name, df) for name, df in raw.items()}
-        return frames, inputs_hash_of(frames)
+        return frames, (inputs_hash_of(frames) if with_hash else None)
 
     def _recompute_layer_state(self, name: str) -> str:
         layer = LAYERS[name]
