@@ -174,3 +174,15 @@ def test_every_failed_web_upload_is_listed_and_audited(web_site, tmp_path, monke
     failed = store.sys_query("audit_log", {"action": "import_failed"})
     assert [f["detail"].split(":")[0] for f in failed[-2:]] == ["html.zip", "x.zip"]
     assert "RuntimeError" in failed[-1]["detail"]
+
+
+def test_upload_that_is_not_a_zip_is_listed_and_audited(web_site, tmp_path):
+    db = str(copy_site(web_site, tmp_path))
+    app, c = make_client(db)
+    csrf = login(c, "admin1")
+    r = c.post("/api/import", files={"file": ("parcels.shp", b"not a zip", "application/octet-stream")},
+               headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 400
+    assert r.json()["problems"][0]["file"] == "parcels.shp" and "zip" in r.json()["problems"][0]["expected"]
+    failed = app.state.store.sys_query("audit_log", {"action": "import_failed"})
+    assert failed and failed[-1]["detail"].startswith("parcels.shp")

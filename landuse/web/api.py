@@ -134,7 +134,7 @@ def report_file(request: Request, year: int, fmt: Literal["xlsx", "html", "pdf"]
 @router.post("/api/import", tags=["admin"], summary="上传 zip 数据包并导入（管理员）/ upload and import a zip")
 async def import_zip(request: Request, p: Principal = Depends(need("import"))):
     res, _name = await handle_upload(request, p)
-    return JSONResponse(res, status_code=200 if res["ok"] else 422)
+    return JSONResponse(res, status_code=200 if res["ok"] else res.get("status", 422))
 
 
 def _audit_rows(request: Request, limit: int | None, username: str | None, action: str | None):

@@ -219,7 +219,15 @@ async def handle_upload(request: Request, principal: Principal) -> tuple[dict[st
 
     form = await request.form()
     check_csrf(principal, await csrf_from(request, form))
-    path, name, tmp = await save_upload(form)
+    try:
+        path, name, tmp = await save_upload(form)
+    except HTTPException as exc:  # no file, or not a zip: still a problem list and an audit row
+        up = form.get("file")
+        name = Path(getattr(up, "filename", "") or "").name[:200] or "—"
+        res = await run_in_threadpool(_failed, store_of(request), principal, client_ip(request), name, str(exc.detail),
+                                      "a .zip data package (docs/data-package.md)", "not_a_zip")
+        res["status"] = exc.status_code
+        return res, name
     try:
         res = await run_in_threadpool(run_upload, request, principal, path, name)
     finally:

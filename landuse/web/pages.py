@@ -190,7 +190,7 @@ async def upload(request: Request, p: Principal = Depends(need("import"))):
     res, name = await handle_upload(request, p)
     from landuse.core.labels import headers
 
-    return render(request, "upload.html", p, 200 if res["ok"] else 422, result=res, filename=name,
+    return render(request, "upload.html", p, 200 if res["ok"] else res.get("status", 422), result=res, filename=name,
                   headers=headers(["severity", "file", "layer", "row", "column", "value", "expected", "code"], None, "zh"),
                   max_mb=request.app.state.settings.max_upload_mb)
 
