@@ -363,6 +363,9 @@ def stream_csv_layer(path: Path, layer: Layer, *, chunk_rows: int = CSV_CHUNK_RO
         except UnicodeDecodeError as exc:
             raise LanduseError(f"{path.name}: 编码不一致（前部为 UTF-8，后部不是）/ the file is not UTF-8 throughout; "
                                f"save it as UTF-8 or GBK ({exc})") from exc
+        except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+            raise LanduseError(f"{path.name}: 无法读取 CSV（列数不一致或引号不配对）/ cannot read the CSV: "
+                               f"{str(exc).strip()[:300]}") from exc
 
     header = pd.DataFrame({**{lab: pd.Series([], dtype=object) for lab in labels}, "_row": pd.Series([], dtype="int64")})
     return header, checked, enc, h, n

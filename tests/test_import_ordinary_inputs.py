@@ -103,3 +103,36 @@ def test_find_header_rules():
     merged = [["统一社会信用代码", "年度", "经营指标", None], [None, None, "营业收入(万元)", "实缴税金(万元)"], ["x", 2020, 1, 2]]
     labels, h, n = find_header(merged, layer)
     assert (h, n) == (0, 2) and labels == ["统一社会信用代码", "年度", "营业收入(万元)", "实缴税金(万元)"]
+
+
+def test_large_csv_streamed_in_chunks_imports_the_same(store, tmp_path, monkeypatch):
+    """A CSV read chunk by chunk (here: 5 rows a chunk) gives the same store, and the same row numbers
+    in its problems, as one read whole."""
+    import parcels.io as io_mod
+    from landuse.core.errors import ValidationFailed
+
+    monkeypatch.setattr(io_mod, "CSV_STREAM_BYTES", 1)
+    monkeypatch.setattr(io_mod, "CSV_CHUNK_ROWS", 5)
+    pkg = pkgkit.write_package(tmp_path / "pkg")
+    import_package(pkg, store)
+    got = store.read("enterprise_years")
+    assert len(got) == 18 and got["revenue_wan"].sum() == pkgkit.enterprise_years_df()["revenue_wan"].sum()
+    bad = pkgkit.write_package(tmp_path / "bad")
+    ey = pd.read_csv(bad / "enterprise_years.csv", dtype=str)
+    ey.loc[12, "revenue_wan"] = "一万"  # file row 14, in the third chunk
+    ey.loc[16, ["uscc", "year"]] = ey.loc[1, ["uscc", "year"]].to_numpy()  # a duplicate across chunks (row 18 of row 3)
+    ey.to_csv(bad / "enterprise_years.csv", index=False)
+    try:
+        import_package(bad, store)
+        raise AssertionError("accepted")
+    except ValidationFailed as exc:
+        found = {(p.code, p.row) for p in exc.problems}
+    assert ("not_a_number", 14) in found and ("duplicate_key", 18) in found
+
+
+def test_csv_with_a_title_row(store, tmp_path):
+    pkg = pkgkit.write_package(tmp_path / "pkg")
+    text = (pkg / "enterprises.csv").read_text(encoding="utf-8")
+    (pkg / "enterprises.csv").write_text("2024年企业名单,,,\n" + text, encoding="utf-8")
+    rep = import_package(pkg, store)
+    assert len(store.read("enterprises")) == 3 and any("row 2" in n for n in rep.notes)
