@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pyogrio
 import shapely
+import shapely.affinity
 from shapely.geometry import Polygon
 
 from parcels.importer import import_package
@@ -136,3 +137,19 @@ def test_csv_with_a_title_row(store, tmp_path):
     (pkg / "enterprises.csv").write_text("2024年企业名单,,,\n" + text, encoding="utf-8")
     rep = import_package(pkg, store)
     assert len(store.read("enterprises")) == 3 and any("row 2" in n for n in rep.notes)
+
+
+def test_parcel_somewhat_outside_its_zone_is_warned_with_the_distance(store, tmp_path):
+    """1.1 km outside zone Z1 (policy: warn beyond 500 m, refuse beyond 20 km): imported, and said."""
+    pkg = pkgkit.write_package(tmp_path / "pkg")
+    g = pkgkit.parcels_gdf()
+    # Z1 reaches LAT + 0.02; P1 moved to start at LAT + 0.03: 0.01° of latitude ≈ 1 107 m north of it
+    g["geometry"] = [geom if i else shapely.affinity.translate(geom, yoff=0.03) for i, geom in enumerate(g.geometry)]
+    (pkg / "parcels.gpkg").unlink()
+    g.to_file(pkg / "parcels.gpkg", layer="parcels", driver="GPKG")
+    rep = import_package(pkg, store)
+    warn = [p for p in rep.problems if p.code == "outside_zone"]
+    assert len(warn) == 1 and warn[0].severity == "warning" and warn[0].row == 1
+    metres = float(warn[0].value.split(" m ")[0].replace(",", ""))
+    assert 1090 < metres < 1120, warn[0].value
+    assert "P1" in set(store.read("parcels")["parcel_code"])
