@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import csv
 import errno
-import io
 import re
 import shutil
 import struct
