@@ -28,6 +28,7 @@ Files whose name starts with ``_`` or ``.`` are ignored.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import errno
 import re
@@ -303,7 +304,7 @@ def csv_encoding(path: Path) -> str:
     """UTF-8 (with or without BOM) when the file's first 4 MiB decode as UTF-8, else GBK (GB18030)."""
     with open(path, "rb") as fh:
         head = fh.read(4 * 1024 * 1024)
-    dec = __import__("codecs").getincrementaldecoder("utf-8-sig")()
+    dec = codecs.getincrementaldecoder("utf-8-sig")()
     try:
         dec.decode(head, final=False)
         return "utf-8-sig"
