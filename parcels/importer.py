@@ -13,7 +13,7 @@ from landuse.core.errors import Problem, ValidationFailed
 from parcels.io import read_package
 from parcels.store.base import LayerChange, Store
 from parcels.survey_import import parse_units
-from parcels.validate import has_errors, validate_package
+from parcels.validate import Checks, has_errors, validate_package
 
 Progress = Callable[[str], None]
 
@@ -27,13 +27,15 @@ class ImportReport:
 
 
 def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.02, assume_crs: str | None = None,
-                   progress: Progress | None = None, towgs84: tuple[float, ...] | None = None,
-                   keep_declared_zone: bool = False, units: list[str] | None = None) -> ImportReport:
+                   progress: Progress | None = None, checks: Checks | None = None,
+                   towgs84: tuple[float, ...] | None = None, keep_declared_zone: bool = False,
+                   units: list[str] | None = None) -> ImportReport:
     """Import a data package into ``store``. Raises ValidationFailed (nothing written) on any error.
 
-    ``towgs84``: seven parameters for Xian 1980 / Beijing 1954 data; ``keep_declared_zone``: a
-    declared GK zone wins over the eastings' prefix; ``units``: ``COLUMN[@ZONE]=UNIT`` decisions for
-    the survey's columns (see :mod:`parcels.survey_import`)."""
+    ``checks``: the plausibility thresholds (from the policy's ``[land]`` section; ``area_tolerance``
+    alone when not given); ``towgs84``: seven parameters for Xian 1980 / Beijing 1954 data;
+    ``keep_declared_zone``: a declared GK zone wins over the eastings' prefix; ``units``:
+    ``COLUMN[@ZONE]=UNIT`` decisions for the survey's columns (see :mod:`parcels.survey_import`)."""
     say = progress or (lambda _msg: None)
     unit_map = parse_units(units)
     say("读取数据包 / reading the package")
@@ -49,13 +51,19 @@ def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.
             cache[(layer, col)] = set(df[col].dropna()) if col in df.columns else set()
         return cache[(layer, col)]
 
+    def stored_zones() -> pd.DataFrame:
+        if "zones" not in stored:
+            stored["zones"] = store.read("zones")
+        return stored["zones"]
+
     say("校验 / validating")
     def existing_frame(layer: str) -> pd.DataFrame:
         if layer not in stored:
             stored[layer] = store.read(layer)
         return stored[layer]
 
-    typed, problems = validate_package(read, existing_keys=existing_keys, area_tolerance=area_tolerance,
+    typed, problems = validate_package(read, existing_keys=existing_keys,
+                                       checks=checks or Checks(area_tolerance=area_tolerance), stored_zones=stored_zones,
                                        existing_frame=existing_frame, units=unit_map)
     if not read.layers and not problems:
         problems.append(Problem(str(path), "", None, None, str(path),
@@ -68,7 +76,11 @@ def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.
     present: dict[str, set] = {}
     for raw in read.layers.values():  # a layer read from several files carries what any of them carries
         present.setdefault(raw.layer.name, set()).update(raw.frame.columns)
-    frames = {name: df.drop(columns=["_row"]) for name, df in typed.items()}
+    frames = {}
+    for name in list(typed):  # in place: a large layer is not copied
+        df = typed.pop(name)
+        df.pop("_row")
+        frames[name] = df
     # write parents before children (foreign keys are deferred anyway)
     order = ["zones", "enterprises", "parcels", "buildings", "enterprise_years", "leases", "pilot_area_years",
              "land_rights", "pilot_area_zones", "enterprise_periods", "land_survey", "zone_years"]

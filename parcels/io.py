@@ -10,8 +10,18 @@ Chinese name from ``landuse.core.contract``). What this module does not guess si
   EPSG:4527); 6-digit eastings have no prefix and the central meridian cannot be read from the
   numbers: the ``assume_crs`` argument decides, else EPSG:4547 (CM 114°E, western Jiangxi) is assumed.
   Every assumption is reported as a note.
-- Headers: English names, Chinese labels and the documented aliases (``landuse.core.contract``);
-  Shapefile names cut to 10 characters are mapped back when unambiguous.
+- Headers: English names, Chinese labels and the documented aliases (``landuse.core.contract``),
+  compared after Unicode NFKC normalisation (full-width ``（万元）`` is ``(万元)``) and without spaces;
+  Shapefile names cut to 10 characters are mapped back when unambiguous. In CSV and Excel the header
+  row is found by matching known headers in the first rows (a title row above it, or a merged
+  two-row header, as government workbooks have), and said in a note.
+- An Excel file is one layer when its name says which (``企业.xlsx``, ``2024年企业年度数据.xlsx``)
+  and one sheet holds data, whatever the sheet is called; otherwise its sheets are named after
+  layers. A workbook none of whose sheets can be placed is refused with the list of its sheets.
+- A file that cannot be read (an HTML page saved as ``.xls``, a Shapefile without its ``.shx``, a
+  ``.dbf`` cut short or whose header counts fewer records than it holds, a damaged GeoPackage) is a
+  problem naming the file and what was expected, never a traceback.
+- Large CSV files are read in chunks (``CSV_CHUNK_ROWS``), streaming from the file.
 
 - The intensive-use survey (``land_survey``) may come in several files (one per zone or year): every
   Shapefile, GeoPackage layer or File Geodatabase layer named ``land_survey…`` (or held in a folder
@@ -27,9 +37,16 @@ Files whose name starts with ``_`` or ``.`` are ignored.
 
 from __future__ import annotations
 
+import codecs
+import csv
+import errno
+import re
 import shutil
+import struct
 import tempfile
+import unicodedata
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +67,10 @@ SPATIAL_EXT = {".shp", ".geojson", ".json", ".gpkg"}
 TABLE_EXT = {".csv", ".xlsx", ".xls", ".xlsm"}
 MAX_ZIP_BYTES = 4 * 1024**3  # refuse archives that expand beyond 4 GiB (zip bombs)
 MAX_ZIP_RATIO = 200
+CSV_CHUNK_ROWS = 50_000
+#: CSV files larger than this are validated chunk by chunk, never held whole as text
+CSV_STREAM_BYTES = 16 * 1024 * 1024
+HEADER_SCAN_ROWS = 15
 
 
 @dataclass
@@ -61,6 +82,8 @@ class RawLayer:
     crs: pyproj.CRS | None = None
     #: contract column name → the header it was read from (units of survey columns depend on it)
     headers: dict[str, str] = field(default_factory=dict)
+    #: large tables: a factory of the raw rows chunk by chunk (``frame`` then holds the header only)
+    chunks: Callable[[], Iterator[pd.DataFrame]] | None = None
 
 
 @dataclass
@@ -74,10 +97,15 @@ class PackageRead:
 MULTI_SOURCE = ("land_survey", "zone_years")
 
 
+def norm_key(text: Any) -> str:
+    """A header or name as compared: NFKC (full-width forms to ASCII), no spaces, lower case."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text))).lower()
+
+
 def _layer_for_name(stem: str) -> Layer | None:
-    s = stem.strip().lower()
+    s = norm_key(stem)
     for layer in INPUT_LAYERS:
-        if s == layer.name or s == layer.zh.lower():
+        if s == layer.name or s == norm_key(layer.zh):
             return layer
     for layer in INPUT_LAYERS:  # land_survey_2023, land_survey-Z1, 开发区土地利用现状调查2023
         if layer.name in MULTI_SOURCE and (s.startswith((layer.name + "_", layer.name + "-", layer.name + " "))
@@ -96,6 +124,25 @@ def _layer_for_path(f: Path, base: Path) -> Layer | None:
         if folder is not None and folder.name in MULTI_SOURCE:
             return folder
     return None
+
+
+def _layer_in_name(stem: str) -> tuple[Layer | None, list[Layer]]:
+    """The layer a file name mentions (``2024年企业年度数据`` → enterprise_years): the exact name, else
+    the longest layer name or Chinese name inside it. Returns (layer, tied layers when ambiguous)."""
+    exact = _layer_for_name(stem)
+    if exact is not None:
+        return exact, []
+    s = norm_key(stem)
+    hits: dict[str, tuple[int, Layer]] = {}
+    for layer in INPUT_LAYERS:
+        for label in (layer.name, norm_key(layer.zh), norm_key(layer.zh.split("(")[0])):
+            if label and label in s:
+                hits[layer.name] = max(hits.get(layer.name, (0, layer)), (len(label), layer), key=lambda t: t[0])
+    if not hits:
+        return None, []
+    best = max(n for n, _ in hits.values())
+    top = [lay for n, lay in hits.values() if n == best]
+    return (top[0], []) if len(top) == 1 else (None, top)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -198,14 +245,14 @@ def guess_crs(bounds: tuple[float, float, float, float], assume_crs: str | None)
 
 def map_headers(headers: list[str], layer: Layer, *, file: str, shapefile: bool) -> tuple[dict[str, str], list[Problem], list[str]]:
     """Map raw headers to contract names. Returns (raw→name, problems, notes)."""
-    amap = alias_map(layer.name)
+    amap = {norm_key(k): v for k, v in alias_map(layer.name).items()}
     mapping: dict[str, str] = {}
     problems: list[Problem] = []
     notes: list[str] = []
     for h in headers:
         if h in ("geometry", "_row"):
             continue
-        key = str(h).strip().lower()
+        key = norm_key(h)
         name = amap.get(key)
         if name is None and shapefile and len(key) == 10:
             cands = sorted({c.name for c in layer.columns if c.name.lower().startswith(key)})
@@ -231,20 +278,206 @@ def map_headers(headers: list[str], layer: Layer, *, file: str, shapefile: bool)
 # readers
 # ------------------------------------------------------------------------------------------------
 
-def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover
-        raise LanduseError(f"{path.name}: 既不是 UTF-8 也不是 GBK 编码 / neither UTF-8 nor GBK")
-    from io import StringIO
+def _cell_text(v: Any) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
 
-    df = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
-    return df, ("UTF-8" if enc == "utf-8-sig" else "GBK")
+
+def find_header(rows: list[list[Any]], layer: Layer) -> tuple[list[str], int, int]:
+    """The header of a table whose first rows are ``rows``: (column labels, index of its first row,
+    number of header rows: 1, or 2 for a merged two-row header). The row (or pair of rows) matching
+    the most known headers of ``layer`` wins; the first row when none matches."""
+    amap = {norm_key(k) for k in alias_map(layer.name)}
+
+    def score(labels: list[str]) -> int:
+        return len({norm_key(x) for x in labels if x and norm_key(x) in amap})
+
+    scan = [[_cell_text(v) for v in r] for r in rows[:HEADER_SCAN_ROWS]]
+    if not scan:
+        return [], 0, 1
+    best = (score(scan[0]), scan[0], 0, 1)
+    for i in range(len(scan)):
+        single = scan[i]
+        sc = score(single)
+        if sc > best[0]:
+            best = (sc, single, i, 1)
+        if i + 1 < len(scan):
+            top, below = list(scan[i]), scan[i + 1]
+            for c in range(1, len(top)):  # a cell merged across columns keeps its text in the first one
+                if not top[c] and top[c - 1] and c < len(below) and below[c]:
+                    top[c] = top[c - 1]
+            labels = []
+            for c in range(max(len(top), len(below))):
+                a_, b_ = (top[c] if c < len(top) else ""), (below[c] if c < len(below) else "")
+                options = [b_, a_ + b_, a_]
+                hit = next((o for o in options if o and norm_key(o) in amap), None)
+                labels.append(hit or b_ or a_)
+            sc = score(labels)
+            if sc > best[0] + 0 and sc > score(scan[i]) and sc > score(below):
+                best = (sc, labels, i, 2)
+    labels = list(best[1])
+    seen: dict[str, int] = {}
+    for k, lab in enumerate(labels):  # unique, non-empty labels (pandas needs them)
+        lab = lab or f"Unnamed: {k}"
+        if lab in seen:
+            seen[lab] += 1
+            lab = f"{lab}.{seen[lab]}"
+        else:
+            seen[lab] = 0
+        labels[k] = lab
+    return labels, best[2], best[3]
+
+
+def _header_note(rel: str, h: int, n: int) -> str | None:
+    if h == 0 and n == 1:
+        return None
+    rows = f"{h + 1}" if n == 1 else f"{h + 1}–{h + 2}"
+    return f"{rel}: 表头在第 {rows} 行（上方为标题行）/ header found on row {rows} (title rows above skipped)"
+
+
+def csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the file's first 4 MiB decode as UTF-8, else GBK (GB18030)."""
+    with open(path, "rb") as fh:
+        head = fh.read(4 * 1024 * 1024)
+    dec = codecs.getincrementaldecoder("utf-8-sig")()
+    try:
+        dec.decode(head, final=False)
+        return "utf-8-sig"
+    except UnicodeDecodeError:
+        return "gb18030"
+
+
+def read_csv_layer(path: Path, layer: Layer, *, chunk_rows: int = CSV_CHUNK_ROWS) -> tuple[pd.DataFrame, str, int, int]:
+    """A CSV table as text cells (streamed in chunks of ``chunk_rows``): (frame with '_row', encoding,
+    header row index, header rows)."""
+    last_error: Exception | None = None
+    for enc in dict.fromkeys((csv_encoding(path), "gb18030")):
+        try:
+            with open(path, encoding=enc, newline="") as fh:
+                head = [r for _, r in zip(range(HEADER_SCAN_ROWS), csv.reader(fh), strict=False)]
+            labels, h, n = find_header(head, layer)
+            if not labels:
+                return pd.DataFrame({"_row": pd.Series([], dtype="int64")}), enc, 0, 1
+            reader = pd.read_csv(path, encoding=enc, header=None, names=labels, skiprows=h + n, dtype=str,
+                                 keep_default_na=False, chunksize=chunk_rows, index_col=False)
+            chunks = []
+            start = h + n + 1  # the file's line number of the first data row
+            for chunk in reader:
+                chunk["_row"] = np.arange(start, start + len(chunk), dtype="int64")
+                start += len(chunk)
+                chunks.append(chunk)
+            df = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=[*labels, "_row"])
+            return df, enc, h, n
+        except UnicodeDecodeError as exc:
+            last_error = exc
+            continue
+    raise LanduseError(f"{path.name}: 既不是 UTF-8 也不是 GBK 编码 / neither UTF-8 nor GBK ({last_error})")
+
+
+def stream_csv_layer(path: Path, layer: Layer, *, chunk_rows: int = CSV_CHUNK_ROWS
+                     ) -> tuple[pd.DataFrame, Callable[[], Iterator[pd.DataFrame]], str, int, int]:
+    """A large CSV table: (header-only frame, factory of its chunks with '_row', encoding, header row,
+    header rows). Each chunk is read from the file when the factory's iterator reaches it."""
+    enc = csv_encoding(path)
+    with open(path, encoding=enc, errors="replace", newline="") as fh:
+        head = [r for _, r in zip(range(HEADER_SCAN_ROWS), csv.reader(fh), strict=False)]
+    labels, h, n = find_header(head, layer)
+
+    def chunks(encoding: str = enc) -> Iterator[pd.DataFrame]:
+        reader = pd.read_csv(path, encoding=encoding, header=None, names=labels, skiprows=h + n, dtype=str,
+                             keep_default_na=False, chunksize=chunk_rows, index_col=False)
+        start = h + n + 1
+        for chunk in reader:
+            chunk["_row"] = np.arange(start, start + len(chunk), dtype="int64")
+            start += len(chunk)
+            yield chunk
+
+    def checked() -> Iterator[pd.DataFrame]:
+        try:
+            yield from chunks()
+        except UnicodeDecodeError as exc:
+            raise LanduseError(f"{path.name}: 编码不一致（前部为 UTF-8，后部不是）/ the file is not UTF-8 throughout; "
+                               f"save it as UTF-8 or GBK ({exc})") from exc
+        except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+            raise LanduseError(f"{path.name}: 无法读取 CSV（列数不一致或引号不配对）/ cannot read the CSV: "
+                               f"{str(exc).strip()[:300]}") from exc
+
+    header = pd.DataFrame({**{lab: pd.Series([], dtype=object) for lab in labels}, "_row": pd.Series([], dtype="int64")})
+    return header, checked, enc, h, n
+
+
+def read_excel_sheets(path: Path) -> dict[str, pd.DataFrame]:
+    """Every sheet of a workbook as raw cells (no header applied)."""
+    with open(path, "rb") as fh:
+        magic = fh.read(512)
+    if magic.lstrip()[:1] == b"<" or b"<html" in magic.lower() or b"<table" in magic.lower():
+        raise LanduseError("an Excel workbook; this file is an HTML page saved with an Excel name "
+                           "(常见于系统导出): open it in Excel and save it as .xlsx (另存为 Excel 工作簿)")
+    return pd.read_excel(path, sheet_name=None, header=None, dtype=object)
+
+
+def _excel_table(df: pd.DataFrame, layer: Layer) -> tuple[pd.DataFrame, int, int]:
+    rows = df.head(HEADER_SCAN_ROWS).values.tolist()
+    labels, h, n = find_header(rows, layer)
+    body = df.iloc[h + n:].copy()
+    width = len(body.columns)
+    labels = (labels + [f"Unnamed: {k}" for k in range(len(labels), width)])[:width]
+    body.columns = labels
+    body = body.dropna(how="all")
+    body["_row"] = body.index.to_numpy() + 1  # the sheet's row number (the raw frame starts at row 1)
+    return body.reset_index(drop=True), h, n
+
+
+# ------------------------------------------------------------------------------------------------
+# Shapefile companions: what GDAL would skip or stumble on silently
+# ------------------------------------------------------------------------------------------------
+
+def check_shapefile(shp: Path) -> str | None:
+    """What is wrong with a Shapefile's companion files, or None. The .dbf header's record count
+    must match the bytes it holds (GDAL reads only as many records as the header says)."""
+    def sibling(ext: str) -> Path | None:
+        for e in (ext, ext.upper()):
+            q = shp.with_suffix(e)
+            if q.exists():
+                return q
+        return None
+
+    shx, dbf = sibling(".shx"), sibling(".dbf")
+    if shx is None:
+        return (f"the Shapefile's index file {shp.stem}.shx beside {shp.name} (缺少 .shx 文件): a Shapefile is "
+                ".shp + .shx + .dbf (+ .prj, .cpg); add it to the package")
+    if dbf is None:
+        return f"the Shapefile's attribute file {shp.stem}.dbf beside {shp.name} (缺少 .dbf 文件)"
+    data_len = dbf.stat().st_size
+    with open(dbf, "rb") as fh:
+        head = fh.read(32)
+    if len(head) < 32:
+        return f"a .dbf file with a 32-byte header; {dbf.name} has {data_len} bytes (文件不完整)"
+    n_records, header_len, record_len = struct.unpack("<IHH", head[4:12])
+    body = data_len - header_len
+    if record_len <= 0 or body < 0:
+        return f"a .dbf file with a valid header; {dbf.name} has header length {header_len}, record length {record_len}"
+    held = body // record_len  # a trailing 0x1A end-of-file byte is not a record
+    shapes = (shx.stat().st_size - 100) // 8
+    if held < n_records:
+        return (f"{n_records} records as the .dbf header says ({n_records * record_len + header_len} bytes); "
+                f"{dbf.name} has {data_len} bytes, {held} whole records: the file was cut short (文件被截断), send it again")
+    if held > n_records:
+        return (f"a .dbf header counting every record; {dbf.name}'s header says {n_records} records but the file holds "
+                f"{held} ({shapes} shapes in {shx.name}): {held - n_records} records would be skipped (记录数与文件头不符); "
+                "re-save the Shapefile (e.g. in QGIS) and send it again")
+    if shapes != n_records:
+        return (f"as many shapes ({shx.name}: {shapes}) as attribute records ({dbf.name}: {n_records}) "
+                "(图形与属性记录数不一致)")
+    return None
+
+
+def _unreadable(out: PackageRead, rel: str, layer: Layer | None, exc_or_text: Exception | str, expected: str) -> None:
+    text = str(exc_or_text).strip().splitlines()[0][:300] if str(exc_or_text).strip() else type(exc_or_text).__name__
+    out.problems.append(Problem(rel, layer.name if layer else "", None, None, text, expected, code="unreadable_file"))
 
 
 @dataclass(frozen=True)
@@ -262,6 +495,10 @@ def _frame_from_spatial(path: Path, layer_name: str | None, *, rel: str, assume_
                         out: PackageRead, layer: Layer, opts: CRSOptions | None = None) -> RawLayer | None:
     kwargs: dict[str, Any] = {}
     if path.suffix.lower() == ".shp":
+        wrong = check_shapefile(path)
+        if wrong:
+            _unreadable(out, rel, layer, "Shapefile", wrong)
+            return None
         cpg = path.with_suffix(".cpg")
         if not cpg.exists():
             cpg = path.with_suffix(".CPG")
@@ -276,7 +513,11 @@ def _frame_from_spatial(path: Path, layer_name: str | None, *, rel: str, assume_
             kwargs["encoding"] = enc
             if why != "ASCII only":
                 out.notes.append(f"{rel}: 无 .cpg，按 {enc} 读取 ({why}) / no .cpg: read as {enc} ({why})")
-    gdf = pyogrio.read_dataframe(path, layer=layer_name, **kwargs)
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=layer_name, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - GDAL's errors become a problem naming the file
+        _unreadable(out, rel, layer, exc, f"a readable {path.suffix.lstrip('.').upper()} file (无法读取该文件)")
+        return None
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf._geometry_column_name is None:
         table = pd.DataFrame(gdf)
         table["_row"] = np.arange(1, len(table) + 1)
@@ -358,7 +599,15 @@ def read_package(path: str | Path, *, assume_crs: str | None = None, towgs84: tu
         root = p
         if p.is_file() and p.suffix.lower() == ".zip":
             tmp = tempfile.mkdtemp(prefix="landuse-pkg-")
-            safe_extract(p, Path(tmp))
+            try:
+                safe_extract(p, Path(tmp))
+            except OSError as exc:
+                if exc.errno == errno.ENOSPC:
+                    raise LanduseError(f"{p.name}: 磁盘已满，无法解压数据包，未导入任何数据 / the disk is full: cannot "
+                                       f"unpack the package; nothing was imported ({exc})") from exc
+                raise
+            except zipfile.BadZipFile as exc:
+                raise LanduseError(f"{p.name}: 不是有效的 zip 压缩包 / not a valid zip archive ({exc})") from exc
             root = Path(tmp)
             entries = [q for q in root.rglob("*") if q.is_file()]
             base = root
@@ -388,43 +637,18 @@ def read_package(path: str | Path, *, assume_crs: str | None = None, towgs84: tu
             if f.name.startswith(("_", ".")) or any(part.startswith(("_", ".", "__MACOSX")) for part in f.relative_to(base).parts[:-1]):
                 continue
             rel = str(f.relative_to(base)) if p.is_dir() or tmp else f.name
-            ext = f.suffix.lower()
-            if ext == ".gpkg":
-                for lname, _gtype in pyogrio.list_layers(f):
-                    layer = _layer_for_name(str(lname))
-                    if layer is None:
-                        if not str(lname).startswith(("gpkg_", "rtree_", "layer_styles")):
-                            out.notes.append(f"{rel}: 忽略图层 {lname} / layer {lname} ignored")
-                        continue
-                    _add(out, _frame_from_spatial(f, str(lname), rel=f"{rel}:{lname}", assume_crs=assume_crs, out=out,
-                                                  layer=layer, opts=opts))
-            elif ext in (".shp", ".geojson", ".json"):
-                layer = _layer_for_path(f, base)
-                if layer is None:
-                    out.notes.append(f"{rel}: 文件名不是图层名，已忽略 / not a layer name, ignored")
-                    continue
-                _add(out, _frame_from_spatial(f, None, rel=rel, assume_crs=assume_crs, out=out, layer=layer, opts=opts))
-            elif ext == ".csv":
-                layer = _layer_for_name(f.stem)
-                if layer is None:
-                    out.notes.append(f"{rel}: 文件名不是图层名，已忽略 / not a layer name, ignored")
-                    continue
-                df, enc = _read_csv(f)
-                if enc == "GBK":
-                    out.notes.append(f"{rel}: 按 GBK 编码读取 / read as GBK")
-                df["_row"] = np.arange(2, len(df) + 2)  # spreadsheet row (header is row 1)
-                _add(out, RawLayer(layer, rel, "", df))
-            elif ext in (".xlsx", ".xlsm", ".xls"):
-                sheets = pd.read_excel(f, sheet_name=None, dtype=object)
-                single = _layer_for_name(f.stem)
-                for sname, df in sheets.items():
-                    layer = _layer_for_name(str(sname)) or (single if len(sheets) == 1 else None)
-                    if layer is None:
-                        out.notes.append(f"{rel}: 工作表 {sname} 不是图层名，已忽略 / sheet {sname} ignored")
-                        continue
-                    df = df.dropna(how="all")
-                    df["_row"] = df.index.to_numpy() + 2
-                    _add(out, RawLayer(layer, rel, str(sname), df.reset_index(drop=True)))
+            try:
+                _read_file(out, f, rel, assume_crs=assume_crs, opts=opts, base=base)
+            except LanduseError as exc:
+                _unreadable(out, rel, None, f.name, str(exc))
+            except (MemoryError, KeyboardInterrupt):
+                raise
+            except OSError as exc:
+                if exc.errno == errno.ENOSPC:
+                    raise LanduseError(f"磁盘已满，无法读取数据包 / the disk is full: cannot read the package ({exc})") from exc
+                _unreadable(out, rel, None, exc, "a readable file (无法读取该文件)")
+            except Exception as exc:  # noqa: BLE001 - a reader's error becomes a problem naming the file
+                _unreadable(out, rel, None, f"{type(exc).__name__}: {exc}", "a readable file in a known format (无法读取该文件)")
         # header mapping
         for name, raw in list(out.layers.items()):
             headers = [c for c in raw.frame.columns if c not in ("geometry", "_row")]
@@ -432,15 +656,109 @@ def read_package(path: str | Path, *, assume_crs: str | None = None, towgs84: tu
             out.problems.extend(probs)
             out.notes.extend(notes)
             keep = list(mapping) + [c for c in ("geometry", "_row") if c in raw.frame.columns]
+            keep = [c for c in keep if mapping.get(c, c) not in raw.layer.derived]
             raw.frame = raw.frame[keep].rename(columns=mapping)
             raw.headers = {v: str(k) for k, v in mapping.items()}
-            for c in raw.layer.derived:
-                if c in raw.frame.columns:
-                    raw.frame = raw.frame.drop(columns=c)
+            if raw.chunks is not None:
+                raw.chunks = _mapped(raw.chunks, keep, mapping)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def _mapped(chunks: Callable[[], Iterator[pd.DataFrame]], keep: list[str], mapping: dict[str, str]
+            ) -> Callable[[], Iterator[pd.DataFrame]]:
+    def gen() -> Iterator[pd.DataFrame]:
+        for chunk in chunks():
+            yield chunk[keep].rename(columns=mapping)
+    return gen
+
+
+def _read_file(out: PackageRead, f: Path, rel: str, *, assume_crs: str | None, opts: CRSOptions | None = None,
+               base: Path | None = None) -> None:
+    ext = f.suffix.lower()
+    if ext == ".gpkg":
+        try:
+            layers = pyogrio.list_layers(f)
+        except Exception as exc:  # noqa: BLE001
+            _unreadable(out, rel, None, exc, "a readable GeoPackage (文件损坏或不是 GeoPackage)")
+            return
+        for lname, _gtype in layers:
+            layer = _layer_for_name(str(lname))
+            if layer is None:
+                if not str(lname).startswith(("gpkg_", "rtree_", "layer_styles")):
+                    out.notes.append(f"{rel}: 忽略图层 {lname} / layer {lname} ignored")
+                continue
+            _add(out, _frame_from_spatial(f, str(lname), rel=f"{rel}:{lname}", assume_crs=assume_crs, out=out, layer=layer,
+                                          opts=opts))
+    elif ext in (".shp", ".geojson", ".json"):
+        layer = _layer_for_path(f, base) if base is not None else _layer_for_name(f.stem)
+        if layer is None:
+            out.notes.append(f"{rel}: 文件名不是图层名，已忽略 / not a layer name, ignored")
+            return
+        _add(out, _frame_from_spatial(f, None, rel=rel, assume_crs=assume_crs, out=out, layer=layer, opts=opts))
+    elif ext == ".csv":
+        layer = _layer_for_name(f.stem)
+        if layer is None:
+            out.notes.append(f"{rel}: 文件名不是图层名，已忽略 / not a layer name, ignored")
+            return
+        chunks = None
+        if f.stat().st_size > CSV_STREAM_BYTES:
+            df, chunks, enc, h, n = stream_csv_layer(f, layer)
+        else:
+            df, enc, h, n = read_csv_layer(f, layer)
+        if enc == "gb18030":
+            out.notes.append(f"{rel}: 按 GBK 编码读取 / read as GBK")
+        if note := _header_note(rel, h, n):
+            out.notes.append(note)
+        _add(out, RawLayer(layer, rel, "", df, chunks=chunks))
+    elif ext in (".xlsx", ".xlsm", ".xls"):
+        _read_workbook(out, f, rel)
+
+
+def _read_workbook(out: PackageRead, f: Path, rel: str) -> None:
+    """Sheets named after layers; or, when the file's name says the layer, its one sheet with data."""
+    try:
+        sheets = read_excel_sheets(f)
+    except LanduseError as exc:
+        _unreadable(out, rel, None, "HTML", str(exc))
+        return
+    except Exception as exc:  # noqa: BLE001 - xlrd/openpyxl errors: not a workbook, damaged, encrypted
+        _unreadable(out, rel, None, f"{type(exc).__name__}: {exc}",
+                    "an Excel workbook (.xlsx, or .xls saved by Excel) (无法作为 Excel 工作簿打开)")
+        return
+    named = {sname: _layer_for_name(str(sname)) for sname in sheets}
+    with_data = [sname for sname, df in sheets.items() if not df.dropna(how="all").empty]
+    file_layer, tied = _layer_in_name(f.stem)
+    placed: list[tuple[str, Layer]] = [(sname, lay) for sname, lay in named.items() if lay is not None]
+    if not placed:
+        candidates = [sname for sname in with_data]
+        if file_layer is not None and len(candidates) == 1:
+            placed = [(candidates[0], file_layer)]
+        else:
+            listed = "、".join(str(sname) for sname in sheets) or "—"
+            if file_layer is not None:
+                why = (f"one sheet with data for layer {file_layer.name} ({file_layer.zh}), or a sheet named "
+                       f"{file_layer.name} / {file_layer.zh}; {len(candidates)} sheets hold data")
+            elif tied:
+                why = ("a file name that says one layer; it mentions " + ", ".join(f"{t.name} ({t.zh})" for t in tied))
+            else:
+                why = ("a sheet (or file) named after a layer: " +
+                       ", ".join(f"{lay.name} ({lay.zh})" for lay in INPUT_LAYERS))
+            out.problems.append(Problem(rel, "", None, None, f"sheets: {listed}", why + " (无法确定工作表对应的图层)",
+                                        code="unknown_sheets"))
+            return
+    for sname in sheets:
+        if sname not in {s_ for s_, _ in placed}:
+            out.notes.append(f"{rel}: 工作表 {sname} 不是图层名，已忽略 / sheet {sname} ignored")
+    for sname, layer in placed:
+        table, h, n = _excel_table(sheets[sname], layer)
+        if note := _header_note(f"{rel}:{sname}", h, n):
+            out.notes.append(note)
+        if not _layer_for_name(str(sname)):
+            out.notes.append(f"{rel}: 工作表 {sname} 作为图层 {layer.name} 读取 / sheet {sname} read as layer {layer.name}")
+        _add(out, RawLayer(layer, rel, str(sname), table))
 
 
 def _add(out: PackageRead, raw: RawLayer | None) -> None:

@@ -17,6 +17,7 @@ from landuse.core.dtypes import FALSE_WORDS, TRUE_WORDS, coerce, empty_frame
 
 __all__ = ["coerce", "empty_frame", "is_missing", "parse_value"]
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_SERIAL_TEXT = re.compile(r"^\d{5}(\.0+)?$")  # 5 digits: 1927-05-18 … 2119-01-09
 
 
 # ------------------------------------------------------------------------------------------------
@@ -88,6 +89,10 @@ def parse_value(v: Any, kind: str) -> tuple[Any, str | None]:
                 return (_EXCEL_EPOCH + pd.Timedelta(days=int(x))).normalize(), None
             return None, "a date YYYY-MM-DD"
         t = str(v).strip()
+        if _SERIAL_TEXT.match(t):  # an Excel date serial stored as text: '44197' is 2021-01-01
+            x = float(t)
+            if 1 <= x < 80000:
+                return (_EXCEL_EPOCH + pd.Timedelta(days=int(x))).normalize(), None
         if " " in t or "T" in t:  # '2021-03-05 00:00:00'
             t = re.split(r"[ T]", t)[0]
         for pat, _ in _DATE_PATTERNS:

@@ -108,3 +108,26 @@ def test_english_labels(browser, tmp_path):
         assert "Revenue per mu" in text and parcels["parcel_code"].iloc[0] in text
     finally:
         page.close()
+
+
+def test_tooltip_shows_names_as_text_not_html(browser, tmp_path):
+    """Names come from uploaded data: the hover tooltip puts them in text nodes, never parses them."""
+    parcels, zones, flags, buildings = demo_frames(20, 1, seed=1)
+    evil = '<img src="x" class="lu-evil" onerror="window.__pwned=1"><b class="lu-evil">粗</b>'
+    parcels = parcels.copy()
+    parcels["holder_name"] = evil
+    html = build_map(parcels=parcels, zones=zones, flags=flags, buildings=buildings, policy=default_policy(),
+                     title="示范", detail="zone")
+    page, errors, _ = _open(browser, html, tmp_path / "tip.html")
+    try:
+        pt = parcels.geometry.iloc[0].representative_point()
+        xy = page.evaluate("([lat, lon]) => { const p = window.__luMap.latLngToContainerPoint([lat, lon]);"
+                           " return [p.x, p.y]; }", [pt.y, pt.x])
+        box = page.locator(".folium-map").bounding_box()
+        page.mouse.move(box["x"] + xy[0], box["y"] + xy[1])
+        page.wait_for_selector(".lu-tip", timeout=5000)
+        tip = page.locator(".lu-tip")
+        assert evil in tip.inner_text()  # shown literally
+        assert page.locator(".lu-evil").count() == 0 and not page.evaluate("window.__pwned === 1")
+    finally:
+        page.close()

@@ -358,6 +358,7 @@ INPUT_LAYERS = INPUT_LAYERS + (LAND_SURVEY, ZONE_YEARS)
 _POLICY = (
     C("policy_version", STR, "政策版本", "policy version"),
     C("policy_hash", STR, "政策文件哈希", "policy hash"),
+    C("inputs_hash", STR, "输入数据状态哈希", "inputs hash"),
 )
 
 _PER_MU = (

@@ -14,6 +14,15 @@ class StoreError(LanduseError):
     """The store cannot be opened, is of the wrong schema version, or a write failed."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot be reached or used right now (database server down, file locked by another
+    writer for too long, disk full, damaged file): the web answers 503, the CLI prints the message."""
+
+
+class StoreBusy(StoreUnavailable):
+    """Another process holds the store's write lock longer than the wait allowed."""
+
+
 class PolicyError(LanduseError):
     """The policy file is missing, malformed or inconsistent."""
 

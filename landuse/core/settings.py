@@ -6,6 +6,7 @@
 - ``LANDUSE_TILE_URL``: a local tile URL template (``http://intranet/tiles/{z}/{x}/{y}.png`` or a
   folder), the other basemap option.
 - ``LANDUSE_LANG``: ``zh`` (default) or ``en`` for user-facing text.
+- ``LANDUSE_MAX_SESSIONS``: open web sessions per user (default 5; a new login ends the oldest).
 - ``LANDUSE_SECRET_KEY``: not needed: web sessions are random tokens stored as SHA-256 (kept for compatibility).
 """
 
@@ -25,6 +26,7 @@ class Settings(BaseSettings):
     lang: str = "zh"
     secret_key: str | None = None
     session_minutes: int = 480
+    max_sessions: int = 5
     max_upload_mb: int = 200
 
 

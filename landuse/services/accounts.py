@@ -7,8 +7,16 @@
   table keeps only its SHA-256, the user, a per-session CSRF token and a fixed expiry
   (``LANDUSE_SESSION_MINUTES``). Logout deletes the row. Nothing is signed, so no secret key is
   needed (``LANDUSE_SECRET_KEY`` is not used by this service).
+  A user has at most ``LANDUSE_MAX_SESSIONS`` sessions (default 5): a new login ends the oldest.
+- Failed logins are budgeted in the store (``login_throttle``, so every worker process shares them
+  and a restart forgets nothing): per address and account (5 failures), per address over all
+  accounts (20: password spraying) and per account over all addresses (10). A spent budget locks
+  for a short, growing time (1, 2, 4 … minutes; at most 15 minutes for an address and account,
+  60 for an address). The account-wide lock holds only for addresses that have failed on that
+  account, so nobody can lock a named user out from elsewhere, and from one address only for minutes.
 - Audit: one append-only row per login, failed login, logout, import, export/download and user
-  change (the store's triggers/permissions refuse UPDATE and DELETE on ``audit_log``).
+  change (the store's triggers/permissions refuse UPDATE, DELETE and TRUNCATE on ``audit_log``).
+  Times are stored in UTC and shown in Beijing time (:func:`beijing_time`).
 
 A service used by the web service and by ``landuse user ...`` alike.
 """
@@ -55,6 +63,32 @@ def iso(t: _dt.datetime) -> str:
 
 def parse_iso(s: str) -> _dt.datetime:
     return _dt.datetime.strptime(str(s), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.UTC)
+
+
+try:
+    from zoneinfo import ZoneInfo
+
+    BEIJING: _dt.tzinfo = ZoneInfo("Asia/Shanghai")
+except Exception:  # noqa: BLE001 - no time-zone database: China has kept UTC+8 without summer time since 1991
+    BEIJING = _dt.timezone(_dt.timedelta(hours=8), "CST")
+
+
+def beijing_time(ts: str | None, *, iso_format: bool = False) -> str:
+    """A stored UTC time ('2026-11-26T10:00:00Z') in Beijing time: '2026-11-26 18:00:00', or with
+    ``iso_format`` '2026-11-26T18:00:00+08:00'. Text that is not such a time is returned as is."""
+    if not ts:
+        return ""
+    try:
+        t = parse_iso(ts)
+    except ValueError:
+        try:
+            t = _dt.datetime.fromisoformat(str(ts).replace("Z", "+00:00"))
+            if t.tzinfo is None:
+                t = t.replace(tzinfo=_dt.UTC)
+        except ValueError:
+            return str(ts)
+    local = t.astimezone(BEIJING)
+    return local.isoformat(timespec="seconds") if iso_format else local.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def token_hash(token: str) -> str:
@@ -193,9 +227,17 @@ class Session:
     expires_at: _dt.datetime
 
 
-def create_session(store: Store, username: str, minutes: int) -> tuple[str, Session]:
-    """A new session: returns (cookie token, session). Only the token's SHA-256 is stored."""
+MAX_SESSIONS = 5
+
+
+def create_session(store: Store, username: str, minutes: int, *, max_sessions: int = MAX_SESSIONS) -> tuple[str, Session]:
+    """A new session: returns (cookie token, session). Only the token's SHA-256 is stored. The user's
+    oldest sessions end so that at most ``max_sessions`` remain."""
     _purge_expired(store, username)
+    live = sorted(store.sys_query("sessions", {"username": username}), key=lambda r: (str(r["created_at"]),
+                                                                                     str(r["expires_at"])))
+    for row in live[:max(0, len(live) - max(1, int(max_sessions)) + 1)]:
+        store.sys_delete("sessions", {"token_hash": row["token_hash"]})
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     t0 = now()
@@ -236,6 +278,118 @@ def _purge_expired(store: Store, username: str) -> None:
             expired = True
         if expired:
             store.sys_delete("sessions", {"token_hash": row["token_hash"]})
+
+
+# ------------------------------------------------------------------------------------------------
+# failed-login budgets (store-backed)
+# ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Budget:
+    failures: int  # failures allowed within the window
+    base_s: int  # first lock-out; doubles with each further one
+    max_s: int  # longest lock-out
+
+
+FAIL_WINDOW_S = 900
+BUDGETS = {
+    "pair": Budget(5, 60, 15 * 60),  # one address on one account
+    "ip": Budget(20, 60, 60 * 60),  # one address over every account (password spraying)
+    "user": Budget(10, 60, 15 * 60),  # one account over every address (only for addresses that failed on it)
+}
+LOCKOUTS_FORGOTTEN_S = 24 * 3600
+
+
+def _throttle_keys(ip: str | None, username: str) -> dict[str, str]:
+    ip_ = ip or "?"
+    user = (username or "").strip().lower()[:64]
+    return {"pair": f"pair:{ip_}|{user}", "ip": f"ip:{ip_}", "user": f"user:{user}"}
+
+
+def _row(store: Store, key: str) -> dict[str, Any] | None:
+    rows = store.sys_query("login_throttle", {"key": key})
+    return rows[0] if rows else None
+
+
+def _in_window(row: dict[str, Any] | None, t: _dt.datetime) -> bool:
+    if not row:
+        return False
+    try:
+        return (t - parse_iso(row["window_start"])).total_seconds() < FAIL_WINDOW_S
+    except ValueError:
+        return False
+
+
+def login_blocked(store: Store, ip: str | None, username: str) -> int:
+    """Seconds until this address may try this account again (0: it may now)."""
+    t = now()
+    keys = _throttle_keys(ip, username)
+    rows = {kind: _row(store, key) for kind, key in keys.items()}
+    if rows["user"] and not _recent(rows["pair"], t):
+        rows["user"] = None  # an address that has not failed on this account lately is not held by its lock
+    wait = 0
+    for row in rows.values():
+        wait = max(wait, _locked_for(row, t))
+    return wait
+
+
+def _recent(row: dict[str, Any] | None, t: _dt.datetime) -> bool:
+    if not row:
+        return False
+    try:
+        return (t - parse_iso(row["updated_at"])).total_seconds() < FAIL_WINDOW_S
+    except ValueError:
+        return False
+
+
+def _locked_for(row: dict[str, Any] | None, t: _dt.datetime) -> int:
+    if not row or not row.get("locked_until"):
+        return 0
+    try:
+        left = (parse_iso(row["locked_until"]) - t).total_seconds()
+    except ValueError:
+        return 0
+    return max(0, int(left + 0.999))
+
+
+def record_login_failure(store: Store, ip: str | None, username: str) -> int:
+    """Count a failed login against each budget; returns the lock-out it started (seconds, 0: none)."""
+    t = now()
+    started = 0
+    for kind, key in _throttle_keys(ip, username).items():
+        budget = BUDGETS[kind]
+        row = _row(store, key)
+        lockouts = int(row["lockouts"] or 0) if row else 0
+        if row:
+            try:
+                if (t - parse_iso(row["updated_at"])).total_seconds() > LOCKOUTS_FORGOTTEN_S:
+                    lockouts = 0
+            except ValueError:
+                lockouts = 0
+        failures = int(row["failures"] or 0) + 1 if _in_window(row, t) else 1
+        window = row["window_start"] if _in_window(row, t) else iso(t)
+        locked = row.get("locked_until") if row else None
+        if failures >= budget.failures:
+            lockouts += 1
+            secs = min(budget.max_s, budget.base_s * 2 ** (lockouts - 1))
+            locked = iso(t + _dt.timedelta(seconds=secs))
+            started = max(started, secs)
+            failures, window = 0, iso(t)
+        values = {"failures": failures, "window_start": window, "locked_until": locked, "lockouts": lockouts,
+                  "updated_at": iso(t)}
+        if row:
+            store.sys_update("login_throttle", {"key": key}, values)
+        else:
+            try:
+                store.sys_insert("login_throttle", {"key": key, **values})
+            except Exception:  # noqa: BLE001 - another worker inserted it first: count on that row
+                store.sys_update("login_throttle", {"key": key}, values)
+    return started
+
+
+def record_login_success(store: Store, ip: str | None, username: str) -> None:
+    """A good password clears this address's failures on this account (not the other budgets)."""
+    store.sys_delete("login_throttle", {"key": _throttle_keys(ip, username)["pair"]})
 
 
 # ------------------------------------------------------------------------------------------------

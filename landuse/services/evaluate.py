@@ -1,5 +1,10 @@
 """Evaluate years: read the inputs, run :func:`evaluation.evaluate_year` for each, store the results
-with the policy that computed them."""
+with the policy that computed them and the state of the inputs they were computed from.
+
+The inputs are read in one consistent snapshot (:meth:`parcels.store.base.Store.read_inputs_snapshot`)
+and every results row records their hash (``inputs_hash``). An import that lands while the
+evaluation runs makes the stored results stale: the evaluation says so in its warnings, and
+:func:`landuse.services.results.is_stale` tells pages and reports."""
 
 from __future__ import annotations
 
@@ -37,7 +42,7 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         raise LanduseError(t(f"统计日期 {as_of} 不在评价年度 {years[0]} 内",
                              f"as-of date {as_of} is not in the evaluated year {years[0]}"))
     say(t("读取输入", "reading inputs"))
-    inputs = store.read_inputs()
+    inputs, inputs_hash = store.read_inputs_snapshot()
     if len(inputs["parcels"]) == 0:
         if len(inputs.get("land_survey", ())):  # zones, a survey and zone statistics only
             return evaluate_survey_only(store, inputs, years=years, policy=policy, progress=progress)
@@ -75,9 +80,20 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         say(t(f"评价 {y} 年", f"evaluating {y}"))
         res = evaluate_year(prepared, year=y, as_of=as_of)
         say(t(f"保存 {y} 年结果", f"storing {y}"))
+        for frame in res.layers.values():
+            if "inputs_hash" in frame.columns:
+                frame["inputs_hash"] = inputs_hash
         store.replace_results(res.stored_layers(parcel_geometry=geo_p, zone_geometry=geo_z), year=y)
         store_survey_results(store, res)  # the intensive-use survey's results, per survey year
         out[y] = res
+    now_hash = store.inputs_hash()
+    if now_hash != inputs_hash:
+        msg = t("评价期间输入数据已被修改（有导入完成）：已保存的结果基于修改前的数据，已过期，请重新运行 landuse evaluate",
+                "the inputs changed while the evaluation ran (an import landed): the stored results were computed "
+                "from the earlier inputs and are stale; run `landuse evaluate` again")
+        for res in out.values():
+            res.warnings.append(msg)
+        say(msg)
     return out
 
 

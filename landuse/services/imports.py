@@ -8,6 +8,7 @@ from pathlib import Path
 from landuse.core.policy import Policy
 from parcels.importer import ImportReport, import_package
 from parcels.store.base import Store
+from parcels.validate import Checks
 
 Progress = Callable[[str], None]
 
@@ -19,6 +20,8 @@ def run_import(path: str | Path, store: Store, *, policy: Policy, assume_crs: st
     declared GK zone wins over the eastings' prefix; ``units``: 'COLUMN[@ZONE]=UNIT' decisions."""
     from parcels.crs import parse_towgs84
 
-    return import_package(path, store, area_tolerance=policy.land.registered_area_tolerance,
-                          assume_crs=assume_crs, progress=progress, towgs84=parse_towgs84(towgs84),
-                          keep_declared_zone=keep_declared_zone, units=units)
+    land = policy.land
+    checks = Checks(area_tolerance=land.registered_area_tolerance, zone_tolerance_m=land.zone_tolerance_m,
+                    zone_refuse_m=land.zone_refuse_m, sliver_ratio=land.sliver_ratio)
+    return import_package(path, store, assume_crs=assume_crs, progress=progress, checks=checks,
+                          towgs84=parse_towgs84(towgs84), keep_declared_zone=keep_declared_zone, units=units)

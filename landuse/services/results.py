@@ -31,7 +31,7 @@ __all__ = [
     "require_results", "result_years", "latest_year", "stored_policy", "read_layer", "targets", "target_rules",
     "zone_rows", "zone_dashboard", "zone_parcels", "parcel_detail", "zone_extents", "search", "known_zone",
     "known_pilot_area", "check_zone_code", "check_pilot_area_code", "survey_year_used", "zone_survey_rows", "intensive_basis",
-    "zone_survey_patches",
+    "zone_survey_patches", "is_stale", "results_inputs_hash",
 ]
 
 
@@ -67,6 +67,27 @@ def stored_policy(store: Store, year: int | None, fallback: Policy) -> Policy:
         return fallback
     body = store.get_policy(str(hashes[0]))
     return policy_from_json(body) if body else fallback
+
+
+def results_inputs_hash(store: Store, year: int) -> str | None:
+    """The inputs hash the stored results of ``year`` were computed from (None: no results, or
+    results older than the stamp)."""
+    for name in ("zone_results", "parcel_results", "enterprise_results"):
+        df = store.read(name, year=year, columns=["inputs_hash"], geometry=False)
+        if len(df):
+            hashes = df["inputs_hash"].dropna().unique()
+            return str(hashes[0]) if len(hashes) == 1 else None
+    return None
+
+
+def is_stale(store: Store, year: int) -> bool:
+    """True when the stored results of ``year`` were computed from other inputs than the store holds
+    now (an import since, or during, the evaluation), or cannot tell (results older than the stamp).
+    False when there are no results for the year."""
+    if int(year) not in store.result_years():
+        return False
+    h = results_inputs_hash(store, int(year))
+    return h is None or h != store.inputs_hash()
 
 
 # ------------------------------------------------------------------------------------------------

@@ -153,11 +153,12 @@ def report_file(request: Request, year: int, fmt: Literal["xlsx", "html", "pdf"]
 @router.post("/api/import", tags=["admin"], summary="上传 zip 数据包并导入（管理员）/ upload and import a zip")
 async def import_zip(request: Request, p: Principal = Depends(need("import"))):
     res, _name = await handle_upload(request, p)
-    return JSONResponse(res, status_code=200 if res["ok"] else 422)
+    return JSONResponse(res, status_code=200 if res["ok"] else res.get("status", 422))
 
 
 def _audit_rows(request: Request, limit: int | None, username: str | None, action: str | None):
-    return auth.read_audit(store_of(request), limit=limit, username=username or None, action=action or None)
+    rows = auth.read_audit(store_of(request), limit=limit, username=username or None, action=action or None)
+    return [{**r, "ts_beijing": auth.beijing_time(r.get("ts"), iso_format=True)} for r in rows]
 
 
 @router.get("/api/audit", tags=["admin"], summary="审计日志（管理员）/ the audit log")
@@ -172,9 +173,9 @@ def audit_csv(request: Request, username: str | None = Query(None, max_length=64
     rows = _audit_rows(request, None, username, action)
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["编号 id", "时间(UTC) ts", "用户 username", "操作 action", "说明 detail", "地址 ip"])
+    w.writerow(["编号 id", "时间(北京时间) time (Beijing, UTC+8)", "用户 username", "操作 action", "说明 detail", "地址 ip"])
     for r in rows:
-        w.writerow([r["id"], r["ts"], *(csv_safe_text(r[k] or "") for k in ("username", "action", "detail", "ip"))])
+        w.writerow([r["id"], auth.beijing_time(r["ts"], iso_format=True), *(csv_safe_text(r[k] or "") for k in ("username", "action", "detail", "ip"))])
     auth.audit(store_of(request), p.username, "audit_export", f"rows={len(rows)}", client_ip(request))
     return Response(("\ufeff" + buf.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": 'attachment; filename="audit_log.csv"'})

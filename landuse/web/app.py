@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from landuse.core.errors import StoreUnavailable
 from landuse.core.settings import Settings, get_settings
 from landuse.web.templating import templates
 
@@ -162,6 +163,16 @@ def create_app(db: str | None = None, *, settings: Settings | None = None, store
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return templates.TemplateResponse(request, "error.html", {"status": exc.status_code, "text": exc.detail,
                                                                   "principal": None}, status_code=exc.status_code)
+
+    @app.exception_handler(StoreUnavailable)
+    async def unavailable(request: Request, exc: StoreUnavailable):
+        log.warning("store unavailable %s %s: %s", request.method, request.url.path, exc)
+        text = f"数据库暂时不可用，请稍后再试 / the database is unavailable right now, try again later ({exc})"[:600]
+        headers = {"retry-after": "30"}
+        if _is_api(request):
+            return JSONResponse({"detail": text}, status_code=503, headers=headers)
+        return templates.TemplateResponse(request, "error.html", {"status": 503, "text": text, "principal": None},
+                                          status_code=503, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):

@@ -142,17 +142,38 @@ def report_response(request: Request, principal: Principal, year: int, fmt: str,
 # upload → import
 # ------------------------------------------------------------------------------------------------
 
+def _failed(store, principal: Principal, ip: str | None, filename: str, message: str, expected: str,
+            code: str) -> dict[str, Any]:
+    """A refused upload: one problem naming the file and what was expected, and its audit row."""
+    from landuse.core.errors import Problem
+
+    problem = Problem(filename, "", None, None, message[:500], expected, code=code)
+    auth.audit(store, principal.username, "import_failed", f"{filename}: {message}"[:2000], ip)
+    return {"ok": False, "problems": [problem.as_dict()], "changes": [], "notes": [],
+            "error": f"未导入任何数据：{message[:300]} / nothing was imported"}
+
+
 def run_upload(request: Request, principal: Principal, upload_path: Path, filename: str) -> dict[str, Any]:
     """Import an uploaded zip (the importer's safe_extract refuses escapes and bombs); audited.
+    Every failure, whatever its cause, returns a problem list and leaves an audit row; a store that
+    cannot be reached raises :class:`StoreUnavailable` (503).
 
     Returns {"ok", "changes", "problems", "notes", "error"}."""
-    from landuse.core.errors import LanduseError, ValidationFailed
+    import logging
+
+    from landuse.core.errors import LanduseError, StoreUnavailable, ValidationFailed
     from landuse.services.imports import run_import
 
     store = store_of(request)
     ip = client_ip(request)
     try:
         rep = run_import(upload_path, store, policy=request.app.state.policy)
+    except StoreUnavailable as exc:
+        try:
+            auth.audit(store, principal.username, "import_failed", f"{filename}: {exc}"[:2000], ip)
+        except Exception:  # noqa: BLE001 - the store that failed may not take the audit row either
+            logging.getLogger("landuse.web").warning("import of %s failed and could not be audited: %s", filename, exc)
+        raise
     except ValidationFailed as exc:
         errors = [p for p in exc.problems if p.severity == "error"]
         auth.audit(store, principal.username, "import_failed", f"{filename}: {len(errors)} errors", ip)
@@ -160,8 +181,14 @@ def run_upload(request: Request, principal: Principal, upload_path: Path, filena
                 "notes": list(getattr(exc, "notes", [])),
                 "error": f"发现 {len(errors)} 个错误，未导入任何数据 / {len(errors)} errors; nothing was imported"}
     except LanduseError as exc:
-        auth.audit(store, principal.username, "import_failed", f"{filename}: {exc}", ip)
-        return {"ok": False, "problems": [], "changes": [], "notes": [], "error": str(exc)}
+        return _failed(store, principal, ip, filename, str(exc), "a data package as docs/data-package.md describes",
+                       "refused")
+    except Exception as exc:  # noqa: BLE001 - an unforeseen error: still a message, a problem row and an audit row
+        ref = secrets.token_hex(4)
+        logging.getLogger("landuse.web").exception("upload %s failed ref=%s", filename, ref)
+        return _failed(store, principal, ip, filename, f"{type(exc).__name__} (ref {ref})",
+                       f"an importable data package; the server could not process it (编号 {ref}，请联系管理员)",
+                       "internal_error")
     auth.audit(store, principal.username, "import", f"{filename}: " + "; ".join(
         f"{c.layer} +{c.inserted} ~{c.updated}" for c in rep.changes), ip)
     return {"ok": True, "error": None, "notes": rep.notes, "problems": [p.as_dict() for p in rep.problems],
@@ -192,7 +219,15 @@ async def handle_upload(request: Request, principal: Principal) -> tuple[dict[st
 
     form = await request.form()
     check_csrf(principal, await csrf_from(request, form))
-    path, name, tmp = await save_upload(form)
+    try:
+        path, name, tmp = await save_upload(form)
+    except HTTPException as exc:  # no file, or not a zip: still a problem list and an audit row
+        up = form.get("file")
+        name = Path(getattr(up, "filename", "") or "").name[:200] or "—"
+        res = await run_in_threadpool(_failed, store_of(request), principal, client_ip(request), name, str(exc.detail),
+                                      "a .zip data package (docs/data-package.md)", "not_a_zip")
+        res["status"] = exc.status_code
+        return res, name
     try:
         res = await run_in_threadpool(run_upload, request, principal, path, name)
     finally:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -47,31 +44,8 @@ def _nav(p: Principal | None) -> list[tuple[str, str]]:
 
 
 # ------------------------------------------------------------------------------------------------
-# login / logout (failed logins are throttled per address and per user name)
+# login / logout (failed logins are budgeted in the store: landuse.services.accounts)
 # ------------------------------------------------------------------------------------------------
-
-_FAILS: dict[str, deque] = defaultdict(deque)
-_FAILS_LOCK = threading.Lock()
-FAIL_WINDOW_S, FAIL_MAX = 900, 10
-
-
-def _throttled(keys: list[str]) -> bool:
-    t = time.monotonic()
-    with _FAILS_LOCK:
-        for k in keys:
-            q = _FAILS[k]
-            while q and t - q[0] > FAIL_WINDOW_S:
-                q.popleft()
-            if len(q) >= FAIL_MAX:
-                return True
-    return False
-
-
-def _fail(keys: list[str]) -> None:
-    with _FAILS_LOCK:
-        for k in keys:
-            _FAILS[k].append(time.monotonic())
-
 
 _NEXT_RE = re.compile(r"^/(?![/\\])[A-Za-z0-9/_\-.~?=&%#+,:@]*$")
 
@@ -108,17 +82,22 @@ async def login(request: Request):
     password = str(form.get("password") or "")[:1024]
     store = store_of(request)
     ip = client_ip(request)
-    keys = [f"ip:{ip}", f"user:{username}"]
-    if _throttled(keys):
-        auth.audit(store, username or None, "login_failed", "throttled", ip)
-        return _login_page(request, nxt=nxt, error="登录失败次数过多，请 15 分钟后再试 / too many failed logins", status=429)
+    wait = await run_in_threadpool(auth.login_blocked, store, ip, username)
+    if wait:
+        auth.audit(store, username or None, "login_failed", f"throttled ({wait} s left)", ip)
+        mins = max(1, -(-wait // 60))
+        return _login_page(request, nxt=nxt, status=429,
+                           error=f"登录失败次数过多，请 {mins} 分钟后再试 / too many failed logins: try again in {mins} min")
     user = await run_in_threadpool(auth.verify_login, store, username, password)
     if user is None:
-        _fail(keys)
-        auth.audit(store, username or None, "login_failed", "bad user name or password", ip)
+        locked = await run_in_threadpool(auth.record_login_failure, store, ip, username)
+        auth.audit(store, username or None, "login_failed",
+                   "bad user name or password" + (f"; locked for {locked} s" if locked else ""), ip)
         return _login_page(request, nxt=nxt, error="用户名或密码错误 / wrong user name or password", status=401)
-    minutes = request.app.state.settings.session_minutes
-    token, _sess = auth.create_session(store, user.username, minutes)
+    await run_in_threadpool(auth.record_login_success, store, ip, username)
+    settings = request.app.state.settings
+    minutes = settings.session_minutes
+    token, _sess = auth.create_session(store, user.username, minutes, max_sessions=settings.max_sessions)
     auth.audit(store, user.username, "login", f"role={user.role}", ip)
     resp = RedirectResponse(nxt, status_code=303)
     resp.set_cookie(auth.SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
@@ -224,7 +203,7 @@ async def upload(request: Request, p: Principal = Depends(need("import"))):
     res, name = await handle_upload(request, p)
     from landuse.core.labels import headers
 
-    return render(request, "upload.html", p, 200 if res["ok"] else 422, result=res, filename=name,
+    return render(request, "upload.html", p, 200 if res["ok"] else res.get("status", 422), result=res, filename=name,
                   headers=headers(["severity", "file", "layer", "row", "column", "value", "expected", "code"], None, "zh"),
                   max_mb=request.app.state.settings.max_upload_mb)
 
@@ -233,6 +212,7 @@ async def upload(request: Request, p: Principal = Depends(need("import"))):
 def audit_page(request: Request, username: str | None = Query(None, max_length=64),
                action: str | None = Query(None, max_length=40), p: Principal = Depends(need("audit"))):
     rows = auth.read_audit(store_of(request), limit=500, username=username or None, action=action or None)
+    rows = [{**r, "ts": auth.beijing_time(r.get("ts"))} for r in rows]
     q = {k: v for k, v in dict(username=username, action=action).items() if v}
     return render(request, "audit.html", p, rows=rows, username=username or "", action=action or "",
                   actions=auth.AUDIT_ACTIONS_ZH, query=urlencode(q))

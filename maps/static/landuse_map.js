@@ -553,7 +553,15 @@
       map.setZoomAround(e.containerPoint, e.originalEvent.shiftKey ? zoom - d : zoom + d);
     });
 
-    // tooltip on hover
+    // tooltip on hover: text nodes, never HTML (names come from uploaded data)
+    function tipNode(lines) {
+      var el = document.createElement('div');
+      lines.forEach(function (line, i) {
+        if (i) el.appendChild(document.createElement('br'));
+        el.appendChild(document.createTextNode(line == null ? '' : String(line)));
+      });
+      return el;
+    }
     var tip = L.tooltip({ direction: 'top', offset: [0, -8], className: 'lu-tip' }), tipReq = null, lastMove = null;
     map.on('mousemove', function (e) {
       lastMove = e.latlng;
@@ -562,11 +570,11 @@
         tipReq = null;
         var h = map._luMeasuring ? null : hit(lastMove, true);
         if (!h) { map.closeTooltip(tip); map.getContainer().style.cursor = ''; return; }
-        var s = h.src === 'parcels' ? esc(P.code[h.f]) + '<br>' + esc(P.holders[P.holder[h.f]] || '') :
-          h.src === 'zones' ? esc(Z.name[h.f]) : h.src === 'pilots' ? esc(PA.name[h.f]) :
-          h.src === 'survey' ? esc(S.code[h.f]) + '<br>' + esc(S.classes[S.cls[h.f]] || '') :
-          esc(T.factory) + ' ' + esc(B.code[h.f]) + ' ' + pct(B.occ[h.f]);
-        tip.setLatLng(lastMove).setContent(s);
+        var lines = h.src === 'parcels' ? [P.code[h.f], P.holders[P.holder[h.f]] || ''] :
+          h.src === 'zones' ? [Z.name[h.f]] : h.src === 'pilots' ? [PA.name[h.f]] :
+          h.src === 'survey' ? [S.code[h.f], S.classes[S.cls[h.f]] || ''] :
+          [T.factory + ' ' + B.code[h.f] + ' ' + pct(B.occ[h.f])];
+        tip.setLatLng(lastMove).setContent(tipNode(lines));
         if (!map.hasLayer(tip)) map.openTooltip(tip);
         map.getContainer().style.cursor = 'pointer';
       });

@@ -4,16 +4,25 @@ An import is an *upsert by natural key* (``Layer.key``): rows with a new key are
 whose key exists and whose values differ are replaced, identical rows are left alone, and rows the
 package does not mention stay. Columns a package does not carry keep their stored values. So
 importing the same package twice changes nothing, and a corrected package replaces what it
-corrects. The whole import is one transaction (PostGIS) or one atomic file replace (GeoPackage).
+corrects. The whole import is one transaction on both backends (PostGIS; SQLite's own transaction
+and lock inside the GeoPackage file).
 
 Results (``landuse evaluate``) replace the rows of one year in each results layer.
+
+The inputs' state: every import records, in the same transaction, a hash of each input layer it
+changed (``inputs_state``: the layer's row count and an order-independent sum of its rows' hashes,
+:func:`layer_hash`). :meth:`Store.inputs_hash` combines them cheaply (seven rows read, no layer
+scanned); an evaluation records the hash of the inputs it read on every results row, so results
+whose hash differs from the current one are stale. Writes that bypass ``landuse import`` (QGIS,
+SQL) fire triggers that forget the layer's row, and the next :meth:`Store.inputs_hash` recomputes it
+from the data.
 """
 
 from __future__ import annotations
 
 import abc
 import datetime as _dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -25,7 +34,7 @@ from landuse.core.contract import INPUT_LAYERS, LAYERS, OUTPUT_LAYERS, Layer
 
 from parcels.schema import coerce, empty_frame
 
-SYSTEM_TABLES = ("users", "sessions", "audit_log", "policies")
+SYSTEM_TABLES = ("users", "sessions", "audit_log", "policies", "inputs_state", "login_throttle")
 #: the columns of :meth:`Store.zone_extents` besides the bounding box
 EXTENT_COLUMNS = ("zone_code", "zone_name", "level", "pilot_area_code", "pilot_area_name")
 
@@ -36,6 +45,8 @@ class LayerChange:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    #: for the backends: which stored rows (positions in the stored frame) the written rows replace
+    replaced: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def _norm_cell(v: Any) -> Any:
@@ -71,12 +82,23 @@ def row_fingerprints(df: pd.DataFrame, columns: list[str]) -> pd.Series:
     return pd.Series(out, index=df.index, dtype=object)
 
 
+HASH_CHUNK_ROWS = 200_000
+
+
 def row_hashes(df: pd.DataFrame, columns: list[str]) -> pd.Series:
     """A 64-bit hash per row over ``columns`` and the geometry (vectorised; for change detection).
 
     Values are normalised first (floats to 9 decimals, dates to days, booleans and missing values to
-    one form each) so that the same content hashes the same whichever store it came from.
+    one form each) so that the same content hashes the same whichever store it came from. Large
+    frames are hashed in chunks (the normalised copy never holds more than ``HASH_CHUNK_ROWS`` rows).
     """
+    if len(df) > HASH_CHUNK_ROWS:
+        parts = [_row_hashes(df.iloc[i:i + HASH_CHUNK_ROWS], columns) for i in range(0, len(df), HASH_CHUNK_ROWS)]
+        return pd.Series(np.concatenate([p.to_numpy() for p in parts]), index=df.index)
+    return _row_hashes(df, columns)
+
+
+def _row_hashes(df: pd.DataFrame, columns: list[str]) -> pd.Series:
     norm = pd.DataFrame(index=df.index)
     for c in columns:
         s = df[c]
@@ -103,6 +125,35 @@ def row_hashes(df: pd.DataFrame, columns: list[str]) -> pd.Series:
     return pd.Series(np.asarray(h, dtype="uint64"), index=df.index)
 
 
+def layer_hash(df: pd.DataFrame, layer: Layer) -> str:
+    """The state of one input layer: row count and the sum (mod 2^64) of its rows' :func:`row_hashes`
+    over the contract columns and the geometry: independent of row order and of the store."""
+    if len(df) == 0:
+        return "0:0000000000000000"
+    frame = df if all(c in df.columns for c in layer.names) else coerce(df, layer)
+    if layer.geometry:
+        if "geometry" not in frame.columns:
+            frame = frame.assign(geometry=None)
+    elif "geometry" in frame.columns:
+        frame = frame.drop(columns=["geometry"])
+    total = int(np.sum(row_hashes(frame, list(layer.names)).to_numpy(dtype="uint64"), dtype="uint64"))
+    return f"{len(df)}:{total:016x}"
+
+
+def combine_inputs_hash(layer_hashes: dict[str, str]) -> str:
+    """One hash for the state of every input layer (16 hex digits)."""
+    import hashlib
+
+    text = "|".join(f"{layer.name}={layer_hashes.get(layer.name, '0:0000000000000000')}" for layer in INPUT_LAYERS)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def inputs_hash_of(frames: dict[str, pd.DataFrame]) -> str:
+    """The inputs hash of input layers read from a store (as :meth:`Store.read_inputs` returns them)."""
+    return combine_inputs_hash({layer.name: layer_hash(frames[layer.name], layer)
+                                for layer in INPUT_LAYERS if layer.name in frames})
+
+
 def key_strings(df: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
     parts = [df[k].astype(object).map(lambda v: "" if _norm_cell(v) is None else str(_norm_cell(v))) for k in key]
     s = parts[0]
@@ -111,50 +162,80 @@ def key_strings(df: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
     return s
 
 
+def key_codes(existing: pd.DataFrame, incoming: pd.DataFrame, key: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per row for the natural key, equal across the two frames when the keys are equal
+    (missing values included): no per-row strings or tuples, so it scales to millions of rows."""
+    n_ex = len(existing)
+    acc = np.zeros(n_ex + len(incoming), dtype="int64")
+    for k in key:
+        both = pd.concat([_key_values(existing[k]), _key_values(incoming[k])], ignore_index=True)
+        codes, uniques = pd.factorize(both, use_na_sentinel=False)
+        acc, _ = pd.factorize(acc * np.int64(len(uniques) + 1) + codes.astype("int64"), use_na_sentinel=False)
+        acc = acc.astype("int64")
+    return acc[:n_ex], acc[n_ex:]
+
+
+def _key_values(s: pd.Series) -> pd.Series:
+    """Key cells in one comparable form whatever the frame's dtype (dates as days, numbers as int or float)."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.normalize().astype("datetime64[ns]").astype(object).where(s.notna(), None)
+    if str(s.dtype) in ("Int64", "boolean") or pd.api.types.is_numeric_dtype(s):
+        return s.astype(object).where(s.notna(), None)
+    return s.astype(object).where(s.notna(), None)
+
+
 def plan_upsert(layer: Layer, existing: pd.DataFrame, incoming: pd.DataFrame,
                 present_columns: set[str]) -> tuple[pd.DataFrame, pd.DataFrame, LayerChange]:
     """Return (rows to write: inserted + updated, merged full layer, counts).
 
     ``present_columns`` are the columns the package carried; the others keep stored values.
+    ``change.replaced`` marks the stored rows that the written rows replace (by position).
     """
     key = layer.key
-    incoming = incoming.copy()
     if layer.geometry and "geometry" not in incoming.columns:
-        incoming["geometry"] = None
-    ex_keys = key_strings(existing, key) if len(existing) else pd.Series([], dtype=object)
-    in_keys = key_strings(incoming, key)
-    ex_index = pd.Series(np.arange(len(existing)), index=ex_keys.values) if len(existing) else pd.Series([], dtype=int)
-    exists = in_keys.isin(set(ex_keys.values)) if len(existing) else pd.Series(False, index=incoming.index)
+        incoming = incoming.assign(geometry=None)
+    incoming = incoming.reset_index(drop=True)
+    existing = existing.reset_index(drop=True)
+    ex_codes, in_codes = key_codes(existing, incoming, key) if len(existing) else (
+        np.zeros(0, dtype="int64"), np.zeros(len(incoming), dtype="int64"))
+    exists = np.isin(in_codes, ex_codes) if len(existing) else np.zeros(len(incoming), dtype=bool)
+    pos = np.zeros(0, dtype="int64")
+    if exists.any():
+        ex_index = pd.Series(np.arange(len(existing)), index=ex_codes)
+        pos = ex_index.loc[in_codes[exists]].to_numpy()
     # fill columns the package did not carry from the stored row
     carried = [c for c in layer.names if c in present_columns or c in layer.key or c in layer.derived]
-    if exists.any():
-        pos = ex_index.loc[in_keys[exists].values].to_numpy()
-        for c in layer.names:
-            if c not in carried:
-                incoming.loc[exists, c] = existing[c].iloc[pos].to_numpy()
-        if layer.geometry and "geometry" not in present_columns and "geometry" in existing.columns:
-            incoming.loc[exists, "geometry"] = existing["geometry"].iloc[pos].to_numpy()
+    fill = [c for c in layer.names if c not in carried]
+    keep_geom = layer.geometry and "geometry" not in present_columns and "geometry" in existing.columns
+    if exists.any() and (fill or keep_geom):
+        incoming = incoming.copy()
+        for c in fill:
+            col = incoming[c].astype(object) if c in incoming.columns else pd.Series([None] * len(incoming), dtype=object)
+            col.loc[exists] = existing[c].iloc[pos].astype(object).to_numpy()
+            incoming[c] = col
+        if keep_geom:
+            g = np.asarray(incoming["geometry"].values, dtype=object).copy()
+            g[exists] = np.asarray(existing["geometry"].values, dtype=object)[pos]
+            incoming["geometry"] = g
     incoming = coerce(incoming, layer)
-    compare_cols = list(layer.names)
-    changed = pd.Series(True, index=incoming.index)
+    changed = np.ones(len(incoming), dtype=bool)
     if exists.any():
-        pos = ex_index.loc[in_keys[exists].values].to_numpy()
-        ex_rows = existing.iloc[pos]
-        ex_fp = row_hashes(ex_rows.reset_index(drop=True), compare_cols)
+        compare_cols = list(layer.names)
+        ex_fp = row_hashes(existing.iloc[pos].reset_index(drop=True), compare_cols)
         in_fp = row_hashes(incoming[exists].reset_index(drop=True), compare_cols)
-        same = (ex_fp.to_numpy() == in_fp.to_numpy())
-        changed.loc[exists[exists].index] = ~same
+        changed[exists] = ex_fp.to_numpy() != in_fp.to_numpy()
     ins = ~exists
     upd = exists & changed
-    write = incoming[ins | upd]
-    change = LayerChange(layer.name, int(ins.sum()), int(upd.sum()), int((exists & ~changed).sum()))
-    # merged layer: existing rows minus updated keys, plus written rows
+    sel = ins | upd
+    write = incoming if sel.all() else incoming[sel]
+    replaced = np.isin(ex_codes, in_codes[upd]) if upd.any() else np.zeros(len(existing), dtype=bool)
+    change = LayerChange(layer.name, int(ins.sum()), int(upd.sum()), int((exists & ~changed).sum()), replaced)
+    # merged layer: existing rows minus replaced ones, plus written rows
     if len(existing):
-        drop = ex_keys.isin(set(in_keys[upd].values)).to_numpy()
-        merged = pd.concat([existing[~drop], write], ignore_index=True)
+        merged = pd.concat([existing[~replaced], write], ignore_index=True)
     else:
-        merged = write.reset_index(drop=True)
-    if layer.geometry and "geometry" in merged.columns:
+        merged = write.reset_index(drop=True) if not isinstance(write.index, pd.RangeIndex) else write
+    if layer.geometry and "geometry" in merged.columns and not isinstance(merged, gpd.GeoDataFrame):
         merged = gpd.GeoDataFrame(merged, geometry="geometry", crs=4490)
     return write, merged, change
 
@@ -208,7 +289,42 @@ class Store(abc.ABC):
         return out
 
     def read_inputs(self, *, zones: list[str] | None = None) -> dict[str, pd.DataFrame]:
-        return {layer.name: self.read(layer.name, zones=zones) for layer in INPUT_LAYERS}
+        """Every input layer, read in one consistent snapshot (no import lands half-way through)."""
+        return self.read_inputs_snapshot(zones=zones, with_hash=False)[0]
+
+    def read_inputs_snapshot(self, *, zones: list[str] | None = None,
+                             with_hash: bool = True) -> tuple[dict[str, pd.DataFrame], str | None]:
+        """Every input layer read in one consistent snapshot, and the inputs hash of what was read
+        (:func:`inputs_hash_of`; for all zones it equals :meth:`inputs_hash` at that moment).
+        Backends override this to read inside one transaction."""
+        frames = {layer.name: self.read(layer.name, zones=zones) for layer in INPUT_LAYERS}
+        return frames, (inputs_hash_of(frames) if with_hash else None)
+
+    def _shape(self, name: str, df: pd.DataFrame, *, geometry: bool = True) -> pd.DataFrame:
+        """What :meth:`read` does after reading raw rows: contract dtypes, key order, GeoDataFrame."""
+        layer = LAYERS[name]
+        out = coerce(df, layer)
+        out = out.sort_values(list(layer.key), kind="stable", na_position="first").reset_index(drop=True) if len(out) else out
+        if layer.geometry and geometry:
+            geom = out["geometry"] if "geometry" in out.columns else gpd.GeoSeries([None] * len(out))
+            return gpd.GeoDataFrame(out.drop(columns=["geometry"], errors="ignore"), geometry=gpd.GeoSeries(
+                np.asarray(geom.values, dtype=object), index=out.index), crs=4490)
+        return pd.DataFrame(out.drop(columns=["geometry"], errors="ignore"))
+
+    # --- the inputs' state (stale results) -------------------------------------------------------
+    def inputs_hash(self) -> str:
+        """The hash of the current inputs, from ``inputs_state`` (layers whose row is missing are
+        recomputed from their data under a write lock and recorded)."""
+        rows = {r["layer"]: r["layer_hash"] for r in self.sys_query("inputs_state")}
+        for layer in INPUT_LAYERS:
+            if layer.name not in rows:
+                rows[layer.name] = self._recompute_layer_state(layer.name)
+        return combine_inputs_hash(rows)
+
+    @abc.abstractmethod
+    def _recompute_layer_state(self, name: str) -> str:
+        """Compute one input layer's :func:`layer_hash` from its rows and record it in
+        ``inputs_state``, with no import able to land in between; return it."""
 
     @abc.abstractmethod
     def counts(self) -> dict[str, int]: ...

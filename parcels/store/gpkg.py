@@ -1,20 +1,38 @@
 """The GeoPackage workspace: one file, no server, opens in QGIS.
 
 Every layer of the contract is a GeoPackage layer (spatial layers as MultiPolygon in EPSG:4490,
-tables as attribute tables) with a unique index on its natural key. Writes go to a copy of the
-file which then replaces the original with ``os.replace``: an import or an evaluation either
-lands whole or not at all, and a crash leaves the previous file intact.
+tables as attribute tables) with a unique index on its natural key.
+
+Writes happen inside the file, under SQLite's own transactions and locks (never a copy of the file
+renamed over it, which loses whatever another process wrote meanwhile):
+
+- an import or an evaluation is one ``BEGIN IMMEDIATE`` transaction: it takes the file's write lock
+  at its start, so writers run one after the other; a writer that finds the lock taken says so and
+  waits (``LANDUSE_LOCK_TIMEOUT`` seconds, default 600), naming the process that holds it, then
+  refuses with :class:`~landuse.core.errors.StoreBusy`;
+- a crash or ``kill -9`` leaves SQLite's rollback journal, which the next connection plays back:
+  the file is as it was before the write; no copy of the file is ever made, and the file keeps its
+  permissions;
+- rows, GeoPackage geometry blobs, the R-tree spatial index and the feature counts
+  (``gpkg_ogr_contents``) are written as the GeoPackage standard prescribes, so GDAL and QGIS read
+  the file as before.
+
+Reads go through SQLite too (GDAL opens files read-only without locks), and
+:meth:`GeoPackageStore.read_inputs_snapshot` reads every input layer inside one read transaction.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
+import json
+import logging
 import os
 import re
-import shutil
+import socket
 import sqlite3
 import struct
-import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +41,23 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from landuse.core.contract import ALL_LAYERS, LAYERS
-from landuse.core.errors import StoreError
+from landuse.core.contract import ALL_LAYERS, BOOL, DATE, FLOAT, INPUT_LAYERS, INT, LAYERS, STR, Layer
+from landuse.core.errors import StoreBusy, StoreError, StoreUnavailable
 
 from parcels.schema import coerce
 from parcels.layer_styles import GPKG_OPTIONS, has_styles, style_geopackage
-from parcels.store.base import EXTENT_COLUMNS, LayerChange, Store, empty_layer, plan_upsert
+from parcels.store.base import (
+    EXTENT_COLUMNS,
+    LayerChange,
+    Store,
+    empty_layer,
+    inputs_hash_of,
+    layer_hash,
+    now_utc,
+    plan_upsert,
+)
+
+log = logging.getLogger("landuse.store")
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
@@ -42,34 +71,50 @@ SYSTEM_DDL = {
         username TEXT, action TEXT NOT NULL, detail TEXT, ip TEXT)""",
     "policies": """CREATE TABLE IF NOT EXISTS policies (policy_hash TEXT PRIMARY KEY, version TEXT NOT NULL,
         body TEXT NOT NULL, stored_at TEXT NOT NULL)""",
+    "inputs_state": """CREATE TABLE IF NOT EXISTS inputs_state (layer TEXT PRIMARY KEY, layer_hash TEXT NOT NULL,
+        changed_at TEXT NOT NULL)""",
+    "login_throttle": """CREATE TABLE IF NOT EXISTS login_throttle (key TEXT PRIMARY KEY, failures INTEGER NOT NULL,
+        window_start TEXT NOT NULL, locked_until TEXT, lockouts INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL)""",
 }
 AUDIT_GUARD = [
     "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
 ]
+_GPKG_TYPES = {STR: "TEXT", FLOAT: "REAL", INT: "INTEGER", BOOL: "BOOLEAN", DATE: "DATE"}
 
 
-def _literal(v: Any) -> str:
-    """A value as an SQL literal for an OGR ``where`` clause (numbers as numbers, text quoted)."""
-    if isinstance(v, bool):
-        return str(int(v))
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    if isinstance(v, (float, np.floating)):
-        return repr(float(v))
-    return _quote_list([str(v)])
+def _dirty_triggers(name: str) -> list[str]:
+    """Writes to an input layer that bypass ``landuse import`` (QGIS, SQL) forget its recorded state."""
+    return [f'CREATE TRIGGER IF NOT EXISTS "inputs_dirty_{name}_{op.lower()}" AFTER {op} ON "{name}" '
+            f"BEGIN DELETE FROM inputs_state WHERE layer = '{name}'; END" for op in ("INSERT", "UPDATE", "DELETE")]
 
 
-def _quote_list(values: list[str]) -> str:
-    """SQL string literals for an OGR ``where`` clause (pyogrio binds no parameters): quotes doubled,
-    so any code, however odd, is compared as a value and never read as SQL."""
-    out = []
-    for v in values:
-        v = str(v)
-        if "\x00" in v:
-            raise StoreError(f"invalid code {v!r}")
-        out.append("'" + v.replace("'", "''") + "'")
-    return ",".join(out)
+def lock_timeout() -> float:
+    """Seconds a writer waits for another writer (``LANDUSE_LOCK_TIMEOUT``, default 600)."""
+    try:
+        return max(0.0, float(os.environ.get("LANDUSE_LOCK_TIMEOUT", "600")))
+    except ValueError:
+        return 600.0
+
+
+def _is_busy(exc: BaseException) -> bool:
+    msg = str(exc).lower()
+    return "locked" in msg or "busy" in msg
+
+
+def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """A user-facing error for what SQLite reported."""
+    msg = str(exc).lower()
+    if "disk is full" in msg or "disk full" in msg:
+        return StoreUnavailable(f"{path}: 磁盘已满，未写入任何数据 / the disk is full; nothing was written ({exc})")
+    if "malformed" in msg or "not a database" in msg or "corrupt" in msg:
+        return StoreUnavailable(f"{path}: GeoPackage 文件已损坏，无法读取；请用备份恢复 / the GeoPackage file is "
+                                f"damaged and cannot be read; restore it from a backup ({exc})")
+    if _is_busy(exc):
+        return StoreBusy(f"{path}: 文件正被另一进程写入 / the file is locked by another writer ({exc})")
+    if "readonly" in msg or "read-only" in msg or "unable to open" in msg:
+        return StoreUnavailable(f"{path}: 无法写入该文件（权限或只读）/ cannot write the file (permissions or read-only) ({exc})")
+    return StoreError(f"{path}: GeoPackage 读写失败 / GeoPackage error: {exc}")
 
 
 class GeoPackageStore(Store):
@@ -78,74 +123,179 @@ class GeoPackageStore(Store):
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.url = str(self.path)
+        self._writer_file = self.path.with_name(self.path.name + ".writer")
+        self._ready = False  # schema checked complete by this object
+
+    def _ensure(self) -> None:
+        if not self._ready:
+            self.init()
+
+    # --- connections and the write lock ---------------------------------------------------------
+    def _connect(self, *, write: bool = False) -> sqlite3.Connection:
+        if not write and not self.path.exists():
+            raise StoreError(f"{self.path}: 找不到 GeoPackage / no such GeoPackage")
+        try:
+            con = sqlite3.connect(self.path, timeout=lock_timeout(), isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from exc
+        if write:
+            _register_gpkg_functions(con)
+            # keep a whole import's changes in memory until COMMIT: the file is only locked against
+            # readers for the commit itself, never half-way through (no cache spill)
+            con.execute("PRAGMA cache_size = -524288")
+        return con
+
+    @contextlib.contextmanager
+    def _reading(self):
+        """One read transaction: every SELECT inside sees the same committed state."""
+        con = self._connect()
+        try:
+            con.execute("BEGIN")
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the shared lock: the snapshot starts here
+            yield con
+            con.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from exc
+        finally:
+            con.close()
+
+    @contextlib.contextmanager
+    def _writing(self, what: str):
+        """One write transaction (BEGIN IMMEDIATE): wait for another writer with a message naming it,
+        refuse after ``LANDUSE_LOCK_TIMEOUT`` seconds; roll back on any error."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = self._connect(write=True)
+        try:
+            self._begin_immediate(con)
+            self._claim(what)
+            try:
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+                raise
+            finally:
+                self._release()
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from exc
+        finally:
+            con.close()
+
+    def _begin_immediate(self, con: sqlite3.Connection) -> None:
+        timeout = lock_timeout()
+        con.execute("PRAGMA busy_timeout = 50")
+        try:
+            con.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            holder = self.lock_holder()
+            log.warning("%s 正被另一进程写入（%s），等待其完成（最多 %.0f 秒）… / %s is being written by another "
+                        "process (%s); waiting up to %.0f s for it to finish …", self.path, holder, timeout,
+                        self.path, holder, timeout)
+            con.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            t0 = time.monotonic()
+            try:
+                con.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc2:
+                if not _is_busy(exc2):
+                    raise
+                holder = self.lock_holder()
+                raise StoreBusy(f"{self.path}: 另一进程（{holder}）写入超过 {time.monotonic() - t0:.0f} 秒仍未结束，"
+                                f"本次未做任何修改，请稍后再试 / another process ({holder}) has held the write lock for "
+                                f"more than {time.monotonic() - t0:.0f} s; nothing was changed, try again later") from None
+        # the COMMIT waits for readers to finish with the same patience
+        con.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+
+    def _claim(self, what: str) -> None:
+        info = {"pid": os.getpid(), "host": socket.gethostname(), "what": what,
+                "since": now_utc().isoformat()}
+        with contextlib.suppress(OSError):
+            self._writer_file.write_text(json.dumps(info, ensure_ascii=False))
+
+    def _release(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            info = json.loads(self._writer_file.read_text())
+            if info.get("pid") == os.getpid() and info.get("host") == socket.gethostname():
+                self._writer_file.unlink()
+
+    def lock_holder(self) -> str:
+        """Who holds the write lock, as far as the holder said (process, host, what, since when)."""
+        try:
+            info = json.loads(self._writer_file.read_text())
+        except (OSError, ValueError):
+            return "未知进程 / unknown process"
+        pid, host = info.get("pid"), info.get("host")
+        if host == socket.gethostname() and isinstance(pid, int):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return "未知进程 / unknown process"
+            except PermissionError:
+                pass
+        return f"{info.get('what', '?')}, pid {pid}@{host}, since {info.get('since', '?')}"
 
     # --- schema -------------------------------------------------------------------------------
     def init(self) -> None:
-        if self.path.exists() and self._complete():
-            self._system_tables(self.path)
-            if not has_styles(self.path):
-                style_geopackage(self.path)
-            return
-        self._write_atomically(lambda tmp: self._create_missing(tmp))
-
-    def _complete(self) -> bool:
+        """Create the file and every missing layer, column, index and system table (in place), and the
+        default QGIS styles with Chinese column names."""
         try:
-            have = {str(n) for n, _ in pyogrio.list_layers(self.path)}
-        except Exception:  # noqa: BLE001 - not a GeoPackage
-            raise StoreError(f"{self.path}: 不是有效的 GeoPackage / not a valid GeoPackage") from None
-        return all(layer.name in have for layer in ALL_LAYERS) and not _missing_columns(self.path)
+            missing_layers = self._missing_layers()
+            if missing_layers:
+                self._create_layers(missing_layers)
+            if self._schema_todo():
+                with self._writing("init") as con:
+                    self._migrate(con)
+            if missing_layers or not has_styles(self.path):
+                style_geopackage(self.path)  # default QGIS styles and Chinese column names
+            self._ready = True
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from exc
 
-    def _create_missing(self, target: Path) -> None:
-        have: set[str] = set()
-        if target.exists() and target.stat().st_size > 0:
-            have = {str(n) for n, _ in pyogrio.list_layers(target)}
-        for layer in ALL_LAYERS:
-            if layer.name in have:
-                continue
+    def _missing_layers(self) -> list[Layer]:
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return list(ALL_LAYERS)
+        try:
+            with contextlib.closing(self._connect()) as con:
+                have = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
+        except sqlite3.DatabaseError:
+            raise StoreError(f"{self.path}: 不是有效的 GeoPackage / not a valid GeoPackage") from None
+        return [layer for layer in ALL_LAYERS if layer.name not in have]
+
+    def _create_layers(self, layers: list[Layer]) -> None:
+        """New layers are made by GDAL (gpkg_contents, geometry columns, R-tree and triggers as GDAL
+        writes them), inside the file, one layer at a time; the rest of the schema follows."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for layer in layers:
             df = empty_layer(layer)
             kw: dict[str, Any] = {"geometry_type": "MultiPolygon"} if layer.geometry else {}
-            # GeoPackage 1.3: QGIS 3.22 warns on every layer of a 1.4 file (newer GDAL's default)
-            pyogrio.write_dataframe(df, target, layer=layer.name, driver="GPKG", dataset_options=GPKG_OPTIONS, **kw)
-            self._unique_index(target, layer.name)
-        _add_missing_columns(target)
-        self._system_tables(target)
-        if len(have) < len(ALL_LAYERS) or not has_styles(target):
-            style_geopackage(target)  # default QGIS styles and Chinese column names
+            try:
+                # GeoPackage 1.3: QGIS 3.22 warns on every layer of a 1.4 file (newer GDAL's default)
+                pyogrio.write_dataframe(df, self.path, layer=layer.name, driver="GPKG", dataset_options=GPKG_OPTIONS, **kw)
+            except Exception as exc:  # noqa: BLE001 - GDAL's errors, e.g. a concurrent init made it first
+                if layer in self._missing_layers():
+                    raise StoreError(f"{self.path}: 无法创建图层 {layer.name} / cannot create layer: {exc}") from exc
 
     @staticmethod
-    def _unique_index(target: Path, name: str) -> None:
-        layer = LAYERS[name]
-        cols = ", ".join(f'"{c}"' for c in layer.key)
-        with contextlib.closing(sqlite3.connect(target)) as con, con:
-            con.execute(f'CREATE UNIQUE INDEX IF NOT EXISTS "ux_{name}_key" ON "{name}" ({cols})')
+    def _migrate(con: sqlite3.Connection) -> None:
+        for ddl in SYSTEM_DDL.values():
+            con.execute(ddl)
+        for trg in AUDIT_GUARD:
+            con.execute(trg)
+        for layer in ALL_LAYERS:
+            name = layer.name
+            cols = {r[1] for r in con.execute(f'PRAGMA table_info("{name}")')}
+            for c in layer.columns:  # columns the contract gained since the file was made (optional ones)
+                if c.name not in cols:
+                    con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{c.name}" {_GPKG_TYPES.get(c.kind, "TEXT")}')
+            keys = ", ".join(f'"{k}"' for k in layer.key)
+            con.execute(f'CREATE UNIQUE INDEX IF NOT EXISTS "ux_{name}_key" ON "{name}" ({keys})')
             if layer.year_column:
                 con.execute(f'CREATE INDEX IF NOT EXISTS "ix_{name}_year" ON "{name}" ("{layer.year_column}")')
-
-    @staticmethod
-    def _system_tables(target: Path) -> None:
-        with contextlib.closing(sqlite3.connect(target)) as con, con:
-            for ddl in SYSTEM_DDL.values():
-                con.execute(ddl)
-            for trg in AUDIT_GUARD:
-                con.execute(trg)
-
-    def _write_atomically(self, work) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmpname = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp.gpkg", dir=self.path.parent)
-        os.close(fd)
-        tmp = Path(tmpname)
-        try:
-            if self.path.exists():
-                shutil.copyfile(self.path, tmp)
-            else:
-                tmp.unlink()
-            self._create_missing(tmp)
-            work(tmp)
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-            raise
+            if not layer.output:
+                for trg in _dirty_triggers(name):
+                    con.execute(trg)
 
     # --- reading ------------------------------------------------------------------------------
     def _read_raw(self, name: str, *, year: int | None, zones: list[str] | None,
@@ -154,21 +304,28 @@ class GeoPackageStore(Store):
         layer = LAYERS[name]
         if not self.path.exists():
             return empty_layer(layer)
-        clauses = []
-        if year is not None and layer.year_column:
-            clauses.append(f'"{layer.year_column}" = {int(year)}')
-        if zones is not None and "zone_code" in layer.names:
-            if not zones:
-                return empty_layer(layer)
-            clauses.append(f'"zone_code" IN ({_quote_list(zones)})')
-        for k, v in (where or {}).items():
-            clauses.append(f'"{k}" = {_literal(v)}')
-        try:
-            df = pyogrio.read_dataframe(self.path, layer=name, where=" AND ".join(clauses) or None, fid_as_index=False,
-                                        columns=columns, read_geometry=geometry)
-        except pyogrio.errors.DataLayerError:
-            return empty_layer(layer)
-        return df
+        with self._reading() as con:
+            return _read_con(con, layer, year=year, zones=zones, columns=columns, where=where, geometry=geometry)
+
+    def read_inputs_snapshot(self, *, zones: list[str] | None = None,
+                             with_hash: bool = True) -> tuple[dict[str, pd.DataFrame], str | None]:
+        """Every input layer inside one read transaction: an import cannot land half-way through
+        (its COMMIT waits for this read to finish)."""
+        if not self.path.exists():
+            frames = {layer.name: empty_layer(layer) for layer in INPUT_LAYERS}
+            return frames, (inputs_hash_of(frames) if with_hash else None)
+        with self._reading() as con:
+            raw = {layer.name: _read_con(con, layer, year=None, zones=zones) for layer in INPUT_LAYERS}
+        frames = {name: self._shape(name, df) for name, df in raw.items()}
+        return frames, (inputs_hash_of(frames) if with_hash else None)
+
+    def _recompute_layer_state(self, name: str) -> str:
+        layer = LAYERS[name]
+        with self._writing(f"inputs_state {name}") as con:
+            df = self._shape(name, _read_con(con, layer, year=None, zones=None))
+            h = layer_hash(df, layer)
+            _set_layer_state(con, name, h)
+        return h
 
     def zone_extents(self, zones: list[str] | None) -> pd.DataFrame:
         z = self.read("zones", zones=zones, columns=list(EXTENT_COLUMNS))
@@ -194,68 +351,56 @@ class GeoPackageStore(Store):
         return out.reset_index(drop=True)
 
     def counts(self) -> dict[str, int]:
-        out = {}
-        for layer in ALL_LAYERS:
-            try:
-                out[layer.name] = int(pyogrio.read_info(self.path, layer=layer.name)["features"])
-            except Exception:  # noqa: BLE001
-                out[layer.name] = 0
+        out = {layer.name: 0 for layer in ALL_LAYERS}
+        if not self.path.exists():
+            return out
+        with self._reading() as con:
+            have = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            for layer in ALL_LAYERS:
+                if layer.name in have:
+                    out[layer.name] = int(con.execute(f'SELECT count(*) FROM "{layer.name}"').fetchone()[0])
         return out
 
     # --- writing ------------------------------------------------------------------------------
     def apply_import(self, frames: dict[str, pd.DataFrame], present: dict[str, set[str]],
                      existing: dict[str, pd.DataFrame] | None = None) -> list[LayerChange]:
+        """One write transaction: the stored rows are re-read inside it (``existing``, read before
+        the lock was taken, may be out of date), replaced rows are deleted by fid, new and replaced
+        rows inserted, and each changed layer's state recorded in ``inputs_state``."""
+        self._ensure()
         changes: list[LayerChange] = []
-        plans: list[tuple[str, pd.DataFrame]] = []
-        known = existing or {}
-        for name, frame in frames.items():
-            layer = LAYERS[name]
-            if name in known:
-                existing_layer = known[name]
-            else:
-                existing_layer = self.read(name) if self.path.exists() else empty_layer(layer)
-            _write, merged, change = plan_upsert(layer, existing_layer, frame, present.get(name, set(frame.columns)))
-            changes.append(change)
-            if change.inserted or change.updated:
-                plans.append((name, merged))
-        if plans:
-            def work(tmp: Path) -> None:
-                for name, merged in plans:
-                    layer = LAYERS[name]
-                    kw: dict[str, Any] = {"geometry_type": "MultiPolygon"} if layer.geometry else {}
-                    out = merged if layer.geometry else pd.DataFrame(merged.drop(columns=["geometry"], errors="ignore"))
-                    pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG", **kw)
-                    self._unique_index(tmp, name)
-            self._write_atomically(work)
+        with self._writing("import") as con:
+            for name, frame in frames.items():
+                layer = LAYERS[name]
+                raw = _read_con(con, layer, year=None, zones=None, with_fid=True)
+                fids = raw.pop("fid").to_numpy() if "fid" in raw.columns else np.zeros(0, dtype="int64")
+                stored = coerce(raw, layer)
+                del raw
+                write, merged, change = plan_upsert(layer, stored, frame, present.get(name, set(frame.columns)))
+                changes.append(change)
+                if not (change.inserted or change.updated):
+                    continue
+                drop = [int(f) for f in fids[change.replaced]] if change.updated else []
+                del stored
+                _rewrite(con, layer, write, delete_fids=drop)  # ``write`` has the contract dtypes
+                del write
+                _set_layer_state(con, name, layer_hash(merged, layer))
+                del merged
         return changes
 
     def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int) -> None:
         """Delete the year's rows and insert the new ones in one SQLite transaction (no file copy:
         the results of six years of a province are hundreds of MB). The GeoPackage geometry blobs
-        and the R-tree index are written as the GeoPackage standard prescribes (see ``_replace_year``)."""
-        if not self.path.exists() or not self._complete():
-            self.init()
-        con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        try:
-            _register_gpkg_functions(con)
-            con.execute("BEGIN IMMEDIATE")
+        and the R-tree index are written as the GeoPackage standard prescribes (see ``_rewrite``)."""
+        self._ensure()
+        with self._writing(f"evaluate {int(year)}") as con:
             for name, frame in frames.items():
                 _replace_year(con, LAYERS[name], coerce(frame, LAYERS[name]), int(year))
-            con.execute("COMMIT")
-        except BaseException:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()
 
     # --- system tables ------------------------------------------------------------------------
-    def _con(self) -> sqlite3.Connection:
-        if not self.path.exists():
-            self.init()
-        con = sqlite3.connect(self.path, timeout=30)
-        con.row_factory = sqlite3.Row
-        return con
+    def _sys(self):
+        self._ensure()
+        return self._connect(write=True)
 
     @staticmethod
     def _where(where: dict[str, Any] | None) -> tuple[str, list[Any]]:
@@ -266,13 +411,30 @@ class GeoPackageStore(Store):
                 raise StoreError(f"bad column {k!r}")
         return " WHERE " + " AND ".join(f'"{k}" = ?' for k in where), list(where.values())
 
+    def _sys_run(self, sql: str, args: list[Any], *, fetch: bool = False):
+        con = self._sys()
+        try:
+            con.row_factory = sqlite3.Row
+            if fetch:
+                return [dict(r) for r in con.execute(sql, args).fetchall()]
+            con.execute("BEGIN IMMEDIATE")  # waits (busy timeout) for a running import, never fails at once
+            n = con.execute(sql, args).rowcount
+            con.execute("COMMIT")
+            return n
+        except sqlite3.Error as exc:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            if "append-only" in str(exc):
+                raise StoreError("audit_log is append-only") from exc
+            raise _store_error(self.path, exc) from exc
+        finally:
+            con.close()
+
     def sys_query(self, table: str, where: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         assert table in SYSTEM_DDL
         w, args = self._where(where)
         order = " ORDER BY id" if table == "audit_log" else ""
-        with contextlib.closing(self._con()) as con:
-            self._system_tables(self.path)
-            return [dict(r) for r in con.execute(f'SELECT * FROM "{table}"{w}{order}', args).fetchall()]
+        return self._sys_run(f'SELECT * FROM "{table}"{w}{order}', args, fetch=True)
 
     def sys_insert(self, table: str, row: dict[str, Any]) -> None:
         assert table in SYSTEM_DDL
@@ -281,8 +443,7 @@ class GeoPackageStore(Store):
                 raise StoreError(f"bad column {k!r}")
         cols = ", ".join(f'"{k}"' for k in row)
         marks = ", ".join("?" for _ in row)
-        with contextlib.closing(self._con()) as con, con:
-            con.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', [_sql_value(v) for v in row.values()])
+        self._sys_run(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', [_sql_value(v) for v in row.values()])
 
     def sys_update(self, table: str, where: dict[str, Any], values: dict[str, Any]) -> int:
         assert table in SYSTEM_DDL and table != "audit_log"
@@ -291,14 +452,85 @@ class GeoPackageStore(Store):
                 raise StoreError(f"bad column {k!r}")
         w, args = self._where(where)
         sets = ", ".join(f'"{k}" = ?' for k in values)
-        with contextlib.closing(self._con()) as con, con:
-            return con.execute(f'UPDATE "{table}" SET {sets}{w}', [_sql_value(v) for v in values.values()] + args).rowcount
+        return self._sys_run(f'UPDATE "{table}" SET {sets}{w}', [_sql_value(v) for v in values.values()] + args)
 
     def sys_delete(self, table: str, where: dict[str, Any]) -> int:
         assert table in SYSTEM_DDL and table != "audit_log"
         w, args = self._where(where)
-        with contextlib.closing(self._con()) as con, con:
-            return con.execute(f'DELETE FROM "{table}"{w}', args).rowcount
+        return self._sys_run(f'DELETE FROM "{table}"{w}', args)
+
+
+# ------------------------------------------------------------------------------------------------
+# reading layers with sqlite3 (OGC GeoPackage 1.3 §2.1.3: 'GP' header, envelope, then WKB)
+# ------------------------------------------------------------------------------------------------
+
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def _decode_geometries(blobs: list) -> np.ndarray:
+    out = np.full(len(blobs), None, dtype=object)
+    wkb = np.full(len(blobs), None, dtype=object)
+    for i, b in enumerate(blobs):
+        if b is None or len(b) < 8 or b[:2] != b"GP":
+            continue
+        n = _ENVELOPE_BYTES.get((b[3] >> 1) & 0b111, 0)
+        wkb[i] = bytes(b[8 + n:])
+    ok = np.array([w is not None for w in wkb], dtype=bool)
+    if ok.any():
+        out[ok] = shapely.from_wkb(wkb[ok].tolist())
+    return out
+
+
+def _geometry_column(con: sqlite3.Connection, name: str) -> str | None:
+    try:
+        row = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE lower(table_name) = lower(?)",
+                          (name,)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return row[0] if row else None
+
+
+def _read_con(con: sqlite3.Connection, layer: Layer, *, year: int | None, zones: list[str] | None,
+              columns: list[str] | None = None, where: dict[str, Any] | None = None, geometry: bool = True,
+              with_fid: bool = False) -> pd.DataFrame:
+    """Rows of a layer through ``con`` (inside the caller's transaction), raw values; geometries
+    decoded to shapely in column ``geometry``; ``fid`` first when asked."""
+    name = layer.name
+    have = [r[1] for r in con.execute(f'PRAGMA table_info("{name}")')]
+    if not have:
+        return empty_layer(layer)
+    cols = [c for c in (columns if columns is not None else layer.names) if c in have]
+    gcol = _geometry_column(con, name) if layer.geometry and geometry else None
+    sel = (["fid"] if with_fid else []) + [f'"{c}"' for c in cols] + ([f'"{gcol}"'] if gcol else [])
+    clauses: list[str] = []
+    params: list[Any] = []
+    if year is not None and layer.year_column:
+        clauses.append(f'"{layer.year_column}" = ?')
+        params.append(int(year))
+    if zones is not None and "zone_code" in layer.names:
+        if not zones:
+            return empty_layer(layer)
+        clauses.append(f'"zone_code" IN (SELECT value FROM json_each(?))')
+        params.append(json.dumps([str(z) for z in zones]))
+    for k, v in (where or {}).items():
+        if k not in layer.names:
+            raise KeyError(f"{name}.{k}")
+        clauses.append(f'"{k}" = ?')
+        params.append(_sql_value(v))
+    sql = f'SELECT {", ".join(sel) or "1"} FROM "{name}"' + (" WHERE " + " AND ".join(clauses) if clauses else "")
+    rows = con.execute(sql, params).fetchall()
+    names = (["fid"] if with_fid else []) + cols + (["__geom"] if gcol else [])
+    df = pd.DataFrame.from_records(rows, columns=names)
+    if gcol:
+        df["geometry"] = _decode_geometries(df.pop("__geom").tolist())
+    elif layer.geometry and geometry:
+        df["geometry"] = None
+    return df
+
+
+def _set_layer_state(con: sqlite3.Connection, name: str, h: str) -> None:
+    con.execute("INSERT OR REPLACE INTO inputs_state (layer, layer_hash, changed_at) VALUES (?, ?, ?)",
+                (name, h, _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -309,36 +541,6 @@ _GP_FLAGS = 0b0000_0011  # little-endian, envelope [minx, maxx, miny, maxy]
 _GP_EMPTY = 0b0001_0001  # little-endian, no envelope, empty geometry
 _HEAD = struct.Struct("<2sBBi4d")
 _HEAD_EMPTY = struct.Struct("<2sBBi")
-
-
-_SQL_TYPES = {"str": "TEXT", "float": "REAL", "int": "INTEGER", "bool": "BOOLEAN", "date": "DATE"}
-
-
-def _missing_columns(target: Path) -> dict[str, list[str]]:
-    """Contract columns the file's layers lack (columns added to the contract after the file was made)."""
-    out: dict[str, list[str]] = {}
-    with contextlib.closing(sqlite3.connect(target)) as con:
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        for layer in ALL_LAYERS:
-            if layer.name not in tables:
-                continue
-            have = {r[1] for r in con.execute(f'PRAGMA table_info("{layer.name}")')}
-            miss = [c for c in layer.names if c not in have]
-            if miss:
-                out[layer.name] = miss
-    return out
-
-
-def _add_missing_columns(target: Path) -> None:
-    """Add them (nullable: every column added after the first release is optional)."""
-    missing = _missing_columns(target)
-    if not missing:
-        return
-    with contextlib.closing(sqlite3.connect(target)) as con, con:
-        for name, cols in missing.items():
-            for c in cols:
-                kind = LAYERS[name].col(c).kind
-                con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{c}" {_SQL_TYPES[kind]}')
 
 
 def _gpkg_blobs(geoms: np.ndarray, srid: int = 4490) -> list[bytes | None]:
@@ -406,7 +608,13 @@ def _column_values(s: pd.Series) -> list:
 
 
 def _replace_year(con: sqlite3.Connection, layer, df: pd.DataFrame, year: int) -> None:
-    """Inside the caller's transaction: delete ``year``'s rows of a layer and insert ``df``.
+    """Inside the caller's transaction: delete ``year``'s rows of a layer and insert ``df``."""
+    _rewrite(con, layer, df, delete_where=(f'"{layer.year_column}" = ?', (year,)))
+
+
+def _rewrite(con: sqlite3.Connection, layer, df: pd.DataFrame, *, delete_fids: list[int] | None = None,
+             delete_where: tuple[str, tuple] | None = None) -> None:
+    """Inside the caller's transaction: delete rows of a layer (by fid, or by a condition) and insert ``df``.
 
     The per-row GeoPackage triggers (R-tree maintenance, feature count) are dropped for the bulk
     change and re-created from their own SQL before the transaction ends; the R-tree rows and the
@@ -419,10 +627,15 @@ def _replace_year(con: sqlite3.Connection, layer, df: pd.DataFrame, year: int) -
     has_rtree = bool(con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (rtree,)).fetchone())
     for tname, _sql in triggers:
         con.execute(f'DROP TRIGGER "{tname}"')
-    if has_rtree:
-        con.execute(f'DELETE FROM "{rtree}" WHERE id IN (SELECT fid FROM "{name}" WHERE "{layer.year_column}" = ?)',
-                    (year,))
-    con.execute(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = ?', (year,))
+    cond, params = None, ()
+    if delete_fids:
+        cond, params = "fid IN (SELECT value FROM json_each(?))", (json.dumps([int(f) for f in delete_fids]),)
+    elif delete_where is not None:
+        cond, params = delete_where
+    if cond is not None:
+        if has_rtree:
+            con.execute(f'DELETE FROM "{rtree}" WHERE id IN (SELECT fid FROM "{name}" WHERE {cond})', params)
+        con.execute(f'DELETE FROM "{name}" WHERE {cond}', params)
     if len(df):
         start = con.execute(f'SELECT COALESCE(MAX(fid), 0) FROM "{name}"').fetchone()[0]
         _insert_rows(con, layer, df)
@@ -444,9 +657,35 @@ def _replace_year(con: sqlite3.Connection, layer, df: pd.DataFrame, year: int) -
                     "WHERE lower(table_name) = lower(?)", (name,))
     con.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
                 (name,))
+    if layer.geometry and len(df) and "geometry" in df.columns:
+        _widen_extent(con, name, df)
+
+
+def _widen_extent(con: sqlite3.Connection, name: str, df: pd.DataFrame) -> None:
+    """gpkg_contents' bounding box covers the new rows (GDAL and QGIS use it as the layer extent)."""
+    g = np.asarray(df["geometry"].values, dtype=object)
+    ok = np.array([x is not None for x in g], dtype=bool)
+    if not ok.any():
+        return
+    ok[ok] = ~shapely.is_empty(g[ok].astype(object))
+    if not ok.any():
+        return
+    b = shapely.total_bounds(g[ok].astype(object))
+    con.execute("UPDATE gpkg_contents SET min_x = min(COALESCE(min_x, ?), ?), min_y = min(COALESCE(min_y, ?), ?), "
+                "max_x = max(COALESCE(max_x, ?), ?), max_y = max(COALESCE(max_y, ?), ?) WHERE table_name = ?",
+                (b[0], b[0], b[1], b[1], b[2], b[2], b[3], b[3], name))
+
+
+INSERT_BATCH_ROWS = 50_000
 
 
 def _insert_rows(con: sqlite3.Connection, layer, df: pd.DataFrame) -> None:
+    """Insert ``df`` in batches (the Python values of one batch at a time, not of the whole layer)."""
+    for i in range(0, len(df), INSERT_BATCH_ROWS):
+        _insert_batch(con, layer, df.iloc[i:i + INSERT_BATCH_ROWS])
+
+
+def _insert_batch(con: sqlite3.Connection, layer, df: pd.DataFrame) -> None:
     cols = list(layer.names)
     types = {r[1]: str(r[2]).upper() for r in con.execute(f'PRAGMA table_info("{layer.name}")')}
     values = []

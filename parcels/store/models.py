@@ -111,6 +111,19 @@ def build_metadata() -> MetaData:
           Column("body", Text, nullable=False),
           Column("stored_at", Text, nullable=False),
           comment="政策文件（评价结果所用）/ the policies results were computed with")
+    Table("inputs_state", md,
+          Column("layer", Text, primary_key=True),
+          Column("layer_hash", Text, nullable=False),
+          Column("changed_at", Text, nullable=False),
+          comment="输入图层状态（判断评价结果是否过期）/ the input layers' state (stale results)")
+    Table("login_throttle", md,
+          Column("key", Text, primary_key=True),
+          Column("failures", Integer, nullable=False),
+          Column("window_start", Text, nullable=False),
+          Column("locked_until", Text),
+          Column("lockouts", Integer, nullable=False, server_default=text("0")),
+          Column("updated_at", Text, nullable=False),
+          comment="登录失败限流 / failed-login budgets per address and account")
     return md
 
 
@@ -141,4 +154,22 @@ def add_missing(bind) -> list[str]:
                 ddl = CreateColumn(col).compile(dialect=bind.dialect)
                 bind.exec_driver_sql(f'ALTER TABLE "{name}" ADD COLUMN {str(ddl).replace(" NOT NULL", "")}')
                 added.append(f"{name}.{col.name}")
+    install_input_guards(bind)
     return added
+
+
+def install_input_guards(bind) -> None:
+    """Writes to an input layer that bypass ``landuse import`` (SQL, QGIS) forget that layer's
+    recorded state in ``inputs_state``, so stale results are still recognised. Installed on every
+    input layer of the current contract; idempotent, so each migration that adds layers re-runs it
+    (through :func:`add_missing`)."""
+    from landuse.core.contract import INPUT_LAYERS
+
+    bind.exec_driver_sql(
+        "CREATE OR REPLACE FUNCTION inputs_state_forget() RETURNS trigger AS $$ "
+        "BEGIN DELETE FROM inputs_state WHERE layer = TG_TABLE_NAME; RETURN NULL; END; $$ LANGUAGE plpgsql")
+    for layer in INPUT_LAYERS:
+        bind.exec_driver_sql(f'DROP TRIGGER IF EXISTS inputs_dirty ON "{layer.name}"')
+        bind.exec_driver_sql(
+            f'CREATE TRIGGER inputs_dirty AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{layer.name}" '
+            "FOR EACH STATEMENT EXECUTE FUNCTION inputs_state_forget()")

@@ -16,14 +16,40 @@ import pandas as pd
 import shapely
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
-from landuse.core.contract import ALL_LAYERS, LAYERS, Layer
-from landuse.core.errors import StoreError
+from landuse.core.contract import ALL_LAYERS, INPUT_LAYERS, LAYERS, Layer
+from landuse.core.errors import StoreError, StoreUnavailable
 
-from parcels.store.base import SYSTEM_TABLES, LayerChange, Store, empty_layer, key_strings, plan_upsert
+from parcels.store.base import (
+    SYSTEM_TABLES,
+    LayerChange,
+    Store,
+    empty_layer,
+    inputs_hash_of,
+    layer_hash,
+    now_utc,
+    plan_upsert,
+)
 from parcels.store.models import metadata
+
+UNAVAILABLE = ("PostgreSQL 数据库暂时无法连接，请稍后再试或联系管理员 / the PostgreSQL database cannot be reached "
+               "right now; try again later or ask the administrator")
+
+
+def _install_error_mapping(engine: Engine) -> None:
+    """A server that is down, restarting or out of disk becomes :class:`StoreUnavailable` (the web
+    answers 503, the command line prints the message) instead of a driver traceback."""
+    import psycopg
+
+    @event.listens_for(engine, "handle_error")
+    def _unavailable(ctx):  # noqa: ANN001
+        orig = ctx.original_exception
+        if ctx.is_disconnect or isinstance(orig, (psycopg.OperationalError, psycopg.InterfaceError)):
+            detail = str(orig).strip().splitlines()[0][:200] if str(orig).strip() else type(orig).__name__
+            return StoreUnavailable(f"{UNAVAILABLE} ({detail})")
+        return None
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -46,7 +72,9 @@ class PostGISStore(Store):
 
     def __init__(self, url: str, *, engine: Engine | None = None) -> None:
         self.url = url
-        self.engine = engine or create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=8, max_overflow=8)
+        self.engine = engine or create_engine(sqlalchemy_url(url), pool_pre_ping=True, pool_size=8, max_overflow=8,
+                                              connect_args={"connect_timeout": 10})
+        _install_error_mapping(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -58,6 +86,8 @@ class PostGISStore(Store):
                 cfg = alembic_config(self.url)
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
+        except StoreUnavailable:
+            raise
         except Exception as exc:  # noqa: BLE001
             raise StoreError(f"PostGIS 数据库初始化失败 / cannot initialise the PostGIS store: {exc}") from exc
 
@@ -112,6 +142,30 @@ class PostGISStore(Store):
         with self.engine.connect() as conn:
             return self._read_conn(conn, name, year=year, zones=zones, columns=columns, where=where,
                                    geometry=geometry)
+
+    def read_inputs_snapshot(self, *, zones: list[str] | None = None,
+                             with_hash: bool = True) -> tuple[dict[str, pd.DataFrame], str | None]:
+        """Every input layer read in one REPEATABLE READ transaction (one snapshot of the database:
+        an import committing meanwhile is not seen half-way)."""
+        with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+            conn.execute(text("SELECT 1"))  # the snapshot is taken at the first statement
+            raw = {layer.name: self._read_conn(conn, layer.name, zones=zones) for layer in INPUT_LAYERS}
+        frames = {name: self._shape(name, df) for name, df in raw.items()}
+        return frames, (inputs_hash_of(frames) if with_hash else None)
+
+    def _recompute_layer_state(self, name: str) -> str:
+        layer = LAYERS[name]
+        with self.engine.begin() as conn:
+            conn.execute(text(f'LOCK TABLE "{name}" IN SHARE MODE'))  # no import lands meanwhile
+            h = layer_hash(self._shape(name, self._read_conn(conn, name)), layer)
+            self._set_layer_state(conn, name, h)
+        return h
+
+    @staticmethod
+    def _set_layer_state(conn: Connection, name: str, h: str) -> None:
+        conn.execute(text("INSERT INTO inputs_state (layer, layer_hash, changed_at) VALUES (:l, :h, :t) "
+                          "ON CONFLICT (layer) DO UPDATE SET layer_hash = EXCLUDED.layer_hash, "
+                          "changed_at = EXCLUDED.changed_at"), {"l": name, "h": h, "t": now_utc().isoformat()})
 
     def _query(self, sql: str, params: dict[str, Any]) -> pd.DataFrame:
         with self.engine.connect() as conn:
@@ -173,7 +227,14 @@ class PostGISStore(Store):
                     for layer in ALL_LAYERS}
 
     # --- writing ------------------------------------------------------------------------------
+    COPY_BATCH_ROWS = 50_000
+
     def _copy(self, conn: Connection, layer: Layer, df: pd.DataFrame) -> None:
+        """COPY ``df`` in, a batch of rows at a time (the Python values of one batch in memory)."""
+        for i in range(0, len(df), self.COPY_BATCH_ROWS):
+            self._copy_batch(conn, layer, df.iloc[i:i + self.COPY_BATCH_ROWS])
+
+    def _copy_batch(self, conn: Connection, layer: Layer, df: pd.DataFrame) -> None:
         if len(df) == 0:
             return
         cols = list(layer.names)
@@ -212,14 +273,15 @@ class PostGISStore(Store):
                 existing_raw = self._read_conn(conn, name, with_id=True)
                 ids = existing_raw.pop("id") if "id" in existing_raw.columns else pd.Series([], dtype="int64")
                 existing = self._typed(existing_raw, layer)
-                write, _merged, change = plan_upsert(layer, existing, frame, present.get(name, set(frame.columns)))
+                write, merged, change = plan_upsert(layer, existing, frame, present.get(name, set(frame.columns)))
                 changes.append(change)
                 if change.updated:
-                    wk = set(key_strings(write, layer.key))
-                    ek = key_strings(existing, layer.key)
-                    drop_ids = [int(i) for i, k in zip(ids.tolist(), ek.tolist(), strict=True) if k in wk]
+                    drop_ids = [int(i) for i in ids.to_numpy()[change.replaced]]
                     conn.execute(text(f'DELETE FROM "{name}" WHERE id = ANY(:ids)'), {"ids": drop_ids})
                 self._copy(conn, layer, write)
+                if change.inserted or change.updated:
+                    # after the layer's own statements (their triggers forget the old state)
+                    self._set_layer_state(conn, name, layer_hash(merged, layer))
         return changes
 
     @staticmethod

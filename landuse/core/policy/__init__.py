@@ -49,6 +49,12 @@ class LandPolicy(Section):
     yard_dependent_land_uses: dict[str, list[str]] = Field(default_factory=dict)
     #: holder industries (GB/T 4754-2017 prefix) likewise (steel, building materials, logistics)
     yard_dependent_industries: list[str] = Field(default_factory=list)
+    #: a parcel farther than this (metres) outside its zone's polygon is reported (warning)
+    zone_tolerance_m: float = Field(500.0, ge=0)
+    #: a parcel farther than this (metres) outside its zone's polygon is refused (wrong CRS or zone prefix)
+    zone_refuse_m: float = Field(20000.0, ge=0)
+    #: a registered area this many times the drawn area (or the reverse) is refused (sliver, wrong unit)
+    sliver_ratio: float = Field(100.0, gt=1)
 
 
 class DevelopedPolicy(Section):

@@ -5,6 +5,8 @@
  * maps/static/map_tools.js, shared with the offline pages. */
 (function () {
   'use strict';
+  // text, never HTML: names come from uploaded data
+  function textNode(s) { var el = document.createElement('span'); el.textContent = s == null ? '' : String(s); return el; }
   // Leaflet.VectorGrid 1.3.0 calls L.DomEvent.fakeStop, which Leaflet 1.8+ no longer has.
   if (!L.DomEvent.fakeStop) { L.DomEvent.fakeStop = function (e) { e._stopped = true; }; }
 
@@ -280,7 +282,7 @@
         onEachFeature: function (f, lyr) {
           var p = f.properties, txt = (p.pilot_area_name || p.pilot_area_code);
           if (p.growth != null) txt += ' ' + (p.growth >= 0 ? '+' : '') + (p.growth * 100).toFixed(1) + '% ' + (p.goal_met ? '✓' : '✗');
-          lyr.bindTooltip(txt, { permanent: true, direction: 'bottom', className: 'pilot-label', offset: [0, 0] });
+          lyr.bindTooltip(textNode(txt), { permanent: true, direction: 'bottom', className: 'pilot-label', offset: [0, 0] });
         }
       }).addTo(map);
       pilotLabels();
@@ -416,13 +418,13 @@
     zs.forEach(function (z) { var o = document.createElement('option'); o.value = z.zone_code; o.textContent = z.zone_name + '（' + z.zone_code + '）'; zoneSel.appendChild(o); });
     zoneLayer = L.layerGroup(zs.filter(function (z) { return z.bbox; }).map(function (z) {
       return L.rectangle(zoneBounds(z), { color: '#54278f', weight: 1, dashArray: '4 4', fill: false, interactive: false })
-        .bindTooltip(z.zone_name, { permanent: false });
+        .bindTooltip(textNode(z.zone_name), { permanent: false });
     })).addTo(map);
     // at province scale the zones are markers with their names: a click opens the zone
     var markers = L.layerGroup(zs.filter(function (z) { return z.bbox; }).map(function (z) {
       var c = zoneBounds(z).getCenter();
       return L.circleMarker(c, { radius: 7, color: '#1a1a1a', weight: 1.5, fillColor: '#9e9ac8', fillOpacity: 0.95 })
-        .bindTooltip(z.zone_name, { direction: 'right', offset: [8, 0] })
+        .bindTooltip(textNode(z.zone_name), { direction: 'right', offset: [8, 0] })
         .on('click', function () { zoneSel.value = z.zone_code; showZone(z.zone_code); });
     }));
     function markersByZoom() { if (map.getZoom() < 11) markers.addTo(map); else map.removeLayer(markers); }

@@ -1,0 +1,145 @@
+"""Results record the state of the inputs they were computed from (``inputs_hash``); an evaluation
+reads its inputs in one snapshot, warns when an import lands while it runs, and results whose inputs
+have changed since are stale — on both backends."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, text
+
+from landuse.core.contract import OUTPUT_LAYERS
+from landuse.core.policy import default_policy
+from landuse.services import results
+from landuse.services.evaluate import evaluate
+from parcels.importer import import_package
+from parcels.store.base import inputs_hash_of
+from tests import pkgkit
+
+
+def _correction(root, revenue: float):
+    root.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"uscc": [pkgkit.E1], "year": [2024], "revenue_wan": [revenue], "tax_wan": [800.0]}).to_csv(
+        root / "enterprise_years.csv", index=False)
+    return root
+
+
+def test_inputs_hash_is_the_content_of_the_inputs(store, tmp_path):
+    empty = store.inputs_hash()
+    pkg = pkgkit.write_package(tmp_path / "pkg")
+    import_package(pkg, store)
+    h = store.inputs_hash()
+    assert h != empty
+    assert h == inputs_hash_of(store.read_inputs())  # recorded by the import = computed from the rows
+    import_package(pkg, store)  # the same package again changes nothing
+    assert store.inputs_hash() == h
+    import_package(_correction(tmp_path / "fix", 99999.0), store)
+    h2 = store.inputs_hash()
+    assert h2 != h and h2 == inputs_hash_of(store.read_inputs())
+    import_package(_correction(tmp_path / "back", 24000.0), store)  # 20000 + 1000·(2024 − 2020): as before
+    assert store.inputs_hash() == h
+
+
+def test_results_carry_the_inputs_hash_and_go_stale_after_an_import(store, tmp_path):
+    import_package(pkgkit.write_package(tmp_path / "pkg"), store)
+    out = evaluate(store, years=[2024], policy=default_policy())
+    h = store.inputs_hash()
+    for layer in OUTPUT_LAYERS:
+        if layer.name == "zone_survey_results":
+            continue
+        got = store.read(layer.name, year=2024, columns=["inputs_hash"], geometry=False)
+        assert set(got["inputs_hash"]) <= {h}, layer.name
+    assert len(store.read("zone_results", year=2024)) == 2
+    assert not any("stale" in w for w in out[2024].warnings)
+    assert results.is_stale(store, 2024) is False
+    assert results.is_stale(store, 2023) is False  # no results: nothing to be stale
+    import_package(_correction(tmp_path / "fix", 99999.0), store)
+    assert results.is_stale(store, 2024) is True
+    evaluate(store, years=[2024], policy=default_policy())
+    assert results.is_stale(store, 2024) is False
+
+
+def test_evaluate_racing_an_import_warns_and_marks_results_stale(store, tmp_path):
+    import_package(pkgkit.write_package(tmp_path / "pkg"), store)
+    before = store.inputs_hash()
+    fix = _correction(tmp_path / "fix", 99999.0)
+
+    def progress(msg: str) -> None:  # the import lands after the inputs were read, before the results are stored
+        if msg.startswith(("评价 ", "evaluating ")):
+            import_package(fix, store)
+
+    out = evaluate(store, years=[2024], policy=default_policy(), progress=progress)
+    assert any("stale" in w or "过期" in w for w in out[2024].warnings), out[2024].warnings
+    assert results.results_inputs_hash(store, 2024) == before != store.inputs_hash()
+    assert results.is_stale(store, 2024) is True
+
+
+def test_evaluation_reads_its_inputs_in_one_snapshot(store, tmp_path, monkeypatch):
+    """An import that commits while the inputs are being read is not seen half-way."""
+    import_package(pkgkit.write_package(tmp_path / "pkg"), store)
+    before = store.inputs_hash()
+    fix = _correction(tmp_path / "fix", 99999.0)
+    th = threading.Thread(target=lambda: import_package(fix, store))
+    if store.kind == "gpkg":
+        import parcels.store.gpkg as mod
+
+        real, attr = mod._read_con, "_read_con"
+    else:
+        real, attr = type(store)._read_conn, "_read_conn"
+        mod = type(store)
+    calls = []
+
+    def reader(*a, **k):
+        calls.append(1)
+        if len(calls) == 1:  # after the first layer, an import starts (PostGIS: and commits)
+            th.start()
+            if store.kind == "postgis":
+                th.join(timeout=60)
+            else:
+                th.join(timeout=1.0)  # it cannot commit while the snapshot is open: it waits
+                assert th.is_alive()
+        return real(*a, **k)
+
+    monkeypatch.setattr(mod, attr, reader)
+    frames, h = store.read_inputs_snapshot()
+    monkeypatch.setattr(mod, attr, real)
+    th.join(timeout=60)
+    assert h == before
+    ey = frames["enterprise_years"]
+    assert ey.loc[(ey.uscc == pkgkit.E1) & (ey.year == 2024), "revenue_wan"].item() == 24000.0
+    assert store.inputs_hash() != before  # the import landed afterwards
+
+
+@pytest.mark.postgis
+def test_postgis_writes_outside_landuse_forget_the_inputs_state(pg_db, tmp_path):
+    from parcels.store import open_store
+    from parcels.store.postgis import sqlalchemy_url
+
+    s = open_store(pg_db, init=True)
+    import_package(pkgkit.write_package(tmp_path / "pkg"), s)
+    h = s.inputs_hash()
+    eng = create_engine(sqlalchemy_url(pg_db))
+    with eng.begin() as c:
+        c.execute(text("UPDATE enterprise_years SET revenue_wan = 1 WHERE year = 2024"))
+        assert c.execute(text("SELECT count(*) FROM inputs_state WHERE layer = 'enterprise_years'")).scalar() == 0
+    h2 = s.inputs_hash()  # recomputed from the rows
+    assert h2 != h and h2 == inputs_hash_of(s.read_inputs())
+    eng.dispose()
+    s.close()
+
+
+def test_gpkg_writes_outside_landuse_forget_the_inputs_state(tmp_path):
+    import sqlite3
+
+    from parcels.store import open_store
+
+    db = tmp_path / "w.gpkg"
+    s = open_store(str(db), init=True)
+    import_package(pkgkit.write_package(tmp_path / "pkg"), s)
+    h = s.inputs_hash()
+    with sqlite3.connect(db) as con:  # as QGIS would edit the attribute table
+        con.execute("UPDATE enterprise_years SET revenue_wan = 1 WHERE year = 2024")
+    h2 = s.inputs_hash()
+    assert h2 != h and h2 == inputs_hash_of(s.read_inputs())
