@@ -279,6 +279,8 @@ _OPEN_TEXT = re.compile(r"^\s*(\d{4})\D")
 
 def _open_ended(v) -> bool:
     """9999-12-31 and other dates past pandas' range (2262-04-11): the usual "no end" mark."""
+    if v is pd.NaT or v is None:
+        return False
     if hasattr(v, "year") and not isinstance(v, pd.Timestamp):
         return int(v.year) > 2261
     if isinstance(v, str):
@@ -482,7 +484,7 @@ def _typed_layer(raw: RawLayer, bag: _Collector, *, checks: Checks) -> pd.DataFr
         codes = pd.DataFrame({k: pd.factorize(typed[k], use_na_sentinel=True)[0] for k in key})
         dup = pd.Series(codes.duplicated(keep="first").to_numpy(), index=typed.index)
         if dup.any():
-            kv = typed.loc[dup, key].astype(str).agg("/".join, axis=1)
+            kv = typed.loc[dup, key].apply(lambda r: "/".join("" if pd.isna(v) else str(v) for v in r), axis=1)
             bag.add(raw, rows[dup], "/".join(key), kv, "a unique key (重复)", code="duplicate_key")
     if layer.name == "enterprise_years":
         _check_magnitude(raw, typed, rows, bag)

@@ -42,12 +42,12 @@ def test_geopackage_made_before_the_survey_gets_its_layers_and_columns(tmp_path)
     with contextlib.closing(sqlite3.connect(path)) as con, con:
         con.execute('ALTER TABLE zone_results DROP COLUMN "intensive_basis"')
     s = open_store(str(path))
-    assert not s._complete()
+    assert s._schema_todo()
     s.init()
     with contextlib.closing(sqlite3.connect(path)) as con:
         cols = {r[1] for r in con.execute('PRAGMA table_info("zone_results")')}
     assert "intensive_basis" in cols
-    assert s._complete()
+    assert not s._schema_todo()
 
 
 def _rows(year: int, zones: list[str]) -> pd.DataFrame:

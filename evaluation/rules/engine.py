@@ -236,6 +236,7 @@ def flag_parcels(
                     "gain_wan": gwan.to_numpy(dtype=float),
                     "policy_version": policy.version,
                     "policy_hash": policy.hash,
+                    "inputs_hash": None,  # stamped by the service that stores the results
                     "_order": order,
                     "data": res["data"].to_numpy() if "data" in res.columns else None,
                 }

@@ -277,6 +277,22 @@ class GeoPackageStore(Store):
                 if layer in self._missing_layers():
                     raise StoreError(f"{self.path}: 无法创建图层 {layer.name} / cannot create layer: {exc}") from exc
 
+    def _schema_todo(self) -> bool:
+        with contextlib.closing(self._connect()) as con:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger')")}
+            if not set(SYSTEM_DDL) <= tables or "audit_no_delete" not in tables:
+                return True
+            for layer in ALL_LAYERS:
+                if f"ux_{layer.name}_key" not in tables:
+                    return True
+                if not layer.output and f"inputs_dirty_{layer.name}_delete" not in tables:
+                    return True
+                cols = {r[1] for r in con.execute(f'PRAGMA table_info("{layer.name}")')}
+                if not set(layer.names) <= cols:
+                    return True
+        return False
+
+
     @staticmethod
     def _migrate(con: sqlite3.Connection) -> None:
         for ddl in SYSTEM_DDL.values():
