@@ -17,6 +17,7 @@ from landuse.services.evaluate import evaluate
 from parcels.importer import import_package
 from parcels.store.base import inputs_hash_of
 from tests import pkgkit
+from tests.test_web_common import web_site  # noqa: F401
 
 
 def _correction(root, revenue: float):
@@ -143,3 +144,42 @@ def test_gpkg_writes_outside_landuse_forget_the_inputs_state(tmp_path):
         con.execute("UPDATE enterprise_years SET revenue_wan = 1 WHERE year = 2024")
     h2 = s.inputs_hash()
     assert h2 != h and h2 == inputs_hash_of(s.read_inputs())
+
+
+def test_stale_results_are_said_on_the_page_in_the_report_and_on_the_command_line(web_site, tmp_path):
+    """After an import the year's results predate the inputs: the web pages carry a banner, the report a
+    note and the command line a warning, until the year is evaluated again."""
+    from typer.testing import CliRunner
+
+    from landuse.cli import app as cli
+    from landuse.core.labels import STALE_RESULTS
+    from landuse.reports.data import collect_report_data
+    from parcels.store import open_store
+    from tests.test_web_common import copy_site, login, make_client
+
+    db = str(copy_site(web_site, tmp_path))
+    app, c = make_client(db)
+    login(c, "eval1")
+    page = c.get("/dashboard", params={"year": 2025})
+    assert page.status_code == 200 and 'id="stale-banner"' not in page.text
+    store = app.state.store
+    er = store.read("enterprise_years", year=2025, geometry=False).head(1)
+    fix = tmp_path / "fix"
+    fix.mkdir()
+    pd.DataFrame({"uscc": er["uscc"], "year": [2025], "revenue_wan": [float(er["revenue_wan"].iloc[0]) + 1.0],
+                  "tax_wan": er["tax_wan"]}).to_csv(fix / "enterprise_years.csv", index=False)
+    import_package(fix, store)
+    page = c.get("/dashboard", params={"year": 2025})
+    assert 'id="stale-banner"' in page.text and STALE_RESULTS[0] in page.text
+    assert 'id="stale-banner"' in c.get("/targets", params={"year": 2025}).text
+    # the stamp is the state of the whole store: every year evaluated before the import is marked
+    assert 'id="stale-banner"' in c.get("/dashboard", params={"year": 2024}).text
+    app.state.store.close()
+
+    s = open_store(db)
+    data = collect_report_data(s, year=2025, policy=default_policy())
+    assert any(STALE_RESULTS[0] in n for n in data.notes)
+    s.close()
+    r = CliRunner().invoke(cli, ["targets", "--year", "2025", "--out", str(tmp_path / "t.csv"), "--db", db])
+    assert r.exit_code == 0, r.output
+    assert STALE_RESULTS[1][:40] in r.output or STALE_RESULTS[0][:20] in r.output

@@ -102,3 +102,12 @@ def problem_table(problems, limit: int = 60) -> Table:
     if len(problems) > limit:
         tab.caption = t(f"另有 {len(problems) - limit} 条，见问题清单文件", f"{len(problems) - limit} more in the problem file")
     return tab
+
+
+def warn_stale(store, year: int | None) -> None:
+    """Say so on the terminal when the results read for ``year`` predate the inputs now in the store."""
+    from landuse.core.labels import STALE_RESULTS, pick
+    from landuse.services.results import is_stale
+
+    if year is not None and is_stale(store, int(year)):
+        console.print(f"[yellow]{pick(STALE_RESULTS)}[/]")

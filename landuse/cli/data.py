@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from landuse.cli import app
-from landuse.cli.common import DB_HELP, POLICY_HELP, Steps, console, load_policy, masked, open_store, problem_table
+from landuse.cli.common import DB_HELP, POLICY_HELP, Steps, console, load_policy, masked, open_store, problem_table, warn_stale
 from landuse.core.errors import LanduseError, ValidationFailed
 from landuse.core.labels import lang, t
 
@@ -95,8 +95,13 @@ def export_cmd(
     """导出图层（格式由扩展名决定）/ Export a layer (format from the extension)."""
     from landuse.services.exports import export_layer
 
-    path, n = export_layer(open_store(db), layer, out, year=year, zones=[zone] if zone else None, lang=lang())
+    from landuse.core.contract import LAYERS
+
+    store = open_store(db)
+    path, n = export_layer(store, layer, out, year=year, zones=[zone] if zone else None, lang=lang())
     console.print(t(f"已导出 {n} 行到 {path}", f"exported {n} rows to {path}"))
+    if layer in LAYERS and LAYERS[layer].output:
+        warn_stale(store, year)
 
 
 @app.command("template")

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from landuse.cli import app
-from landuse.cli.common import DB_HELP, POLICY_HELP, Steps, console, load_policy, open_store, parse_date
+from landuse.cli.common import DB_HELP, POLICY_HELP, Steps, console, load_policy, open_store, parse_date, warn_stale
 from landuse.core.errors import LanduseError
 from landuse.core.labels import lang, t
 
@@ -68,6 +68,7 @@ def targets_cmd(
     spatial = out.suffix.lower() in (".gpkg", ".shp", ".geojson")
     df = results.targets(store, year=year, zone=zone, policy=load_policy(policy), with_geometry=spatial)
     path = write_targets(df, out, lang=lang())
+    warn_stale(store, year)
     console.print(t(f"处置清单 {len(df)} 宗，已写入 {path}（按严重程度、再按整改收益排序）",
                     f"{len(df)} parcels on the target list, written to {path} (ranked by severity, then gain)"))
 
@@ -89,12 +90,14 @@ def map_cmd(
     if zone and pilot_area:
         raise LanduseError(t("--zone 与 --pilot-area 只能选一个", "give --zone or --pilot-area, not both"))
     st = get_settings()
+    store = open_store(db)
     with Steps(1) as steps:
         steps.say(t("生成地图", "building the map"))
-        html = map_html(open_store(db), year=year, policy=load_policy(policy), zone=zone, pilot_area=pilot_area,
+        html = map_html(store, year=year, policy=load_policy(policy), zone=zone, pilot_area=pilot_area,
                         lang=lang(), basemap=basemap, tianditu_key=st.tianditu_key, tile_url=st.tile_url)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
+    warn_stale(store, year)
     console.print(t(f"地图已写入 {out}（{len(html) / 1e6:.1f} MB，可直接用浏览器打开）",
                     f"map written to {out} ({len(html) / 1e6:.1f} MB; open it in a browser)"))
 
@@ -118,6 +121,7 @@ def raster_cmd(
         results.check_zone_code(store, zone)
     pr = results.read_layer(store, "parcel_results", year=year, zones=[zone] if zone else None)
     path = write_raster(pr, indicator=indicator, cell_m=cell, out=out)
+    warn_stale(store, year)
     console.print(t(f"栅格已写入 {path}", f"raster written to {path}"))
 
 
@@ -180,4 +184,5 @@ def report_cmd(
         results.check_pilot_area_code(store, pilot_area)
     path = write_report(store, year=year, out=out, policy=load_policy(policy), pilot_area=pilot_area, lang=lang(),
                         total_quota_mu=total_mu)
+    warn_stale(store, year)
     console.print(t(f"报告已写入 {path}", f"report written to {path}"))

@@ -318,3 +318,8 @@ def intensive_basis_label(code: str | None, lang_: str | None = None) -> str:
 PERCENT_COLUMNS = PERCENT_COLUMNS | frozenset({
     "residential_share", "building_density", "industrial_coverage", "range_weight",
 })
+
+#: shown beside results computed from other inputs than the store holds now (an import since the evaluation)
+STALE_RESULTS = ("本年度结果是在最近一次数据导入之前计算的，与库中现有数据不一致；请重新运行评价（landuse evaluate）后再引用。",
+                 "These results were computed before the latest data import and no longer match the stored "
+                 "inputs; run the evaluation again (landuse evaluate) before quoting them.")

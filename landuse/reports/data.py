@@ -169,6 +169,8 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
     from evaluation.pilot_targets import pilot_area_targets
     from evaluation.quota import allocate_quota
     from landuse.services.quota import quota_units
+    from landuse.core.labels import STALE_RESULTS
+    from landuse.services.results import is_stale as results_stale
     from landuse.services.results import targets as target_list_of
 
     notes: list[str] = []
@@ -214,6 +216,8 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
     enterprises = zsel(er_full).reset_index(drop=True) if codes is not None else er_full
 
     targets = target_list_of(store, year=year, policy=policy, zones=codes)
+    if results_stale(store, year):
+        notes.append(" / ".join(STALE_RESULTS))
 
     pv = zones["policy_version"].dropna()
     ph = zones["policy_hash"].dropna()

@@ -94,6 +94,11 @@ def default_year(store, year: int | None) -> int | None:
     return results.latest_year(store, year)
 
 
+def results_stale(store, year: int) -> bool:
+    """The banner's question: were the results of ``year`` computed from other inputs than the store holds?"""
+    return results.is_stale(store, year)
+
+
 def policy_for(store, year: int | None, fallback: Policy) -> Policy:
     """The policy the results shown were computed with (the store keeps it), else ``fallback``."""
     return results.stored_policy(store, year, fallback)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+from landuse.core.labels import STALE_RESULTS
 from landuse.services import accounts as auth
 from landuse.web import data
 from landuse.web.access import Principal, current, need
@@ -31,6 +32,9 @@ LOGIN_CSRF_COOKIE = "landuse_login_csrf"
 
 def render(request: Request, name: str, principal: Principal | None, status: int = 200, **ctx: Any) -> HTMLResponse:
     ctx.update(principal=principal, nav=_nav(principal), path=request.url.path)
+    if principal is not None and isinstance(ctx.get("year"), int) and "stale" not in ctx:
+        ctx["stale"] = data.results_stale(store_of(request), ctx["year"])
+        ctx["stale_text"] = " ".join(STALE_RESULTS)
     return templates.TemplateResponse(request, name, ctx, status_code=status)
 
 
