@@ -109,6 +109,7 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/api/reports"): Spec("reports", "/api/reports?year={Y}"),
     ("GET", "/api/reports/{year}/report.{fmt}"): Spec("reports", "/api/reports/{Y}/report.xlsx",
                                                       ok=frozenset({200, 404})),
+    ("GET", "/api/period-reports/{period}.{fmt}"): Spec("reports", "/api/period-reports/2025H1.xlsx"),
     ("POST", "/api/import"): Spec("import", "/api/import", method="POST", ok=frozenset({422}), body=api_upload_body),
     ("GET", "/api/audit"): Spec("audit", "/api/audit"),
     ("GET", "/api/audit.csv"): Spec("audit", "/api/audit.csv"),

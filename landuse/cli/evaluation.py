@@ -20,12 +20,23 @@ def evaluate_cmd(
     as_of: Optional[str] = typer.Option(None, "--as-of", help="统计日期 YYYY-MM-DD（默认年末，需同时给出 --year）/ as-of date (default: year end; needs --year)"),
     policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
     built_up: Optional[Path] = typer.Option(None, "--built-up", help="遥感建成区栅格 GeoTIFF / built-up raster"),
+    period: Optional[str] = typer.Option(None, "--period", help="期间快报，如 2025Q3、2025H1、2025-09（临时数，不保存）/ in-year figures for a period (provisional, not stored)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="与 --period 同用：写出 .xlsx/.html/.pdf / with --period: write them to a file"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
     """计算并保存评价结果（重算替换）/ Compute and store the results for a year (re-running replaces them)."""
     from landuse.services.evaluate import evaluate, growth_summary
 
     pol = load_policy(policy)
+    if period is not None:
+        if year is not None or as_of is not None or built_up is not None:
+            raise LanduseError(t("--period 不能与 --year、--as-of、--built-up 同用",
+                                 "--period cannot be combined with --year, --as-of or --built-up"))
+        _period(open_store(db), period, pol, out)
+        return
+    if out is not None:
+        raise LanduseError(t("--out 只与 --period 同用；年度结果存入数据库，用 landuse report/export 导出",
+                             "--out goes with --period; a year's results are stored: write them with landuse report/export"))
     store = open_store(db)
     years = [year] if year else store.years()
     if not years:  # a store with a survey and no enterprise data: the survey years
@@ -48,6 +59,44 @@ def evaluate_cmd(
     n_flags = len(last["flags"])
     console.print(t(f"已保存 {len(out)} 个年度的结果；{max(out)} 年问题宗地标记 {n_flags} 条。",
                     f"stored results for {len(out)} year(s); {n_flags} parcel flags in {max(out)}."))
+
+
+def _period(store, period: str, pol, out: Path | None) -> None:
+    from landuse.core.contract import PROVINCE
+    from landuse.core.labels import PERIOD_NOTE, PROVINCE_LABEL, pick
+    from landuse.services.periods import check_period, evaluate_period
+
+    period = check_period(period)
+    with Steps(1) as steps:
+        steps.say(t(f"计算期间 {period}", f"evaluating the period {period}"))
+        res = evaluate_period(store, period=period, policy=pol)
+    for w in res.warnings:
+        console.print(f"[yellow]{t('提示', 'note')}:[/] {w}")
+    tab = Table(title=t(f"{res.period.code} 试验区亩均营业收入（1 月 1 日至 {res.period.end:%Y-%m-%d} 累计，临时数）",
+                        f"{res.period.code}: pilot areas' revenue per mu (cumulative to {res.period.end:%Y-%m-%d}, provisional)"))
+    for h in (t("试验区", "pilot area"), t("万元/亩", "万元/mu"), t("覆盖率", "coverage"), t("上年同期", "last year"),
+              t("同比", "change"), t("基期同期", "baseline"), t("较基期", "growth")):
+        tab.add_column(h, justify="right")
+
+    def f(v, fmt: str) -> str:
+        return "—" if v is None or pd.isna(v) else format(v, fmt)
+
+    import pandas as pd
+
+    for r in res.pilot_areas.itertuples():
+        name = pick(PROVINCE_LABEL) if r.pilot_area_code == PROVINCE else str(r.pilot_area_name or r.pilot_area_code)
+        tab.add_row(name, f(r.revenue_per_mu, ",.1f"), f(r.revenue_coverage, ".1%"), f(r.prev_revenue_per_mu, ",.1f"),
+                    f(r.yoy_change, "+.1%"), f(r.baseline_revenue_per_mu, ",.1f"), f(r.growth, "+.1%"))
+    console.print(tab)
+    console.print(pick(PERIOD_NOTE))
+    if out is not None:
+        from landuse.reports.period import write_period_report
+
+        path = write_period_report(res, out, policy=pol, lang=lang())
+        console.print(t(f"期间快报已写入 {path}（年度评价结果未改动）", f"written to {path} (the stored results are unchanged)"))
+    else:
+        console.print(t("期间数据不保存；加 --out 写出文件（年度评价结果未改动）",
+                        "in-year figures are not stored; add --out to write them (the stored results are unchanged)"))
 
 
 @app.command("targets")
@@ -168,10 +217,11 @@ def quota_cmd(
 
 @app.command("report")
 def report_cmd(
-    year: int = typer.Option(..., "--year", help="年度 / year"),
+    year: Optional[int] = typer.Option(None, "--year", help="年度 / year"),
     out: Path = typer.Option(..., "--out", help="输出 .xlsx / .html / .pdf / output file"),
     pilot_area: Optional[str] = typer.Option(None, "--pilot-area", help="试验区代码 / pilot area code"),
     total_mu: Optional[int] = typer.Option(None, "--total-mu", help="如需在报告中测算指标倾斜，给出总量（亩）/ quota total to model"),
+    period: Optional[str] = typer.Option(None, "--period", help="半年报告/期间快报，如 2025H1（临时数）/ half-year or in-year report, e.g. 2025H1"),
     policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
 ) -> None:
@@ -180,6 +230,20 @@ def report_cmd(
     from landuse.services import results
 
     store = open_store(db)
+    if period is not None:  # the half-year report (due end of July) and in-year bulletins
+        from landuse.reports.period import write_period_report
+        from landuse.services.periods import evaluate_period
+
+        if year is not None or pilot_area or total_mu:
+            raise LanduseError(t("--period 不能与 --year、--pilot-area、--total-mu 同用",
+                                 "--period cannot be combined with --year, --pilot-area or --total-mu"))
+        pol = load_policy(policy)
+        res = evaluate_period(store, period=period, policy=pol)
+        path = write_period_report(res, out, policy=pol, lang=lang())
+        console.print(t(f"期间报告已写入 {path}（临时数）", f"period report written to {path} (provisional figures)"))
+        return
+    if year is None:
+        raise LanduseError(t("请给出 --year（或 --period）", "give --year (or --period)"))
     if pilot_area:
         results.check_pilot_area_code(store, pilot_area)
     path = write_report(store, year=year, out=out, policy=load_policy(policy), pilot_area=pilot_area, lang=lang(),

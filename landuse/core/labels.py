@@ -323,3 +323,23 @@ PERCENT_COLUMNS = PERCENT_COLUMNS | frozenset({
 STALE_RESULTS = ("本年度结果是在最近一次数据导入之前计算的，与库中现有数据不一致；请重新运行评价（landuse evaluate）后再引用。",
                  "These results were computed before the latest data import and no longer match the stored "
                  "inputs; run the evaluation again (landuse evaluate) before quoting them.")
+
+#: the in-year (period) tables: evaluation.periods.PERIOD_COLUMNS
+COLUMN_LABELS.update({
+    "period": ("期间", "period"),
+    "period_end": ("截止日期", "period end"),
+    "prev_period": ("上年同期", "same period last year"),
+    "prev_revenue_per_mu": ("上年同期亩均营业收入(万元/亩)", "same period last year: revenue per mu (万元/mu)"),
+    "prev_revenue_coverage": ("上年同期覆盖率", "same period last year: coverage"),
+    "yoy_change": ("同比变化", "change on the same period last year"),
+    "baseline_period": ("基期同期", "same period of the baseline year"),
+})
+PERCENT_COLUMNS = PERCENT_COLUMNS | frozenset({"yoy_change", "prev_revenue_coverage"})
+
+#: in-year figures, on every table and report that shows them
+PERIOD_NOTE = ("期间数据为 1 月 1 日至期末的累计数，与上年同期、基期同期比较；年度数据到齐前均为临时数，不据此判定是否完成年度目标。",
+               "In-year figures are cumulative from 1 January to the period end and compared with the same period "
+               "of last year and of the baseline year; until the year's figures are in they are provisional and "
+               "decide no annual target.")
+PERIOD_TITLE = ("亩均效益期间快报", "In-year land-efficiency bulletin")
+HALF_YEAR_TITLE = ("亩均效益半年报告", "Half-year land-efficiency report")

@@ -68,7 +68,7 @@ def _fmt(c: str, v, lang: str) -> tuple[str, str]:
         if math.isinf(x):
             return "∞", "num"
         if c in PERCENT_COLUMNS or c[:2] in ("c_", "n_"):
-            return f"{x:+.1%}" if c in ("growth", "like_for_like_growth", "revenue_growth_part",
+            return f"{x:+.1%}" if c in ("growth", "yoy_change", "like_for_like_growth", "revenue_growth_part",
                                         "area_growth_part", "linkage_adj") else f"{x:.1%}", "num"
         if c in INT_COLS:
             return (f"{x:+.0f}" if c == "rank_change" and x else f"{x:.0f}"), "num"

@@ -7,7 +7,7 @@ import csv
 import io
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from landuse.services import accounts as auth
@@ -17,6 +17,7 @@ from landuse.web.access import Principal, need
 from landuse.web.common import (
     REPORT_MISSING,
     client_ip,
+    period_report_response,
     report_response,
     handle_upload,
     report_writer,
@@ -142,6 +143,14 @@ def reports(request: Request, year: int | None = YearQ, p: Principal = Depends(n
     ok = report_writer() is not None
     return {"available": ok, "year": y, "message": None if ok else REPORT_MISSING,
             "links": {f: f"/api/reports/{y}/report.{f}" for f in ("xlsx", "html")} if ok and y else {}}
+
+
+@router.get("/api/period-reports/{period}.{fmt}", tags=["reports"],
+            summary="下载半年报告/期间快报（临时数）/ download a half-year or in-year report (provisional)")
+def period_report_file(request: Request, fmt: Literal["xlsx", "html", "pdf"],
+                       period: str = Path(..., pattern=r"^\d{4}(Q[1-4]|H[12]|-(0[1-9]|1[0-2]))$"),
+                       p: Principal = Depends(need("reports"))):
+    return period_report_response(request, p, period, fmt)
 
 
 @router.get("/api/reports/{year}/report.{fmt}", tags=["reports"], summary="下载报告 / download a report")

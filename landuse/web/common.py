@@ -92,6 +92,38 @@ def target_download(request: Request, principal: Principal, t: pd.DataFrame, fmt
     return bytes_download(body, download_name("targets", year, zone, ext=fmt), media)
 
 
+def period_report_response(request: Request, principal: Principal, period: str, fmt: str):
+    """The half-year report / in-year bulletin of ``period`` (validated by the route's pattern)."""
+    if fmt not in REPORT_FORMATS:
+        raise HTTPException(404, "未找到 / not found")
+    from landuse.core.errors import LanduseError
+    from landuse.reports.period import write_period_report
+    from landuse.services.periods import evaluate_period
+
+    store = store_of(request)
+    policy = request.app.state.policy
+    try:
+        res = evaluate_period(store, period=period, policy=policy)
+        body = render_to_bytes(lambda p: write_period_report(res, p, policy=policy, lang="zh"), fmt)
+    except LanduseError as exc:
+        raise HTTPException(404, f"无法生成报告：{str(exc)[:300]}") from None
+    name = download_name("period_report", res.period.code, ext=fmt)
+    auth.audit(store, principal.username, "report", name, client_ip(request))
+    resp = bytes_download(body, name, REPORT_FORMATS[fmt], inline=fmt == "html")
+    if fmt == "html":
+        resp.headers["content-security-policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+    return resp
+
+
+def available_periods(store) -> list[str]:
+    """The periods of enterprise_periods in the store, latest first."""
+    from evaluation.periods import PERIOD_RE
+
+    per = store.read("enterprise_periods", columns=["period"], geometry=False)
+    codes = {str(v).strip().upper() for v in per["period"].dropna()}
+    return sorted((c for c in codes if PERIOD_RE.match(c)), reverse=True)
+
+
 # ------------------------------------------------------------------------------------------------
 # reports (landuse.reports.write_report, written by another engineer)
 # ------------------------------------------------------------------------------------------------

@@ -188,8 +188,10 @@ def reports_page(request: Request, year: int | None = Query(None, ge=1990, le=21
     store = store_of(request)
     years = data.result_years(store)
     y = year if year is not None else (years[-1] if years else None)
+    from landuse.web.common import available_periods
+
     return render(request, "reports.html", p, year=y, years=years, available=report_writer() is not None,
-                  missing=REPORT_MISSING)
+                  missing=REPORT_MISSING, periods=available_periods(store))
 
 
 # ------------------------------------------------------------------------------------------------
