@@ -23,6 +23,10 @@ class StoreBusy(StoreUnavailable):
     """Another process holds the store's write lock longer than the wait allowed."""
 
 
+class NoResults(LanduseError):
+    """No stored results for the year asked for (run the evaluation first)."""
+
+
 class PolicyError(LanduseError):
     """The policy file is missing, malformed or inconsistent."""
 

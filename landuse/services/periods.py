@@ -13,7 +13,11 @@ from landuse.core.labels import t
 from landuse.core.policy import Policy
 from parcels.store.base import Store
 
-__all__ = ["evaluate_period", "check_period"]
+__all__ = ["evaluate_period", "check_period", "NoDataForPeriod"]
+
+
+class NoDataForPeriod(LanduseError):
+    """The store holds no enterprise figures for the period asked for."""
 
 
 def check_period(text: str) -> str:
@@ -31,7 +35,7 @@ def evaluate_period(store: Store, *, period: str, policy: Policy) -> PeriodResul
     inputs = store.read_inputs()
     per = inputs.get("enterprise_periods")
     if per is None or not len(per):
-        raise LanduseError(t("库中没有企业期间数据（enterprise_periods）：请先导入季度/半年数据",
+        raise NoDataForPeriod(t("库中没有企业期间数据（enterprise_periods）：请先导入季度/半年数据",
                              "no enterprise_periods in the store: import the quarterly or half-year figures first"))
     if not len(inputs.get("parcels", ())):
         raise LanduseError(t("库中没有宗地数据", "no parcels in the store"))
@@ -39,5 +43,5 @@ def evaluate_period(store: Store, *, period: str, policy: Policy) -> PeriodResul
         return period_figures(inputs, period=code, policy=policy)
     except ValueError:
         have = sorted(per["period"].dropna().astype(str).str.upper().unique())
-        raise LanduseError(t(f"没有 {code} 的企业期间数据；库中已有：{'、'.join(have)}",
+        raise NoDataForPeriod(t(f"没有 {code} 的企业期间数据；库中已有：{'、'.join(have)}",
                              f"no enterprise figures for {code}; the store has: {', '.join(have)}")) from None

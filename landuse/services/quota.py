@@ -25,7 +25,7 @@ With a ``pilot_area`` the units are that pilot area's zones and the total is sha
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -163,6 +163,26 @@ def quota_units(source, *, year: int, policy, level: Literal["zone", "pilot_area
               else pd.Series(dtype="int64"))
     out["last_rank_streak"] = streak.reindex(idx).fillna(0).astype("int64")
     return out
+
+
+def stored_quota(store: Store, *, year: int) -> dict[str, Any] | None:
+    """Which quota the stored results of ``year`` carry: the latest audited ``--save`` of that year
+    (who, when, level, total, pilot area, policy), or None when the results carry no quota (never
+    saved, or replaced by a later evaluation)."""
+    carried = False
+    for name in ("zone_results", "pilot_area_results"):
+        df = store.read(name, year=year, columns=["quota_mu"], geometry=False)
+        carried = carried or bool(df["quota_mu"].notna().any())
+    if not carried:
+        return None
+    for row in accounts.read_audit(store, action="quota_save"):
+        fields = dict(kv.split("=", 1) for kv in str(row.get("detail") or "").split() if "=" in kv)
+        if fields.get("year") == str(year):
+            return {"username": row.get("username"), "ts": accounts.beijing_time(row.get("ts")),
+                    "level": fields.get("level"), "total_mu": fields.get("total_mu"),
+                    "pilot_area": None if fields.get("pilot_area") in (None, "*") else fields.get("pilot_area"),
+                    "policy": fields.get("policy")}
+    return {"username": None, "ts": None, "level": None, "total_mu": None, "pilot_area": None, "policy": None}
 
 
 def quota(store: Store, *, year: int, total_mu: int, policy: Policy, level: str = "zone",

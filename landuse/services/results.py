@@ -22,7 +22,7 @@ import pandas as pd
 
 from evaluation.targets import TARGET_COLUMNS, target_list
 from landuse.core.contract import LAYERS
-from landuse.core.errors import LanduseError, UnknownCode
+from landuse.core.errors import LanduseError, NoResults, UnknownCode
 from landuse.core.labels import t
 from landuse.core.policy import Policy, policy_from_json
 from parcels.store.base import Store
@@ -52,7 +52,7 @@ def latest_year(store: Store, year: int | None = None) -> int | None:
 
 def require_results(store: Store, year: int) -> None:
     if year not in store.result_years():
-        raise LanduseError(t(f"{year} 年尚无评价结果，请先运行 landuse evaluate --year {year}",
+        raise NoResults(t(f"{year} 年尚无评价结果，请先运行 landuse evaluate --year {year}",
                              f"no results for {year}: run `landuse evaluate --year {year}` first"))
 
 

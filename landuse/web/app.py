@@ -19,7 +19,11 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from landuse.core.errors import StoreUnavailable
+from landuse.core.errors import LanduseError, NoResults, PolicyError, StoreUnavailable, UnknownCode, ValidationFailed
+from landuse.reports.data import ReportError
+from landuse.services.accounts import AuthError
+from landuse.services.evaluate import NoDataForYear
+from landuse.services.periods import NoDataForPeriod
 from landuse.core.settings import Settings, get_settings
 from landuse.web.templating import templates
 
@@ -119,9 +123,49 @@ class Guard:
         await send({"type": "http.response.body", "body": body})
 
 
+#: the product's errors and the status each answers with (the most specific class wins), as titiler's
+#: DEFAULT_STATUS_CODES: one table for the whole web service
+ERROR_STATUS: dict[type[Exception], int] = {
+    StoreUnavailable: 503,  # StoreBusy too: a writer holds the GeoPackage, or PostgreSQL is down
+    UnknownCode: 404,
+    NoDataForYear: 404,
+    NoResults: 404,
+    NoDataForPeriod: 404,
+    ReportError: 404,
+    ValidationFailed: 422,
+    AuthError: 400,
+    PolicyError: 400,
+    LanduseError: 400,
+}
+
 ERROR_PAGE = ("<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>错误 {status}</title>"
               "<link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main class=\"narrow\"><h1>出错了（{status}）</h1>"
               "<p>{text}</p><p><a href=\"/\">返回首页</a></p></main></body></html>")
+
+
+def _error_status(exc: Exception) -> int:
+    """The status of a product error: the table's entry for the most specific class of ``exc``."""
+    for cls in type(exc).__mro__:
+        if cls in ERROR_STATUS:
+            return ERROR_STATUS[cls]
+    return 500
+
+
+async def product_error(request: Request, exc: Exception):
+    """The one mapping from the product's errors (:mod:`landuse.core.errors` and the services') to
+    responses: JSON on the API, the error page elsewhere; the message is the error's own bilingual
+    text, never a traceback. Routes raise; they do not translate."""
+    status = _error_status(exc)
+    text = str(exc)[:600]
+    headers = {}
+    if status == 503:
+        log.warning("store unavailable %s %s: %s", request.method, request.url.path, exc)
+        text = f"数据库暂时不可用，请稍后再试 / the database is unavailable right now, try again later ({exc})"[:600]
+        headers = {"retry-after": "30"}
+    if _is_api(request):
+        return JSONResponse({"detail": text}, status_code=status, headers=headers)
+    return templates.TemplateResponse(request, "error.html", {"status": status, "text": text, "principal": None},
+                                      status_code=status, headers=headers)
 
 
 def _is_api(request: Request) -> bool:
@@ -164,15 +208,8 @@ def create_app(db: str | None = None, *, settings: Settings | None = None, store
         return templates.TemplateResponse(request, "error.html", {"status": exc.status_code, "text": exc.detail,
                                                                   "principal": None}, status_code=exc.status_code)
 
-    @app.exception_handler(StoreUnavailable)
-    async def unavailable(request: Request, exc: StoreUnavailable):
-        log.warning("store unavailable %s %s: %s", request.method, request.url.path, exc)
-        text = f"数据库暂时不可用，请稍后再试 / the database is unavailable right now, try again later ({exc})"[:600]
-        headers = {"retry-after": "30"}
-        if _is_api(request):
-            return JSONResponse({"detail": text}, status_code=503, headers=headers)
-        return templates.TemplateResponse(request, "error.html", {"status": 503, "text": text, "principal": None},
-                                          status_code=503, headers=headers)
+    for cls in ERROR_STATUS:
+        app.add_exception_handler(cls, product_error)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):

@@ -149,8 +149,10 @@ def dashboard_page(request: Request, year: int | None = Query(None, ge=1990, le=
     table = data.zone_table(store, p, y) if y is not None else []
     detail = data.zone_dashboard(store, p, zone, y) if zone and y is not None else None
     pilots = data.pilot_table(store, p, y) if y is not None else []
+    from landuse.services.quota import stored_quota
+
     return render(request, "dashboard.html", p, year=y, years=years, table=table, zone=zone, detail=detail,
-                  pilots=pilots)
+                  pilots=pilots, quota=stored_quota(store, year=y) if y is not None else None)
 
 
 @router.get("/targets")
