@@ -67,3 +67,15 @@ def test_data_package_doc_is_in_sync(tmp_path):
     before = doc.read_text(encoding="utf-8")
     subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_data_package_doc.py")], check=True)
     assert doc.read_text(encoding="utf-8") == before, "run scripts/gen_data_package_doc.py and commit docs/data-package.md"
+
+
+def test_layout_page_is_current():
+    """docs/layout.md lists every module with its docstring's first line: regenerate it with
+    `python scripts/gen_layout_doc.py` after adding or renaming a module."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, str(root / "scripts" / "gen_layout_doc.py"), "--check"], cwd=root)
+    assert r.returncode == 0, "docs/layout.md is out of date: run scripts/gen_layout_doc.py"
