@@ -223,9 +223,9 @@ def write_xlsx(frames: dict[str, pd.DataFrame], out: Path, *, layers: dict[str, 
             (t("说明", "note", lang), t("代码列保留代码（文本），其后的列给出中文含义；比例以百分数显示，金额单位见表头。",
                                       "Code columns keep the code (text); the next column gives its words. "
                                       "Rates are percentages; units are in the headers.", lang))]
-    for k, (a, b) in enumerate([*info, *[(t("提示", "note", lang), n) for n in (notes or [])]]):
-        guide.write_string(r + k, 0, a, head)
-        guide.write_string(r + k, 1, b)
+    for idx, (a, b) in enumerate([*info, *[(t("提示", "note", lang), n) for n in (notes or [])]]):
+        guide.write_string(r + idx, 0, a, head)
+        guide.write_string(r + idx, 1, b)
     guide.set_column(0, 0, 16)
     guide.set_column(1, 1, 26)
     guide.set_column(2, 2, 30)

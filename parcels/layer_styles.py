@@ -142,7 +142,7 @@ def parcel_rules(maps: MapsPolicy, problems: list[tuple[str, str]], columns: set
     (``problems``: (rule code, Chinese label), most severe first) hatched over them."""
     out: list[Rule] = []
     dev = "developed" in columns
-    base = [("not_false", "developed")] if dev else []
+    base: list[tuple] = [("not_false", "developed")] if dev else []
     bins = list(maps.revenue_bins) if maps.revenue_bins else [100.0, 200.0, 300.0, 400.0, 600.0]
     n = len(bins) + 1
     cols = [maps.revenue_colors[int(round(i * (len(maps.revenue_colors) - 1) / max(n - 1, 1)))] for i in range(n)]

@@ -198,7 +198,7 @@ def apply_changes(seed: int, F, E, Y, L, B, T, specs, geo, ctx) -> dict:
     holder_zone = pd.Series(F["zone_code"].to_numpy(), index=F["holder_uscc"]).dropna()
     holder_zone = holder_zone[~holder_zone.index.duplicated()]
     zy = []
-    for y in YEARS:
+    for y in YEARS.tolist():
         ye = np.datetime64(f"{int(y)}-12-31")
         compl = F["compl"].to_numpy()
         dev = industrial & ~pd.isna(compl) & (compl <= ye)

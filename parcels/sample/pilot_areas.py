@@ -19,9 +19,9 @@ def select_pilot_areas(cfg) -> list[dict]:
         out.append(dict(code=c[0], name=c[1], short=c[2], lon=c[3], lat=c[4], county=c[5], kind="city"))
     counties = {c[0]: c for c in COUNTIES}
     for code in cfg["counties"]:
-        c = counties[code]
-        out.append(dict(code=c[0], name=c[1], short=c[2], lon=c[3], lat=c[4], county=c[0], kind="county",
-                        main=(c[7], c[6])))
+        k = counties[code]
+        out.append(dict(code=k[0], name=k[1], short=k[2], lon=k[3], lat=k[4], county=k[0], kind="county",
+                        main=(k[7], k[6])))
     return out
 
 

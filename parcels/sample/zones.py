@@ -97,7 +97,8 @@ def build_geometry(rng, specs, prog) -> dict:
         shape = zone_shape(rng, z["n_parcels"] * z["mean_mu"] * M2_PER_MU / ZONE_FILL)
         alpha = rng.uniform(-0.4, 0.4)
         # road-grid frame: rotate the zone by -alpha
-        zone_uv = shapely.Polygon(np.column_stack(rotate(*shapely.get_coordinates(shape).T, -alpha)))
+        cu, cv = shapely.get_coordinates(shape).T
+        zone_uv = shapely.Polygon(np.column_stack(rotate(cu, cv, -alpha)))
         polys, blocks, rows = zone_parcels(rng, zone_uv, z["mean_mu"])
         gk = gk_epsg(z["lon"])
         to_gk, to_geo = transformer(4490, gk), transformer(gk, 4490)
