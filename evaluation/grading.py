@@ -243,7 +243,7 @@ def _group_sums(frame: pd.DataFrame, ey, ind, keys: list[pd.Series]) -> pd.Serie
     """Σ numerator / Σ denominator of ``ind`` by ``keys`` over the rows with both parts (den > 0)."""
     num_c, den_c = (ind.numerator, ind.denominator) if ind.numerator and ind.denominator else RATIO_PARTS.get(
         ind.column, (None, None))
-    if num_c is None:
+    if num_c is None or den_c is None:
         return pd.Series(dtype="float64")
     year = keys[0]
     n = _parts(frame, ey, year, num_c)
@@ -512,7 +512,7 @@ def grade_enterprises(
             grade = np.where((grade == None) & (rank <= edge), b.grade, grade)  # noqa: E711
         grade = np.where(grade == None, gp.bands[-1].grade, grade)  # noqa: E711
         small = n < gp.min_group_size
-        grade = np.where(small, None, grade)
+        grade = np.where(small, None, grade)  # type: ignore[call-overload]  # numpy's stubs refuse None as a value of np.where
         out.loc[s.index, "grade"] = grade
         for i in s.index[small]:
             notes[i].insert(0, f"组内参评企业不足{gp.min_group_size}家，仅计分不分等级")

@@ -40,6 +40,7 @@ with no pilot area still count in the provincial share. When no enterprise data 
 from __future__ import annotations
 
 import warnings
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -67,6 +68,10 @@ def _num(frame: pd.DataFrame, name: str, index) -> pd.Series:
     return pd.Series(np.nan, index=index, dtype="float64")
 
 
+@overload
+def _year_rows(frame: None, year: int) -> None: ...
+@overload
+def _year_rows(frame: pd.DataFrame, year: int) -> pd.DataFrame: ...
 def _year_rows(frame: pd.DataFrame | None, year: int) -> pd.DataFrame | None:
     if frame is None:
         return None

@@ -326,7 +326,7 @@ def composite_score(
     if method == "entropy" and ent is None:
         notes.append("entropy weights unavailable; expert weights used")
         method = "expert"
-    weights = (ent if method == "entropy" else expert).rename("weight")
+    weights = (ent if method == "entropy" and ent is not None else expert).rename("weight")
 
     table["score_expert"] = _score(n, status, expert)
     table["rank_expert"] = ranks(table["score_expert"])

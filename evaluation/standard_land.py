@@ -208,7 +208,7 @@ def standard_land_checks(
         target_word = "承诺" if chk.committed is not None else "要求"
         cmp_fail = "<" if chk.op == "ge" else ">"
         cmp_ok = "≥" if chk.op == "ge" else "≤"
-        evidence = []
+        evidence: list[str | None] = []
         for k, (st, av, tv, s) in enumerate(zip(status, a, t, shortfall)):
             lbl = chk.label_zh
             if coverage_check and density_label[k]:

@@ -90,7 +90,10 @@ def flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFr
         }
     ).reset_index()
     # text columns: one pass over the sorted rows (groupby.agg with Python joins is far slower)
-    rules, reasons, evidence, actions = [], [], [], []
+    rules: list[list[str]] = []
+    reasons: list[list[str]] = []
+    evidence: list[list[str]] = []
+    actions: list[list[str]] = []
     cur = None
     gid = g.ngroup().to_numpy()
     for key, rule, label, ev, act in zip(
