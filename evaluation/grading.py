@@ -53,6 +53,7 @@ import pandas as pd
 
 from evaluation.standard_land import object_strings
 from landuse.core.errors import PolicyError
+from landuse.core.policy import Policy
 
 __all__ = ["grade_enterprises", "grade_streak", "GRADE_COLUMNS", "industry_matches", "construction_status",
            "merge_tenants", "RATIO_PARTS"]
@@ -355,7 +356,7 @@ def _cum_edges(n: np.ndarray, upto: float, rounding: str) -> np.ndarray:
 def grade_enterprises(
     enterprise_results: pd.DataFrame,
     *,
-    policy,
+    policy: Policy,
     history: pd.DataFrame | None = None,
     enterprises: pd.DataFrame | None = None,
     enterprise_years: pd.DataFrame | None = None,

@@ -37,6 +37,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from landuse.core.policy.rules import IdlePolicy
 from landuse.core.units import M2_PER_MU
 
 STAGES: tuple[str, ...] = ("unsupplied", "supplied", "started", "completed", "in_production", "idle")
@@ -165,7 +166,7 @@ def idle_status(
     parcels: pd.DataFrame,
     *,
     as_of: date | pd.Timestamp,
-    policy,  # landuse.core.policy.rules.IdlePolicy
+    policy: IdlePolicy,
     area_m2: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Statutory idle land (闲置土地处置办法, 国土资源部令第53号, Art. 2, 8, 14) at ``as_of``.

@@ -47,6 +47,7 @@ import pandas as pd
 
 from evaluation.scoring import path_growth
 from landuse.core.contract import PROVINCE
+from landuse.core.policy import Policy
 
 
 TARGETS = (
@@ -122,7 +123,7 @@ def pilot_area_targets(
     enterprise_results: pd.DataFrame | None,
     *,
     year: int,
-    policy,
+    policy: Policy,
     zones: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Value, target, attainment and met for each pilot-area target; indexed by ``pilot_area_code``."""

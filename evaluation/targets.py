@@ -19,6 +19,7 @@ import pandas as pd
 
 from evaluation.rules import zone_median_revenue_per_mu
 from evaluation.standard_land import object_strings
+from landuse.core.policy import Policy
 
 __all__ = ["target_list", "flag_summary", "apply_flag_summary", "TARGET_COLUMNS"]
 
@@ -145,7 +146,7 @@ def _rank(s: pd.DataFrame) -> pd.Series:
 
 
 def target_list(
-    parcel_results: pd.DataFrame, flags: pd.DataFrame, *, policy=None, zone: str | None = None
+    parcel_results: pd.DataFrame, flags: pd.DataFrame, *, policy: Policy | None = None, zone: str | None = None
 ) -> pd.DataFrame:
     """One row per flagged parcel (and year), ranked by ``priority``; columns ``TARGET_COLUMNS``
     (those parcel_results lacks are left empty). With ``zone`` only that zone's parcels, ranked

@@ -37,9 +37,9 @@ def _road_lines(rng, lo, hi, step):
     pos = [lo - rng.uniform(0.2, 0.8) * step]
     while pos[-1] < hi:
         pos.append(pos[-1] + step * rng.uniform(0.8, 1.2))
-    pos = np.array(pos)
-    width = np.where(np.arange(len(pos)) % 3 == 0, 40.0, 24.0)
-    return pos, width
+    edges = np.array(pos)
+    width = np.where(np.arange(len(edges)) % 3 == 0, 40.0, 24.0)
+    return edges, width
 
 
 def zone_parcels(rng: np.random.Generator, zone_uv: shapely.Polygon, mean_mu: float):

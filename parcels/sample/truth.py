@@ -88,7 +88,7 @@ def truth_table(F, Y, L, B, specs):
     amb = int((developed & (((rr > 0.45) & (rr < 0.55)) | ((rt > 0.30) & (rt < 0.37)))).sum())
     F["rev_per_mu_2025"] = rpm
 
-    rows = []
+    rows: list[tuple] = []
     codes = F["parcel_code"].to_numpy()
 
     def add(mask, label, detail):

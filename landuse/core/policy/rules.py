@@ -239,7 +239,7 @@ class StandardLandPolicy(Section):
     def _bands(self):
         edges = [b.below for b in self.band]
         if edges and (edges[-1] is not None or any(e is None for e in edges[:-1])
-                      or edges[:-1] != sorted(edges[:-1])):
+                      or edges[:-1] != sorted(e for e in edges[:-1] if e is not None)):
             raise ValueError("standard_land.band: ascending 'below' edges, the last band without one")
         return self
 
