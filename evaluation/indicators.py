@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from landuse.core.policy import LandPolicy
 from landuse.core.units import M2_PER_MU
 
 #: value columns spread from enterprises to parcels (output name → enterprise_years column)
@@ -200,7 +201,7 @@ def code_prefix_match(codes: pd.Series, prefixes) -> pd.Series:
 
 
 def yard_dependent(land_use_code: pd.Series, land_use_scheme: pd.Series, industry_code: pd.Series,
-                   land_policy) -> pd.Series:
+                   land_policy: LandPolicy) -> pd.Series:
     """Parcels whose 建筑系数 rests on structures and open yards (``land.yard_dependent_land_uses``
     by scheme, ``land.yard_dependent_industries`` by the holder's industry): a footprint-only
     figure says nothing about them."""

@@ -19,6 +19,8 @@ import pyogrio
 from landuse.core.contract import LAYERS, Layer
 from landuse.core.errors import LanduseError
 from landuse.core.labels import header, yes_no
+from landuse.core.policy.maps import MapsPolicy
+from landuse.core.policy.rules import Rule
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".gpkg": "gpkg", ".shp": "shp", ".geojson": "geojson"}
 
@@ -250,7 +252,8 @@ def print_setup(ws, title: str) -> None:
 
 
 def write_frame(df: pd.DataFrame, out: str | Path, *, layer: Layer | None = None, layer_name: str | None = None,
-                lang: str = "zh", extra_headers: dict[str, str] | None = None, maps=None, rules=None) -> Path:
+                lang: str = "zh", extra_headers: dict[str, str] | None = None, maps: MapsPolicy | None = None,
+                rules: list[Rule] | None = None) -> Path:
     """Write one frame; format by extension. A GeoPackage is version 1.3 with a default QGIS style
     and Chinese column names (:mod:`parcels.layer_styles`; ``maps``/``rules``: the policy's palettes
     and rules, default the default policy's)."""

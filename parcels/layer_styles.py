@@ -31,6 +31,7 @@ import pyogrio
 from landuse.core.contract import LAYERS
 from landuse.core.labels import header
 from landuse.core.policy.maps import MapsPolicy
+from landuse.core.policy.rules import Rule as PolicyRule
 
 #: GDAL dataset creation options for every GeoPackage the product creates
 GPKG_OPTIONS = {"VERSION": "1.3"}
@@ -354,7 +355,7 @@ def has_styles(path: str | Path) -> bool:
         return bool(con.execute("SELECT 1 FROM sqlite_master WHERE name = 'layer_styles'").fetchone())
 
 
-def style_geopackage(path: str | Path, *, maps: MapsPolicy | None = None, rules: Any = None,
+def style_geopackage(path: str | Path, *, maps: MapsPolicy | None = None, rules: list[PolicyRule] | None = None,
                      layers: list[str] | None = None) -> None:
     """Write (replace) the default QGIS style and the Chinese column names of every layer of the
     GeoPackage at ``path`` (or of ``layers``). ``rules``: the policy's rules (problem labels and

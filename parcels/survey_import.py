@@ -50,6 +50,7 @@ from landuse.core.survey_codes import (
 from landuse.core.units import M2_PER_MU
 
 from parcels import crs as gkcrs
+from parcels.io import RawLayer
 
 __all__ = ["parse_units", "prepare_survey", "survey_units", "zone_year_units", "planar_gk_area", "UNIT_FACTORS"]
 
@@ -134,7 +135,7 @@ def _rows_text(rows: pd.Series, n: int = 8) -> str:
     return ", ".join(r[:n]) + (f" … ({len(r)})" if len(r) > n else "")
 
 
-def prepare_survey(raw, bag, notes: list[str]) -> None:
+def prepare_survey(raw: RawLayer, bag, notes: list[str]) -> None:
     """Normalise and check the raw survey values of one file in place (``raw.frame`` is replaced);
     what was assumed is appended to ``notes``."""
     f = raw.frame.copy()
@@ -280,7 +281,7 @@ def _fmt(x: float) -> str:
     return f"{x:.2g}"
 
 
-def survey_units(typed: pd.DataFrame, raw, bag, *, units: Units | None, tolerance: float) -> pd.DataFrame:
+def survey_units(typed: pd.DataFrame, raw: RawLayer, bag, *, units: Units | None, tolerance: float) -> pd.DataFrame:
     """Recorded areas and building areas of one survey file to m², per zone (see the module doc).
     Returns a new frame."""
     t = typed.copy()
@@ -433,7 +434,7 @@ def _survey_land(survey: pd.DataFrame | None) -> pd.DataFrame:
     return pd.concat([by, whole], ignore_index=True)[cols]
 
 
-def zone_year_units(typed: pd.DataFrame, raw, bag, *, survey: pd.DataFrame | None, units: Units | None) -> pd.DataFrame:
+def zone_year_units(typed: pd.DataFrame, raw: RawLayer, bag, *, survey: pd.DataFrame | None, units: Units | None) -> pd.DataFrame:
     """Money columns of ``zone_years`` in 万元 (and area columns in ha), per zone (module doc)."""
     t = typed.copy()
     land = _survey_land(survey)

@@ -11,7 +11,7 @@ from parcels.sample.config import YEARS
 from parcels.sample.reference import CITIES, COUNTIES
 
 
-def select_pilot_areas(cfg) -> list[dict]:
+def select_pilot_areas(cfg: dict) -> list[dict]:
     out = []
     cities = {c[0]: c for c in CITIES}
     for code in cfg["cities"]:
@@ -26,7 +26,7 @@ def select_pilot_areas(cfg) -> list[dict]:
 
 
 
-def recent_supply_rate(parcels, zones_spec) -> dict:
+def recent_supply_rate(parcels: pd.DataFrame, zones_spec: list[dict]) -> dict:
     """Mu supplied per year over 2023–2025 in each pilot area (sizes its 批而未供 in pilot_area_years)."""
     pa_of_zone = {s["zone_code"]: s["pilot_area_code"] for s in zones_spec}
     sup = pd.to_datetime(parcels["supply"])
@@ -36,7 +36,7 @@ def recent_supply_rate(parcels, zones_spec) -> dict:
     return supply_rate
 
 
-def pilot_area_years(rng, areas, supply_rate=None):
+def pilot_area_years(rng: np.random.Generator, areas: list[dict], supply_rate: dict | None = None) -> pd.DataFrame:
     rows = []
     supply_rate = supply_rate or {}
     for a in areas:

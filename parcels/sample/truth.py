@@ -42,7 +42,7 @@ def _parcel_output(F, Y25, L, B):
     return s, U[["uscc", "pi"]]
 
 
-def truth_table(F, Y, L, B, specs):
+def truth_table(F: pd.DataFrame, Y: pd.DataFrame, L: pd.DataFrame, B: pd.DataFrame, specs: list[dict]):
     industrial = np.array([(s, c) in INDUSTRIAL_USE for s, c in zip(F["scheme"], F["code"])])
     area = F["area"].to_numpy()
     mu = area / M2_PER_MU
