@@ -513,7 +513,8 @@ def grade_enterprises(
             grade = np.where((grade == None) & (rank <= edge), b.grade, grade)  # noqa: E711
         grade = np.where(grade == None, gp.bands[-1].grade, grade)  # noqa: E711
         small = n < gp.min_group_size
-        grade = np.where(small, None, grade)  # type: ignore[call-overload]  # numpy's stubs refuse None as a value of np.where
+        # numpy's stubs refuse None as a value of np.where
+        grade = np.where(small, None, grade)  # type: ignore[call-overload]
         out.loc[s.index, "grade"] = grade
         for i in s.index[small]:
             notes[i].insert(0, f"组内参评企业不足{gp.min_group_size}家，仅计分不分等级")

@@ -180,7 +180,8 @@ def building_coefficient(area_mu: pd.Series, footprint_m2: pd.Series, yard_m2: p
         dens = density.astype("float64").where(density.notna(), dens)
     foot = footprint_m2.astype("float64").where(footprint_m2.notna(), dens * area_m2)
     coef = ratio(foot + yard_m2.astype("float64"), area_m2)
-    basis = pd.Series(np.where(coef.notna(), "coefficient", np.where(dens.notna(), "density", None)),  # type: ignore[call-overload]  # numpy's stubs refuse None as a value of np.where
+    # numpy's stubs refuse None as a value of np.where
+    basis = pd.Series(np.where(coef.notna(), "coefficient", np.where(dens.notna(), "density", None)),  # type: ignore[call-overload]
                       index=area_mu.index, dtype=object)
     return pd.DataFrame({"building_coefficient": coef, "building_density": dens, "value": coef.fillna(dens),
                          "basis": basis}, index=area_mu.index)

@@ -248,7 +248,8 @@ def idle_status(
     start_unknown = supplied & ~started & agreed.isna().to_numpy() & old_supply
 
     idle = not_started | halted_idle
-    kind = np.where(not_started, "not_started", np.where(halted_idle, "halted", None)).astype(object)  # type: ignore[call-overload]  # numpy's stubs refuse None as a value of np.where
+    # numpy's stubs refuse None as a value of np.where
+    kind = np.where(not_started, "not_started", np.where(halted_idle, "halted", None)).astype(object)  # type: ignore[call-overload]
     clock = agreed.where(not_started, halted.where(halted_idle))  # when the unstarted/halted time began
     idle_since = ns_idle_since.where(not_started, h_idle_since.where(halted_idle))
     idle_days = pd.array(((as_of - idle_since).dt.days).to_numpy(), dtype="Int64")

@@ -146,7 +146,8 @@ def _rank(s: pd.DataFrame) -> pd.Series:
 
 
 def target_list(
-    parcel_results: pd.DataFrame, flags: pd.DataFrame, *, policy: Policy | None = None, zone: str | None = None
+    parcel_results: pd.DataFrame, flags: pd.DataFrame, *, policy: Policy | None = None,
+    zone: str | None = None,
 ) -> pd.DataFrame:
     """One row per flagged parcel (and year), ranked by ``priority``; columns ``TARGET_COLUMNS``
     (those parcel_results lacks are left empty). With ``zone`` only that zone's parcels, ranked

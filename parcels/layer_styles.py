@@ -355,8 +355,8 @@ def has_styles(path: str | Path) -> bool:
         return bool(con.execute("SELECT 1 FROM sqlite_master WHERE name = 'layer_styles'").fetchone())
 
 
-def style_geopackage(path: str | Path, *, maps: MapsPolicy | None = None, rules: list[PolicyRule] | None = None,
-                     layers: list[str] | None = None) -> None:
+def style_geopackage(path: str | Path, *, maps: MapsPolicy | None = None,
+                     rules: list[PolicyRule] | None = None, layers: list[str] | None = None) -> None:
     """Write (replace) the default QGIS style and the Chinese column names of every layer of the
     GeoPackage at ``path`` (or of ``layers``). ``rules``: the policy's rules (problem labels and
     order); default: the default policy's."""

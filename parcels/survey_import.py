@@ -281,7 +281,8 @@ def _fmt(x: float) -> str:
     return f"{x:.2g}"
 
 
-def survey_units(typed: pd.DataFrame, raw: RawLayer, bag, *, units: Units | None, tolerance: float) -> pd.DataFrame:
+def survey_units(typed: pd.DataFrame, raw: RawLayer, bag, *, units: Units | None,
+                 tolerance: float) -> pd.DataFrame:
     """Recorded areas and building areas of one survey file to m², per zone (see the module doc).
     Returns a new frame."""
     t = typed.copy()
@@ -434,7 +435,8 @@ def _survey_land(survey: pd.DataFrame | None) -> pd.DataFrame:
     return pd.concat([by, whole], ignore_index=True)[cols]
 
 
-def zone_year_units(typed: pd.DataFrame, raw: RawLayer, bag, *, survey: pd.DataFrame | None, units: Units | None) -> pd.DataFrame:
+def zone_year_units(typed: pd.DataFrame, raw: RawLayer, bag, *, survey: pd.DataFrame | None,
+                    units: Units | None) -> pd.DataFrame:
     """Money columns of ``zone_years`` in 万元 (and area columns in ha), per zone (module doc)."""
     t = typed.copy()
     land = _survey_land(survey)

@@ -98,7 +98,8 @@ def test_no_function_takes_a_policy_or_a_section():
 
 def test_the_isinstance_check_finds_one(tmp_path):
     p = tmp_path / "probe.py"
-    p.write_text("def f(policy):\n    return policy if isinstance(policy, (int, scoring.QuotaPolicy)) else policy.quota\n"
+    p.write_text("def f(policy):\n"
+                 "    return policy if isinstance(policy, (int, scoring.QuotaPolicy)) else policy.quota\n"
                  "def g(x):\n    return isinstance(x, dict)\n", encoding="utf-8")
     assert _isinstance_on_policy_classes(p, tmp_path) == ["probe.py:2"]
 

@@ -138,7 +138,8 @@ def thresholds(rule, industry: pd.Series) -> pd.Series:
     return thr
 
 
-def compare(rule, pr: pd.DataFrame, scope: pd.Series, value: pd.Series, thr: pd.Series, describe) -> pd.DataFrame:
+def compare(rule, pr: pd.DataFrame, scope: pd.Series, value: pd.Series, thr: pd.Series,
+            describe) -> pd.DataFrame:
     """Parcels in ``scope`` whose ``value`` ``rule.op`` ``thr`` (both known), with evidence."""
     fn, sym = OPS[rule.op]
     v_all, t_all = value.to_numpy(dtype=float), thr.to_numpy(dtype=float)

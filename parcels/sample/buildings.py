@@ -11,7 +11,8 @@ from parcels.sample.config import END, day, rand_dates
 from parcels.sample.reference import INDUSTRIES
 
 
-def buildings_and_leases(rng: np.random.Generator, F: pd.DataFrame, P: pd.DataFrame, specs: list[dict], E: pd.DataFrame, ctx: dict):
+def buildings_and_leases(rng: np.random.Generator, F: pd.DataFrame, P: pd.DataFrame, specs: list[dict],
+                         E: pd.DataFrame, ctx: dict):
     new_uscc, make_name = ctx["new_uscc"], ctx["make_name"]
     ind_w = np.array([g[1] for g in INDUSTRIES])
     ind_w = ind_w / ind_w.sum()

@@ -60,8 +60,8 @@ def _pick(rng, pool: np.ndarray, n: int, taken: set) -> list[int]:
     return sorted(got)
 
 
-def apply_changes(seed: int, F: pd.DataFrame, E: pd.DataFrame, Y: pd.DataFrame, L: pd.DataFrame, B: pd.DataFrame, T: pd.DataFrame, specs: list[dict], geo: dict,
-                  ctx: dict) -> dict:
+def apply_changes(seed: int, F: pd.DataFrame, E: pd.DataFrame, Y: pd.DataFrame, L: pd.DataFrame,
+                  B: pd.DataFrame, T: pd.DataFrame, specs: list[dict], geo: dict, ctx: dict) -> dict:
     """Change the generated package in place where noted; return the new layers and truth rows:
     ``land_rights``, ``pilot_area_zones``, ``zone_years``, ``enterprise_periods`` (frames), and the
     updated ``F``, ``E``, ``Y``, ``T`` and parcel geometries."""

@@ -13,7 +13,8 @@ from parcels.sample.config import END, YEARS, day, rand_dates
 from parcels.sample.reference import INDUSTRIES
 
 
-def holder_figures(rng: np.random.Generator, F: pd.DataFrame, P: pd.DataFrame, E: pd.DataFrame, specs: list[dict], ctx: dict):
+def holder_figures(rng: np.random.Generator, F: pd.DataFrame, P: pd.DataFrame, E: pd.DataFrame,
+                   specs: list[dict], ctx: dict):
     E["production_start_date"] = np.datetime64("NaT", "D")
     E["rev2025"] = np.nan
     E["tax2025"] = np.nan

@@ -36,7 +36,8 @@ def recent_supply_rate(parcels: pd.DataFrame, zones_spec: list[dict]) -> dict:
     return supply_rate
 
 
-def pilot_area_years(rng: np.random.Generator, areas: list[dict], supply_rate: dict | None = None) -> pd.DataFrame:
+def pilot_area_years(rng: np.random.Generator, areas: list[dict],
+                     supply_rate: dict | None = None) -> pd.DataFrame:
     rows = []
     supply_rate = supply_rate or {}
     for a in areas:

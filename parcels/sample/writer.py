@@ -48,8 +48,9 @@ def _date_str(s) -> pd.Series:
     return s.dt.strftime("%Y-%m-%d")
 
 
-def write_all(out: Path, specs: list[dict], geo: dict, F: pd.DataFrame, E: pd.DataFrame, Y: pd.DataFrame, B: pd.DataFrame, L: pd.DataFrame, PAY: pd.DataFrame,
-              T: pd.DataFrame, prog: Callable[[str, int, int], None], extra: dict[str, pd.DataFrame] | None = None):
+def write_all(out: Path, specs: list[dict], geo: dict, F: pd.DataFrame, E: pd.DataFrame, Y: pd.DataFrame,
+              B: pd.DataFrame, L: pd.DataFrame, PAY: pd.DataFrame, T: pd.DataFrame,
+              prog: Callable[[str, int, int], None], extra: dict[str, pd.DataFrame] | None = None):
     paths = {}
     steps = 8
     # zones

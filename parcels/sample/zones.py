@@ -91,7 +91,8 @@ def _place_zones(rng, zones_spec: list[dict]) -> None:
         z["lon"], z["lat"] = x / kx, y / 111.0
 
 
-def build_geometry(rng: np.random.Generator, specs: list[dict], prog: Callable[[str, int, int], None]) -> dict:
+def build_geometry(rng: np.random.Generator, specs: list[dict],
+                   prog: Callable[[str, int, int], None]) -> dict:
     zone_geoms, parcel_geoms, zone_idx, block_idx, row_idx, areas = [], [], [], [], [], []
     for zi, z in enumerate(specs):
         prog("geometry", zi, len(specs))
