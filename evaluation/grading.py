@@ -53,6 +53,7 @@ import pandas as pd
 
 from evaluation.standard_land import object_strings
 from landuse.core.errors import PolicyError
+from landuse.core.policy import Policy
 
 __all__ = ["grade_enterprises", "grade_streak", "GRADE_COLUMNS", "industry_matches", "construction_status",
            "merge_tenants", "RATIO_PARTS"]
@@ -243,7 +244,7 @@ def _group_sums(frame: pd.DataFrame, ey, ind, keys: list[pd.Series]) -> pd.Serie
     """Σ numerator / Σ denominator of ``ind`` by ``keys`` over the rows with both parts (den > 0)."""
     num_c, den_c = (ind.numerator, ind.denominator) if ind.numerator and ind.denominator else RATIO_PARTS.get(
         ind.column, (None, None))
-    if num_c is None:
+    if num_c is None or den_c is None:
         return pd.Series(dtype="float64")
     year = keys[0]
     n = _parts(frame, ey, year, num_c)
@@ -355,7 +356,7 @@ def _cum_edges(n: np.ndarray, upto: float, rounding: str) -> np.ndarray:
 def grade_enterprises(
     enterprise_results: pd.DataFrame,
     *,
-    policy,
+    policy: Policy,
     history: pd.DataFrame | None = None,
     enterprises: pd.DataFrame | None = None,
     enterprise_years: pd.DataFrame | None = None,
@@ -512,7 +513,8 @@ def grade_enterprises(
             grade = np.where((grade == None) & (rank <= edge), b.grade, grade)  # noqa: E711
         grade = np.where(grade == None, gp.bands[-1].grade, grade)  # noqa: E711
         small = n < gp.min_group_size
-        grade = np.where(small, None, grade)
+        # numpy's stubs refuse None as a value of np.where
+        grade = np.where(small, None, grade)  # type: ignore[call-overload]
         out.loc[s.index, "grade"] = grade
         for i in s.index[small]:
             notes[i].insert(0, f"组内参评企业不足{gp.min_group_size}家，仅计分不分等级")

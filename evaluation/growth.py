@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.indicators import ratio
+from landuse.core.policy import GrowthPolicy
 
 REL_TOL = 1e-9
 
@@ -59,7 +60,7 @@ def growth_table(
     baseline: pd.DataFrame,
     *,
     year: int,
-    policy,  # landuse.core.policy.GrowthPolicy
+    policy: GrowthPolicy,
     like_current: pd.DataFrame | None = None,
     like_baseline: pd.DataFrame | None = None,
     coverage_threshold: float | None = None,

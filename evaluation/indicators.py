@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from landuse.core.policy import LandPolicy
 from landuse.core.units import M2_PER_MU
 
 #: value columns spread from enterprises to parcels (output name → enterprise_years column)
@@ -179,7 +180,8 @@ def building_coefficient(area_mu: pd.Series, footprint_m2: pd.Series, yard_m2: p
         dens = density.astype("float64").where(density.notna(), dens)
     foot = footprint_m2.astype("float64").where(footprint_m2.notna(), dens * area_m2)
     coef = ratio(foot + yard_m2.astype("float64"), area_m2)
-    basis = pd.Series(np.where(coef.notna(), "coefficient", np.where(dens.notna(), "density", None)),
+    # numpy's stubs refuse None as a value of np.where
+    basis = pd.Series(np.where(coef.notna(), "coefficient", np.where(dens.notna(), "density", None)),  # type: ignore[call-overload]
                       index=area_mu.index, dtype=object)
     return pd.DataFrame({"building_coefficient": coef, "building_density": dens, "value": coef.fillna(dens),
                          "basis": basis}, index=area_mu.index)
@@ -200,7 +202,7 @@ def code_prefix_match(codes: pd.Series, prefixes) -> pd.Series:
 
 
 def yard_dependent(land_use_code: pd.Series, land_use_scheme: pd.Series, industry_code: pd.Series,
-                   land_policy) -> pd.Series:
+                   land_policy: LandPolicy) -> pd.Series:
     """Parcels whose 建筑系数 rests on structures and open yards (``land.yard_dependent_land_uses``
     by scheme, ``land.yard_dependent_industries`` by the holder's industry): a footprint-only
     figure says nothing about them."""

@@ -52,7 +52,8 @@ import numpy as np
 import pandas as pd
 
 from landuse.core.errors import LanduseError
-from landuse.core.policy.scoring import INTENSIVE_INDICATORS, IntensivePolicy
+from landuse.core.policy import Policy
+from landuse.core.policy.scoring import INTENSIVE_INDICATORS
 from landuse.core.units import M2_PER_MU
 
 INDICATOR_COLUMNS = INTENSIVE_INDICATORS
@@ -60,10 +61,6 @@ INDICATOR_COLUMNS = INTENSIVE_INDICATORS
 
 class IntensiveError(LanduseError):
     """The inputs of the intensive-use evaluation are inconsistent."""
-
-
-def _intensive_policy(policy) -> IntensivePolicy:
-    return policy if isinstance(policy, IntensivePolicy) else policy.intensive
 
 
 def _num(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -126,19 +123,19 @@ def intensive_use(
     parcel_results: pd.DataFrame,
     flags: pd.DataFrame | None,
     *,
-    policy,
+    policy: Policy,
     year: int | None = None,
 ) -> pd.DataFrame:
     """Intensive-use indicators, zone type, 集约度分值 and rank within type, one row per zone.
 
-    ``policy`` is the full :class:`~landuse.core.policy.Policy` (or its ``intensive`` section).
+    ``policy``: the :class:`~landuse.core.policy.Policy` (its ``intensive`` section is used).
     ``parcel_results`` (and ``flags``) must hold one year, or pass ``year``. Returns a new frame
     indexed by ``zone_code`` with the indicator columns, ``residential_share``, ``zone_type``
     ('industrial' 工业主导型 / 'mixed' 产城融合型), ``intensive_<layer>`` (layer scores, 0–100),
     ``intensive_score`` (0–100), ``intensive_rank`` (Int64), ``intensive_missing`` (indicators
     that apply but have no value) and ``intensive_sources`` (fallbacks used).
     """
-    ip = _intensive_policy(policy)
+    ip = policy.intensive
     parcel_results = _single_year(parcel_results, year, "parcel_results")
     flags = _single_year(flags, year, "flags")
     zidx = pd.Index(zones["zone_code"], name="zone_code")

@@ -37,6 +37,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from landuse.core.policy.rules import IdlePolicy
 from landuse.core.units import M2_PER_MU
 
 STAGES: tuple[str, ...] = ("unsupplied", "supplied", "started", "completed", "in_production", "idle")
@@ -165,7 +166,7 @@ def idle_status(
     parcels: pd.DataFrame,
     *,
     as_of: date | pd.Timestamp,
-    policy,  # landuse.core.policy.rules.IdlePolicy
+    policy: IdlePolicy,
     area_m2: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Statutory idle land (闲置土地处置办法, 国土资源部令第53号, Art. 2, 8, 14) at ``as_of``.
@@ -247,7 +248,8 @@ def idle_status(
     start_unknown = supplied & ~started & agreed.isna().to_numpy() & old_supply
 
     idle = not_started | halted_idle
-    kind = np.where(not_started, "not_started", np.where(halted_idle, "halted", None)).astype(object)
+    # numpy's stubs refuse None as a value of np.where
+    kind = np.where(not_started, "not_started", np.where(halted_idle, "halted", None)).astype(object)  # type: ignore[call-overload]
     clock = agreed.where(not_started, halted.where(halted_idle))  # when the unstarted/halted time began
     idle_since = ns_idle_since.where(not_started, h_idle_since.where(halted_idle))
     idle_days = pd.array(((as_of - idle_since).dt.days).to_numpy(), dtype="Int64")

@@ -68,7 +68,8 @@ def building_occupancy(
 
     over = (leased_raw > floor.fillna(0.0)) & (leased_raw > 0)
     leased = leased_raw.where(~over, floor.fillna(0.0))
-    reason = pd.Series(np.where(accepted, None, NOT_ACCEPTED), index=idx, dtype=object)
+    # numpy's stubs refuse None as a value of np.where
+    reason = pd.Series(np.where(accepted, None, NOT_ACCEPTED), index=idx, dtype=object)  # type: ignore[call-overload]
     if over.any():
         msg = [
             f"在租面积{lr:.0f}㎡超过建筑面积{fl:.0f}㎡，按建筑面积计 / leases in force ({lr:.0f} m²) exceed the floor area "

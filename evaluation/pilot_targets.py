@@ -40,12 +40,14 @@ with no pilot area still count in the provincial share. When no enterprise data 
 from __future__ import annotations
 
 import warnings
+from typing import overload
 
 import numpy as np
 import pandas as pd
 
 from evaluation.scoring import path_growth
 from landuse.core.contract import PROVINCE
+from landuse.core.policy import Policy
 
 
 TARGETS = (
@@ -67,6 +69,10 @@ def _num(frame: pd.DataFrame, name: str, index) -> pd.Series:
     return pd.Series(np.nan, index=index, dtype="float64")
 
 
+@overload
+def _year_rows(frame: None, year: int) -> None: ...
+@overload
+def _year_rows(frame: pd.DataFrame, year: int) -> pd.DataFrame: ...
 def _year_rows(frame: pd.DataFrame | None, year: int) -> pd.DataFrame | None:
     if frame is None:
         return None
@@ -117,7 +123,7 @@ def pilot_area_targets(
     enterprise_results: pd.DataFrame | None,
     *,
     year: int,
-    policy,
+    policy: Policy,
     zones: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Value, target, attainment and met for each pilot-area target; indexed by ``pilot_area_code``."""

@@ -41,19 +41,13 @@ import numpy as np
 import pandas as pd
 
 from landuse.core.errors import LanduseError
-from landuse.core.policy.scoring import QuotaPolicy
+from landuse.core.policy import Policy
 
 _TIE_DECIMALS = 9
 
 
 class QuotaError(LanduseError):
     """The quota inputs are unusable (negative base or total)."""
-
-
-def _quota_policy(policy) -> QuotaPolicy:
-    if isinstance(policy, QuotaPolicy):
-        return policy
-    return policy.quota
 
 
 def _bool_or_none(v) -> bool | None:
@@ -78,7 +72,7 @@ def _round_half_away(x: np.ndarray) -> np.ndarray:
     return np.sign(x) * np.floor(np.abs(x) + 0.5 + 1e-9)
 
 
-def allocate_quota(units: pd.DataFrame, *, total_mu: int, policy) -> pd.DataFrame:
+def allocate_quota(units: pd.DataFrame, *, total_mu: int, policy: Policy) -> pd.DataFrame:
     """Allocate ``total_mu`` whole mu of new construction-land quota over ``units``.
 
     ``units`` is indexed by ``zone_code`` or ``pilot_area_code`` and may carry: ``score``,
@@ -95,7 +89,7 @@ def allocate_quota(units: pd.DataFrame, *, total_mu: int, policy) -> pd.DataFram
     ``attrs``: ``warnings`` (also issued with :func:`warnings.warn`), ``mean_score``, ``note``,
     ``total_mu``, ``bonus_mu``, ``penalty_mu``, ``summary`` (Σ quota = N + Σ bonus − Σ penalty).
     """
-    q = _quota_policy(policy)
+    q = policy.quota
     if isinstance(total_mu, bool) or int(total_mu) != total_mu or total_mu < 0:
         raise QuotaError(f"total_mu must be a whole number of mu ≥ 0, not {total_mu!r}")
     total_mu = int(total_mu)

@@ -49,6 +49,7 @@ import pandas as pd
 
 from evaluation.entropy import entropy_weights
 from landuse.core.contract import PROVINCE
+from landuse.core.policy import GrowthPolicy, Policy
 
 #: pilot-area targets that are composite-score components of their own (not counted twice)
 DOUBLE_COUNTED = {"growth": "growth", "occupancy": "occupancy"}
@@ -136,7 +137,7 @@ def last_rank_streak(rank_history: pd.DataFrame, *, key: str = "zone_code", year
     return pd.Series(out, dtype="int64", name="last_rank_streak")
 
 
-def path_growth(year, growth_policy) -> float:
+def path_growth(year: int, growth_policy: GrowthPolicy) -> float:
     """The target growth on the path in ``year``: constant (1 + g)^t − 1 or linear g·t, t = (year −
     baseline)/(target − baseline) (the growth counterpart of ``expected_revenue_per_mu``)."""
     gp = growth_policy
@@ -147,7 +148,7 @@ def path_growth(year, growth_policy) -> float:
     return (1.0 + gp.target_growth) ** t - 1.0
 
 
-def growth_attainment(growth: pd.Series, year, policy) -> pd.Series:
+def growth_attainment(growth: pd.Series, year: int | None, policy: Policy) -> pd.Series:
     """Attainment of the per-mu growth target (module doc); NaN where the target is not positive."""
     g_y = path_growth(year, policy.growth) if year is not None and not pd.isna(year) else policy.growth.target_growth
     if not g_y > 0:
@@ -182,7 +183,7 @@ def _year_of(ar: pd.DataFrame):
 def score_components(
     area_results: pd.DataFrame,
     *,
-    policy,
+    policy: Policy,
     pilot_targets: pd.DataFrame | None = None,
     key: str = "zone_code",
     raw: bool = False,
@@ -271,7 +272,7 @@ def _entropy(raw: pd.DataFrame, present: list[str], sp, notes: list[str]) -> pd.
 def composite_score(
     area_results: pd.DataFrame,
     *,
-    policy,
+    policy: Policy,
     pilot_targets: pd.DataFrame | None = None,
     previous_ranks: pd.Series | None = None,
     key: str = "zone_code",
@@ -326,7 +327,7 @@ def composite_score(
     if method == "entropy" and ent is None:
         notes.append("entropy weights unavailable; expert weights used")
         method = "expert"
-    weights = (ent if method == "entropy" else expert).rename("weight")
+    weights = (ent if method == "entropy" and ent is not None else expert).rename("weight")
 
     table["score_expert"] = _score(n, status, expert)
     table["rank_expert"] = ranks(table["score_expert"])

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.indicators import building_coefficient, yard_dependent
+from landuse.core.policy import Policy
 from landuse.core.units import M2_PER_MU
 
 __all__ = ["standard_land_checks", "CHECK_COLUMNS", "fmt_num", "fmt_pct", "object_strings"]
@@ -110,7 +111,7 @@ def _band(shortfall: np.ndarray, bands) -> list[str | None]:
 
 
 def standard_land_checks(
-    parcels: pd.DataFrame, parcel_results: pd.DataFrame, *, year: int, as_of=None, policy,
+    parcels: pd.DataFrame, parcel_results: pd.DataFrame, *, year: int, as_of=None, policy: Policy,
     industry: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One row per (standard-land parcel, check) with columns ``CHECK_COLUMNS``.
@@ -180,7 +181,7 @@ def standard_land_checks(
                 else pd.Series(np.nan, index=sl.index)
             )
         else:
-            target = pd.Series(float(chk.limit), index=sl.index)
+            target = pd.Series(float(chk.limit) if chk.limit is not None else np.nan, index=sl.index)
         due = completion if chk.phase == "acceptance" else review_due
         is_due = due.notna() & (due <= as_of)
         coverage_check = chk.actual == "building_coefficient"
@@ -208,7 +209,7 @@ def standard_land_checks(
         target_word = "承诺" if chk.committed is not None else "要求"
         cmp_fail = "<" if chk.op == "ge" else ">"
         cmp_ok = "≥" if chk.op == "ge" else "≤"
-        evidence = []
+        evidence: list[str | None] = []
         for k, (st, av, tv, s) in enumerate(zip(status, a, t, shortfall)):
             lbl = chk.label_zh
             if coverage_check and density_label[k]:

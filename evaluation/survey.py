@@ -55,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from landuse.core.policy import Policy
 from landuse.core.policy.scoring import IntensivePolicy
 from landuse.core.survey_codes import (
     DIRECTION_RANGE,
@@ -113,10 +114,6 @@ class SurveyResults:
 
     table: pd.DataFrame
     problems: pd.DataFrame
-
-
-def _ipolicy(policy) -> IntensivePolicy:
-    return policy if isinstance(policy, IntensivePolicy) else policy.intensive
 
 
 def _num(df: pd.DataFrame, col: str) -> pd.Series:
@@ -261,14 +258,14 @@ def _score(row: dict, type_code: str | None, ip: IntensivePolicy) -> tuple[float
     return (100.0 * total / weight if weight > 0 else np.nan), missing
 
 
-def survey_results(land_survey: pd.DataFrame, *, policy, zones: pd.DataFrame | None = None,
+def survey_results(land_survey: pd.DataFrame, *, policy: Policy, zones: pd.DataFrame | None = None,
                    zone_years: pd.DataFrame | None = None, survey_year: int | None = None) -> SurveyResults:
     """TD/T 1029 figures, zone type and score per zone, survey year and range (module doc).
 
     ``land_survey``: the survey layer (contract columns; geometry ignored); ``zones``: zone_code and
     zone_name (customs zones are known by their name); ``zone_years``: the official figures;
-    ``survey_year``: keep that year only. ``policy``: the Policy or its ``intensive`` section."""
-    ip = _ipolicy(policy)
+    ``survey_year``: keep that year only. ``policy``: the Policy (its ``intensive`` section is used)."""
+    ip = policy.intensive
     s = land_survey.drop(columns=["geometry"], errors="ignore")
     if survey_year is not None and len(s):
         s = s[pd.to_numeric(s["survey_year"], errors="coerce") == int(survey_year)]
@@ -453,7 +450,7 @@ class SurveyStep:
     problems: pd.DataFrame
 
 
-def survey_step(inputs: Mapping[str, pd.DataFrame], *, year: int, policy) -> SurveyStep:
+def survey_step(inputs: Mapping[str, pd.DataFrame], *, year: int, policy: Policy) -> SurveyStep:
     """For the evaluation of ``year``: each zone's latest survey up to ``year`` (docs/domain.md §12)."""
     ls = inputs.get("land_survey")
     used = latest_surveys(ls, year)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from evaluation.rules import zone_median_revenue_per_mu
 from evaluation.standard_land import object_strings
+from landuse.core.policy import Policy
 
 __all__ = ["target_list", "flag_summary", "apply_flag_summary", "TARGET_COLUMNS"]
 
@@ -90,7 +91,10 @@ def flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFr
         }
     ).reset_index()
     # text columns: one pass over the sorted rows (groupby.agg with Python joins is far slower)
-    rules, reasons, evidence, actions = [], [], [], []
+    rules: list[list[str]] = []
+    reasons: list[list[str]] = []
+    evidence: list[list[str]] = []
+    actions: list[list[str]] = []
     cur = None
     gid = g.ngroup().to_numpy()
     for key, rule, label, ev, act in zip(
@@ -142,7 +146,8 @@ def _rank(s: pd.DataFrame) -> pd.Series:
 
 
 def target_list(
-    parcel_results: pd.DataFrame, flags: pd.DataFrame, *, policy=None, zone: str | None = None
+    parcel_results: pd.DataFrame, flags: pd.DataFrame, *, policy: Policy | None = None,
+    zone: str | None = None,
 ) -> pd.DataFrame:
     """One row per flagged parcel (and year), ranked by ``priority``; columns ``TARGET_COLUMNS``
     (those parcel_results lacks are left empty). With ``zone`` only that zone's parcels, ranked

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 import pyproj
 from pyproj.transformer import TransformerGroup
@@ -104,10 +105,10 @@ def datum_key(crs: pyproj.CRS | None) -> str | None:
     """'cgcs2000' | 'xian1980' | 'beijing1954' | 'wgs84' | None for another datum."""
     if crs is None:
         return None
-    base = crs.source_crs if crs.is_bound else crs
+    base = _unbound(crs)
     try:
         geo = base.geodetic_crs
-        name = (geo.datum.name if geo is not None else "").strip().lower()
+        name = (geo.datum.name if geo is not None and geo.datum is not None else "").strip().lower()
     except Exception:  # noqa: BLE001
         return None
     if name in _DATUM_NAMES:
@@ -117,11 +118,23 @@ def datum_key(crs: pyproj.CRS | None) -> str | None:
     return None
 
 
+def _unbound(crs: pyproj.CRS) -> pyproj.CRS:
+    """The source CRS of a bound CRS (``+towgs84``), else ``crs`` itself."""
+    return crs.source_crs if crs.is_bound and crs.source_crs is not None else crs
+
+
+def _crs_of(epsg: int | None) -> pyproj.CRS:
+    """The CRS of an EPSG code from :func:`gk_epsg` on a zone already known to be valid."""
+    if epsg is None:
+        raise LanduseError("无效的高斯-克吕格带号 / not a valid Gauss-Krüger zone")
+    return pyproj.CRS.from_epsg(epsg)
+
+
 def describe_gk(crs: pyproj.CRS | None) -> GK | None:
     """The GK system of a projected CRS on one of the three datums, else None."""
     if crs is None:
         return None
-    base = crs.source_crs if crs.is_bound else crs
+    base = _unbound(crs)
     if not base.is_projected:
         return None
     datum = datum_key(base)
@@ -130,7 +143,8 @@ def describe_gk(crs: pyproj.CRS | None) -> GK | None:
     op = base.coordinate_operation
     if op is None or "transverse mercator" not in (op.method_name or "").lower() and "gauss" not in (op.method_name or "").lower():
         return None
-    p = {x.name.lower(): x.value for x in op.params}
+    # pyproj's stub types Param.value as str: the parameters of a transverse Mercator are floats
+    p: dict[str, float] = {x.name.lower(): cast(float, x.value) for x in op.params}
     cm = p.get("longitude of natural origin", p.get("central_meridian"))
     fe = p.get("false easting", 0.0)
     k = p.get("scale factor at natural origin", 1.0)
@@ -215,7 +229,7 @@ def resolve_zone(crs: pyproj.CRS, bounds: tuple[float, float, float, float], *, 
             notes.append(f"{source} 声明 {declared}（无带号），横坐标带带号 {zone}：改用带带号的同一坐标系 EPSG:{epsg} / "
                          f"{source} declares {declared} without zone prefix over eastings with prefix {zone}: "
                          f"EPSG:{epsg} (same zone, with prefix) used")
-            return pyproj.CRS.from_epsg(epsg), notes, None
+            return _crs_of(epsg), notes, None
         epsg = gk_epsg(gk.datum, zone=zone, width=width, prefixed=True)
         if keep_declared_zone:
             msg = (f"{source} 声明 {declared}，与横坐标带号 {zone} 不一致；按用户要求保留声明的带号 / "
@@ -226,7 +240,7 @@ def resolve_zone(crs: pyproj.CRS, bounds: tuple[float, float, float, float], *, 
                f"{width}度带第 {zone} 带 EPSG:{epsg}（保留声明的基准）/ {source} declares {declared} but the eastings "
                f"carry zone prefix {zone}: the prefix decides, {DATUMS[gk.datum][1]} {width}° GK zone {zone} "
                f"(EPSG:{epsg}, the declared datum kept) used")
-        return pyproj.CRS.from_epsg(epsg), notes, msg
+        return _crs_of(epsg), notes, msg
     if 1e5 <= minx and maxx < 1e6 and gk.prefixed:  # declared with prefix, eastings without
         width = gk.width or 3
         epsg = gk_epsg(gk.datum, zone=gk.zone or 0, width=width, prefixed=False)
@@ -254,7 +268,7 @@ def guess_from_datum(assumed: AssumedCRS, bounds: tuple[float, float, float, flo
             raise LanduseError(f"--assume-crs {assumed.text}: 中央经线 {assumed.cm:g} 与横坐标带号 {zone} 不一致 / the "
                                f"central meridian {assumed.cm:g} contradicts zone prefix {zone}")
         epsg = gk_epsg(datum, zone=zone, width=width, prefixed=True)
-        return (pyproj.CRS.from_epsg(epsg),
+        return (_crs_of(epsg),
                 f"横坐标带带号 {zone}，按用户指定的 {zh} 采用 {width}度带第 {zone} 带 EPSG:{epsg} / eastings carry zone "
                 f"prefix {zone}: {en} {width}° GK zone {zone} (EPSG:{epsg}) as the user said")
     if 1e5 <= minx and maxx < 1e6 and 1e6 <= miny < 1e7:
@@ -294,7 +308,7 @@ def parse_towgs84(text: str | None) -> tuple[float, ...] | None:
 
 def with_towgs84(crs: pyproj.CRS, params: tuple[float, ...]) -> pyproj.CRS:
     """``crs`` bound to WGS 84 (≈ CGCS2000) by the seven parameters (PROJ ``+towgs84``)."""
-    base = crs.source_crs if crs.is_bound else crs
+    base = _unbound(crs)
     proj4 = base.to_proj4()
     proj4 = re.sub(r"\+towgs84=\S+", "", proj4)
     return pyproj.CRS.from_proj4(proj4 + " +towgs84=" + ",".join(f"{v:g}" for v in params))

@@ -19,6 +19,8 @@ import pyogrio
 from landuse.core.contract import LAYERS, Layer
 from landuse.core.errors import LanduseError
 from landuse.core.labels import header, yes_no
+from landuse.core.policy.maps import MapsPolicy
+from landuse.core.policy.rules import Rule
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".gpkg": "gpkg", ".shp": "shp", ".geojson": "geojson"}
 
@@ -223,9 +225,9 @@ def write_xlsx(frames: dict[str, pd.DataFrame], out: Path, *, layers: dict[str, 
             (t("说明", "note", lang), t("代码列保留代码（文本），其后的列给出中文含义；比例以百分数显示，金额单位见表头。",
                                       "Code columns keep the code (text); the next column gives its words. "
                                       "Rates are percentages; units are in the headers.", lang))]
-    for k, (a, b) in enumerate([*info, *[(t("提示", "note", lang), n) for n in (notes or [])]]):
-        guide.write_string(r + k, 0, a, head)
-        guide.write_string(r + k, 1, b)
+    for idx, (a, b) in enumerate([*info, *[(t("提示", "note", lang), n) for n in (notes or [])]]):
+        guide.write_string(r + idx, 0, a, head)
+        guide.write_string(r + idx, 1, b)
     guide.set_column(0, 0, 16)
     guide.set_column(1, 1, 26)
     guide.set_column(2, 2, 30)
@@ -250,7 +252,8 @@ def print_setup(ws, title: str) -> None:
 
 
 def write_frame(df: pd.DataFrame, out: str | Path, *, layer: Layer | None = None, layer_name: str | None = None,
-                lang: str = "zh", extra_headers: dict[str, str] | None = None, maps=None, rules=None) -> Path:
+                lang: str = "zh", extra_headers: dict[str, str] | None = None, maps: MapsPolicy | None = None,
+                rules: list[Rule] | None = None) -> Path:
     """Write one frame; format by extension. A GeoPackage is version 1.3 with a default QGIS style
     and Chinese column names (:mod:`parcels.layer_styles`; ``maps``/``rules``: the policy's palettes
     and rules, default the default policy's)."""

@@ -528,17 +528,18 @@ def _frame_from_spatial(path: Path, layer_name: str | None, *, rel: str, assume_
         crs = pyproj.CRS.from_epsg(4326)
     b = gdf.total_bounds if len(gdf) else (0, 0, 0, 0)
     finite = bool(len(gdf)) and bool(np.all(np.isfinite(b)))
+    box = (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
     if crs is None:
         if finite:
             try:
-                crs, note = guess_crs(tuple(float(x) for x in b), assume_crs)
+                crs, note = guess_crs(box, assume_crs)
             except LanduseError as exc:
                 out.problems.append(Problem(rel, layer.name, None, "geometry", "no .prj", str(exc), code="crs"))
                 return None
             out.notes.append(f"{rel}: 无 .prj，{note}")
             declared_by = "--assume-crs"
     if crs is not None and finite:
-        crs = _check_gk(pyproj.CRS(crs), tuple(float(x) for x in b), rel=rel, layer=layer, out=out,
+        crs = _check_gk(pyproj.CRS(crs), box, rel=rel, layer=layer, out=out,
                         declared_by=declared_by, opts=opts or CRSOptions(assume_crs=assume_crs))
     gdf = gdf.set_crs(crs, allow_override=True) if crs is not None else gdf
     if crs is not None and pyproj.CRS(crs).to_epsg() == 4326:

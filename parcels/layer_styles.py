@@ -31,6 +31,7 @@ import pyogrio
 from landuse.core.contract import LAYERS
 from landuse.core.labels import header
 from landuse.core.policy.maps import MapsPolicy
+from landuse.core.policy.rules import Rule as PolicyRule
 
 #: GDAL dataset creation options for every GeoPackage the product creates
 GPKG_OPTIONS = {"VERSION": "1.3"}
@@ -142,7 +143,7 @@ def parcel_rules(maps: MapsPolicy, problems: list[tuple[str, str]], columns: set
     (``problems``: (rule code, Chinese label), most severe first) hatched over them."""
     out: list[Rule] = []
     dev = "developed" in columns
-    base = [("not_false", "developed")] if dev else []
+    base: list[tuple] = [("not_false", "developed")] if dev else []
     bins = list(maps.revenue_bins) if maps.revenue_bins else [100.0, 200.0, 300.0, 400.0, 600.0]
     n = len(bins) + 1
     cols = [maps.revenue_colors[int(round(i * (len(maps.revenue_colors) - 1) / max(n - 1, 1)))] for i in range(n)]
@@ -354,8 +355,8 @@ def has_styles(path: str | Path) -> bool:
         return bool(con.execute("SELECT 1 FROM sqlite_master WHERE name = 'layer_styles'").fetchone())
 
 
-def style_geopackage(path: str | Path, *, maps: MapsPolicy | None = None, rules: Any = None,
-                     layers: list[str] | None = None) -> None:
+def style_geopackage(path: str | Path, *, maps: MapsPolicy | None = None,
+                     rules: list[PolicyRule] | None = None, layers: list[str] | None = None) -> None:
     """Write (replace) the default QGIS style and the Chinese column names of every layer of the
     GeoPackage at ``path`` (or of ``layers``). ``rules``: the policy's rules (problem labels and
     order); default: the default policy's."""

@@ -10,12 +10,16 @@ over nodata only, gets NaN. The result feeds the ``rs_mismatch`` rule
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from landuse.core.errors import LanduseError
 from landuse.core.units import EPSG_CGCS2000
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["built_up_share", "RasterEvidenceError"]
 
@@ -24,7 +28,7 @@ class RasterEvidenceError(LanduseError):
     """The raster cannot be read or has no CRS."""
 
 
-def built_up_share(parcels_gdf, raster_path: str | Path, *, band: int = 1) -> pd.Series:
+def built_up_share(parcels_gdf: gpd.GeoDataFrame, raster_path: str | Path, *, band: int = 1) -> pd.Series:
     """parcel_code → built-up share (0–1, float; NaN where the raster has no data for the parcel).
 
     ``parcels_gdf``: a GeoDataFrame with ``parcel_code`` and polygons; without a CRS it is taken to

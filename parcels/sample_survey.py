@@ -100,7 +100,10 @@ def _contract_parcels(parcels: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | No
 
 def _xian_crs(lon: float, *, prefixed: bool) -> pyproj.CRS:
     zone = int(round(lon / 3.0))
-    return pyproj.CRS.from_epsg(gkcrs.gk_epsg("xian1980", zone=zone, width=3, prefixed=prefixed))
+    epsg = gkcrs.gk_epsg("xian1980", zone=zone, width=3, prefixed=prefixed)
+    if epsg is None:
+        raise ValueError(f"no Xian 1980 3-degree zone at longitude {lon}")
+    return pyproj.CRS.from_epsg(epsg)
 
 
 def _to_xian(geoms, crs: pyproj.CRS) -> np.ndarray:
@@ -325,8 +328,8 @@ def write_survey(out_dir: str | Path, zones: gpd.GeoDataFrame, parcels: gpd.GeoD
                 prj.unlink(missing_ok=True)
             elif wrong_zone:
                 gk = gkcrs.describe_gk(gdf.crs)
-                other = (gk.zone or 39) - 1
-                wrong = pyproj.CRS.from_epsg(gkcrs.gk_epsg("xian1980", zone=other, width=3, prefixed=prefixed))
+                other = ((gk.zone if gk is not None else None) or 39) - 1
+                wrong = _xian_crs(3.0 * other, prefixed=prefixed)
                 prj.write_text(wrong.to_wkt("WKT1_ESRI"), encoding="ascii")
                 info["declared_zone"] = other
             summary["files"].append(str(shp.relative_to(out)))

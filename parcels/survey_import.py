@@ -50,6 +50,7 @@ from landuse.core.survey_codes import (
 from landuse.core.units import M2_PER_MU
 
 from parcels import crs as gkcrs
+from parcels.io import RawLayer
 
 __all__ = ["parse_units", "prepare_survey", "survey_units", "zone_year_units", "planar_gk_area", "UNIT_FACTORS"]
 
@@ -134,7 +135,7 @@ def _rows_text(rows: pd.Series, n: int = 8) -> str:
     return ", ".join(r[:n]) + (f" … ({len(r)})" if len(r) > n else "")
 
 
-def prepare_survey(raw, bag, notes: list[str]) -> None:
+def prepare_survey(raw: RawLayer, bag, notes: list[str]) -> None:
     """Normalise and check the raw survey values of one file in place (``raw.frame`` is replaced);
     what was assumed is appended to ``notes``."""
     f = raw.frame.copy()
@@ -280,7 +281,8 @@ def _fmt(x: float) -> str:
     return f"{x:.2g}"
 
 
-def survey_units(typed: pd.DataFrame, raw, bag, *, units: Units | None, tolerance: float) -> pd.DataFrame:
+def survey_units(typed: pd.DataFrame, raw: RawLayer, bag, *, units: Units | None,
+                 tolerance: float) -> pd.DataFrame:
     """Recorded areas and building areas of one survey file to m², per zone (see the module doc).
     Returns a new frame."""
     t = typed.copy()
@@ -324,8 +326,8 @@ def survey_units(typed: pd.DataFrame, raw, bag, *, units: Units | None, toleranc
         out_area.loc[idx] = a * UNIT_FACTORS["area"][unit]
     missing = out_area.isna() & planar.notna()
     if missing.any():
-        what = "无 DLMJ 字段" if not has_area else f"{int(missing.sum())} 个图斑无地类面积"
-        bag.add(raw, [_rows_text(rows[missing])], "area_m2", [what],
+        missing_what = "无 DLMJ 字段" if not has_area else f"{int(missing.sum())} 个图斑无地类面积"
+        bag.add(raw, [_rows_text(rows[missing])], "area_m2", [missing_what],
                 f"记录的地类面积；按图斑在本地高斯-克吕格投影（{system}）中的平面面积补齐 / a recorded area; the planar area "
                 f"of the polygon in its local Gauss-Krüger zone ({system}) is used", code="area_from_geometry",
                 severity="warning")
@@ -367,13 +369,13 @@ def survey_units(typed: pd.DataFrame, raw, bag, *, units: Units | None, toleranc
             if land > 0 and v[sel].sum() > 0:
                 cands = {u: float(v[sel].sum() * UNIT_FACTORS["area"][u] / land) for u in ("m2", "ha")}
             override = _override(units, col, z)
-            ch = _choose(declared, cands, lambda r, ref=ref: _decades(r, ref) <= DECADES["far"],
-                         lambda r, ref=ref: _decades(r, ref), override)
+            ch = _choose(declared, cands, lambda r: _decades(r, ref) <= DECADES["far"],
+                         lambda r: _decades(r, ref), override)
             ratio = float(v[sel].sum() / (land / 10_000.0)) if land > 0 else math.nan  # raw per ha of land
             evidence = f"Σ{header}/Σ建成地面积(公顷) = {_fmt(ratio)}（开发区 {z}）"
             if ch.how == "no_data":
                 continue
-            if ch.how == "unclear":
+            if ch.how == "unclear" or ch.unit is None:
                 out.loc[idx] = np.nan
                 bag.add(raw, [None], col, [evidence],
                         f"{header} 在公顷或平方米下得出的{what[0]}都不合理，该开发区的此列已置空，相关指标不计算；请核对或用 --units "
@@ -433,7 +435,8 @@ def _survey_land(survey: pd.DataFrame | None) -> pd.DataFrame:
     return pd.concat([by, whole], ignore_index=True)[cols]
 
 
-def zone_year_units(typed: pd.DataFrame, raw, bag, *, survey: pd.DataFrame | None, units: Units | None) -> pd.DataFrame:
+def zone_year_units(typed: pd.DataFrame, raw: RawLayer, bag, *, survey: pd.DataFrame | None,
+                    units: Units | None) -> pd.DataFrame:
     """Money columns of ``zone_years`` in 万元 (and area columns in ha), per zone (module doc)."""
     t = typed.copy()
     land = _survey_land(survey)
@@ -452,7 +455,7 @@ def zone_year_units(typed: pd.DataFrame, raw, bag, *, survey: pd.DataFrame | Non
         for z, idx in zones.groupby(zones).groups.items():
             override = _override(units, col, z)
             if kind == "money":
-                basis, ref = MONEY_REFS.get(col, (None, None))
+                basis, ref = MONEY_REFS.get(col, (None, math.nan))
                 if basis is None and not override:
                     continue
                 den = m.loc[idx, "industrial_ha" if basis == "industrial" else "built_ha"] if basis else None
@@ -468,14 +471,14 @@ def zone_year_units(typed: pd.DataFrame, raw, bag, *, survey: pd.DataFrame | Non
                 tot = float(den[sel].sum())
                 cands = {u: float(v.loc[idx][sel].sum() * f / tot) for u, f in factors.items()}
             limit = DECADES["money"] if kind == "money" else math.log10(3.0)
-            ch = _choose(declared, cands, lambda r, ref=ref: _decades(r, ref) <= limit, lambda r, ref=ref: _decades(r, ref),
+            ch = _choose(declared, cands, lambda r: _decades(r, ref) <= limit, lambda r: _decades(r, ref),
                          override)
             what = ("万元/公顷" if kind == "money" else "倍评价范围面积")
             evidence = (f"{header}/{'工矿仓储用地' if col in ('fixed_asset_investment_wan', 'industrial_tax_wan', 'industrial_revenue_wan') else '建成地' if kind == 'money' else '调查面积'}"
                         f" = {_fmt(cands.get(declared, math.nan))} {what}（开发区 {z}）")
             if ch.how in ("no_data", "declared"):
                 continue
-            if ch.how == "unclear":
+            if ch.how == "unclear" or ch.unit is None:
                 out.loc[idx] = np.nan
                 bag.add(raw, [None], col, [evidence],
                         f"{header} 以{UNIT_WORDS[declared][0]}或其他单位计都不合理，该开发区的此列已置空，相关指标不计算；请核对或用 "

@@ -285,7 +285,7 @@ def _open_ended(v) -> bool:
         return int(v.year) > 2261
     if isinstance(v, str):
         m = _OPEN_TEXT.match(v.strip() + " ")
-        return bool(m) and int(m.group(1)) > 2261
+        return m is not None and int(m.group(1)) > 2261
     return False
 
 

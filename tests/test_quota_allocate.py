@@ -14,6 +14,11 @@ from landuse.core.policy import default_policy
 P = default_policy()
 
 
+def _with_quota(**changes):
+    """The default policy with some ``[quota]`` settings changed."""
+    return P.model_copy(update={"quota": P.quota.model_copy(update=changes)})
+
+
 def _units(**cols):
     n = len(next(iter(cols.values())))
     idx = pd.Index([f"Z{i}" for i in range(n)], name="zone_code")
@@ -125,11 +130,11 @@ def test_linkage_is_on_top_of_the_own_result_not_renormalised_away():
 def test_tie_broken_by_score_then_code():
     # equal weights, N odd: remainders 0.5 tie. Equal scores → code order (Z0 first)
     u = _units(score=[5.0, 5.0], base=[1.0, 1.0])
-    r = allocate_quota(u, total_mu=3, policy=P.quota.model_copy(update={"slope": 0.0}))
+    r = allocate_quota(u, total_mu=3, policy=_with_quota(slope=0.0))
     assert list(r.quota_mu) == [2, 1]
     # slope 0 → factor 1 for all: the higher score wins the tie
     u = _units(score=[4.0, 5.0], base=[1.0, 1.0])
-    r = allocate_quota(u, total_mu=3, policy=P.quota.model_copy(update={"slope": 0.0}))
+    r = allocate_quota(u, total_mu=3, policy=_with_quota(slope=0.0))
     assert list(r.quota_mu) == [1, 2]
 
 
@@ -169,7 +174,7 @@ def test_sum_is_total(rows, n, method):
     u = _frame(rows)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = allocate_quota(u, total_mu=n, policy=P.quota.model_copy(update={"factor_method": method}))
+        r = allocate_quota(u, total_mu=n, policy=_with_quota(factor_method=method))
     assert (r.quota_mu >= 0).all()
     if n == 0:
         assert (r.quota_mu == 0).all()

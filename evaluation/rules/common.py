@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
 
 import numpy as np
@@ -97,7 +98,8 @@ def zone_median_revenue_per_mu(parcel_results: pd.DataFrame) -> pd.Series:
     return rpm[dev].groupby(pr.loc[dev, "zone_code"]).median()
 
 
-def industry_of_holder(pr, enterprise_results, inputs) -> pd.Series:
+def industry_of_holder(pr: pd.DataFrame, enterprise_results: pd.DataFrame | None,
+                       inputs: Mapping[str, pd.DataFrame] | None) -> pd.Series:
     """The GB/T 4754 code of each parcel's holder (enterprise_results, else the enterprises input)."""
     codes = None
     for frame in (enterprise_results, (inputs or {}).get("enterprises")):
@@ -136,7 +138,8 @@ def thresholds(rule, industry: pd.Series) -> pd.Series:
     return thr
 
 
-def compare(rule, pr, scope, value: pd.Series, thr: pd.Series, describe) -> pd.DataFrame:
+def compare(rule, pr: pd.DataFrame, scope: pd.Series, value: pd.Series, thr: pd.Series,
+            describe) -> pd.DataFrame:
     """Parcels in ``scope`` whose ``value`` ``rule.op`` ``thr`` (both known), with evidence."""
     fn, sym = OPS[rule.op]
     v_all, t_all = value.to_numpy(dtype=float), thr.to_numpy(dtype=float)

@@ -40,6 +40,7 @@ from evaluation.rules.common import industry_of_holder, num, supplied as supplie
 from evaluation.rules.registry import kind
 from evaluation.standard_land import object_strings, standard_land_checks
 from landuse.core.contract import FLAGS
+from landuse.core.policy import Policy
 
 __all__ = ["flag_parcels", "FLAG_COLUMNS", "RuleContext", "evidence_json"]
 
@@ -125,7 +126,7 @@ def flag_parcels(
     inputs: dict | None,
     enterprise_results: pd.DataFrame | None,
     idle: pd.DataFrame | None,
-    policy,
+    policy: Policy,
     year: int,
     grade_history: pd.DataFrame | None = None,
     built_up: pd.Series | None = None,

@@ -54,15 +54,15 @@ def class_group(code: str | None) -> str | None:
 
 
 def is_residential(code: str | None) -> bool:
-    return bool(code) and code.startswith("A1")
+    return bool(code and code.startswith("A1"))
 
 
 def is_industrial(code: str | None) -> bool:
-    return bool(code) and code.startswith("A2")
+    return bool(code and code.startswith("A2"))
 
 
 def is_ready_to_supply(code: str | None) -> bool:
-    return bool(code) and code.startswith("B21")
+    return bool(code and code.startswith("B21"))
 
 
 def supply_group(code: str | None) -> str | None:

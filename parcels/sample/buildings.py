@@ -11,12 +11,15 @@ from parcels.sample.config import END, day, rand_dates
 from parcels.sample.reference import INDUSTRIES
 
 
-def buildings_and_leases(rng, F, P, specs, E, ctx):
+def buildings_and_leases(rng: np.random.Generator, F: pd.DataFrame, P: pd.DataFrame, specs: list[dict],
+                         E: pd.DataFrame, ctx: dict):
     new_uscc, make_name = ctx["new_uscc"], ctx["make_name"]
     ind_w = np.array([g[1] for g in INDUSTRIES])
     ind_w = ind_w / ind_w.sum()
     small_groups = [i for i, g in enumerate(INDUSTRIES) if g[0] in ("电子信息", "装备", "纺织", "食品", "中医药", "汽车")]
-    b_rows, l_rows, t_rows = [], [], []
+    b_rows: list[dict] = []
+    l_rows: list[dict] = []
+    t_rows: list[dict] = []
     bcount: dict[int, int] = {}
     sf_idx = np.flatnonzero(F["kind"].to_numpy() == "sf")
     geoms = ctx["geoms"]
@@ -119,13 +122,13 @@ def buildings_and_leases(rng, F, P, specs, E, ctx):
         code = f"{specs[zi]['zone_code']}-B{bcount[zi]:04d}"
         fp = Ffp[pi] * rng.uniform(0.4, 0.7)
         fl = int(rng.integers(1, 4))
-        g = shapely.buffer(shapely.envelope(shapely.buffer(geoms[pi], -0.00025)), 0)
-        g = shapely.intersection(g, geoms[pi]) if not g.is_empty else None
-        if g is not None and g.geom_type != "Polygon":
-            g = max(shapely.get_parts(g), key=lambda x: x.area)
+        geom = shapely.buffer(shapely.envelope(shapely.buffer(geoms[pi], -0.00025)), 0)
+        geom = shapely.intersection(geom, geoms[pi]) if not geom.is_empty else None
+        if geom is not None and geom.geom_type != "Polygon":
+            geom = max(shapely.get_parts(geom), key=lambda x: x.area)
         b_rows.append(dict(building_code=code, parcel_code=Fcode[pi], standard_factory=False,
                            floors=fl, floor_area_m2=round(float(fp * fl), 1), completion_date=Fcompl[pi],
-                           geometry=g, zone_i=zi))
+                           geometry=geom, zone_i=zi))
     # leases of floor space in ordinary holders' parcels (normal performers only)
     okp = np.flatnonzero((F["kind"].to_numpy() == "completed") & (F["perf"].to_numpy() == "normal")
                          & (rng.random(len(F)) < 0.015))

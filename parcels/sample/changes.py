@@ -60,7 +60,8 @@ def _pick(rng, pool: np.ndarray, n: int, taken: set) -> list[int]:
     return sorted(got)
 
 
-def apply_changes(seed: int, F, E, Y, L, B, T, specs, geo, ctx) -> dict:
+def apply_changes(seed: int, F: pd.DataFrame, E: pd.DataFrame, Y: pd.DataFrame, L: pd.DataFrame,
+                  B: pd.DataFrame, T: pd.DataFrame, specs: list[dict], geo: dict, ctx: dict) -> dict:
     """Change the generated package in place where noted; return the new layers and truth rows:
     ``land_rights``, ``pilot_area_zones``, ``zone_years``, ``enterprise_periods`` (frames), and the
     updated ``F``, ``E``, ``Y``, ``T`` and parcel geometries."""
@@ -198,7 +199,7 @@ def apply_changes(seed: int, F, E, Y, L, B, T, specs, geo, ctx) -> dict:
     holder_zone = pd.Series(F["zone_code"].to_numpy(), index=F["holder_uscc"]).dropna()
     holder_zone = holder_zone[~holder_zone.index.duplicated()]
     zy = []
-    for y in YEARS:
+    for y in YEARS.tolist():
         ye = np.datetime64(f"{int(y)}-12-31")
         compl = F["compl"].to_numpy()
         dev = industrial & ~pd.isna(compl) & (compl <= ye)

@@ -13,7 +13,8 @@ from parcels.sample.config import END, YEARS, day, rand_dates
 from parcels.sample.reference import INDUSTRIES
 
 
-def holder_figures(rng, F, P, E, specs, ctx):
+def holder_figures(rng: np.random.Generator, F: pd.DataFrame, P: pd.DataFrame, E: pd.DataFrame,
+                   specs: list[dict], ctx: dict):
     E["production_start_date"] = np.datetime64("NaT", "D")
     E["rev2025"] = np.nan
     E["tax2025"] = np.nan
@@ -84,7 +85,7 @@ def holder_figures(rng, F, P, E, specs, ctx):
     ctx["zone_tax"] = ztax
 
 
-def make_years(rng, E, L, ctx):
+def make_years(rng: np.random.Generator, E: pd.DataFrame, L: pd.DataFrame, ctx: dict):
     """Tenant / unlinked figures, then the (uscc, year) table."""
     roles = E["role"].to_numpy()
     zi = E["zone_i"].to_numpy().astype(int)

@@ -52,7 +52,8 @@ def _name_maker(rng):
     return make
 
 
-def make_enterprises(rng, F, P, specs, ctx):
+def make_enterprises(rng: np.random.Generator, F: pd.DataFrame, P: pd.DataFrame, specs: list[dict],
+                     ctx: dict):
     """One holder per industrial/commercial project; platform companies; tenants are added later."""
     make_name = _name_maker(rng)
     ind_w = np.array([g[1] for g in INDUSTRIES])

@@ -37,9 +37,9 @@ def _road_lines(rng, lo, hi, step):
     pos = [lo - rng.uniform(0.2, 0.8) * step]
     while pos[-1] < hi:
         pos.append(pos[-1] + step * rng.uniform(0.8, 1.2))
-    pos = np.array(pos)
-    width = np.where(np.arange(len(pos)) % 3 == 0, 40.0, 24.0)
-    return pos, width
+    edges = np.array(pos)
+    width = np.where(np.arange(len(edges)) % 3 == 0, 40.0, 24.0)
+    return edges, width
 
 
 def zone_parcels(rng: np.random.Generator, zone_uv: shapely.Polygon, mean_mu: float):
@@ -52,8 +52,7 @@ def zone_parcels(rng: np.random.Generator, zone_uv: shapely.Polygon, mean_mu: fl
     u1 = us[1:] - uw[1:] / 2
     v0 = vs[:-1] + vw[:-1] / 2
     v1 = vs[1:] - vw[1:] / 2
-    I, J = np.meshgrid(np.arange(len(u0)), np.arange(len(v0)), indexing="ij")
-    I, J = I.ravel(), J.ravel()
+    I, J = (g.ravel() for g in np.meshgrid(np.arange(len(u0)), np.arange(len(v0)), indexing="ij"))
     boxes = shapely.box(u0[I], v0[J], u1[I], v1[J])
     keep = shapely.intersects(boxes, zone_uv)
     I, J = I[keep], J[keep]
@@ -98,8 +97,8 @@ def zone_parcels(rng: np.random.Generator, zone_uv: shapely.Polygon, mean_mu: fl
                 row_of.append(r)
     coords = np.stack(rings)  # (n, 6, 2)
     polys = shapely.polygons(coords)
-    block_of = np.array(block_of)
-    row_of = np.array(row_of)
+    block_ids = np.array(block_of)
+    row_ids = np.array(row_of)
     inside = shapely.within(polys, zone_uv)
     out = ~inside
     if out.any():
@@ -114,7 +113,7 @@ def zone_parcels(rng: np.random.Generator, zone_uv: shapely.Polygon, mean_mu: fl
         polys[out] = res
     ok = np.array([p is not None for p in polys])
     ok[ok] = shapely.area(polys[ok]) >= 5.2 * M2_PER_MU
-    return polys[ok], block_of[ok], row_of[ok]
+    return polys[ok], block_ids[ok], row_ids[ok]
 
 
 # Albers equal-area on GRS80 over Jiangxi: planar area here is the ellipsoidal area

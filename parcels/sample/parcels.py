@@ -15,7 +15,7 @@ KINDS = ["unsupplied", "public", "commercial", "sf", "completed", "under_constru
 KIND_P = np.array([0.07, 0.025, 0.02, 0.0, 0.73, 0.055, 0.025, 0.03, 0.008, 0.02, 0.004, 0.004])
 
 
-def parcel_attributes(rng, geo, specs):
+def parcel_attributes(rng: np.random.Generator, geo: dict, specs: list[dict]):
     n = len(geo["area"])
     zone = geo["zone"]
     # runs: consecutive parcels (same block, or the next block across a road) of one zone

@@ -11,7 +11,7 @@ from parcels.sample.config import YEARS
 from parcels.sample.reference import CITIES, COUNTIES
 
 
-def select_pilot_areas(cfg) -> list[dict]:
+def select_pilot_areas(cfg: dict) -> list[dict]:
     out = []
     cities = {c[0]: c for c in CITIES}
     for code in cfg["cities"]:
@@ -19,14 +19,14 @@ def select_pilot_areas(cfg) -> list[dict]:
         out.append(dict(code=c[0], name=c[1], short=c[2], lon=c[3], lat=c[4], county=c[5], kind="city"))
     counties = {c[0]: c for c in COUNTIES}
     for code in cfg["counties"]:
-        c = counties[code]
-        out.append(dict(code=c[0], name=c[1], short=c[2], lon=c[3], lat=c[4], county=c[0], kind="county",
-                        main=(c[7], c[6])))
+        k = counties[code]
+        out.append(dict(code=k[0], name=k[1], short=k[2], lon=k[3], lat=k[4], county=k[0], kind="county",
+                        main=(k[7], k[6])))
     return out
 
 
 
-def recent_supply_rate(parcels, zones_spec) -> dict:
+def recent_supply_rate(parcels: pd.DataFrame, zones_spec: list[dict]) -> dict:
     """Mu supplied per year over 2023–2025 in each pilot area (sizes its 批而未供 in pilot_area_years)."""
     pa_of_zone = {s["zone_code"]: s["pilot_area_code"] for s in zones_spec}
     sup = pd.to_datetime(parcels["supply"])
@@ -36,7 +36,8 @@ def recent_supply_rate(parcels, zones_spec) -> dict:
     return supply_rate
 
 
-def pilot_area_years(rng, areas, supply_rate=None):
+def pilot_area_years(rng: np.random.Generator, areas: list[dict],
+                     supply_rate: dict | None = None) -> pd.DataFrame:
     rows = []
     supply_rate = supply_rate or {}
     for a in areas:

@@ -42,7 +42,7 @@ def _parcel_output(F, Y25, L, B):
     return s, U[["uscc", "pi"]]
 
 
-def truth_table(F, Y, L, B, specs):
+def truth_table(F: pd.DataFrame, Y: pd.DataFrame, L: pd.DataFrame, B: pd.DataFrame, specs: list[dict]):
     industrial = np.array([(s, c) in INDUSTRIAL_USE for s, c in zip(F["scheme"], F["code"])])
     area = F["area"].to_numpy()
     mu = area / M2_PER_MU
@@ -88,7 +88,7 @@ def truth_table(F, Y, L, B, specs):
     amb = int((developed & (((rr > 0.45) & (rr < 0.55)) | ((rt > 0.30) & (rt < 0.37)))).sum())
     F["rev_per_mu_2025"] = rpm
 
-    rows = []
+    rows: list[tuple] = []
     codes = F["parcel_code"].to_numpy()
 
     def add(mask, label, detail):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -47,7 +48,9 @@ def _date_str(s) -> pd.Series:
     return s.dt.strftime("%Y-%m-%d")
 
 
-def write_all(out, specs, geo, F, E, Y, B, L, PAY, T, prog, extra=None):
+def write_all(out: Path, specs: list[dict], geo: dict, F: pd.DataFrame, E: pd.DataFrame, Y: pd.DataFrame,
+              B: pd.DataFrame, L: pd.DataFrame, PAY: pd.DataFrame, T: pd.DataFrame,
+              prog: Callable[[str, int, int], None], extra: dict[str, pd.DataFrame] | None = None):
     paths = {}
     steps = 8
     # zones

@@ -4,6 +4,7 @@ geometry of each zone and its parcels."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import shapely
@@ -14,7 +15,7 @@ from parcels.sample.geometry import EQUAL_AREA, gk_epsg, rotate, transformer, zo
 from parcels.sample.reference import CITY_MAIN_ZONE, EXTRA_ZONE_TEMPLATES
 
 
-def zone_specs(rng, cfg, areas) -> list[dict]:
+def zone_specs(rng: np.random.Generator, cfg: dict, areas: list[dict]) -> list[dict]:
     n_target = cfg["n_zones"]
     if n_target <= len(areas) + 3:  # small: one zone each, a second one for the first few
         per = np.ones(len(areas), dtype=int)
@@ -90,14 +91,16 @@ def _place_zones(rng, zones_spec: list[dict]) -> None:
         z["lon"], z["lat"] = x / kx, y / 111.0
 
 
-def build_geometry(rng, specs, prog) -> dict:
+def build_geometry(rng: np.random.Generator, specs: list[dict],
+                   prog: Callable[[str, int, int], None]) -> dict:
     zone_geoms, parcel_geoms, zone_idx, block_idx, row_idx, areas = [], [], [], [], [], []
     for zi, z in enumerate(specs):
         prog("geometry", zi, len(specs))
         shape = zone_shape(rng, z["n_parcels"] * z["mean_mu"] * M2_PER_MU / ZONE_FILL)
         alpha = rng.uniform(-0.4, 0.4)
         # road-grid frame: rotate the zone by -alpha
-        zone_uv = shapely.Polygon(np.column_stack(rotate(*shapely.get_coordinates(shape).T, -alpha)))
+        cu, cv = shapely.get_coordinates(shape).T
+        zone_uv = shapely.Polygon(np.column_stack(rotate(cu, cv, -alpha)))
         polys, blocks, rows = zone_parcels(rng, zone_uv, z["mean_mu"])
         gk = gk_epsg(z["lon"])
         to_gk, to_geo = transformer(4490, gk), transformer(gk, 4490)

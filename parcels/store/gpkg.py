@@ -643,7 +643,8 @@ def _rewrite(con: sqlite3.Connection, layer, df: pd.DataFrame, *, delete_fids: l
     has_rtree = bool(con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (rtree,)).fetchone())
     for tname, _sql in triggers:
         con.execute(f'DROP TRIGGER "{tname}"')
-    cond, params = None, ()
+    cond: str | None = None
+    params: tuple = ()
     if delete_fids:
         cond, params = "fid IN (SELECT value FROM json_each(?))", (json.dumps([int(f) for f in delete_fids]),)
     elif delete_where is not None:

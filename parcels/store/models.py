@@ -67,7 +67,8 @@ def _table(md: MetaData, layer: Layer) -> Table:
     if layer.geometry:
         cols.append(Column("geometry", Geometry("MULTIPOLYGON", srid=4490, spatial_index=True),
                            nullable=not layer.geometry_required or layer.output))
-    extra = [UniqueConstraint(*layer.key, name=f"uq_{layer.name}_key", postgresql_nulls_not_distinct=True)]
+    extra: list[UniqueConstraint | ForeignKeyConstraint] = [
+        UniqueConstraint(*layer.key, name=f"uq_{layer.name}_key", postgresql_nulls_not_distinct=True)]
     for lname, col, ref, refcol in FOREIGN_KEYS:
         if lname == layer.name:
             extra.append(ForeignKeyConstraint([col], [f"{ref}.{refcol}"], name=f"fk_{lname}_{col}",

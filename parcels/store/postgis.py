@@ -104,7 +104,8 @@ class PostGISStore(Store):
         if layer.geometry and geometry:
             cols.append('ST_AsBinary("geometry") AS geometry')
         sql = f'SELECT {", ".join(cols) or "1"} FROM "{layer.name}"'
-        clauses, params = [], {}
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
         if year is not None and layer.year_column:
             clauses.append(f'"{layer.year_column}" = :year')
             params["year"] = int(year)
@@ -253,6 +254,8 @@ class PostGISStore(Store):
         if has_geom:
             values.append(list(hexes))
         raw = conn.connection.driver_connection
+        if raw is None:  # the pooled connection was invalidated under us
+            raise StoreUnavailable("PostGIS 连接已断开 / the PostGIS connection was lost")
         collist = ", ".join(f'"{c}"' for c in cols)
         with raw.cursor() as cur, cur.copy(f'COPY "{layer.name}" ({collist}) FROM STDIN') as cp:
             for row in zip(*values, strict=True):

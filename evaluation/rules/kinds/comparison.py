@@ -69,7 +69,7 @@ def commitment(rule, ctx):
             hit = ctx.scope.to_numpy() & ~np.isnan(value) & (commit > 0) & (value < commit * fr)
         lbl = label(col)
         tail = f" × {frac(fr)}" if fr != 1 else ""
-        for k in np.flatnonzero(hit):
+        for k in np.flatnonzero(hit).tolist():
             a, c = value[k], commit[k]
             ev.setdefault(k, []).append(
                 f"{lbl} {fmt_value(col, a)} < 承诺 {fmt_value(col, c)}{tail}（差 {fmt_pct(1 - a / c)}）"

@@ -88,11 +88,11 @@ class MapsPolicy(Section):
     #: problems (flags): hatching and outline in this colour over the theme; a pattern per reason
     problem_color: str = Field(default="#e7298a", pattern=_HEX)
     #: hatching of each rule code; rules not listed take the patterns left over, in policy order
-    problem_hatch: dict[str, Hatch] = Field(default_factory=lambda: {
+    problem_hatch: dict[str, Hatch] = Field(default_factory=lambda: dict[str, Hatch]({
         "idle": "cross", "obsolete": "grid", "env_safety": "dense", "standard_land_breach": "vertical",
         "production_stopped": "horizontal", "grade_d_twice": "back_diagonal", "below_commitment": "dots",
         "low_revenue": "diagonal", "low_tax": "diagonal_dashed", "low_far": "back_diagonal_dashed",
-        "low_coverage": "horizontal_dashed", "rs_mismatch": "rings"})
+        "low_coverage": "horizontal_dashed", "rs_mismatch": "rings"}))
     #: pilot areas: outline colour (their +15 % status is written beside it)
     pilot_area_color: str = Field(default="#252525", pattern=_HEX)
 

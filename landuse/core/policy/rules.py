@@ -69,7 +69,8 @@ class Rule(BaseModel):
     scope: Literal["developed", "supplied"] = "developed"
     grace_years: float = Field(default=0.0, ge=0)
     #: the dates the grace runs from (any of them within ``grace_years`` → skipped)
-    grace_from: list[Literal["completion", "production_start"]] = Field(default_factory=lambda: ["completion"])
+    grace_from: list[Literal["completion", "production_start"]] = Field(
+        default_factory=lambda: list[Literal["completion", "production_start"]](["completion"]))
     #: the flag marks inefficient or idle land (false: evidence to check, not a finding)
     finding: bool = True
     #: skip a parcel this rule flags when one of these rules flags it too (no double counting)
@@ -107,7 +108,8 @@ class Rule(BaseModel):
     halted_takeback_action_zh: str = ""
     halted_takeback_action_en: str = ""
     # standard_land
-    phases: list[Literal["acceptance", "review"]] = Field(default_factory=lambda: ["review"])
+    phases: list[Literal["acceptance", "review"]] = Field(
+        default_factory=lambda: list[Literal["acceptance", "review"]](["review"]))
     # raster_mismatch
     undeveloped_stages: list[str] = Field(default_factory=list)
     max_share_undeveloped: float | None = Field(default=None, ge=0, le=1)
@@ -239,7 +241,7 @@ class StandardLandPolicy(Section):
     def _bands(self):
         edges = [b.below for b in self.band]
         if edges and (edges[-1] is not None or any(e is None for e in edges[:-1])
-                      or edges[:-1] != sorted(edges[:-1])):
+                      or edges[:-1] != sorted(e for e in edges[:-1] if e is not None)):
             raise ValueError("standard_land.band: ascending 'below' edges, the last band without one")
         return self
 

@@ -67,7 +67,7 @@ class IndicatorSpec(BaseModel):
     #: lower is better (e.g. 土地闲置率)
     negative: bool = False
     #: zone types the indicator is used for (工业主导型 industrial / 产城融合型 mixed)
-    applies_to: list[ZoneType] = Field(default_factory=lambda: ["industrial", "mixed"])
+    applies_to: list[ZoneType] = Field(default_factory=lambda: list[ZoneType](["industrial", "mixed"]))
     zh: str = ""
 
 
