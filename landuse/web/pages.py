@@ -38,7 +38,9 @@ def _nav(p: Principal | None) -> list[tuple[str, str]]:
     if p is None:
         return []
     items = [("/map", "地图", "map"), ("/dashboard", "开发区看板", "dashboard"), ("/targets", "处置清单", "targets"),
-             ("/reports", "评价报告", "reports"), ("/admin/upload", "数据导入", "import"),
+             ("/reports", "评价报告", "reports"), ("/compare", "变化分析", "compare"),
+             ("/versions", "结果版本", "versions"), ("/objections", "公示异议", "objections"),
+             ("/admin/upload", "数据导入", "import"),
              ("/admin/users", "用户", "users"), ("/admin/audit", "审计日志", "audit"), ("/docs", "API", "session")]
     return [(href, label) for href, label, fn in items if p.may(fn)]
 
