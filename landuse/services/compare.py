@@ -63,7 +63,6 @@ def compare(store: Store, *, policy: Policy, year: int, baseline: int | None = N
     v0 = b["v0"]
     expected = v0 * factor if not math.isnan(v0) else math.nan
     target = v0 * (1 + g.target_growth) if not math.isnan(v0) else math.nan
-    gap = gap_to_path(b["v1"], b["a1"], b["r1"], expected=expected, target=target)
     c = contributions(p, b)
     names = pd.concat([pr0[["holder_uscc", "holder_name"]], pr1[["holder_uscc", "holder_name"]]]).dropna(
         subset=["holder_uscc"]).drop_duplicates("holder_uscc").set_index("holder_uscc")["holder_name"]
@@ -84,6 +83,14 @@ def compare(store: Store, *, policy: Policy, year: int, baseline: int | None = N
             df = results.read_layer(store, layer, year=y, with_geometry=False, zones=scope if level == "zone" else None)
             df = df[df[key] == code]
             side.append(df.iloc[0].to_dict() if len(df) else {})
+    # the path runs from the policy's baseline: take it from the stored figures of the year when there
+    if len(side) == 2 and side[1]:
+        exp_s, base_s = side[1].get("expected_revenue_per_mu"), side[1].get("baseline_revenue_per_mu")
+        if exp_s is not None and not pd.isna(exp_s):
+            expected = float(exp_s)
+        if base_s is not None and not pd.isna(base_s):
+            target = float(base_s) * (1 + g.target_growth)
+    gap = gap_to_path(b["v1"], b["a1"], b["r1"], expected=expected, target=target)
     return {"level": level, "code": code, "baseline": b_year, "year": int(year), "bridge": b, "gap": gap,
             "terms": list(BRIDGE_TERMS), "parcels": c.head(top), "firms": firms, "stored": side,
             "version": {y: results.shown_version(store, y) for y in (b_year, int(year))}}
