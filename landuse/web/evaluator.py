@@ -203,7 +203,7 @@ def _num(v: Any, nd: int = 1) -> str:
         f = float(v)
     except (TypeError, ValueError):
         return "—"
-    return "—" if math.isnan(f) else f"{f:,.{nd}f}"
+    return "—" if math.isnan(f) else f"{round(f, nd) + 0.0:,.{nd}f}"  # no "-0.00"
 
 
 @router.get("/compare")
