@@ -14,21 +14,14 @@ import pandas as pd
 from evaluation.bridge import BRIDGE_TERMS, bridge, contributions, gap_to_path, parcel_frame
 from landuse.core.contract import PROVINCE
 from landuse.core.errors import LanduseError
-from landuse.core.labels import t
+from landuse.core.labels import BRIDGE_LABELS, t
 from landuse.core.policy import Policy
 from landuse.services import results
 from parcels.store.base import Store
 
-__all__ = ["compare", "BRIDGE_ZH"]
+__all__ = ["compare", "bridge_table", "BRIDGE_ZH", "BRIDGE_TABLE_COLUMNS"]
 
-BRIDGE_ZH = {
-    "firms_both": ("两年均在的企业营收变化", "revenue of firms present in both years"),
-    "firms_left": ("退出企业", "firms that left"),
-    "firms_arrived": ("新进企业", "firms that arrived"),
-    "new_land": ("新开发土地摊薄", "newly developed land diluting the average"),
-    "land_taken": ("收回（不再计入）的土地", "land taken back"),
-    "reported_land": ("同一宗地申报面积变化", "reported land of the same parcels changed"),
-}
+BRIDGE_ZH = {k: BRIDGE_LABELS[k] for k in BRIDGE_TERMS}
 PR_COLS = ["parcel_code", "zone_code", "developed", "revenue_wan", "reported_mu", "holder_uscc", "holder_name"]
 
 
@@ -45,8 +38,9 @@ def compare(store: Store, *, policy: Policy, year: int, baseline: int | None = N
         level, code = "zone", zone
     elif pilot_area:
         results.check_pilot_area_code(store, pilot_area)
-        zt = store.read("zones", where={"pilot_area_code": pilot_area}, columns=["zone_code"], geometry=False)
-        scope = [z for z in zt["zone_code"] if zones is None or z in zones]
+        zy = results.read_layer(store, "zone_results", year=int(year), with_geometry=False,
+                                columns=["zone_code", "pilot_area_code"])  # the zones it manages in ``year``
+        scope = [z for z in zy.loc[zy["pilot_area_code"] == pilot_area, "zone_code"] if zones is None or z in zones]
         level, code = "pilot_area", pilot_area
     else:
         scope, level, code = zones, "province", PROVINCE
@@ -94,3 +88,58 @@ def compare(store: Store, *, policy: Policy, year: int, baseline: int | None = N
     return {"level": level, "code": code, "baseline": b_year, "year": int(year), "bridge": b, "gap": gap,
             "terms": list(BRIDGE_TERMS), "parcels": c.head(top), "firms": firms, "stored": side,
             "version": {y: results.shown_version(store, y) for y in (b_year, int(year))}}
+
+
+BRIDGE_TABLE_COLUMNS = ["level", "code", "name", "baseline_year", "year", "v0", "v1", "change", *BRIDGE_TERMS,
+                        "expected", "gap_per_mu", "revenue_needed_wan", "target", "target_gap_per_mu",
+                        "target_revenue_needed_wan"]
+
+
+def bridge_table(store: Store, *, policy: Policy, year: int, baseline: int | None = None,
+                 zones: list[str] | None = None) -> pd.DataFrame:
+    """The bridge and the gap of every zone, pilot area and the province total (rows in that order)
+    between ``baseline`` (default the policy's) and ``year``; empty when either year has no results."""
+    b_year = int(baseline if baseline is not None else policy.growth.baseline_year)
+    have = set(results.result_years(store))
+    if b_year not in have or int(year) not in have:
+        return pd.DataFrame(columns=BRIDGE_TABLE_COLUMNS)
+    pr0 = results.read_layer(store, "parcel_results", year=b_year, zones=zones, with_geometry=False, columns=PR_COLS)
+    pr1 = results.read_layer(store, "parcel_results", year=int(year), zones=zones, with_geometry=False,
+                             columns=PR_COLS)
+    p = parcel_frame(pr0, pr1)
+    zt = store.read("zones", zones=zones, columns=["zone_code", "zone_name", "pilot_area_code", "pilot_area_name"],
+                    geometry=False)
+    # a pilot area's zones: those it manages directly in ``year`` (zone_results.pilot_area_code), the same
+    # zones in both years, as the +15 % check counts them
+    zy = results.read_layer(store, "zone_results", year=int(year), zones=zones, with_geometry=False,
+                            columns=["zone_code", "pilot_area_code"])
+    pa_of = dict(zip(zy["zone_code"], zy["pilot_area_code"], strict=False))
+    p["pilot_area_code"] = p["zone_code"].map(pa_of)
+    zr = results.read_layer(store, "zone_results", year=int(year), zones=zones, with_geometry=False,
+                            columns=["zone_code", "expected_revenue_per_mu", "baseline_revenue_per_mu"]).set_index("zone_code")
+    par = results.read_layer(store, "pilot_area_results", year=int(year), with_geometry=False,
+                             columns=["pilot_area_code", "expected_revenue_per_mu", "baseline_revenue_per_mu"]
+                             ).set_index("pilot_area_code")
+    g = policy.growth
+    rows = []
+
+    def one(level: str, code: str, name: str, sub: pd.DataFrame, stored: pd.DataFrame) -> None:
+        b = bridge(sub)
+        exp = stored["expected_revenue_per_mu"].get(code) if code in stored.index else None
+        base = stored["baseline_revenue_per_mu"].get(code) if code in stored.index else None
+        expected = float(exp) if exp is not None and not pd.isna(exp) else math.nan
+        target = float(base) * (1 + g.target_growth) if base is not None and not pd.isna(base) else math.nan
+        rows.append({"level": level, "code": code, "name": name, "baseline_year": b_year, "year": int(year),
+                     **{k: b[k] for k in ("v0", "v1", "change", *BRIDGE_TERMS)},
+                     **gap_to_path(b["v1"], b["a1"], b["r1"], expected=expected, target=target)})
+
+    names = dict(zip(zt["zone_code"], zt["zone_name"], strict=False))
+    for z in sorted(zt["zone_code"]):
+        one("zone", z, names.get(z) or "", p[p["zone_code"] == z], zr)
+    pnames = zt.dropna(subset=["pilot_area_code"]).drop_duplicates("pilot_area_code").set_index(
+        "pilot_area_code")["pilot_area_name"]
+    for pa in sorted({v for v in pa_of.values() if isinstance(v, str)}):
+        one("pilot_area", pa, pnames.get(pa, "") or "", p[p["pilot_area_code"] == pa], par)
+    if zones is None:
+        one("province", PROVINCE, t("全省", "province"), p, par)
+    return pd.DataFrame(rows, columns=BRIDGE_TABLE_COLUMNS)
