@@ -95,6 +95,7 @@ ROUTES: dict[tuple[str, str], Spec] = {
                                                                              "note": "x"})),
     ("POST", "/versions/evaluate"): Spec("versions", "/versions/evaluate", kind="page", method="POST",
                                          ok=frozenset({400}), body=csrf_form({"year": "1999"})),
+    ("GET", "/versions/diff"): Spec("versions", "/versions/diff?year={Y}&a=v1&b=v1", kind="page"),
     ("GET", "/versions/jobs/{jid}"): Spec("versions", "/versions/jobs/nosuchjob", kind="page", ok=frozenset({404})),
     ("GET", "/objections"): Spec("objections", "/objections?year={Y}", kind="page"),
     # filed by zone managers (and admins): an evaluator is refused (403); nothing is published (400)

@@ -94,6 +94,10 @@ def test_objection_flow_and_background_evaluation(site):
     assert results.targets(store, year=Y).equals(published_seen)
     assert results.shown_version(store, Y)["version_id"] == "2025-v1"
     assert objections.overrides_of(store, Y)[0]["objection_id"] == ids[0]
+    # the evaluator compares the two versions on the web: the withdrawn flag is listed
+    r = client.get(f"/versions/diff?year={Y}&a=v1&b=v2")
+    assert r.status_code == 200 and "撤销" in r.text and p0 in r.text
+    assert client.get(f"/versions/diff?year={Y}&a=v1&b=v9").status_code == 404
 
 
 def test_compare_page(site):

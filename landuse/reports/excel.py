@@ -351,18 +351,6 @@ def write_excel(data: ReportData, out: Path, *, lang: str = "zh") -> Path:
                            "Land intensive use (TD/T 1029) on the survey: main area, development direction area, whole zone"),
                    layer="zone_survey_results", freeze_cols=3, wrap=("note", "zone_type_basis"),
                    int_cols=("survey_year", "patches", "rank"))
-    if data.bridges is not None and len(data.bridges):
-        from landuse.core.labels import LEVEL_LABELS
-
-        br = data.bridges.copy()
-        br["level"] = br["level"].map(lambda v: LEVEL_LABELS.get(v, (v, v))[i])
-        cols = [c for c in br.columns if c not in ("baseline_year", "year")]
-        by = int(br["baseline_year"].iloc[0])
-        book.table(SHEETS["bridge"][i], _plainish(br, cols),
-                   title=t(f"亩均营业收入变化分析（{by}→{data.year}）：各项之和等于变化；企业按宗地权利人计",
-                           f"Why revenue per mu moved ({by}→{data.year}): the terms add up to the change; "
-                           "a firm is the parcel's land-right holder"),
-                   layer=None, freeze_cols=3)
     _scores(book, data, lang, "scores", data.score_parts, data.score_weights, "zone_code", "zone_name")
     if data.pilot_score_parts is not None:
         _scores(book, data, lang, "scores_pilot", data.pilot_score_parts, data.pilot_score_weights,
@@ -389,6 +377,18 @@ def write_excel(data: ReportData, out: Path, *, lang: str = "zh") -> Path:
                                                              "linkage_mu", "absorption_scope", "annual_absorption_mu",
                                                              "raw_mu")},
                    note=data.quota_summary.partition(" / ")[0 if lang == "zh" else 2] if data.quota_summary else None)
+    if data.bridges is not None and len(data.bridges):
+        from landuse.core.labels import LEVEL_LABELS
+
+        br = data.bridges.copy()
+        br["level"] = br["level"].map(lambda v: LEVEL_LABELS.get(v, (v, v))[i])
+        cols = [c for c in br.columns if c not in ("baseline_year", "year")]
+        by = int(br["baseline_year"].iloc[0])
+        book.table(SHEETS["bridge"][i], _plainish(br, cols),
+                   title=t(f"亩均营业收入变化分析（{by}→{data.year}）：各项之和等于变化；企业按宗地权利人计",
+                           f"Why revenue per mu moved ({by}→{data.year}): the terms add up to the change; "
+                           "a firm is the parcel's land-right holder"),
+                   layer=None, freeze_cols=3)
     book.close()
     return out
 

@@ -69,6 +69,19 @@ async def versions_publish(request: Request, p: Principal = Depends(need("versio
                   jobs=[j for j in JOBS.values() if j["user"] == p.username][-5:])
 
 
+@router.get("/versions/diff")
+def versions_diff(request: Request, year: int = Query(..., ge=1990, le=2100), a: str = Query(..., max_length=20),
+                  b: str = Query(..., max_length=20), p: Principal = Depends(need("versions"))):
+    store = store_of(request)
+    try:
+        d = versions.diff(store, year=year, a=a, b=b)
+    except LanduseError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return render(request, "versions_diff.html", p, year=year, a=a, b=b,
+                  zones=d["zones"].to_dict("records"), grades=d["grades"].to_dict("records"),
+                  flags=d["flags"].to_dict("records"), num=_num)
+
+
 # --- background re-evaluation -------------------------------------------------------------------
 
 JOBS: dict[str, dict[str, Any]] = {}
