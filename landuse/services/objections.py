@@ -77,7 +77,9 @@ def file_objection(store: Store, *, year: int, kind: str, reason: str, evidence:
         if row.empty:
             raise LanduseError(t(f"发布版本中宗地 {parcel_code} 没有问题 {rule}",
                                  f"the published version has no flag {rule} on parcel {parcel_code}"))
-        zone, current, req = row["zone_code"].iloc[0], row["rule"].iloc[0], "withdraw"
+        label = row["label"].iloc[0] if "label" in row.columns else None
+        zone, req = row["zone_code"].iloc[0], "withdraw"
+        current = label if isinstance(label, str) and label else row["rule"].iloc[0]
         key = {"uscc": None, "parcel_code": row["parcel_code"].iloc[0], "rule": row["rule"].iloc[0]}
     else:
         raise LanduseError(t("异议类型应为 grade（企业等级）或 flag（宗地问题）", "kind must be 'grade' or 'flag'"))
