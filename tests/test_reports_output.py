@@ -149,7 +149,8 @@ def test_pilot_area_restriction(store):
 # ----------------------------------------------------------------------------------------------
 
 SHEETS = ["摘要", "亩均增长_开发区", "亩均增长_试验区", "入驻率_开发区", "入驻率_空置厂房", "低效用地整治清单",
-          "企业亩均评级", "土地集约利用", "集约利用评价_调查", "综合得分_开发区", "综合得分_试验区", "用地指标测算"]
+          "企业亩均评级", "土地集约利用", "集约利用评价_调查", "综合得分_开发区", "综合得分_试验区", "用地指标测算",
+          "变化分析"]
 
 
 def _headers(ws) -> list[str]:
@@ -296,3 +297,19 @@ def test_survey_table_per_zone_type(store, data, workbook):
     # the 产城融合型 table shows 综合地均税收 and 人口密度, not the industrial indicators
     mixed = sec[sec.index("产城融合型（1）"):]
     assert "综合地均税收(万元/公顷)" in mixed and "工业用地地均税收" not in mixed
+
+
+def test_excel_bridge_sheet_adds_up(workbook):
+    """变化分析: one row per zone, pilot area and the province; the six terms add up to the change."""
+    ws = workbook["变化分析"]
+    h = _headers(ws)
+    terms = ["两年均在的企业营收变化(万元/亩)", "退出企业(万元/亩)", "新进企业(万元/亩)", "新开发土地摊薄(万元/亩)",
+             "收回（不再计入）的土地(万元/亩)", "同一宗地申报面积变化(万元/亩)"]
+    assert set(terms) <= set(h) and {"变化(万元/亩)", "距路径差距(万元/亩)", "达到路径需增收(万元)"} <= set(h)
+    rows = [[c.value for c in r] for r in ws.iter_rows(min_row=3) if r[0].value]
+    levels = {r[h.index("层级")] for r in rows}
+    assert levels == {"开发区", "试验区", "全省"}
+    for r in rows:
+        ch = r[h.index("变化(万元/亩)")]
+        if isinstance(ch, (int, float)):
+            assert sum(r[h.index(c)] for c in terms) == pytest.approx(ch, abs=1e-6)

@@ -34,7 +34,9 @@ ALL = {"admin", "evaluator", "manager", "viewer"}
 FIG = {"admin", "evaluator", "manager"}
 #: function → roles (the product's policy, restated here independently of landuse/web/access.py)
 ALLOWED = {"session": ALL, "map": ALL, "dashboard": FIG, "targets": FIG, "download": FIG,
-           "reports": {"admin", "evaluator"}, "import": {"admin"}, "users": {"admin"}, "audit": {"admin"}}
+           "reports": {"admin", "evaluator"}, "import": {"admin"}, "users": {"admin"}, "audit": {"admin"},
+           "versions": {"admin", "evaluator"}, "objections": FIG, "decide_objections": {"admin", "evaluator"},
+           "compare": FIG}
 
 
 @dataclass
@@ -86,6 +88,25 @@ ROUTES: dict[tuple[str, str], Spec] = {
                                    body=csrf_form({"username": "x_new", "role": "viewer", "password": "short"})),
     ("POST", "/admin/users/{username}/active"): Spec("users", "/admin/users/dummy/active", kind="page", method="POST",
                                                      ok=frozenset({303}), body=csrf_form({"active": "1"})),
+    # the evaluator's year (issue 16); the POSTs are refused on their content, so nothing changes
+    ("GET", "/versions"): Spec("versions", "/versions?year={Y}", kind="page"),
+    ("POST", "/versions/publish"): Spec("versions", "/versions/publish", kind="page", method="POST",
+                                        ok=frozenset({400}), body=csrf_form({"year": "2025", "version": "v99",
+                                                                             "note": "x"})),
+    ("POST", "/versions/evaluate"): Spec("versions", "/versions/evaluate", kind="page", method="POST",
+                                         ok=frozenset({400}), body=csrf_form({"year": "1999"})),
+    ("GET", "/versions/diff"): Spec("versions", "/versions/diff?year={Y}&a=v1&b=v1", kind="page"),
+    ("GET", "/versions/jobs/{jid}"): Spec("versions", "/versions/jobs/nosuchjob", kind="page", ok=frozenset({404})),
+    ("GET", "/objections"): Spec("objections", "/objections?year={Y}", kind="page"),
+    # filed by zone managers (and admins): an evaluator is refused (403); nothing is published (400)
+    ("POST", "/objections"): Spec("objections", "/objections", kind="page", method="POST", ok=frozenset({400, 403}),
+                                  body=csrf_form({"year": "2025", "kind": "flag", "parcel_code": "X", "rule": "r",
+                                                  "reason": "x"})),
+    ("POST", "/objections/{oid}/decide"): Spec("decide_objections", "/objections/OBJ-2025-none/decide", kind="page",
+                                               method="POST", ok=frozenset({404}),
+                                               body=csrf_form({"decision": "reject", "reason": "x"})),
+    ("GET", "/compare"): Spec("compare", "/compare?year={Y}&baseline=2024&zone={A}",
+                              "/compare?year={Y}&baseline=2024&zone={B}", kind="page"),
     ("GET", "/openapi.json"): Spec("session", "/openapi.json"),
     ("GET", "/docs"): Spec("session", "/docs", kind="page"),
     ("GET", "/api/me"): Spec("session", "/api/me"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 from typing import Optional
 
@@ -46,7 +47,8 @@ def evaluate_cmd(
     if not years:
         raise LanduseError(t("没有企业年度数据", "no enterprise_years in the store"))
     with Steps(2 * len(years) + 1) as steps:
-        out = evaluate(store, years=years, policy=pol, as_of=parse_date(as_of), built_up=built_up, progress=steps.say)
+        out = evaluate(store, years=years, policy=pol, as_of=parse_date(as_of), built_up=built_up, progress=steps.say,
+                       actor=f"cli:{getpass.getuser()}")
     last = out[max(out)]
     for w in last.warnings:
         console.print(f"[yellow]{t('提示', 'note')}:[/] {w}")
@@ -59,6 +61,10 @@ def evaluate_cmd(
     n_flags = len(last["flags"])
     console.print(t(f"已保存 {len(out)} 个年度的结果；{max(out)} 年问题宗地标记 {n_flags} 条。",
                     f"stored results for {len(out)} year(s); {n_flags} parcel flags in {max(out)}."))
+    made = [getattr(r, "version", None) for r in out.values()]
+    if any(made):
+        console.print(t(f"草稿版本：{'、'.join(v for v in made if v)}（landuse results list / publish）",
+                        f"draft versions: {', '.join(v for v in made if v)} (landuse results list / publish)"))
 
 
 def _period(store, period: str, pol, out: Path | None) -> None:

@@ -320,9 +320,9 @@ PERCENT_COLUMNS = PERCENT_COLUMNS | frozenset({
 })
 
 #: shown beside results computed from other inputs than the store holds now (an import since the evaluation)
-STALE_RESULTS = ("本年度结果是在最近一次数据导入之前计算的，与库中现有数据不一致；请重新运行评价（landuse evaluate）后再引用。",
+STALE_RESULTS = ("本年度结果是在最近一次数据导入之前计算的，与库中现有数据不一致；请重新运行评价（landuse evaluate）并发布后再引用。",
                  "These results were computed before the latest data import and no longer match the stored "
-                 "inputs; run the evaluation again (landuse evaluate) before quoting them.")
+                 "inputs; run the evaluation again (landuse evaluate) and publish it before quoting them.")
 
 #: the in-year (period) tables: evaluation.periods.PERIOD_COLUMNS
 COLUMN_LABELS.update({
@@ -343,3 +343,28 @@ PERIOD_NOTE = ("期间数据为 1 月 1 日至期末的累计数，与上年同�
                "decide no annual target.")
 PERIOD_TITLE = ("亩均效益期间快报", "In-year land-efficiency bulletin")
 HALF_YEAR_TITLE = ("亩均效益半年报告", "Half-year land-efficiency report")
+
+# --- why an area moved (landuse.services.compare, evaluation.bridge) --------------------------------
+BRIDGE_LABELS: dict[str, tuple[str, str]] = {
+    "level": ("层级", "level"),
+    "code": ("代码", "code"),
+    "name": ("名称", "name"),
+    "v0": ("基期亩均营业收入(万元/亩)", "baseline revenue per mu"),
+    "v1": ("本期亩均营业收入(万元/亩)", "revenue per mu"),
+    "change": ("变化(万元/亩)", "change (万元/亩)"),
+    "firms_both": ("两年均在的企业营收变化(万元/亩)", "firms present in both years"),
+    "firms_left": ("退出企业(万元/亩)", "firms that left"),
+    "firms_arrived": ("新进企业(万元/亩)", "firms that arrived"),
+    "new_land": ("新开发土地摊薄(万元/亩)", "newly developed land diluting the average"),
+    "land_taken": ("收回（不再计入）的土地(万元/亩)", "land taken back"),
+    "reported_land": ("同一宗地申报面积变化(万元/亩)", "reported land of the same parcels changed"),
+    "expected": ("本年路径值(万元/亩)", "path value of the year"),
+    "gap_per_mu": ("距路径差距(万元/亩)", "gap to the path (万元/亩)"),
+    "revenue_needed_wan": ("达到路径需增收(万元)", "revenue needed to reach the path (万元)"),
+    "target": ("目标值(万元/亩)", "target value"),
+    "target_gap_per_mu": ("距目标差距(万元/亩)", "gap to the target (万元/亩)"),
+    "target_revenue_needed_wan": ("达到目标需增收(万元)", "revenue needed to reach the target (万元)"),
+}
+LEVEL_LABELS: dict[str, tuple[str, str]] = {"zone": ("开发区", "zone"), "pilot_area": ("试验区", "pilot area"),
+                                            "province": ("全省", "province")}
+COLUMN_LABELS.update({k: v for k, v in BRIDGE_LABELS.items() if k not in COLUMN_LABELS})

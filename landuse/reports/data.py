@@ -78,6 +78,11 @@ class ReportData:
     quota_summary: str | None = None
     #: zone_survey_results of the survey each zone's figures used this year (TD/T 1029 on the survey)
     survey: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: why each zone, pilot area and the province moved since the baseline year
+    #: (landuse.services.compare.bridge_table; empty when the baseline year has no results)
+    bridges: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: which result version the report shows (landuse.services.results.version_label)
+    version_label: str | None = None
 
     @property
     def zone_names(self) -> dict[str, str]:
@@ -277,7 +282,14 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
         qsummary = alloc.attrs.get("summary")
         source = "computed"
     survey = _survey_rows(store, zones)
+    from landuse.services.compare import bridge_table
+    from landuse.services.results import version_label
+
+    bridges = bridge_table(store, policy=policy, year=year, zones=codes)
+    if pilot_area is not None and len(bridges):
+        bridges = bridges[(bridges["level"] == "zone") | (bridges["code"] == pilot_area)].reset_index(drop=True)
     return ReportData(
+        bridges=bridges, version_label=version_label(store, year),
         survey=survey,
         year=year, policy=policy, policy_version=policy_version, policy_hash=policy_hash,
         pilot_area=pilot_area, pilot_area_name=pa_name, zones=zones, zones_history=zones_history,

@@ -42,6 +42,7 @@ SHEETS = {
     "scores": ("综合得分_开发区", "Scores - zones"),
     "scores_pilot": ("综合得分_试验区", "Scores - pilot areas"),
     "quota": ("用地指标测算", "Land quota"),
+    "bridge": ("变化分析", "Why areas moved"),
 }
 
 GROWTH_COLS = ["developed_mu", "revenue_wan", "baseline_year", "baseline_revenue_per_mu", "revenue_per_mu", "growth",
@@ -376,6 +377,18 @@ def write_excel(data: ReportData, out: Path, *, lang: str = "zh") -> Path:
                                                              "linkage_mu", "absorption_scope", "annual_absorption_mu",
                                                              "raw_mu")},
                    note=data.quota_summary.partition(" / ")[0 if lang == "zh" else 2] if data.quota_summary else None)
+    if data.bridges is not None and len(data.bridges):
+        from landuse.core.labels import LEVEL_LABELS
+
+        br = data.bridges.copy()
+        br["level"] = br["level"].map(lambda v: LEVEL_LABELS.get(v, (v, v))[i])
+        cols = [c for c in br.columns if c not in ("baseline_year", "year")]
+        by = int(br["baseline_year"].iloc[0])
+        book.table(SHEETS["bridge"][i], _plainish(br, cols),
+                   title=t(f"亩均营业收入变化分析（{by}→{data.year}）：各项之和等于变化；企业按宗地权利人计",
+                           f"Why revenue per mu moved ({by}→{data.year}): the terms add up to the change; "
+                           "a firm is the parcel's land-right holder"),
+                   layer=None, freeze_cols=3)
     book.close()
     return out
 

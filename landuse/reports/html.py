@@ -115,6 +115,15 @@ def render_html(data: ReportData, *, lang: str = "zh") -> str:
                                          "occupancy_rate", "occupancy_rate_count", "occupancy_met"],
                             layer="zone_results", lang=lang),
     }
+    if data.bridges is not None and len(data.bridges):
+        from landuse.core.labels import LEVEL_LABELS
+
+        br = data.bridges.copy()
+        br["level"] = br["level"].map(lambda v: LEVEL_LABELS.get(v, (v, v))[i])
+        tables["bridge"] = _table(br, ["level", "code", "name", "v0", "v1", "change", "firms_both", "firms_left",
+                                       "firms_arrived", "new_land", "land_taken", "reported_land", "gap_per_mu",
+                                       "revenue_needed_wan"], layer=None, lang=lang)
+        tables["bridge_years"] = (int(br["baseline_year"].iloc[0]), int(br["year"].iloc[0]))
     comps = [c for c in data.score_weights.index if data.score_weights[c] > 0]
     sp = data.score_parts.sort_values(["rank", "zone_code"])
     iu = data.zones.copy()

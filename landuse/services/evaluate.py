@@ -18,6 +18,8 @@ from evaluation import YearResults, evaluate_year, prepare
 from landuse.core.errors import LanduseError
 from landuse.core.labels import t
 from landuse.core.policy import Policy
+from evaluation.overrides import apply_overrides
+from landuse.services import objections, versions
 from landuse.services.survey import evaluate_survey_only, store_survey_results
 from parcels.store.base import Store
 
@@ -29,8 +31,12 @@ class NoDataForYear(LanduseError):
 
 
 def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date | None = None,
-             built_up: str | Path | None = None, progress: Progress | None = None) -> dict[int, YearResults]:
-    """Compute and store every results layer for each year (ascending; re-running replaces them).
+             built_up: str | Path | None = None, progress: Progress | None = None,
+             actor: str | None = None, note: str | None = None) -> dict[int, YearResults]:
+    """Compute every results layer for each year (ascending) and keep each year as a new draft
+    version (:func:`landuse.services.versions.record`: shown to users only while the year has no
+    published version). Corrections from accepted objections of the year are applied first
+    (:func:`landuse.services.objections.overrides_of`).
 
     ``as_of`` (a date inside the one evaluated year) fixes stages, leases and occupancy; it needs
     exactly one year."""
@@ -83,8 +89,18 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         for frame in res.layers.values():
             if "inputs_hash" in frame.columns:
                 frame["inputs_hash"] = inputs_hash
-        store.replace_results(res.stored_layers(parcel_geometry=geo_p, zone_geometry=geo_z), year=y)
+        layers, applied = apply_overrides(res.stored_layers(parcel_geometry=geo_p, zone_geometry=geo_z),
+                                          objections.overrides_of(store, y))
+        v = versions.record(store, year=y, layers=layers, inputs_hash=inputs_hash, policy_hash=policy.hash,
+                            actor=actor, origin="evaluate", note=note, corrections=list(applied))
         store_survey_results(store, res)  # the intensive-use survey's results, per survey year
+        if applied:
+            say(t(f"{y} 年应用了 {len(applied)} 项异议更正", f"{y}: {len(applied)} correction(s) from objections applied"))
+        if not v["shown"]:
+            say(t(f"{y} 年新结果已保存为草稿 {v['version_id']}；页面仍显示已发布版本，发布请运行 landuse results publish",
+                  f"{y}: the new results are draft {v['version_id']}; users still see the published version "
+                  "(`landuse results publish` to change that)"))
+        res.version = v["version_id"]
         out[y] = res
     now_hash = store.inputs_hash()
     if now_hash != inputs_hash:

@@ -33,7 +33,7 @@ from evaluation.quota import allocate_quota
 from landuse.core.contract import PROVINCE
 from landuse.core.errors import LanduseError
 from landuse.core.policy import Policy
-from landuse.services import accounts, results
+from landuse.services import accounts, results, versions
 from parcels.store.base import Store
 
 
@@ -198,13 +198,22 @@ def quota(store: Store, *, year: int, total_mu: int, policy: Policy, level: str 
     if save:
         key = "zone_code" if level == "zone" else "pilot_area_code"
         name = "zone_results" if level == "zone" else "pilot_area_results"
-        stored = store.read(name, year=year).set_index(key)
+        # a saved quota is a new draft version of the year (the shown version's rows with the quota):
+        # a published version never changes (landuse.services.versions)
+        base = versions.shown(store, year)
+        layers = versions.frames(store, base["version_id"]) if base else {
+            n: store.read(n, year=year) for n in ("parcel_results", "enterprise_results", "zone_results",
+                                                  "pilot_area_results", "flags", "building_results")}
+        stored = layers[name].set_index(key)
         hit = alloc.index.intersection(stored.index)
         stored.loc[hit, "quota_mu"] = alloc.loc[hit, "quota_mu"].astype("float64")
         stored.loc[hit, "quota_explanation"] = alloc.loc[hit, "quota_explanation"]
-        store.replace_results({name: stored.reset_index()}, year=year)
+        layers[name] = stored.reset_index()
+        v = versions.record(store, year=year, layers=layers, inputs_hash=(base or {}).get("inputs_hash"),
+                            policy_hash=(base or {}).get("policy_hash"), actor=actor, origin="quota",
+                            note=f"quota total_mu={total_mu} level={level} from {base['version_id'] if base else '-'}")
         accounts.audit(store, actor, "quota_save", f"year={year} level={level} total_mu={total_mu} "
-                       f"pilot_area={pilot_area or '*'} policy={policy.hash}")
+                       f"pilot_area={pilot_area or '*'} policy={policy.hash} version={v['version_id']}")
     out = alloc.copy()
     out.index.name = "unit"
     extra = [c for c in ("name", "pilot_area_code", "zone_type", "base_kind", "approved_unsupplied_mu",

@@ -31,8 +31,38 @@ __all__ = [
     "require_results", "result_years", "latest_year", "stored_policy", "read_layer", "targets", "target_rules",
     "zone_rows", "zone_dashboard", "zone_parcels", "parcel_detail", "zone_extents", "search", "known_zone",
     "known_pilot_area", "check_zone_code", "check_pilot_area_code", "survey_year_used", "zone_survey_rows", "intensive_basis",
-    "zone_survey_patches", "is_stale", "results_inputs_hash",
+    "zone_survey_patches", "is_stale", "results_inputs_hash", "shown_version", "version_label",
 ]
+
+
+# ------------------------------------------------------------------------------------------------
+# which result version readers see (landuse.services.versions)
+# ------------------------------------------------------------------------------------------------
+
+def shown_version(store: Store, year: int | None) -> dict[str, Any] | None:
+    """The version of ``year`` every read here returns: the published one, else the latest draft
+    (None: no results, or results older than versions). The results layers hold exactly that
+    version (:mod:`landuse.services.versions` writes them), so every reader gets it."""
+    if year is None:
+        return None
+    rows = sorted(store.sys_query("result_versions", {"year": int(year)}), key=lambda r: int(r["seq"]))
+    pub = [r for r in rows if r["status"] == "published"]
+    return pub[-1] if pub else (rows[-1] if rows else None)
+
+
+def version_label(store: Store, year: int | None, lang: str = "zh") -> str | None:
+    """One line saying which version a page shows, e.g. '已发布版本 v2（2026-11-26 张三）'."""
+    v = shown_version(store, year)
+    if v is None:
+        return None if year is None or int(year) not in store.result_years() else \
+            t("未记录版本的结果（版本功能之前计算）", "results from before versions were recorded", lang)
+    if v["status"] == "published":
+        when = str(v.get("published_at") or "")[:10]
+        return t(f"已发布版本 v{v['seq']}（{when}，{v.get('published_by') or ''}发布，公示至 {v.get('window_closes') or '-'}）",
+                 f"published version v{v['seq']} ({when} by {v.get('published_by') or ''}; objections until "
+                 f"{v.get('window_closes') or '-'})", lang)
+    return t(f"草稿 v{v['seq']}（尚无发布版本，显示最新草稿，{str(v.get('created_at') or '')[:10]}）",
+             f"draft v{v['seq']} (nothing published yet: the latest draft, {str(v.get('created_at') or '')[:10]})", lang)
 
 
 # ------------------------------------------------------------------------------------------------

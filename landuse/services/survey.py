@@ -82,7 +82,10 @@ def evaluate_survey_only(store: Store, inputs: dict[str, pd.DataFrame], *, years
         say(t(f"保存 {y} 年结果", f"storing {y}"))
         zr_geo = zr if geo is None else gpd.GeoDataFrame(zr.merge(geo, on="zone_code", how="left"), geometry="geometry",
                                                          crs=4490)
-        store.replace_results({"zone_results": zr_geo}, year=y)
+        from landuse.services import versions
+
+        versions.record(store, year=y, layers={"zone_results": zr_geo}, inputs_hash=None, policy_hash=policy.hash,
+                        actor=None, origin="evaluate (survey only)")
         store_survey_results(store, res)
         out[y] = res
     return out

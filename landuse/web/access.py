@@ -38,6 +38,11 @@ FUNCTIONS: dict[str, frozenset[str]] = {
     "users": frozenset({"admin"}),
     "audit": frozenset({"admin"}),
     "session": frozenset({"admin", "evaluator", "manager", "viewer"}),  # me, logout, API docs
+    # the evaluator's year (issue 16): versions, objections, why a zone moved, re-evaluation
+    "versions": frozenset({"admin", "evaluator"}),  # list, publish, re-evaluate (a draft)
+    "objections": frozenset({"admin", "evaluator", "manager"}),  # managers file, evaluators decide
+    "decide_objections": frozenset({"admin", "evaluator"}),
+    "compare": frozenset({"admin", "evaluator", "manager"}),
 }
 
 #: columns anyone allowed to see a layer may receive (the rest are confidential figures)

@@ -189,10 +189,11 @@ def create_app(db: str | None = None, *, settings: Settings | None = None, store
     app.state.settings = settings
     app.state.policy = default_policy()
 
-    from landuse.web import api, pages
+    from landuse.web import api, evaluator, pages
 
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(evaluator.router)
     app.mount("/static/maps", StaticFiles(directory=str(MAPS_STATIC)), name="maps_static")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

@@ -42,7 +42,9 @@ def _nav(p: Principal | None) -> list[tuple[str, str]]:
     if p is None:
         return []
     items = [("/map", "地图", "map"), ("/dashboard", "开发区看板", "dashboard"), ("/targets", "处置清单", "targets"),
-             ("/reports", "评价报告", "reports"), ("/admin/upload", "数据导入", "import"),
+             ("/reports", "评价报告", "reports"), ("/compare", "变化分析", "compare"),
+             ("/versions", "结果版本", "versions"), ("/objections", "公示异议", "objections"),
+             ("/admin/upload", "数据导入", "import"),
              ("/admin/users", "用户", "users"), ("/admin/audit", "审计日志", "audit"), ("/docs", "API", "session")]
     return [(href, label) for href, label, fn in items if p.may(fn)]
 
@@ -150,9 +152,11 @@ def dashboard_page(request: Request, year: int | None = Query(None, ge=1990, le=
     detail = data.zone_dashboard(store, p, zone, y) if zone and y is not None else None
     pilots = data.pilot_table(store, p, y) if y is not None else []
     from landuse.services.quota import stored_quota
+    from landuse.services.results import version_label
 
     return render(request, "dashboard.html", p, year=y, years=years, table=table, zone=zone, detail=detail,
-                  pilots=pilots, quota=stored_quota(store, year=y) if y is not None else None)
+                  pilots=pilots, quota=stored_quota(store, year=y) if y is not None else None,
+                  version_label=version_label(store, y))
 
 
 @router.get("/targets")

@@ -34,7 +34,9 @@ from landuse.core.contract import INPUT_LAYERS, LAYERS, OUTPUT_LAYERS, Layer
 
 from parcels.schema import coerce, empty_frame
 
-SYSTEM_TABLES = ("users", "sessions", "audit_log", "policies", "inputs_state", "login_throttle")
+SYSTEM_TABLES: tuple[str, ...] = ("users", "sessions", "audit_log", "policies", "inputs_state", "login_throttle")
+#: result versions, objections and the corrections they bring (landuse.services.versions, .objections)
+SYSTEM_TABLES += ("result_versions", "result_version_layers", "objections", "result_overrides")
 #: the columns of :meth:`Store.zone_extents` besides the bounding box
 EXTENT_COLUMNS = ("zone_code", "zone_name", "level", "pilot_area_code", "pilot_area_name")
 

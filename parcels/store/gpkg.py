@@ -75,10 +75,31 @@ SYSTEM_DDL = {
         changed_at TEXT NOT NULL)""",
     "login_throttle": """CREATE TABLE IF NOT EXISTS login_throttle (key TEXT PRIMARY KEY, failures INTEGER NOT NULL,
         window_start TEXT NOT NULL, locked_until TEXT, lockouts INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL)""",
+    "result_versions": """CREATE TABLE IF NOT EXISTS result_versions (version_id TEXT PRIMARY KEY, year INTEGER NOT NULL,
+        seq INTEGER NOT NULL, inputs_hash TEXT, policy_hash TEXT, created_by TEXT, created_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('draft','published','superseded')), note TEXT, origin TEXT,
+        corrections TEXT, published_by TEXT, published_at TEXT, publish_note TEXT, window_closes TEXT,
+        superseded_at TEXT, superseded_reason TEXT)""",
+    "result_version_layers": """CREATE TABLE IF NOT EXISTS result_version_layers (version_id TEXT NOT NULL,
+        layer TEXT NOT NULL, n_rows INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (version_id, layer))""",
+    "objections": """CREATE TABLE IF NOT EXISTS objections (objection_id TEXT PRIMARY KEY, year INTEGER NOT NULL,
+        version_id TEXT NOT NULL, zone_code TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('grade','flag')),
+        uscc TEXT, parcel_code TEXT, rule TEXT, current_value TEXT, requested_value TEXT, reason TEXT NOT NULL,
+        evidence TEXT, filed_by TEXT NOT NULL, filed_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('open','accepted','rejected')), decided_by TEXT, decided_at TEXT,
+        decision_reason TEXT)""",
+    "result_overrides": """CREATE TABLE IF NOT EXISTS result_overrides (override_id TEXT PRIMARY KEY, year INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('grade','flag')), zone_code TEXT, uscc TEXT, parcel_code TEXT, rule TEXT,
+        value TEXT, reason TEXT NOT NULL, objection_id TEXT, created_by TEXT, created_at TEXT NOT NULL)""",
 }
 AUDIT_GUARD = [
     "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    # the rows of a result version never change (a published version is immutable)
+    "CREATE TRIGGER IF NOT EXISTS version_rows_no_update BEFORE UPDATE ON result_version_layers "
+    "BEGIN SELECT RAISE(ABORT, 'result versions are immutable'); END",
+    "CREATE TRIGGER IF NOT EXISTS version_rows_no_delete BEFORE DELETE ON result_version_layers "
+    "BEGIN SELECT RAISE(ABORT, 'result versions are immutable'); END",
 ]
 _GPKG_TYPES = {STR: "TEXT", FLOAT: "REAL", INT: "INTEGER", BOOL: "BOOLEAN", DATE: "DATE"}
 
@@ -280,7 +301,7 @@ class GeoPackageStore(Store):
     def _schema_todo(self) -> bool:
         with contextlib.closing(self._connect()) as con:
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger')")}
-            if not set(SYSTEM_DDL) <= tables or "audit_no_delete" not in tables:
+            if not set(SYSTEM_DDL) <= tables or "audit_no_delete" not in tables or "version_rows_no_delete" not in tables:
                 return True
             for layer in ALL_LAYERS:
                 if f"ux_{layer.name}_key" not in tables:

@@ -125,7 +125,50 @@ def build_metadata() -> MetaData:
           Column("lockouts", Integer, nullable=False, server_default=text("0")),
           Column("updated_at", Text, nullable=False),
           comment="登录失败限流 / failed-login budgets per address and account")
+    _version_tables(md)
     return md
+
+
+def _version_tables(md: MetaData) -> None:
+    """Result versions, objections and the corrections they bring (landuse.services.versions, .objections)."""
+    Table("result_versions", md,
+          Column("version_id", Text, primary_key=True),
+          Column("year", Integer, nullable=False),
+          Column("seq", Integer, nullable=False),
+          Column("inputs_hash", Text), Column("policy_hash", Text),
+          Column("created_by", Text), Column("created_at", Text, nullable=False),
+          Column("status", Text, nullable=False),
+          Column("note", Text), Column("origin", Text), Column("corrections", Text),
+          Column("published_by", Text), Column("published_at", Text), Column("publish_note", Text),
+          Column("window_closes", Text), Column("superseded_at", Text), Column("superseded_reason", Text),
+          CheckConstraint("status IN ('draft','published','superseded')", name="ck_result_versions_status"),
+          comment="评价结果版本 / result versions")
+    Table("result_version_layers", md,
+          Column("version_id", Text, primary_key=True),
+          Column("layer", Text, primary_key=True),
+          Column("n_rows", Integer, nullable=False),
+          Column("body", Text, nullable=False),
+          comment="评价结果版本的数据（不可修改）/ the rows of each result version (immutable)")
+    Table("objections", md,
+          Column("objection_id", Text, primary_key=True),
+          Column("year", Integer, nullable=False), Column("version_id", Text, nullable=False),
+          Column("zone_code", Text, nullable=False), Column("kind", Text, nullable=False),
+          Column("uscc", Text), Column("parcel_code", Text), Column("rule", Text),
+          Column("current_value", Text), Column("requested_value", Text),
+          Column("reason", Text, nullable=False), Column("evidence", Text),
+          Column("filed_by", Text, nullable=False), Column("filed_at", Text, nullable=False),
+          Column("status", Text, nullable=False),
+          Column("decided_by", Text), Column("decided_at", Text), Column("decision_reason", Text),
+          CheckConstraint("kind IN ('grade','flag')", name="ck_objections_kind"),
+          CheckConstraint("status IN ('open','accepted','rejected')", name="ck_objections_status"),
+          comment="公示异议 / objections to published results")
+    Table("result_overrides", md,
+          Column("override_id", Text, primary_key=True),
+          Column("year", Integer, nullable=False), Column("kind", Text, nullable=False),
+          Column("zone_code", Text), Column("uscc", Text), Column("parcel_code", Text), Column("rule", Text),
+          Column("value", Text), Column("reason", Text, nullable=False), Column("objection_id", Text),
+          Column("created_by", Text), Column("created_at", Text, nullable=False),
+          comment="异议采纳后的更正（下一版本评价时应用）/ corrections from accepted objections")
 
 
 metadata = build_metadata()

@@ -37,6 +37,13 @@ class Meta(BaseModel):
     description: str = ""
 
 
+class ObjectionPolicy(Section):
+    """公示异议: how long published grades and flags are open for objection."""
+    window_working_days: int = Field(3, ge=0, le=60)
+    #: days that are not working days besides weekends (ISO dates); none known to the product by default
+    holidays: list[str] = Field(default_factory=list)
+
+
 class LandPolicy(Section):
     #: land-use codes (prefix match) counted as industrial/warehousing land, per scheme
     industrial_codes: dict[str, list[str]]
@@ -111,6 +118,7 @@ class Policy(BaseModel):
     score: ScorePolicy = ScorePolicy()
     quota: QuotaPolicy = QuotaPolicy()
     maps: MapsPolicy = MapsPolicy()
+    objection: ObjectionPolicy = ObjectionPolicy()
 
     @property
     def version(self) -> str:
