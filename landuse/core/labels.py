@@ -318,3 +318,22 @@ def intensive_basis_label(code: str | None, lang_: str | None = None) -> str:
 PERCENT_COLUMNS = PERCENT_COLUMNS | frozenset({
     "residential_share", "building_density", "industrial_coverage", "range_weight",
 })
+
+# the disposal ledger (处置台账)
+AUDIT_ACTION_LABELS.update({
+    "ledger_open": ("处置台账立项", "ledger entry opened"),
+    "ledger_update": ("处置台账修改", "ledger entry changed"),
+    "ledger_note": ("处置进展记录", "ledger progress note"),
+    "ledger_import": ("处置台账导入", "ledger imported"),
+})
+DISPOSAL_METHOD_LABELS: dict[str, tuple[str, str]] = {
+    "收回": ("收回", "take back"), "协议置换": ("协议置换", "exchange by agreement"),
+    "二次开发": ("二次开发", "redevelopment"), "技改增容": ("技改增容", "retrofit and add floor area"),
+    "兼并重组": ("兼并重组", "merger"), "腾笼换鸟": ("腾笼换鸟", "re-let to a better firm"),
+    "征缴闲置费": ("征缴闲置费", "collect the idle-land fee"), "延长动工期限": ("延长动工期限", "new start deadline"),
+    "其他": ("其他", "other"),
+}
+DISPOSAL_STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "待处置": ("待处置", "to do"), "处置中": ("处置中", "in progress"),
+    "已完成": ("已完成", "completed"), "已核销": ("已核销", "written off"),
+}
