@@ -201,7 +201,7 @@ def check_entry(key: Key | str, before: dict[str, Any] | None, after: dict[str, 
         out.append(_problem(key, col.get(f, f), v, expected, row=row, file=file))
 
     old, new = (before or {}).get("status"), after.get("status")
-    if before is not None and new != old and new not in TRANSITIONS.get(old, ()):
+    if before is not None and new != old and new in DISPOSAL_STATUSES and new not in TRANSITIONS.get(old, ()):
         nxt = "、".join(TRANSITIONS.get(old, ())) or t("无（已办结）", "none (closed)")
         bad("status", new, t(f"从“{old}”只能改为：{nxt}", f"from {old!r} only: {nxt}"))
     if new == "已核销" and not after.get("reason"):
@@ -272,7 +272,11 @@ def _audit_op(actor: str | None, action: str, detail: dict[str, Any], ip: str | 
 
 
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
-    return {f: [before.get(f), after.get(f)] for f in EDITABLE if before.get(f) != after.get(f)}
+    def norm(v: Any) -> Any:
+        return None if _missing(v) else v
+
+    return {f: [norm(before.get(f)), norm(after.get(f))] for f in EDITABLE
+            if norm(before.get(f)) != norm(after.get(f))}
 
 
 def open_entries(store: Store, items: list[dict[str, Any]], *, actor: str | None, zones: list[str] | None = None,
