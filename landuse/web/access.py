@@ -38,6 +38,8 @@ FUNCTIONS: dict[str, frozenset[str]] = {
     "users": frozenset({"admin"}),
     "audit": frozenset({"admin"}),
     "session": frozenset({"admin", "evaluator", "manager", "viewer"}),  # me, logout, API docs
+    # the disposal ledger: managers edit their own zones' entries (landuse.web.ledger.may_edit)
+    "ledger": frozenset({"admin", "evaluator", "manager"}),
 }
 
 #: columns anyone allowed to see a layer may receive (the rest are confidential figures)

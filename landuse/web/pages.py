@@ -38,6 +38,7 @@ def _nav(p: Principal | None) -> list[tuple[str, str]]:
     if p is None:
         return []
     items = [("/map", "地图", "map"), ("/dashboard", "开发区看板", "dashboard"), ("/targets", "处置清单", "targets"),
+             ("/ledger", "处置台账", "ledger"),
              ("/reports", "评价报告", "reports"), ("/admin/upload", "数据导入", "import"),
              ("/admin/users", "用户", "users"), ("/admin/audit", "审计日志", "audit"), ("/docs", "API", "session")]
     return [(href, label) for href, label, fn in items if p.may(fn)]
@@ -145,8 +146,10 @@ def dashboard_page(request: Request, year: int | None = Query(None, ge=1990, le=
     table = data.zone_table(store, p, y) if y is not None else []
     detail = data.zone_dashboard(store, p, zone, y) if zone and y is not None else None
     pilots = data.pilot_table(store, p, y) if y is not None else []
+    from landuse.web.ledger import dashboard_panel
+
     return render(request, "dashboard.html", p, year=y, years=years, table=table, zone=zone, detail=detail,
-                  pilots=pilots)
+                  pilots=pilots, ledger=dashboard_panel(store, p, zone))
 
 
 @router.get("/targets")

@@ -195,7 +195,43 @@
         box.appendChild(d);
       });
     }
+    if ('revenue_per_mu' in p) ledgerBox(box, p);  // the disposal ledger (roles that see figures)
     return box;
+  }
+  // ---- the disposal ledger in the popup: the parcel's entries, or 立项 for a manager ---------------
+  function ledgerBox(box, p) {
+    var lb = document.createElement('div'); lb.className = 'ledger-box'; box.appendChild(lb);
+    get('/api/parcels/' + encodeURIComponent(p.parcel_code) + '/ledger').then(function (r) {
+      var h = document.createElement('h4'); h.textContent = '处置台账'; lb.appendChild(h);
+      var have = {};
+      r.entries.forEach(function (e) {
+        have[e.rule || ''] = true;
+        var d = document.createElement('div'); d.className = 'ledger-entry';
+        var a = document.createElement('a'); a.href = e.url; a.className = 'ledger-link';
+        a.textContent = (e.rule || '—') + '：' + e.method + ' · ' + e.status + (e.overdue ? '（逾期）' : '');
+        d.appendChild(a);
+        var m = document.createElement('div');
+        m.textContent = '期限 ' + (e.deadline || '—') + '，计划 ' + fmt(e.planned_mu) + ' 亩，已处置 ' + fmt(e.disposed_mu) + ' 亩';
+        d.appendChild(m); lb.appendChild(d);
+      });
+      if (r.can_open) {
+        (p.flag_list || []).forEach(function (f) {
+          if (have[f.rule]) return;
+          var b = document.createElement('button'); b.type = 'button'; b.className = 'ledger-open';
+          b.textContent = '立项：' + f.label;
+          b.addEventListener('click', function () {
+            fetch('/api/ledger/open', { method: 'POST', credentials: 'same-origin',
+              headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': r.csrf },
+              body: JSON.stringify({ items: [{ parcel_code: p.parcel_code, rule: f.rule }] }) })
+              .then(function (x) { if (!x.ok) throw new Error(x.status); return x.json(); })
+              .then(function () { location.href = '/ledger/entry?parcel=' + encodeURIComponent(p.parcel_code) + '&rule=' + encodeURIComponent(f.rule); })
+              .catch(function (e) { say('立项失败（' + e.message + '）'); });
+          });
+          lb.appendChild(b);
+        });
+      }
+      if (!r.entries.length && !r.can_open) { var n = document.createElement('div'); n.textContent = '无台账条目'; lb.appendChild(n); }
+    }).catch(function () { /* no ledger for this user */ });
   }
   var thePopup = L.popup({ maxWidth: 380 });
   function openParcel(code, latlng) {
