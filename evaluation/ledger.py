@@ -198,3 +198,59 @@ def idle_disposal_share(disposals: pd.DataFrame | None, at: pd.Timestamp, *, zon
     total = mu.groupby(unit).sum(min_count=1)
     disposed = mu.where(done, 0.0).groupby(unit).sum(min_count=1)
     return (disposed / total.where(total > 0)).astype("float64")
+
+
+# ------------------------------------------------------------------------------------------------
+# a path to the target (+15 %): the smallest set of open targets that would bring a unit onto it
+# ------------------------------------------------------------------------------------------------
+
+def path_plan(targets: pd.DataFrame, *, revenue_per_mu: float, developed_mu: float,
+              path_value: float) -> tuple[pd.DataFrame, dict]:
+    """The fewest open targets whose estimated gains would lift a unit's revenue per mu from
+    ``revenue_per_mu`` (on ``developed_mu``) to ``path_value`` (its +15 % path this year).
+
+    ``targets``: one row per parcel with ``parcel_code``, ``gain_wan`` (revenue gained, 万元) and
+    ``gain_mu`` (land freed, mu), ``developed`` (bool: freed land leaves the developed area only
+    when it is in it). With R = revenue_per_mu·D and P = path_value, the unit is on the path when
+    (R + Σ gain_wan) / (D − Σ freed developed mu) ≥ P, i.e. Σ (gain_wan + P·freed) ≥ P·D − R: each
+    target contributes ``contribution`` = gain_wan + P·freed (万元), and the need is P·D − R. Taking
+    targets by contribution, largest first, is optimal: the k largest contributions have the largest
+    sum of any k targets, so no smaller set reaches the need. Ties keep the target list's order.
+
+    Returns (the chosen targets, ranked, with ``contribution``, ``cumulative`` and
+    ``revenue_per_mu_after`` (the unit's figure once it and the ones before it are done); a summary:
+    ``need_wan``, ``enough`` (bool), ``reachable_revenue_per_mu`` (all open targets done),
+    ``chosen``, ``candidates``, ``on_path`` (already on the path: nothing to choose)). Estimates:
+    the flags' gains are estimates, and so is the plan."""
+    R = float(revenue_per_mu) * float(developed_mu)
+    D, P = float(developed_mu), float(path_value)
+    t = targets.copy().reset_index(drop=True)
+    gw = pd.to_numeric(t.get("gain_wan"), errors="coerce").fillna(0.0).clip(lower=0.0)
+    gm = pd.to_numeric(t.get("gain_mu"), errors="coerce").fillna(0.0).clip(lower=0.0)
+    dev = t["developed"].astype("boolean").fillna(False).astype(bool) if "developed" in t.columns \
+        else pd.Series(True, index=t.index)
+    freed = gm.where(dev, 0.0)
+    t["gain_wan"], t["freed_mu"] = gw, freed
+    t["contribution"] = gw + P * freed
+    t = t[t["contribution"] > 0]
+    t = t.iloc[np.argsort(-t["contribution"].to_numpy(), kind="stable")].reset_index(drop=True)
+    need = P * D - R
+    summary = {"need_wan": need, "path_value": P, "revenue_per_mu": float(revenue_per_mu), "developed_mu": D,
+               "candidates": int(len(t)), "on_path": bool(need <= 0)}
+    total_w, total_m = R + t["gain_wan"].sum(), D - t["freed_mu"].sum()
+    summary["reachable_revenue_per_mu"] = float(total_w / total_m) if total_m > 0 else float("inf")
+    if need <= 0:
+        summary |= {"enough": True, "chosen": 0}
+        return t.iloc[0:0].assign(cumulative=[], revenue_per_mu_after=[]), summary
+    cum = t["contribution"].cumsum()
+    t["cumulative"] = cum
+    t["revenue_per_mu_after"] = (R + t["gain_wan"].cumsum()) / (D - t["freed_mu"].cumsum())
+    reach = np.flatnonzero(cum.to_numpy() >= need - 1e-9)
+    if len(reach):
+        chosen = t.iloc[: reach[0] + 1]
+        summary |= {"enough": True, "chosen": int(len(chosen))}
+    else:
+        chosen = t
+        summary |= {"enough": False, "chosen": int(len(chosen))}
+    chosen = chosen.assign(rank=np.arange(1, len(chosen) + 1))
+    return chosen.reset_index(drop=True), summary

@@ -124,3 +124,33 @@ def open_cmd(year: int = typer.Option(..., "--year", help="问题清单的年度
     keys = open_from_targets(store, year=year, zones=_zones(store, zone), actor=_actor(),
                              parcels=list(parcel) if parcel else None, rules=list(rule) if rule else None)
     console.print(t(f"新立项 {len(keys)} 条", f"{len(keys)} entries opened"))
+
+
+@ledger_app.command("plan")
+def plan_cmd(year: int = typer.Option(..., "--year", help="年度 / year"),
+             zone: Optional[str] = typer.Option(None, "--zone", help="开发区代码 / zone code"),
+             pilot_area: Optional[str] = typer.Option(None, "--pilot-area", help="试验区代码 / pilot area code"),
+             open_: bool = typer.Option(False, "--open", help="将所选宗地立项 / open ledger entries for the plan"),
+             db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
+    """回到 +15% 路径所需的最少处置宗地（估算）/ The fewest targets that bring a unit onto its +15 % path."""
+    from landuse.services.ledger import open_plan, plan_to_target
+
+    store = open_store(db)
+    if zone:
+        _zones(store, zone)
+    plan = plan_to_target(store, year=year, zone=zone, pilot_area=pilot_area)
+    console.print(plan.message())
+    if len(plan.chosen):
+        tab = Table(title=t("处置计划（估算）", "Plan (estimates)"))
+        for h in (t("序", "#"), t("宗地", "parcel"), t("开发区", "zone"), t("问题", "rules"), t("增收(万元)", "gain (万元)"),
+                  t("腾退开发用地(亩)", "freed developed mu"), t("贡献(万元)", "contribution (万元)"),
+                  t("完成后亩均营业收入", "revenue per mu after"), t("已在台账", "in ledger")):
+            tab.add_column(h)
+        for r in plan.chosen.to_dict("records"):
+            tab.add_row(str(r["rank"]), r["parcel_code"], str(r["zone_code"]), str(r["rules"]), f"{r['gain_wan']:,.0f}",
+                        f"{r['freed_mu']:,.1f}", f"{r['contribution']:,.0f}", f"{r['revenue_per_mu_after']:,.1f}",
+                        t("是", "yes") if r["in_ledger"] else "")
+        console.print(tab)
+    if open_:
+        keys = open_plan(store, plan, actor=_actor())
+        console.print(t(f"新立项 {len(keys)} 条", f"{len(keys)} entries opened"))

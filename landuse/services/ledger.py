@@ -338,7 +338,8 @@ def open_from_targets(store: Store, *, year: int, zones: list[str] | None, actor
     ``zones``) that has none yet; ``planned_mu`` from the flag's ``gain_mu``."""
     from landuse.services.results import read_layer
 
-    fl = read_layer(store, "flags", year=year, zones=zones, geometry=False)
+    fl = read_layer(store, "flags", year=year, zones=zones, with_geometry=False)
+    fl = fl[fl["rule"] != "disposal_overdue"]  # the ledger's own flag is not a target
     if parcels is not None:
         fl = fl[fl["parcel_code"].isin(parcels)]
     if rules is not None:
@@ -482,3 +483,99 @@ def summary(ledger: pd.DataFrame, *, today: _dt.date, by: str = "zone_code") -> 
     out["overdue"] = g["overdue"].sum().astype(int)
     out["fee_collected_wan"] = g["fee_collected_wan"].apply(lambda x: pd.to_numeric(x, errors="coerce").sum(min_count=1))
     return out.reset_index()[cols]
+
+
+# ------------------------------------------------------------------------------------------------
+# a path to the target
+# ------------------------------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    unit: str
+    level: str
+    year: int
+    chosen: pd.DataFrame
+    summary: dict[str, Any]
+
+    def message(self) -> str:
+        s = self.summary
+        if s.get("missing"):
+            return t(f"{self.unit}：{s['missing']}", f"{self.unit}: {s['missing_en']}")
+        v, p = s["revenue_per_mu"], s["path_value"]
+        if s["on_path"]:
+            return t(f"{self.unit} {self.year} 年亩均营业收入 {v:,.1f} 万元/亩，已达到 +15% 路径值 {p:,.1f}，无需另选",
+                     f"{self.unit} {self.year}: {v:,.1f} 万元/亩 is on its +15 % path ({p:,.1f}); nothing to choose")
+        if s["enough"]:
+            last = float(self.chosen["revenue_per_mu_after"].iloc[-1])
+            return t(f"{self.unit} {self.year} 年亩均营业收入 {v:,.1f}，低于路径值 {p:,.1f} 万元/亩；处置下列 "
+                     f"{s['chosen']} 宗（共 {s['candidates']} 宗可选）后估算可达 {last:,.1f}（估算，依据问题清单的可腾退面积和增收估计）",
+                     f"{self.unit} {self.year}: {v:,.1f} is below its path {p:,.1f} 万元/亩; disposing of these "
+                     f"{s['chosen']} of {s['candidates']} targets would bring it to about {last:,.1f} (an estimate from "
+                     "the flags' gain estimates)")
+        r = s["reachable_revenue_per_mu"]
+        return t(f"{self.unit} {self.year} 年亩均营业收入 {v:,.1f}，低于路径值 {p:,.1f} 万元/亩；即使全部 {s['candidates']} "
+                 f"宗问题宗地处置完成，估算也只能达到 {r:,.1f}，不足以回到路径上",
+                 f"{self.unit} {self.year}: {v:,.1f} is below its path {p:,.1f} 万元/亩; even with all "
+                 f"{s['candidates']} targets disposed of it would reach only about {r:,.1f}: not enough")
+
+
+def plan_to_target(store: Store, *, year: int, zone: str | None = None, pilot_area: str | None = None,
+                   zones: list[str] | None = None) -> Plan:
+    """The smallest set of open targets (flagged parcels of ``year`` without a closed ledger entry)
+    that would bring a zone (or a pilot area, over the zones it manages) onto its +15 % path
+    (evaluation.ledger.path_plan)."""
+    from evaluation.ledger import path_plan
+    from landuse.services.results import read_layer, require_results
+
+    require_results(store, year)
+    if (zone is None) == (pilot_area is None):
+        raise LanduseError(t("请指定一个开发区或一个试验区", "name one zone or one pilot area"))
+    if zone is not None:
+        level, unit = "zone", zone
+        row = read_layer(store, "zone_results", year=year, zones=[zone], with_geometry=False)
+        scope = [zone]
+    else:
+        level, unit = "pilot_area", pilot_area
+        row = read_layer(store, "pilot_area_results", year=year, with_geometry=False)
+        row = row[row["pilot_area_code"] == pilot_area]
+        zr = read_layer(store, "zone_results", year=year, with_geometry=False)
+        scope = sorted(zr.loc[zr["pilot_area_code"] == pilot_area, "zone_code"].dropna())
+    if zones is not None:
+        scope = [z for z in scope if z in set(zones)]
+    empty = pd.DataFrame(columns=["rank", "parcel_code", "zone_code", "rules", "gain_wan", "freed_mu", "contribution",
+                                  "cumulative", "revenue_per_mu_after", "in_ledger"])
+    if not len(row):
+        raise LedgerNotFound(t(f"{year} 年没有 {unit} 的评价结果", f"no results of {unit} for {year}"))
+    r = row.iloc[0]
+    v, d, p = r.get("revenue_per_mu"), r.get("developed_mu"), r.get("expected_revenue_per_mu")
+    if any(_missing(x) for x in (v, d, p)) or float(d) <= 0:
+        return Plan(unit, level, year, empty, {"missing": "缺少亩均营业收入、已开发面积或路径值，无法测算",
+                                               "missing_en": "revenue per mu, developed area or the path value is missing"})
+    fl = read_layer(store, "flags", year=year, zones=scope, with_geometry=False)
+    pr = read_layer(store, "parcel_results", year=year, zones=scope, with_geometry=False)
+    led = read_ledger(store, zones=scope)
+    closed = set(led.loc[led["status"].isin(CLOSED_STATUSES), "parcel_code"])
+    opened = set(led.loc[led["status"].isin(OPEN_STATUSES), "parcel_code"])
+    fl = fl[~fl["parcel_code"].isin(closed) & (fl["rule"] != "disposal_overdue")]
+    if not len(fl):
+        tg = pd.DataFrame(columns=["parcel_code", "zone_code", "rules", "gain_wan", "gain_mu", "developed"])
+    else:
+        g = fl.groupby("parcel_code")
+        # a parcel's remedies overlap: its largest estimate of each kind, not their sum
+        tg = pd.DataFrame({"zone_code": g["zone_code"].first(), "rules": g["rule"].apply(lambda s: ",".join(sorted(s))),
+                           "gain_wan": g["gain_wan"].max(), "gain_mu": g["gain_mu"].max()}).reset_index()
+        tg["developed"] = tg["parcel_code"].map(pr.set_index("parcel_code")["developed"])
+    chosen, summary = path_plan(tg, revenue_per_mu=float(v), developed_mu=float(d), path_value=float(p))
+    chosen = chosen.assign(in_ledger=chosen["parcel_code"].isin(opened)) if len(chosen) else empty
+    cols = [c for c in empty.columns if c in chosen.columns]
+    return Plan(unit, level, year, chosen[cols].reset_index(drop=True), summary)
+
+
+def open_plan(store: Store, plan: Plan, *, actor: str | None, zones: list[str] | None = None,
+              ip: str | None = None, today: _dt.date | None = None) -> list[Key]:
+    """Turn a plan into ledger entries in one step: an entry for each flag of each chosen parcel
+    that has none yet (``planned_mu`` from the flag's gain)."""
+    parcels = list(plan.chosen["parcel_code"]) if len(plan.chosen) else []
+    if not parcels:
+        return []
+    return open_from_targets(store, year=plan.year, zones=zones, actor=actor, parcels=parcels, ip=ip, today=today)
