@@ -22,9 +22,9 @@ from landuse.services import ledger as L
 from landuse.web import data
 from landuse.web.access import Principal, need, sees_zone, zone_list
 from landuse.web.common import check_csrf, client_ip, csrf_from, store_of
+from landuse.web.ledger_data import entry_url
 
 router = APIRouter()
-PAGE_SIZES = (25, 50, 100, 200)
 
 
 def may_edit(p: Principal, zone_code: str | None) -> bool:
@@ -81,10 +81,6 @@ def _form_key(request: Request, form) -> L.Key:
 def _zone_or_404(p: Principal, zone: str | None) -> None:
     if zone and not sees_zone(p, zone):
         raise HTTPException(404, "未找到 / not found")
-
-
-def entry_url(parcel: str, rule: str | None) -> str:
-    return "/ledger/entry?" + urlencode({"parcel": parcel, "rule": rule or ""})
 
 
 # ------------------------------------------------------------------------------------------------
@@ -280,21 +276,3 @@ def api_parcel_ledger(request: Request, code: str, p: Principal = Depends(need("
     return {"entries": [_jsonable(e) | {"url": entry_url(e["parcel_code"], e["rule"]), "overdue": L.is_overdue(e, today)}
                         for e in rows],
             "can_open": p.role == "manager", "csrf": p.csrf if p.role == "manager" else None}
-
-
-def dashboard_panel(store, p: Principal, zone: str | None) -> dict[str, Any] | None:
-    """The ledger's progress for the dashboard: per zone (the user's), and the latest notes of a zone."""
-    if not p.may("ledger"):
-        return None
-    led = L.read_ledger(store, zones=zone_list(p))
-    today = _dt.date.today()
-    out: dict[str, Any] = {"summary": data.records(L.summary(led, today=today)), "recent": []}
-    if zone and sees_zone(p, zone):
-        z = led[led["zone_code"] == zone]
-        recent = []
-        for e in z.to_dict("records"):
-            for n in L.notes(store, L.Key(e["parcel_code"], e["rule"])):
-                recent.append({"parcel_code": e["parcel_code"], "rule": e["rule"], "status": e["status"],
-                               "url": entry_url(e["parcel_code"], e["rule"]), **n})
-        out["recent"] = sorted(recent, key=lambda r: (r["noted"], r["id"]), reverse=True)[:10]
-    return out

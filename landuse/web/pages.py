@@ -146,7 +146,7 @@ def dashboard_page(request: Request, year: int | None = Query(None, ge=1990, le=
     table = data.zone_table(store, p, y) if y is not None else []
     detail = data.zone_dashboard(store, p, zone, y) if zone and y is not None else None
     pilots = data.pilot_table(store, p, y) if y is not None else []
-    from landuse.web.ledger import dashboard_panel
+    from landuse.web.ledger_data import dashboard_panel
 
     return render(request, "dashboard.html", p, year=y, years=years, table=table, zone=zone, detail=detail,
                   pilots=pilots, ledger=dashboard_panel(store, p, zone))
