@@ -113,3 +113,42 @@ def test_plan_on_a_store_and_turned_into_entries(store, tmp_path):
     assert list(plan.chosen["parcel_code"]) == ["P2"] and not plan.summary["enough"]
     assert bool(plan.chosen["in_ledger"].iloc[0])
     assert "不足以回到路径上" in plan.message()
+
+
+def test_progress_with_the_gain_realised(store, tmp_path):
+    """Z1: P1 (10 mu) low FAR, completed 2024-05-01 (10 mu disposed): 亩均营业收入 2023 (the year before)
+    1 000 / 10 = 100, 2025: 3 000 / 10 = 300, 10 mu at work; P2 low tax, open, 4 mu planned, deadline
+    2025-06-30: overdue on 2025-12-31. Targets of 2025: P1 and P2."""
+    import datetime as dt
+
+    from landuse.core.contract import LAYERS
+    from landuse.services import ledger
+    from parcels.importer import import_package
+    from parcels.schema import coerce
+    from tests import pkgkit
+
+    import_package(pkgkit.write_package(tmp_path / "pkg"), store)
+
+    def lay(name, rows):
+        return coerce(pd.DataFrame(rows), LAYERS[name])
+
+    for y, rev in ((2023, 1000.0), (2025, 3000.0)):
+        store.replace_results({
+            "zone_results": lay("zone_results", [{"zone_code": "Z1", "year": y}]),
+            "parcel_results": lay("parcel_results", [{"parcel_code": "P1", "zone_code": "Z1", "year": y, "area_mu": 10.0,
+                                                      "revenue_wan": rev, "developed": True}]),
+            "flags": lay("flags", [{"parcel_code": c, "zone_code": "Z1", "year": y, "rule": r}
+                                   for c, r in (("P1", "low_far"), ("P2", "low_tax"))]),
+        }, year=y)
+    day = dt.date(2025, 12, 31)
+    ledger.open_entries(store, [{"parcel_code": "P1", "rule": "low_far", "opened": "2023-03-01", "status": "处置中"},
+                                {"parcel_code": "P2", "rule": "low_tax", "opened": "2024-01-01", "planned_mu": 4.0,
+                                 "deadline": "2025-06-30"}], actor="m", today=day)
+    ledger.update_entry(store, ledger.Key("P1", "low_far"), {"status": "已完成", "closed": "2024-05-01",
+                                                             "disposed_mu": 10.0}, expected_revision=1, actor="m", today=day)
+    p = ledger.progress(store, year=2025, as_of=day).set_index("zone_code")
+    z = p.loc["Z1"]
+    assert (z["targets"], z["entries"], z["mu_in_disposal"], z["mu_disposed"], z["overdue"]) == (2, 2, 4.0, 10.0, 1)
+    assert (z["parcels_completed"], z["revenue_per_mu_before"], z["revenue_per_mu_after"], z["mu_back_to_work"]) == (
+        1, 100.0, 300.0, 10.0)
+    assert p.loc["PROVINCE", "targets"] == 2 and p.loc["PROVINCE", "revenue_per_mu_after"] == 300.0

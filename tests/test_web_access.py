@@ -142,6 +142,8 @@ ROUTES: dict[tuple[str, str], Spec] = {
                                            "json": {"items": [{"parcel_code": site.parcel_a, "rule": "matrix"}]},
                                            "headers": {"X-CSRF-Token": csrf}}),
     ("GET", "/api/parcels/{code}/ledger"): Spec("ledger", "/api/parcels/{PA}/ledger", "/api/parcels/{PB}/ledger"),
+    ("GET", "/api/zones/{code}/ledger.geojson"): Spec("ledger", "/api/zones/{A}/ledger.geojson",
+                                                      "/api/zones/{B}/ledger.geojson"),
     ("MOUNT", "/static"): Spec(None, "/static/app.css", kind="static"),
     ("MOUNT", "/static/maps"): Spec(None, "/static/maps/vendor/leaflet/leaflet.js", kind="static"),
 }

@@ -85,12 +85,19 @@ def export_cmd(out: Path = typer.Option(..., "--out", help="输出 Excel 文件 
 @ledger_app.command("import")
 def import_cmd(path: Path = typer.Argument(..., help="台账 Excel 文件 / ledger workbook"),
                db: Optional[str] = typer.Option(None, "--db", help=DB_HELP)) -> None:
-    """导入修改后的台账 Excel（全部成功或不做任何修改）/ Apply an edited ledger workbook (all or nothing)."""
+    """导入修改后的台账 Excel，或 CSV 台账表（全部成功或不做任何修改）/ Apply an edited ledger workbook, or load a
+    disposals CSV (all or nothing)."""
     from landuse.core.errors import LanduseError
     from landuse.services.ledger_excel import import_ledger
 
     if not path.exists():
         raise LanduseError(t(f"没有找到文件 {path}", f"no such file {path}"))
+    if path.suffix.lower() == ".csv":  # a disposals table with the contract's columns: new entries
+        from landuse.services.ledger import load_disposals
+
+        keys = load_disposals(open_store(db), path, actor=_actor())
+        console.print(t(f"新立项 {len(keys)} 条", f"{len(keys)} entries opened"))
+        return
     rep = import_ledger(open_store(db), path, actor=_actor())
     if not (rep.changes or rep.opened or rep.notes):
         console.print(t("没有修改", "nothing changed"))

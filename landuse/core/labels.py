@@ -337,3 +337,11 @@ DISPOSAL_STATUS_LABELS: dict[str, tuple[str, str]] = {
     "待处置": ("待处置", "to do"), "处置中": ("处置中", "in progress"),
     "已完成": ("已完成", "completed"), "已核销": ("已核销", "written off"),
 }
+COLUMN_LABELS.update({
+    "targets": ("问题宗地(宗)", "targets (parcels)"), "entries": ("台账条目", "ledger entries"),
+    "mu_in_disposal": ("处置中面积(亩)", "mu in disposal"), "mu_disposed": ("已处置面积(亩)", "mu disposed"),
+    "overdue": ("逾期条目", "overdue entries"), "parcels_completed": ("已完成宗地", "parcels completed"),
+    "revenue_per_mu_before": ("处置前亩均营业收入(万元/亩)", "revenue per mu before disposal"),
+    "revenue_per_mu_after": ("处置后亩均营业收入(万元/亩)", "revenue per mu after disposal"),
+    "mu_back_to_work": ("重新投产面积(亩)", "mu back at work"),
+})

@@ -78,6 +78,8 @@ class ReportData:
     quota_summary: str | None = None
     #: zone_survey_results of the survey each zone's figures used this year (TD/T 1029 on the survey)
     survey: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: 低效用地处置进展: per zone and the province (landuse.services.ledger.progress); empty without a ledger
+    ledger: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def zone_names(self) -> dict[str, str]:
@@ -273,8 +275,11 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
         qsummary = alloc.attrs.get("summary")
         source = "computed"
     survey = _survey_rows(store, zones)
+    from landuse.services.ledger import progress as ledger_progress, read_ledger
+
+    ledger = ledger_progress(store, year=year, zones=codes) if len(read_ledger(store, zones=codes)) else pd.DataFrame()
     return ReportData(
-        survey=survey,
+        survey=survey, ledger=ledger,
         year=year, policy=policy, policy_version=policy_version, policy_hash=policy_hash,
         pilot_area=pilot_area, pilot_area_name=pa_name, zones=zones, zones_history=zones_history,
         pilot_areas=pilot_areas, pilot_areas_history=pah, buildings=buildings, enterprises=enterprises,

@@ -19,8 +19,10 @@ import datetime as _dt
 import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from landuse.core.contract import DISPOSAL_METHODS, DISPOSAL_STATUSES, DISPOSALS
@@ -579,3 +581,92 @@ def open_plan(store: Store, plan: Plan, *, actor: str | None, zones: list[str] |
     if not parcels:
         return []
     return open_from_targets(store, year=plan.year, zones=zones, actor=actor, parcels=parcels, ip=ip, today=today)
+
+
+# ------------------------------------------------------------------------------------------------
+# progress you can show (dashboard, report, map)
+# ------------------------------------------------------------------------------------------------
+
+PROGRESS_COLUMNS = ["zone_code", "targets", "entries", "mu_in_disposal", "mu_disposed", "overdue", "parcels_completed",
+                    "revenue_per_mu_before", "revenue_per_mu_after", "mu_back_to_work"]
+
+
+def progress(store: Store, *, year: int, zones: list[str] | None = None, as_of: _dt.date | None = None,
+             province: str = "PROVINCE") -> pd.DataFrame:
+    """Per zone, and a ``province`` row: targets (flagged parcels of ``year``), ledger entries, mu in
+    disposal (planned, open entries), mu disposed (completed), overdue entries on ``as_of`` (default
+    31 December of ``year``, or today if earlier), and the gain realised on the parcels whose disposal
+    completed by then: their 亩均营业收入 the year before completion and in ``year`` (ratio of sums,
+    over parcels evaluated in both), and their mu at work in ``year`` (developed, with output)."""
+    from landuse.services.results import read_layer
+
+    end = _dt.date(int(year), 12, 31)
+    at = as_of if as_of is not None else min(end, _dt.date.today())
+    led = read_ledger(store, zones=zones)
+    fl = read_layer(store, "flags", year=year, zones=zones, with_geometry=False)
+    fl = fl[fl["rule"] != "disposal_overdue"]
+    codes = sorted(set(fl["zone_code"].dropna()) | set(led["zone_code"].dropna()))
+    rows = []
+    pr_all = read_layer(store, "parcel_results", zones=codes or [], with_geometry=False,
+                        columns=["parcel_code", "zone_code", "year", "revenue_wan", "area_mu", "developed"])
+    done = led[(led["status"] == "已完成") & led["closed"].notna()] if len(led) else led
+    done = done[[c <= at for c in done["closed"]]] if len(done) else done
+
+    def realised(d: pd.DataFrame) -> tuple[float, float, float, int]:
+        if not len(d):
+            return (np.nan, np.nan, np.nan, 0)
+        first = d.sort_values("closed").drop_duplicates("parcel_code")
+        before_year = {r.parcel_code: r.closed.year - 1 for r in first.itertuples(index=False)}
+        pr = pr_all[pr_all["parcel_code"].isin(before_year)]
+        b = pr[[int(y) == before_year[c] for c, y in zip(pr["parcel_code"], pr["year"])]]
+        # after: the evaluated year, for parcels completed before it
+        a = pr[(pr["year"] == int(year)) & pr["parcel_code"].isin([c for c, y in before_year.items() if y + 1 < int(year)])]
+        both = sorted(set(b["parcel_code"]) & set(a["parcel_code"]))
+        b, a = b[b["parcel_code"].isin(both)], a[a["parcel_code"].isin(both)]
+
+        def per_mu(x: pd.DataFrame) -> float:
+            m = pd.to_numeric(x["area_mu"], errors="coerce").sum()
+            return float(pd.to_numeric(x["revenue_wan"], errors="coerce").sum() / m) if m > 0 else np.nan
+        at_work = a[(a["developed"].astype("boolean").fillna(False)) & (pd.to_numeric(a["revenue_wan"], errors="coerce") > 0)]
+        mu = float(pd.to_numeric(at_work["area_mu"], errors="coerce").sum()) if len(both) else np.nan
+        return (per_mu(b) if both else np.nan, per_mu(a) if both else np.nan, mu, int(len(first)))
+
+    def row(code: str, f: pd.DataFrame, entries: pd.DataFrame, d: pd.DataFrame) -> dict[str, Any]:
+        s = summary(entries, today=at) if len(entries) else None
+        before, after, mu, n = realised(d)
+        get = (lambda c: float(s[c].sum()) if s is not None and s[c].notna().any() else np.nan)
+        return {"zone_code": code, "targets": int(f["parcel_code"].nunique()), "entries": int(len(entries)),
+                "mu_in_disposal": get("mu_in_disposal"), "mu_disposed": get("mu_disposed"),
+                "overdue": int(s["overdue"].sum()) if s is not None else 0, "parcels_completed": n,
+                "revenue_per_mu_before": before, "revenue_per_mu_after": after, "mu_back_to_work": mu}
+
+    for z in codes:
+        rows.append(row(z, fl[fl["zone_code"] == z], led[led["zone_code"] == z],
+                        done[done["zone_code"] == z] if len(done) else done))
+    rows.append(row(province, fl, led, done))
+    return pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
+
+
+def load_disposals(store: Store, path: str | Path, *, actor: str | None, zones: list[str] | None = None,
+                   today: _dt.date | None = None) -> list[Key]:
+    """Open the entries of a ``disposals`` table (CSV or Excel with the contract's column names, their
+    Chinese headers or aliases: docs/data-package.md), all or nothing; entries that already exist are
+    refused (edit them with the ledger workbook instead)."""
+    p = Path(path)
+    try:
+        df = pd.read_csv(p, dtype=str, encoding="utf-8-sig") if p.suffix.lower() == ".csv" else \
+            pd.read_excel(p, dtype=str)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file
+        raise LanduseError(t(f"无法读取 {p.name}：{exc}", f"cannot read {p.name}: {exc}")) from None
+    names = {}
+    for c in DISPOSALS.columns:
+        for a in (c.name, c.zh, c.en, *c.aliases):
+            names.setdefault(a.strip().lower(), c.name)
+    df = df.rename(columns={h: names.get(str(h).strip().lower(), h) for h in df.columns})
+    keep = [c for c in df.columns if c in EDITABLE or c in ("parcel_code", "rule", "opened")]
+    items = [{k: (None if _missing(v) else v) for k, v in r.items()} for r in df[keep].to_dict("records")]
+    try:
+        return open_entries(store, items, actor=actor, zones=zones, today=today)
+    except ValidationFailed as exc:
+        raise ValidationFailed([Problem(p.name, "disposals", pr.row, pr.column, pr.value, pr.expected)
+                                for pr in exc.problems]) from None

@@ -276,3 +276,36 @@ def api_parcel_ledger(request: Request, code: str, p: Principal = Depends(need("
     return {"entries": [_jsonable(e) | {"url": entry_url(e["parcel_code"], e["rule"]), "overdue": L.is_overdue(e, today)}
                         for e in rows],
             "can_open": p.role == "manager", "csrf": p.csrf if p.role == "manager" else None}
+
+
+#: the map layer's colour per status (ColorBrewer RdYlBu/greys; the magenta of problems is not used)
+STATUS_COLOURS = {"待处置": "#fdae61", "处置中": "#2c7bb6", "已完成": "#1a9641", "已核销": "#969696"}
+_STATUS_ORDER = {"待处置": 1, "处置中": 2, "已完成": 3, "已核销": 4}
+
+
+@router.get("/api/zones/{code}/ledger.geojson", tags=["ledger"],
+            summary="开发区台账宗地（按处置状态着色）/ a zone's parcels in the ledger, by status")
+def api_zone_ledger(request: Request, code: str, p: Principal = Depends(need("ledger"))):
+    _zone_or_404(p, code)
+    store = store_of(request)
+    led = L.read_ledger(store, zones=[code])
+    feats: list[dict[str, Any]] = []
+    if len(led):
+        import shapely
+
+        today = _dt.date.today()
+        led = led.assign(overdue=[L.is_overdue(r, today) for r in led.to_dict("records")])
+        led = led.assign(_o=led["status"].map(_STATUS_ORDER)).sort_values(["parcel_code", "_o"])
+        geo = store.read("parcels", zones=[code], columns=["parcel_code"]).set_index("parcel_code")
+        for code_, g in led.groupby("parcel_code", sort=True):
+            if code_ not in geo.index or geo.loc[code_, "geometry"] is None:
+                continue
+            first = g.iloc[0]  # the least advanced entry decides the colour
+            feats.append({"type": "Feature", "geometry": shapely.geometry.mapping(geo.loc[code_, "geometry"]),
+                          "properties": {"parcel_code": code_, "status": first["status"],
+                                         "colour": STATUS_COLOURS.get(first["status"], "#969696"),
+                                         "overdue": bool(g["overdue"].any()), "entries": int(len(g)),
+                                         "url": entry_url(code_, first["rule"]),
+                                         "methods": "、".join(sorted(set(g["method"])))}})
+    return JSONResponse({"type": "FeatureCollection", "features": feats,
+                         "legend": [[s, c] for s, c in STATUS_COLOURS.items()]}, media_type="application/geo+json")

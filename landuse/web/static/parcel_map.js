@@ -448,6 +448,35 @@
   });
   zoneSel.addEventListener('change', function () { showZone(zoneSel.value); loadSurvey(zoneSel.value); });
   if (surveyBox) surveyBox.addEventListener('change', function () { loadSurvey(zoneSel.value); });
+  // ---- the disposal ledger as a layer: its parcels by status (待处置, 处置中, 已完成, 已核销; overdue dashed)
+  var ledgerBoxEl = document.getElementById('ledger-layer'), ledgerLayer = null;
+  var ledgerPane = map.createPane('ledger');
+  ledgerPane.style.zIndex = 466;
+  function loadLedger(code) {
+    if (ledgerLayer) { map.removeLayer(ledgerLayer); ledgerLayer = null; }
+    // the pane's renderer outlives its layers: hidden, it catches no click meant for the parcels
+    ledgerPane.style.display = (ledgerBoxEl && ledgerBoxEl.checked) ? '' : 'none';
+    if (!ledgerBoxEl || !ledgerBoxEl.checked || !code) return Promise.resolve();
+    return get('/api/zones/' + encodeURIComponent(code) + '/ledger.geojson').then(function (fc) {
+      ledgerLayer = L.geoJSON(fc, {
+        pane: 'ledger',
+        style: function (f) { var p = f.properties; return { fill: true, fillColor: p.colour, fillOpacity: 0.55, color: p.colour,
+                                                            weight: p.overdue ? 3 : 1.5, dashArray: p.overdue ? '6 4' : null }; },
+        onEachFeature: function (f, lyr) {
+          var p = f.properties, box = document.createElement('div'); box.className = 'parcel-popup';
+          var h = document.createElement('h3'); h.textContent = '宗地 ' + p.parcel_code; box.appendChild(h);
+          var d = document.createElement('div'); d.textContent = p.status + (p.overdue ? '（逾期）' : '') + ' · ' + p.methods + ' · ' + p.entries + ' 条'; box.appendChild(d);
+          var a = document.createElement('a'); a.href = p.url; a.className = 'ledger-link'; a.textContent = '打开台账'; box.appendChild(a);
+          lyr.bindPopup(box, { maxWidth: 320 });
+        }
+      }).addTo(map);
+      say(fc.features.length + ' 宗台账宗地（虚线：逾期）');
+    }).catch(function (e) { say('无法读取处置台账（' + e.message + '）'); });
+  }
+  if (ledgerBoxEl) {
+    ledgerBoxEl.addEventListener('change', function () { loadLedger(zoneSel.value); });
+    zoneSel.addEventListener('change', function () { loadLedger(zoneSel.value); });
+  }
   if (!year()) { say('尚无评价结果'); return; }
   get('/api/zones').then(function (zs) {
     zones = zs;
