@@ -77,3 +77,34 @@ def test_conflict_message_on_a_stale_revision(site):
     # the dashboard shows the ledger's progress
     d = c.get("/dashboard")
     assert "低效用地处置进展" in d.text
+
+
+def test_report_has_the_progress_section(web_site, tmp_path):  # noqa: F811
+    """With a ledger, the report (HTML and Excel) has 低效用地处置进展 per zone and for the province."""
+    import datetime as dt
+
+    import openpyxl
+
+    from landuse.core.policy import default_policy
+    from landuse.reports.data import collect_report_data
+    from landuse.reports.excel import write_excel
+    from landuse.reports.html import render_html
+    from parcels.store import open_store
+
+    s = open_store(str(copy_site(web_site, tmp_path)))
+    day = dt.date(2025, 12, 31)
+    ledger.open_entries(s, [{"parcel_code": web_site.parcel_a, "opened": "2024-01-10", "status": "处置中",
+                             "planned_mu": 3.0},
+                            {"parcel_code": web_site.parcel_b, "opened": "2024-02-01", "planned_mu": 2.0,
+                             "deadline": "2025-03-31"}], actor="m", today=day)
+    ledger.update_entry(s, ledger.Key(web_site.parcel_a), {"status": "已完成", "closed": "2024-06-30",
+                                                            "disposed_mu": 3.0}, expected_revision=1, actor="m", today=day)
+    d = collect_report_data(s, year=2025, policy=default_policy())
+    p = d.ledger.set_index("zone_code")
+    assert p.loc[web_site.zone_a, "mu_disposed"] == 3.0 and p.loc[web_site.zone_b, "mu_in_disposal"] == 2.0
+    assert p.loc["PROVINCE", "entries"] == 2 and p.loc["PROVINCE", "parcels_completed"] == 1
+    html = render_html(d)
+    assert "六之二、低效用地处置进展" in html and "处置后亩均营业收入" in html
+    out = write_excel(d, tmp_path / "r.xlsx")
+    assert "低效用地处置进展" in openpyxl.load_workbook(out).sheetnames
+    s.close()
