@@ -108,3 +108,25 @@ def test_report_has_the_progress_section(web_site, tmp_path):  # noqa: F811
     out = write_excel(d, tmp_path / "r.xlsx")
     assert "低效用地处置进展" in openpyxl.load_workbook(out).sheetnames
     s.close()
+
+
+def test_open_from_the_target_list_and_the_plan_page(site):
+    app, c, (pa, ra), _ = site
+    store = app.state.store
+    csrf = login(c, "mgr_a")
+    page = c.get("/targets", params={"year": 2025})
+    assert page.status_code == 200 and 'class="ledger-open"' in page.text
+    flags_a = set(store.read("flags", year=2025, where={"parcel_code": pa})["rule"])
+    r = c.post("/ledger/open", data={"csrf": csrf, "parcel": pa, "rule": "*", "year": "2025"})
+    assert r.status_code == 303 and r.headers["location"].startswith("/ledger/entry?")
+    assert {e["rule"] for e in ledger.entries_of_parcel(store, pa)} == flags_a  # every flag, the seeded one kept
+    pl = c.get("/ledger/plan", params={"zone": web_site_zone(store, pa), "year": 2025})
+    assert pl.status_code == 200 and "plan-message" in pl.text
+    r = c.post("/ledger/plan", data={"csrf": csrf, "zone": web_site_zone(store, pa), "year": "2025"})
+    assert r.status_code == 303
+
+
+def web_site_zone(store, parcel):
+    from landuse.services.results import parcel_zone
+
+    return parcel_zone(store, parcel)

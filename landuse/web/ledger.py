@@ -78,6 +78,13 @@ def _form_key(request: Request, form) -> L.Key:
     return _key(str(parcel or "")[:60], str(rule or "")[:60])
 
 
+def _int(v: Any) -> int | None:
+    try:
+        return int(str(v)) if v not in (None, "") else None
+    except ValueError:
+        return None
+
+
 def _zone_or_404(p: Principal, zone: str | None) -> None:
     if zone and not sees_zone(p, zone):
         raise HTTPException(404, "未找到 / not found")
@@ -183,6 +190,17 @@ async def open_entry(request: Request, p: Principal = Depends(need("ledger"))):
     store = store_of(request)
     if p.role != "manager":
         raise HTTPException(403, "无权修改 / forbidden")
+    if key.rule == "*":  # every flag of the parcel (the target list's 立项 button)
+        from landuse.services.results import parcel_zone
+
+        if not sees_zone(p, parcel_zone(store, key.parcel_code)):
+            raise HTTPException(404, "未找到 / not found")
+        y = data.default_year(store, _int(form.get("year")))
+        keys = await run_in_threadpool(lambda: L.open_from_targets(
+            store, year=y, zones=zone_list(p), actor=p.username, parcels=[key.parcel_code], ip=client_ip(request)))
+        have = L.entries_of_parcel(store, key.parcel_code)
+        first = keys[0] if keys else (L.Key(have[0]["parcel_code"], have[0]["rule"]) if have else None)
+        return RedirectResponse(entry_url(first.parcel_code, first.rule) if first else "/ledger", status_code=303)
     try:
         await run_in_threadpool(lambda: L.open_entries(store, [{"parcel_code": key.parcel_code, "rule": key.rule}],
                                                        actor=p.username, zones=zone_list(p), ip=client_ip(request)))
@@ -309,3 +327,41 @@ def api_zone_ledger(request: Request, code: str, p: Principal = Depends(need("le
                                          "methods": "、".join(sorted(set(g["method"])))}})
     return JSONResponse({"type": "FeatureCollection", "features": feats,
                          "legend": [[s, c] for s, c in STATUS_COLOURS.items()]}, media_type="application/geo+json")
+
+
+# ------------------------------------------------------------------------------------------------
+# a path to the target, on the web
+# ------------------------------------------------------------------------------------------------
+
+@router.get("/ledger/plan", include_in_schema=False)
+def plan_page(request: Request, zone: str = Query(..., max_length=40), year: int | None = Query(None, ge=1990, le=2100),
+              p: Principal = Depends(need("ledger"))):
+    _zone_or_404(p, zone)
+    store = store_of(request)
+    y = data.default_year(store, year)
+    if y is None:
+        raise HTTPException(404, "尚无评价结果 / no results")
+    from landuse.core.errors import LanduseError
+
+    try:
+        plan = L.plan_to_target(store, year=y, zone=zone, zones=zone_list(p))
+    except LanduseError as exc:
+        raise HTTPException(404, str(exc)) from None
+    return _render(request, "ledger_plan.html", p, plan=plan, rows=data.records(plan.chosen), zone=zone, year=y,
+                   message=plan.message(), can_open=p.role == "manager")
+
+
+@router.post("/ledger/plan", include_in_schema=False)
+async def plan_open(request: Request, p: Principal = Depends(need("ledger"))):
+    form = await request.form()
+    check_csrf(p, await csrf_from(request, form))
+    if p.role != "manager":
+        raise HTTPException(403, "无权修改 / forbidden")
+    zone = str(request.query_params.get("zone") or form.get("zone") or "")[:40]
+    _zone_or_404(p, zone)
+    store = store_of(request)
+    y = data.default_year(store, _int(form.get("year")))
+    plan = L.plan_to_target(store, year=y, zone=zone, zones=zone_list(p))
+    await run_in_threadpool(lambda: L.open_plan(store, plan, actor=p.username, zones=zone_list(p),
+                                                ip=client_ip(request)))
+    return RedirectResponse("/ledger?" + urlencode({"zone": zone}), status_code=303)
