@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from landuse.core.contract import DISPOSAL_METHODS, DISPOSAL_STATUSES
 from landuse.core.errors import ValidationFailed
+from landuse.services import accounts as auth
 from landuse.services import ledger as L
 from landuse.web import data
 from landuse.web.access import Principal, need, sees_zone, zone_list
@@ -135,7 +136,7 @@ def _entry_view(request: Request, p: Principal, e: dict[str, Any], *, status: in
     return _render(request, "ledger_entry.html", p, status, e=e, form=form or e, notes=L.notes(store, key),
                    history=L.history(store, key), can_edit=may_edit(p, e["zone_code"]), error=error,
                    problems=problems or [], message=message, overdue=L.is_overdue(e, _dt.date.today()),
-                   next_statuses=L.TRANSITIONS.get(e["status"], ()))
+                   next_statuses=L.TRANSITIONS.get(e["status"], ()), actions=auth.AUDIT_ACTIONS_ZH)
 
 
 @router.post("/ledger/entry", include_in_schema=False)
