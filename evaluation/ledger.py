@@ -209,48 +209,60 @@ def path_plan(targets: pd.DataFrame, *, revenue_per_mu: float, developed_mu: flo
     """The fewest open targets whose estimated gains would lift a unit's revenue per mu from
     ``revenue_per_mu`` (on ``developed_mu``) to ``path_value`` (its +15 % path this year).
 
-    ``targets``: one row per parcel with ``parcel_code``, ``gain_wan`` (revenue gained, 万元) and
-    ``gain_mu`` (land freed, mu), ``developed`` (bool: freed land leaves the developed area only
-    when it is in it). With R = revenue_per_mu·D and P = path_value, the unit is on the path when
-    (R + Σ gain_wan) / (D − Σ freed developed mu) ≥ P, i.e. Σ (gain_wan + P·freed) ≥ P·D − R: each
-    target contributes ``contribution`` = gain_wan + P·freed (万元), and the need is P·D − R. Taking
+    ``targets``: one row per parcel with ``parcel_code``, ``gain_wan`` (revenue gained when it is
+    fixed in place, 万元), ``gain_mu`` (land freed when it is taken back or re-let, mu), ``developed``
+    (freed land leaves the developed area only when it is in it) and, optionally, ``revenue_wan`` and
+    ``area_mu`` (the output that leaves with freed land: its share ``gain_mu / area_mu``).
+
+    With R = revenue_per_mu·D and P = path_value, the unit is on the path when (R + ΔR) / (D + ΔD) ≥ P,
+    i.e. Σ (ΔR − P·ΔD) ≥ P·D − R. A parcel's two remedies are alternatives, not a sum: fixed in place
+    it adds gain_wan; freed it removes its freed developed mu (P × mu counts for it) and the output
+    on them. Each target contributes the better of the two (``remedy``: raise | free), and taking
     targets by contribution, largest first, is optimal: the k largest contributions have the largest
     sum of any k targets, so no smaller set reaches the need. Ties keep the target list's order.
 
-    Returns (the chosen targets, ranked, with ``contribution``, ``cumulative`` and
-    ``revenue_per_mu_after`` (the unit's figure once it and the ones before it are done); a summary:
-    ``need_wan``, ``enough`` (bool), ``reachable_revenue_per_mu`` (all open targets done),
-    ``chosen``, ``candidates``, ``on_path`` (already on the path: nothing to choose)). Estimates:
-    the flags' gains are estimates, and so is the plan."""
-    R = float(revenue_per_mu) * float(developed_mu)
+    Returns (the chosen targets, ranked, with ``remedy``, ``contribution``, ``cumulative`` and
+    ``revenue_per_mu_after``: the unit's figure once it and the ones before it are done; a summary:
+    ``need_wan``, ``enough``, ``reachable_revenue_per_mu`` (all open targets done), ``chosen``,
+    ``candidates``, ``on_path`` (already on the path: nothing to choose)). The flags' gains are
+    estimates, and so is the plan."""
     D, P = float(developed_mu), float(path_value)
+    R = float(revenue_per_mu) * D
     t = targets.copy().reset_index(drop=True)
-    gw = pd.to_numeric(t.get("gain_wan"), errors="coerce").fillna(0.0).clip(lower=0.0)
-    gm = pd.to_numeric(t.get("gain_mu"), errors="coerce").fillna(0.0).clip(lower=0.0)
+
+    def num(c: str) -> pd.Series:
+        return pd.to_numeric(t[c], errors="coerce").fillna(0.0).clip(lower=0.0) if c in t.columns \
+            else pd.Series(0.0, index=t.index)
+
+    gw, gm, rev, area = num("gain_wan"), num("gain_mu"), num("revenue_wan"), num("area_mu")
     dev = t["developed"].astype("boolean").fillna(False).astype(bool) if "developed" in t.columns \
         else pd.Series(True, index=t.index)
     freed = gm.where(dev, 0.0)
-    t["gain_wan"], t["freed_mu"] = gw, freed
-    t["contribution"] = gw + P * freed
+    share = (freed / area.where(area > 0)).clip(upper=1.0).fillna(1.0)  # no area known: all its output
+    rev_out = (rev * share).where(freed > 0, 0.0)
+    c_raise, c_free = gw, P * freed - rev_out
+    free = c_free > c_raise
+    t["remedy"] = np.where(free, "free", "raise")
+    t["gain_wan"] = gw.where(~free, 0.0)
+    t["freed_mu"] = freed.where(free, 0.0)
+    t["revenue_out_wan"] = rev_out.where(free, 0.0)
+    t["contribution"] = np.maximum(c_raise, c_free)
     t = t[t["contribution"] > 0]
     t = t.iloc[np.argsort(-t["contribution"].to_numpy(), kind="stable")].reset_index(drop=True)
     need = P * D - R
     summary = {"need_wan": need, "path_value": P, "revenue_per_mu": float(revenue_per_mu), "developed_mu": D,
                "candidates": int(len(t)), "on_path": bool(need <= 0)}
-    total_w, total_m = R + t["gain_wan"].sum(), D - t["freed_mu"].sum()
-    summary["reachable_revenue_per_mu"] = float(total_w / total_m) if total_m > 0 else float("inf")
+    d_all = D - t["freed_mu"].sum()
+    r_all = R + t["gain_wan"].sum() - t["revenue_out_wan"].sum()
+    summary["reachable_revenue_per_mu"] = float(r_all / d_all) if d_all > 0 else float("nan")
     if need <= 0:
         summary |= {"enough": True, "chosen": 0}
-        return t.iloc[0:0].assign(cumulative=[], revenue_per_mu_after=[]), summary
-    cum = t["contribution"].cumsum()
-    t["cumulative"] = cum
-    t["revenue_per_mu_after"] = (R + t["gain_wan"].cumsum()) / (D - t["freed_mu"].cumsum())
-    reach = np.flatnonzero(cum.to_numpy() >= need - 1e-9)
-    if len(reach):
-        chosen = t.iloc[: reach[0] + 1]
-        summary |= {"enough": True, "chosen": int(len(chosen))}
-    else:
-        chosen = t
-        summary |= {"enough": False, "chosen": int(len(chosen))}
+        return t.iloc[0:0].assign(cumulative=[], revenue_per_mu_after=[], rank=[]), summary
+    t["cumulative"] = t["contribution"].cumsum()
+    t["revenue_per_mu_after"] = (R + t["gain_wan"].cumsum() - t["revenue_out_wan"].cumsum()) \
+        / (D - t["freed_mu"].cumsum()).where(lambda x: x > 0)
+    reach = np.flatnonzero(t["cumulative"].to_numpy() >= need - 1e-9)
+    chosen = t.iloc[: reach[0] + 1] if len(reach) else t
+    summary |= {"enough": bool(len(reach)), "chosen": int(len(chosen))}
     chosen = chosen.assign(rank=np.arange(1, len(chosen) + 1))
     return chosen.reset_index(drop=True), summary

@@ -20,28 +20,33 @@ def _targets():
         "gain_wan": [3000.0, None, 2500.0, 1000.0, 0.0],
         "gain_mu": [None, 10.0, 2.0, 5.0, None],
         "developed": [True, True, True, False, True],
+        "revenue_wan": [None, 200.0, None, None, None],
+        "area_mu": [None, 10.0, None, None, None],
     })
 
 
 def test_optimal_set_by_hand():
     """400 万元/亩 on 100 mu (R = 40 000 万元), path 460: need 460·100 − 40 000 = 6 000.
-    Contributions (gain_wan + 460 × freed developed mu): A 3 000; B 460·10 = 4 600; C 2 500 + 460·2
-    = 3 420; D 1 000 (its 5 mu are not developed land: freeing them leaves D unchanged); E 0 (dropped).
-    No single target reaches 6 000 (the largest is 4 600): the fewest is two, B + C = 8 020.
-    After B: 40 000 / 90 = 444.4; after C: 42 500 / 88 = 483.0 ≥ 460."""
+    Each parcel's better remedy (fixed in place: + gain_wan; freed: 460 × freed developed mu − the
+    output leaving with it): A raise 3 000; B free 460·10 − 200 = 4 400; C raise 2 500 (free: 460·2
+    = 920); D raise 1 000 (its 5 mu are not developed land: freeing them changes nothing); E 0
+    (dropped). No single target reaches 6 000 (the largest is 4 400): the fewest is two, B + A = 7 400.
+    After B: (40 000 − 200) / 90 = 442.2; after A: 42 800 / 90 = 475.6 ≥ 460."""
     chosen, s = path_plan(_targets(), revenue_per_mu=400.0, developed_mu=100.0, path_value=460.0)
-    assert list(chosen["parcel_code"]) == ["B", "C"] and list(chosen["rank"]) == [1, 2]
-    assert list(chosen["contribution"]) == pytest.approx([4600.0, 3420.0])
+    assert list(chosen["parcel_code"]) == ["B", "A"] and list(chosen["rank"]) == [1, 2]
+    assert list(chosen["remedy"]) == ["free", "raise"]
+    assert list(chosen["contribution"]) == pytest.approx([4400.0, 3000.0])
     assert s["need_wan"] == pytest.approx(6000.0) and s["enough"] and s["chosen"] == 2 and s["candidates"] == 4
-    assert list(chosen["revenue_per_mu_after"]) == pytest.approx([40000 / 90, 42500 / 88])
+    assert list(chosen["revenue_per_mu_after"]) == pytest.approx([39800 / 90, 42800 / 90])
 
 
 def test_not_enough_is_said():
-    """Path 600: need 60 000 − 40 000 = 20 000; all four contributions: 6 000 + 3 700 + 3 000 + 1 000
-    = 13 700 < 20 000. With everything done: (40 000 + 3 000 + 2 500 + 1 000) / (100 − 10 − 2) = 528.4."""
+    """Path 600: need 60 000 − 40 000 = 20 000; the four contributions: B 6 000 − 200 = 5 800, A 3 000,
+    C 2 500 (free 1 200), D 1 000: 12 300 < 20 000. With everything done:
+    (40 000 − 200 + 3 000 + 2 500 + 1 000) / 90 = 514.4."""
     chosen, s = path_plan(_targets(), revenue_per_mu=400.0, developed_mu=100.0, path_value=600.0)
-    assert not s["enough"] and s["chosen"] == 4 and list(chosen["parcel_code"]) == ["B", "C", "A", "D"]
-    assert s["reachable_revenue_per_mu"] == pytest.approx(46500 / 88)
+    assert not s["enough"] and s["chosen"] == 4 and list(chosen["parcel_code"]) == ["B", "A", "C", "D"]
+    assert s["reachable_revenue_per_mu"] == pytest.approx(46300 / 90)
     # already on the path: nothing to choose
     chosen, s = path_plan(_targets(), revenue_per_mu=400.0, developed_mu=100.0, path_value=390.0)
     assert s["on_path"] and s["chosen"] == 0 and chosen.empty
@@ -51,16 +56,24 @@ def test_not_enough_is_said():
 @given(st.lists(st.tuples(st.floats(0, 500), st.floats(0, 20), st.booleans()), min_size=1, max_size=7),
        st.floats(1, 300))
 def test_no_smaller_set_reaches_the_path(items, path):
-    """Brute force over every subset: no set with fewer targets than the plan reaches the path."""
+    """Brute force over every subset and every choice of remedy: no set with fewer targets than the
+    plan reaches the path, and when the plan says "not enough" no set does."""
     t = pd.DataFrame({"parcel_code": [f"P{i}" for i in range(len(items))], "gain_wan": [a for a, _b, _c in items],
                       "gain_mu": [b for _a, b, _c in items], "developed": [c for _a, _b, c in items]})
     v, d = 100.0, 200.0
     chosen, s = path_plan(t, revenue_per_mu=v, developed_mu=d, path_value=path)
 
     def reaches(rows) -> bool:
-        w = v * d + sum(items[i][0] for i in rows)
-        m = d - sum(items[i][1] for i in rows if items[i][2])
-        return m > 0 and w / m >= path - 1e-9 or (m <= 0 and w > 0)
+        for remedies in itertools.product(("raise", "free"), repeat=len(rows)):
+            w, m = v * d, d
+            for i, how in zip(rows, remedies):
+                if how == "raise":
+                    w += items[i][0]
+                elif items[i][2]:
+                    m -= items[i][1]
+            if m > 0 and w / m >= path - 1e-9:
+                return True
+        return False
 
     if s["on_path"]:
         assert v >= path - 1e-9
@@ -69,6 +82,8 @@ def test_no_smaller_set_reaches_the_path(items, path):
                  if any(reaches(c) for c in itertools.combinations(range(len(items)), k))), None)
     if s["enough"]:
         assert best is not None and s["chosen"] <= best
+        last = chosen["revenue_per_mu_after"].iloc[-1]
+        assert last >= path - 1e-6
     else:
         assert best is None
 

@@ -149,12 +149,14 @@ def plan_cmd(year: int = typer.Option(..., "--year", help="年度 / year"),
     console.print(plan.message())
     if len(plan.chosen):
         tab = Table(title=t("处置计划（估算）", "Plan (estimates)"))
-        for h in (t("序", "#"), t("宗地", "parcel"), t("开发区", "zone"), t("问题", "rules"), t("增收(万元)", "gain (万元)"),
+        for h in (t("序", "#"), t("宗地", "parcel"), t("开发区", "zone"), t("问题", "rules"), t("措施", "remedy"),
+                  t("增收(万元)", "gain (万元)"),
                   t("腾退开发用地(亩)", "freed developed mu"), t("贡献(万元)", "contribution (万元)"),
                   t("完成后亩均营业收入", "revenue per mu after"), t("已在台账", "in ledger")):
             tab.add_column(h)
         for r in plan.chosen.to_dict("records"):
-            tab.add_row(str(r["rank"]), r["parcel_code"], str(r["zone_code"]), str(r["rules"]), f"{r['gain_wan']:,.0f}",
+            how = t("原地提升", "raise in place") if r["remedy"] == "raise" else t("腾退", "free the land")
+            tab.add_row(str(r["rank"]), r["parcel_code"], str(r["zone_code"]), str(r["rules"]), how, f"{r['gain_wan']:,.0f}",
                         f"{r['freed_mu']:,.1f}", f"{r['contribution']:,.0f}", f"{r['revenue_per_mu_after']:,.1f}",
                         t("是", "yes") if r["in_ledger"] else "")
         console.print(tab)

@@ -544,8 +544,8 @@ def plan_to_target(store: Store, *, year: int, zone: str | None = None, pilot_ar
         scope = sorted(zr.loc[zr["pilot_area_code"] == pilot_area, "zone_code"].dropna())
     if zones is not None:
         scope = [z for z in scope if z in set(zones)]
-    empty = pd.DataFrame(columns=["rank", "parcel_code", "zone_code", "rules", "gain_wan", "freed_mu", "contribution",
-                                  "cumulative", "revenue_per_mu_after", "in_ledger"])
+    empty = pd.DataFrame(columns=["rank", "parcel_code", "zone_code", "rules", "remedy", "gain_wan", "freed_mu",
+                                  "revenue_out_wan", "contribution", "cumulative", "revenue_per_mu_after", "in_ledger"])
     if not len(row):
         raise LedgerNotFound(t(f"{year} 年没有 {unit} 的评价结果", f"no results of {unit} for {year}"))
     r = row.iloc[0]
@@ -566,7 +566,9 @@ def plan_to_target(store: Store, *, year: int, zone: str | None = None, pilot_ar
         # a parcel's remedies overlap: its largest estimate of each kind, not their sum
         tg = pd.DataFrame({"zone_code": g["zone_code"].first(), "rules": g["rule"].apply(lambda s: ",".join(sorted(s))),
                            "gain_wan": g["gain_wan"].max(), "gain_mu": g["gain_mu"].max()}).reset_index()
-        tg["developed"] = tg["parcel_code"].map(pr.set_index("parcel_code")["developed"])
+        prs = pr.drop_duplicates("parcel_code").set_index("parcel_code")
+        for c in ("developed", "revenue_wan", "area_mu"):
+            tg[c] = tg["parcel_code"].map(prs[c])
     chosen, summary = path_plan(tg, revenue_per_mu=float(v), developed_mu=float(d), path_value=float(p))
     chosen = chosen.assign(in_ledger=chosen["parcel_code"].isin(opened)) if len(chosen) else empty
     cols = [c for c in empty.columns if c in chosen.columns]
