@@ -41,6 +41,7 @@ from evaluation.indicators import (
     per_mu,
     ratio,
 )
+from evaluation.ledger import extend_start
 from evaluation.lifecycle import (
     as_timestamp,
     developed_mask,
@@ -135,6 +136,8 @@ def evaluate_parcels(
     now = state_at(static.rights, idx, as_of_ts)
     p_now = parcels.assign(holder_uscc=now["holder_uscc"].to_numpy(), land_use_code=now["land_use_code"].to_numpy(),
                            land_use_scheme=now["land_use_scheme"].to_numpy())
+    # the disposal ledger: an agreed new start date restarts the idle clock (evaluation.ledger)
+    p_now = extend_start(p_now, _frame(inputs, "disposals"), as_of_ts)
     industrial = is_industrial(p_now, policy.land.industrial_codes)
     idle = idle_status(p_now, as_of=as_of_ts, policy=policy.idle, area_m2=area["area_m2"])
     # land taken back into the reserve (收回) is neither idle nor supplied while it is there

@@ -37,6 +37,7 @@ from evaluation.figures import Figures, ParcelYear, Static, evaluate_parcels, st
 from evaluation.grading import construction_status, grade_enterprises, merge_tenants
 from evaluation.indicators import building_coefficient
 from evaluation.intensive import intensive_use
+from evaluation.ledger import annotate_flags, overdue_flags, rights_with_takebacks
 from evaluation.lifecycle import year_end
 from evaluation.pilot_targets import pilot_area_targets
 from evaluation.rules import flag_parcels
@@ -141,6 +142,10 @@ class Prepared:
 def prepare(inputs: Mapping[str, pd.DataFrame], *, policy: Policy, built_up: pd.Series | None = None) -> Prepared:
     """``inputs``: the input layers by name, as the store returns them. ``built_up``: parcel_code →
     built-up share from a raster (remote-sensing evidence), or None."""
+    if inputs.get("disposals") is not None and len(inputs["disposals"]):
+        # the disposal ledger's completed take-backs are rights with no holder (evaluation.ledger)
+        inputs = dict(inputs)
+        inputs["land_rights"] = rights_with_takebacks(inputs["parcels"], inputs.get("land_rights"), inputs["disposals"])
     return Prepared(inputs, policy, static_parts(inputs, policy), built_up)
 
 
@@ -216,6 +221,23 @@ def evaluate_year(prepared: Prepared, *, year: int, as_of: date | None = None) -
     return YearResults(res.year, layers, res.pilot_targets, res.score_weights, res.problems, res.warnings, res.survey)
 
 
+def _ledger_flags(flags: pd.DataFrame, disposals: pd.DataFrame, pr: pd.DataFrame, idle: pd.DataFrame | None, *,
+                  policy: Policy, year: int, as_of: date | None) -> pd.DataFrame:
+    """The flags as the disposal ledger leaves them (:mod:`evaluation.ledger`): outcomes and the idle
+    fee's collection noted, and a 处置逾期 flag per parcel with an overdue entry."""
+    at = year_end(year) if as_of is None else pd.Timestamp(as_of)
+    fee_due = idle["fee_due"].astype("boolean").fillna(False) if idle is not None and "fee_due" in idle.columns else None
+    idle_rule = policy.rules.get("idle")
+    flags = annotate_flags(flags, disposals, at, fee_due=fee_due,
+                           continuing_action=idle_rule.continuing_action_zh if idle_rule is not None else None)
+    late = overdue_flags(disposals, at, year=year, zone_of=pr.set_index("parcel_code")["zone_code"],
+                         severity=policy.ledger.overdue_severity)
+    if not len(late):
+        return flags
+    late = late.assign(policy_version=policy.version, policy_hash=policy.hash).reindex(columns=FLAGS.names)
+    return pd.concat([flags, late], ignore_index=True) if len(flags) else late
+
+
 def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResults:
     """Grades, flags, intensive use, pilot-area targets and composite scores on the figures."""
     inputs, policy, built_up = prepared.inputs, prepared.policy, prepared.built_up
@@ -242,6 +264,9 @@ def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResult
                              grade_history=grade_hist, built_up=built_up, as_of=as_of)
     caught += w
     flags = flags.reindex(columns=FLAGS.names)
+    disposals = inputs.get("disposals")
+    if disposals is not None and len(disposals):
+        flags = _ledger_flags(flags, disposals, pr, idle, policy=policy, year=year, as_of=as_of)
     pr = apply_flag_summary(pr, flags)
 
     # intensive use

@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from landuse.core.contract import INPUT_LAYERS, OUTPUT_LAYERS  # noqa: E402
+from landuse.core.contract import DISPOSALS, INPUT_LAYERS, OUTPUT_LAYERS  # noqa: E402
 
 HEAD = """# 数据包规范 / The data package
 
@@ -61,15 +61,19 @@ The contract is docs/data-package.md; this page adds what the product accepts on
 def main() -> None:
     out = [HEAD]
     base = {"zones": 6, "parcels": 20, "enterprises": 4, "enterprise_years": 12, "buildings": 6, "leases": 6,
-            "pilot_area_years": 11}
-    for group, layers in (("Inputs", INPUT_LAYERS), ("Outputs", OUTPUT_LAYERS)):
+            "pilot_area_years": 11, "disposals": 11}
+    for group, layers in (("Inputs", INPUT_LAYERS), ("Outputs", OUTPUT_LAYERS), ("The disposal ledger", (DISPOSALS,))):
         out.append(f"## {group}\n")
         for layer in layers:
             geo = f", {layer.geometry} geometry" + ("" if layer.geometry_required else " (optional)") if layer.geometry else ""
             out.append(f"### `{layer.name}` ({layer.zh}){geo}\n\nKey: {', '.join(layer.key)}\n")
+            if layer.name == "disposals":
+                out.append("Kept in the store and edited in the product (docs/ledger.md); a table of this shape loads "
+                           "with `landuse ledger import FILE.csv`. `revision` is the product's (optimistic "
+                           "concurrency), never read from a file.\n")
             out.append("| column | 中文表头 | type | required | aliases |\n|---|---|---|---|---|")
             for i, c in enumerate(layer.columns):
-                ext = " *ext*" if group == "Inputs" and i >= base.get(layer.name, 99) and c.name not in layer.derived else ""
+                ext = " *ext*" if group != "Outputs" and i >= base.get(layer.name, 99) and c.name not in layer.derived else ""
                 req = "yes" if c.required else ""
                 if c.name in layer.derived:
                     req = "derived"

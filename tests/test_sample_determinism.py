@@ -83,6 +83,7 @@ EXPECTED_FILES = {
     "zones.geojson", "parcels.shp", "parcels.shx", "parcels.dbf", "enterprises.xlsx", "enterprise_years.csv",
     "buildings.gpkg", "leases.csv", "pilot_area_years.xlsx", "_truth.csv",
     "land_rights.csv", "pilot_area_zones.csv", "zone_years.csv", "zone_years_statistics.csv", "enterprise_periods.csv",
+    "_disposals.csv",  # the disposal ledger of earlier years (parcels/sample/ledger.py)
 }
 
 

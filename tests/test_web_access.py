@@ -36,7 +36,8 @@ FIG = {"admin", "evaluator", "manager"}
 ALLOWED = {"session": ALL, "map": ALL, "dashboard": FIG, "targets": FIG, "download": FIG,
            "reports": {"admin", "evaluator"}, "import": {"admin"}, "users": {"admin"}, "audit": {"admin"},
            "versions": {"admin", "evaluator"}, "objections": FIG, "decide_objections": {"admin", "evaluator"},
-           "compare": FIG}
+           "compare": FIG,
+           "ledger": FIG}
 
 
 @dataclass
@@ -138,6 +139,36 @@ ROUTES: dict[tuple[str, str], Spec] = {
     # on a GeoPackage store the tile route answers 404 to allowed users (tiles need PostGIS; see
     # test_web_tiles.py for the PostGIS matrix)
     ("GET", "/tiles/{z}/{x}/{y}.pbf"): Spec("map", "/tiles/14/13000/6800.pbf?year={Y}", ok=frozenset({404})),
+    # the disposal ledger (env opens one entry on parcel A and one on parcel B): managers edit their own
+    # zones' entries, evaluators and administrators read (403 on a change); a stale revision is a 409
+    ("GET", "/ledger"): Spec("ledger", "/ledger?zone={A}", "/ledger?zone={B}", kind="page"),
+    ("GET", "/ledger/entry"): Spec("ledger", "/ledger/entry?parcel={PA}&rule=", "/ledger/entry?parcel={PB}&rule=",
+                                   kind="page"),
+    ("POST", "/ledger/entry"): Spec("ledger", "/ledger/entry?parcel={PA}&rule=", "/ledger/entry?parcel={PB}&rule=",
+                                    kind="page", method="POST", ok=frozenset({409, 403}),
+                                    body=csrf_form({"revision": "999", "responsible": "x"})),
+    ("POST", "/ledger/note"): Spec("ledger", "/ledger/note?parcel={PA}&rule=", "/ledger/note?parcel={PB}&rule=",
+                                   kind="page", method="POST", ok=frozenset({303, 403}), body=csrf_form({"text": "x"})),
+    ("POST", "/ledger/open"): Spec("ledger", "/ledger/open?parcel={PA}&rule=low_far", "/ledger/open?parcel={PB}&rule=low_far",
+                                   kind="page", method="POST", ok=frozenset({303, 403}), body=csrf_form({})),
+    ("GET", "/api/ledger"): Spec("ledger", "/api/ledger?zone={A}", "/api/ledger?zone={B}"),
+    ("GET", "/api/ledger/summary"): Spec("ledger", "/api/ledger/summary"),
+    ("GET", "/api/ledger/entry"): Spec("ledger", "/api/ledger/entry?parcel={PA}&rule=",
+                                       "/api/ledger/entry?parcel={PB}&rule="),
+    ("POST", "/api/ledger/entry"): Spec("ledger", "/api/ledger/entry?parcel={PA}&rule=",
+                                        "/api/ledger/entry?parcel={PB}&rule=", method="POST", ok=frozenset({409, 403}),
+                                        body=lambda site, csrf, tmp: {"json": {"revision": 999, "changes": {"note": "x"}},
+                                                                      "headers": {"X-CSRF-Token": csrf}}),
+    ("POST", "/api/ledger/open"): Spec("ledger", "/api/ledger/open", method="POST", ok=frozenset({200, 403}),
+                                       body=lambda site, csrf, tmp: {
+                                           "json": {"items": [{"parcel_code": site.parcel_a, "rule": "matrix"}]},
+                                           "headers": {"X-CSRF-Token": csrf}}),
+    ("GET", "/api/parcels/{code}/ledger"): Spec("ledger", "/api/parcels/{PA}/ledger", "/api/parcels/{PB}/ledger"),
+    ("GET", "/ledger/plan"): Spec("ledger", "/ledger/plan?zone={A}&year={Y}", "/ledger/plan?zone={B}&year={Y}", kind="page"),
+    ("POST", "/ledger/plan"): Spec("ledger", "/ledger/plan?zone={A}", "/ledger/plan?zone={B}", kind="page", method="POST",
+                                   ok=frozenset({303, 403}), body=csrf_form({"year": "2025"})),
+    ("GET", "/api/zones/{code}/ledger.geojson"): Spec("ledger", "/api/zones/{A}/ledger.geojson",
+                                                      "/api/zones/{B}/ledger.geojson"),
     ("MOUNT", "/static"): Spec(None, "/static/app.css", kind="static"),
     ("MOUNT", "/static/maps"): Spec(None, "/static/maps/vendor/leaflet/leaflet.js", kind="static"),
 }
@@ -171,6 +202,11 @@ def env(web_site, tmp_path_factory):
     db = copy_site(web_site, tmp)
     app, _ = make_client(str(db))
     from fastapi.testclient import TestClient
+
+    from landuse.services import ledger
+
+    ledger.open_entries(app.state.store, [{"parcel_code": web_site.parcel_a}, {"parcel_code": web_site.parcel_b}],
+                        actor="seed")
 
     clients, csrfs = {}, {}
     for role, user in ROLE_USERS.items():

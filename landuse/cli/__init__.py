@@ -55,6 +55,7 @@ def _main(lang: Optional[str] = typer.Option(None, "--lang", help="界面语言 
 
 # the commands, one module per family (each registers itself on ``app``)
 from landuse.cli import data, demo, evaluation, policy, results, web  # noqa: E402,F401
+from landuse.cli import ledger  # noqa: E402,F401
 
 
 def main() -> None:  # pragma: no cover

@@ -52,6 +52,12 @@ def run_demo(*, out: Path, db: str | None = None, seed: int = 1, console: Consol
     for n in rep.notes[:6]:
         con.print(f"[dim]· {n}[/]")
     con.print(t(f"导入完成（警告 {len(rep.problems)} 条）", f"imported ({len(rep.problems)} warnings)"))
+    if (pkg / "_disposals.csv").exists():  # the sample's disposal ledger (earlier years' campaign)
+        from landuse.services.ledger import load_disposals, read_ledger
+
+        if not len(read_ledger(store)):
+            n = len(load_disposals(store, pkg / "_disposals.csv", actor="demo"))
+            con.print(t(f"处置台账：载入 {n} 条", f"disposal ledger: {n} entries loaded"))
     con.rule(t("3 评价全部年度", "3 evaluating every year"))
     years = store.years()
     res = evaluate(store, years=years, policy=policy, progress=lambda m: con.log(m))

@@ -659,3 +659,38 @@ def alias_map(name: str) -> dict[str, str]:
         for a in (c.name, c.zh, c.en, *c.aliases):
             out.setdefault(a.strip().lower(), c.name)
     return out
+
+
+# ----------------------------------------------------------------------------------------------
+# The disposal ledger (处置台账): a table of the data package that is also edited in the product.
+# Not an input or results layer: it is kept in the store's ``disposals`` table (with ``zone_code``,
+# ``planned_mu``, ``reason`` and ``revision`` besides the contract's columns) and its dated progress
+# notes in ``disposal_notes``; see landuse/services/ledger.py.
+# ----------------------------------------------------------------------------------------------
+
+DISPOSAL_METHODS = ("收回", "协议置换", "二次开发", "技改增容", "兼并重组", "腾笼换鸟", "征缴闲置费", "延长动工期限", "其他")
+DISPOSAL_STATUSES = ("待处置", "处置中", "已完成", "已核销")
+
+DISPOSALS = Layer(
+    "disposals",
+    "处置台账",
+    (
+        C("parcel_code", STR, "宗地代码", "parcel code", req=True, aliases=("宗地编号", "ZDDM")),
+        C("rule", STR, "问题规则代码", "rule (the flag it answers)", aliases=("规则代码", "低效类型代码")),
+        C("method", STR, "处置方式", "disposal method", req=True, aliases=("处置措施",), choices=DISPOSAL_METHODS),
+        C("responsible", STR, "计划实施单位", "responsible unit", aliases=("责任单位", "实施单位")),
+        C("opened", DATE, "立项日期", "opened", req=True, aliases=("登记日期", "开始日期")),
+        C("deadline", DATE, "处置期限", "deadline", aliases=("完成期限", "新动工期限")),
+        C("status", STR, "当前状态", "status", req=True, aliases=("处置状态",), choices=DISPOSAL_STATUSES),
+        C("closed", DATE, "办结日期", "closed", aliases=("完成日期", "核销日期")),
+        C("disposed_mu", FLOAT, "处置面积(亩)", "disposed area (mu)", aliases=("处置面积",), nonneg=True),
+        C("fee_collected_wan", FLOAT, "已征收闲置费(万元)", "idle fee collected (万元)", aliases=("已缴闲置费",), nonneg=True),
+        C("note", STR, "备注", "note", aliases=("说明",)),
+        # extensions kept by the product
+        C("zone_code", STR, "开发区代码", "zone code", aliases=("所属开发区", "KFQDM")),
+        C("planned_mu", FLOAT, "计划处置面积(亩)", "planned area (mu)", aliases=("计划处置面积",), nonneg=True),
+        C("reason", STR, "核销理由", "write-off reason", aliases=("核销原因",)),
+        C("revision", INT, "版本号", "revision"),
+    ),
+    key=("parcel_code", "rule"),
+)

@@ -368,3 +368,30 @@ BRIDGE_LABELS: dict[str, tuple[str, str]] = {
 LEVEL_LABELS: dict[str, tuple[str, str]] = {"zone": ("开发区", "zone"), "pilot_area": ("试验区", "pilot area"),
                                             "province": ("全省", "province")}
 COLUMN_LABELS.update({k: v for k, v in BRIDGE_LABELS.items() if k not in COLUMN_LABELS})
+
+# the disposal ledger (处置台账)
+AUDIT_ACTION_LABELS.update({
+    "ledger_open": ("处置台账立项", "ledger entry opened"),
+    "ledger_update": ("处置台账修改", "ledger entry changed"),
+    "ledger_note": ("处置进展记录", "ledger progress note"),
+    "ledger_import": ("处置台账导入", "ledger imported"),
+})
+DISPOSAL_METHOD_LABELS: dict[str, tuple[str, str]] = {
+    "收回": ("收回", "take back"), "协议置换": ("协议置换", "exchange by agreement"),
+    "二次开发": ("二次开发", "redevelopment"), "技改增容": ("技改增容", "retrofit and add floor area"),
+    "兼并重组": ("兼并重组", "merger"), "腾笼换鸟": ("腾笼换鸟", "re-let to a better firm"),
+    "征缴闲置费": ("征缴闲置费", "collect the idle-land fee"), "延长动工期限": ("延长动工期限", "new start deadline"),
+    "其他": ("其他", "other"),
+}
+DISPOSAL_STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "待处置": ("待处置", "to do"), "处置中": ("处置中", "in progress"),
+    "已完成": ("已完成", "completed"), "已核销": ("已核销", "written off"),
+}
+COLUMN_LABELS.update({
+    "targets": ("问题宗地(宗)", "targets (parcels)"), "entries": ("台账条目", "ledger entries"),
+    "mu_in_disposal": ("处置中面积(亩)", "mu in disposal"), "mu_disposed": ("已处置面积(亩)", "mu disposed"),
+    "overdue": ("逾期条目", "overdue entries"), "parcels_completed": ("已完成宗地", "parcels completed"),
+    "revenue_per_mu_before": ("处置前亩均营业收入(万元/亩)", "revenue per mu before disposal"),
+    "revenue_per_mu_after": ("处置后亩均营业收入(万元/亩)", "revenue per mu after disposal"),
+    "mu_back_to_work": ("重新投产面积(亩)", "mu back at work"),
+})

@@ -83,6 +83,8 @@ class ReportData:
     bridges: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: which result version the report shows (landuse.services.results.version_label)
     version_label: str | None = None
+    #: 低效用地处置进展: per zone and the province (landuse.services.ledger.progress); empty without a ledger
+    ledger: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def zone_names(self) -> dict[str, str]:
@@ -283,14 +285,16 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
         source = "computed"
     survey = _survey_rows(store, zones)
     from landuse.services.compare import bridge_table
+    from landuse.services.ledger import progress as ledger_progress, read_ledger
     from landuse.services.results import version_label
 
     bridges = bridge_table(store, policy=policy, year=year, zones=codes)
     if pilot_area is not None and len(bridges):
         bridges = bridges[(bridges["level"] == "zone") | (bridges["code"] == pilot_area)].reset_index(drop=True)
+    ledger = ledger_progress(store, year=year, zones=codes) if len(read_ledger(store, zones=codes)) else pd.DataFrame()
     return ReportData(
         bridges=bridges, version_label=version_label(store, year),
-        survey=survey,
+        survey=survey, ledger=ledger,
         year=year, policy=policy, policy_version=policy_version, policy_hash=policy_hash,
         pilot_area=pilot_area, pilot_area_name=pa_name, zones=zones, zones_history=zones_history,
         pilot_areas=pilot_areas, pilot_areas_history=pah, buildings=buildings, enterprises=enterprises,

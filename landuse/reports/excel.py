@@ -43,6 +43,7 @@ SHEETS = {
     "scores_pilot": ("综合得分_试验区", "Scores - pilot areas"),
     "quota": ("用地指标测算", "Land quota"),
     "bridge": ("变化分析", "Why areas moved"),
+    "ledger": ("低效用地处置进展", "Redevelopment progress"),
 }
 
 GROWTH_COLS = ["developed_mu", "revenue_wan", "baseline_year", "baseline_revenue_per_mu", "revenue_per_mu", "growth",
@@ -322,6 +323,12 @@ def write_excel(data: ReportData, out: Path, *, lang: str = "zh") -> Path:
                headers={**{c: label(c, None, lang) for c in ("priority", "gain_mu", "gain_wan", "max_severity", "flag_count",
                                                               "stage_label")},
                         "stage": label("stage_code", None, lang)})
+    if len(data.ledger):
+        from landuse.reports.html import LEDGER_COLS
+
+        book.table(SHEETS["ledger"][i], _plainish(data.ledger, LEDGER_COLS),
+                   title=t("低效用地处置进展（处置台账）", "Redevelopment of inefficient land: progress (the ledger)"),
+                   freeze_cols=1, headers={c: label(c, None, lang) for c in LEDGER_COLS})
     e = data.enterprises.copy()
     if len(e):
         e["_g"] = e["grade"].fillna("Z")

@@ -42,13 +42,17 @@ TITLES = {
     "survey": ("四之二、土地集约利用评价（TD/T 1029，集约利用调查）", "4b. Land intensive use (TD/T 1029, on the survey)"),
     "quota": ("五、新增建设用地指标测算", "5. New construction-land quota"),
     "targets": ("六、低效闲置用地整治清单（前 50 宗）", "6. Inefficient and idle land: top 50 targets"),
+    "ledger": ("六之二、低效用地处置进展", "6b. Redevelopment of inefficient land: progress"),
     "grades": ("七、企业亩均效益评级分布", "7. Enterprise grades"),
     "definitions": ("附：口径说明", "Appendix: definitions"),
 }
 
 INT_COLS = {"baseline_year", "rank", "rank_change", "intensive_rank", "quota_mu", "sf_buildings", "tenants",
             "last_rank_streak", "priority", "max_severity", "flag_count", "targets_met", "targets_total", "year",
-            "own_mu", "linkage_mu", "rank_expert", "rank_entropy"}
+            "own_mu", "linkage_mu", "rank_expert", "rank_entropy", "targets", "entries", "overdue",
+            "parcels_completed"}
+LEDGER_COLS = ["zone_code", "targets", "entries", "mu_in_disposal", "mu_disposed", "overdue", "parcels_completed",
+               "revenue_per_mu_before", "revenue_per_mu_after", "mu_back_to_work"]
 STATUS_COLS = {"goal_met", "on_track", "occupancy_met", "eligible"}
 
 
@@ -163,6 +167,9 @@ def render_html(data: ReportData, *, lang: str = "zh") -> str:
                                     "revenue_per_mu", "reasons", "actions", "gain_mu", "gain_wan"],
                                layer="parcel_results", lang=lang, wide=("reasons", "actions"),
                                headers={c: label(c, None, lang) for c in ("priority", "gain_mu", "gain_wan")})
+    if len(data.ledger):
+        tables["ledger"] = _table(data.ledger, LEDGER_COLS, layer=None, lang=lang,
+                                  headers={c: label(c, None, lang) for c in LEDGER_COLS})
     e = data.enterprises
     gcount = e[e["grade"].notna()].groupby(["zone_code", "grade"]).size().unstack(fill_value=0)
     gcount = gcount.reindex(columns=["A", "B", "C", "D"], fill_value=0)

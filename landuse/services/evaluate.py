@@ -20,6 +20,7 @@ from landuse.core.labels import t
 from landuse.core.policy import Policy
 from evaluation.overrides import apply_overrides
 from landuse.services import objections, versions
+from landuse.services.ledger import read_ledger
 from landuse.services.survey import evaluate_survey_only, store_survey_results
 from parcels.store.base import Store
 
@@ -49,6 +50,9 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
                              f"as-of date {as_of} is not in the evaluated year {years[0]}"))
     say(t("读取输入", "reading inputs"))
     inputs, inputs_hash = store.read_inputs_snapshot()
+    ledger = read_ledger(store)  # the disposal ledger changes flags, stages and the idle clock
+    if len(ledger):
+        inputs = dict(inputs) | {"disposals": ledger}
     if len(inputs["parcels"]) == 0:
         if len(inputs.get("land_survey", ())):  # zones, a survey and zone statistics only
             return evaluate_survey_only(store, inputs, years=years, policy=policy, progress=progress)

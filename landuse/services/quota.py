@@ -156,6 +156,8 @@ def quota_units(source, *, year: int, policy, level: Literal["zone", "pilot_area
     ]
     for c in ("idle_disposal_done", "unsupplied_disposal_done"):
         out[c] = pd.array([None if pd.isna(v) else bool(v) for v in pay_col(pac, c)], dtype="boolean")
+    out["idle_disposal_done"] = _idle_done_from_ledger(source, out["idle_disposal_done"], pac, pa_of_zone,
+                                                       year=year, policy=policy)
     ranks["year"] = _num(ranks["year"])
     ranks["rank"] = _num(ranks["rank"])
     ranks = ranks.dropna(subset=["year", "rank"])
@@ -183,6 +185,30 @@ def stored_quota(store: Store, *, year: int) -> dict[str, Any] | None:
                     "pilot_area": None if fields.get("pilot_area") in (None, "*") else fields.get("pilot_area"),
                     "policy": fields.get("policy")}
     return {"username": None, "ts": None, "level": None, "total_mu": None, "pilot_area": None, "policy": None}
+
+
+def _idle_done_from_ledger(source, typed: pd.Series, pac: pd.Series, pa_of_zone: dict, *, year: int,
+                           policy) -> pd.Series:
+    """Where pilot_area_years does not say whether the idle-land disposal task was met, the disposal
+    ledger does: the share of its idle land disposed of by the year end reaches
+    ``policy.ledger.idle_disposal_share`` (evaluation.ledger.idle_disposal_share)."""
+    from evaluation.ledger import idle_disposal_share
+    from evaluation.lifecycle import year_end
+
+    if isinstance(source, Store):
+        from landuse.services.ledger import read_ledger
+
+        led = read_ledger(source)
+    else:
+        led = source.get("disposals") if hasattr(source, "get") else None
+    if led is None or not len(led):
+        return typed
+    share = idle_disposal_share(led, year_end(year), zone_to_unit=pd.Series(pa_of_zone, dtype=object))
+    derived = pac.map(share)
+    out = typed.copy()
+    fill = out.isna().to_numpy() & derived.notna().to_numpy()
+    out[fill] = (derived[fill] >= policy.ledger.idle_disposal_share).to_numpy()
+    return out
 
 
 def quota(store: Store, *, year: int, total_mu: int, policy: Policy, level: str = "zone",

@@ -43,6 +43,8 @@ FUNCTIONS: dict[str, frozenset[str]] = {
     "objections": frozenset({"admin", "evaluator", "manager"}),  # managers file, evaluators decide
     "decide_objections": frozenset({"admin", "evaluator"}),
     "compare": frozenset({"admin", "evaluator", "manager"}),
+    # the disposal ledger: managers edit their own zones' entries (landuse.web.ledger.may_edit)
+    "ledger": frozenset({"admin", "evaluator", "manager"}),
 }
 
 #: columns anyone allowed to see a layer may receive (the rest are confidential figures)

@@ -194,6 +194,9 @@ def create_app(db: str | None = None, *, settings: Settings | None = None, store
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(evaluator.router)
+    from landuse.web import ledger as ledger_web
+
+    app.include_router(ledger_web.router)
     app.mount("/static/maps", StaticFiles(directory=str(MAPS_STATIC)), name="maps_static")
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

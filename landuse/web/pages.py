@@ -42,6 +42,7 @@ def _nav(p: Principal | None) -> list[tuple[str, str]]:
     if p is None:
         return []
     items = [("/map", "地图", "map"), ("/dashboard", "开发区看板", "dashboard"), ("/targets", "处置清单", "targets"),
+             ("/ledger", "处置台账", "ledger"),
              ("/reports", "评价报告", "reports"), ("/compare", "变化分析", "compare"),
              ("/versions", "结果版本", "versions"), ("/objections", "公示异议", "objections"),
              ("/admin/upload", "数据导入", "import"),
@@ -153,10 +154,11 @@ def dashboard_page(request: Request, year: int | None = Query(None, ge=1990, le=
     pilots = data.pilot_table(store, p, y) if y is not None else []
     from landuse.services.quota import stored_quota
     from landuse.services.results import version_label
+    from landuse.web.ledger_data import dashboard_panel
 
     return render(request, "dashboard.html", p, year=y, years=years, table=table, zone=zone, detail=detail,
                   pilots=pilots, quota=stored_quota(store, year=y) if y is not None else None,
-                  version_label=version_label(store, y))
+                  version_label=version_label(store, y), ledger=dashboard_panel(store, p, zone))
 
 
 @router.get("/targets")

@@ -130,6 +130,10 @@ def write_sample(out_dir: str | Path, *, scale: Literal["small", "province"] = "
     paths = write_all(out, zones_spec, geo, parcels, ents, years, buildings, leases, pay, truth, prog, extra=extra)
     # the zones' intensive-use surveys as bureaus hold them (parcels/sample_survey.py)
     survey = _write_survey(out, seed)
+    # a disposal ledger begun in earlier years (parcels/sample/ledger.py; its own random stream)
+    from parcels.sample.ledger import write_ledger
+
+    paths["disposals"] = str(write_ledger(out, seed, parcels))
     return {
         "out_dir": str(out),
         "scale": scale,

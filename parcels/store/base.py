@@ -31,14 +31,36 @@ import pandas as pd
 import shapely
 
 from landuse.core.contract import INPUT_LAYERS, LAYERS, OUTPUT_LAYERS, Layer
+from landuse.core.errors import StoreError
 
 from parcels.schema import coerce, empty_frame
 
 SYSTEM_TABLES: tuple[str, ...] = ("users", "sessions", "audit_log", "policies", "inputs_state", "login_throttle")
 #: result versions, objections and the corrections they bring (landuse.services.versions, .objections)
 SYSTEM_TABLES += ("result_versions", "result_version_layers", "objections", "result_overrides")
+#: the disposal ledger (landuse.services.ledger)
+SYSTEM_TABLES += ("disposals", "disposal_notes")
 #: the columns of :meth:`Store.zone_extents` besides the bounding box
 EXTENT_COLUMNS = ("zone_code", "zone_name", "level", "pilot_area_code", "pilot_area_name")
+
+
+class RowCountMismatch(StoreError):
+    """An update of :meth:`Store.sys_batch` met another number of rows than expected (nothing written)."""
+
+    def __init__(self, index: int, found: int) -> None:
+        self.index, self.found = index, found
+        super().__init__(f"write {index}: {found} rows matched")
+
+
+@dataclass
+class SysOp:
+    """One write of :meth:`Store.sys_batch`: ``op`` is insert | update | delete."""
+
+    op: str
+    table: str
+    values: dict[str, Any] = field(default_factory=dict)
+    where: dict[str, Any] = field(default_factory=dict)
+    expect: int | None = None
 
 
 @dataclass
@@ -389,6 +411,12 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def sys_delete(self, table: str, where: dict[str, Any]) -> int: ...
+
+    def sys_batch(self, ops: list[SysOp]) -> None:
+        """Run several system-table writes in one transaction (all or nothing). An update whose
+        ``expect`` is set and that changes another number of rows rolls everything back and raises
+        :class:`RowCountMismatch` (optimistic concurrency: ``where`` names the revision read)."""
+        raise NotImplementedError
 
     def close(self) -> None:  # pragma: no cover - default no-op
         pass

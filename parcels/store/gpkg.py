@@ -49,7 +49,9 @@ from parcels.layer_styles import GPKG_OPTIONS, has_styles, style_geopackage
 from parcels.store.base import (
     EXTENT_COLUMNS,
     LayerChange,
+    RowCountMismatch,
     Store,
+    SysOp,
     empty_layer,
     inputs_hash_of,
     layer_hash,
@@ -91,6 +93,17 @@ SYSTEM_DDL = {
     "result_overrides": """CREATE TABLE IF NOT EXISTS result_overrides (override_id TEXT PRIMARY KEY, year INTEGER NOT NULL,
         kind TEXT NOT NULL CHECK (kind IN ('grade','flag')), zone_code TEXT, uscc TEXT, parcel_code TEXT, rule TEXT,
         value TEXT, reason TEXT NOT NULL, objection_id TEXT, created_by TEXT, created_at TEXT NOT NULL)""",
+    # the disposal ledger (landuse/services/ledger.py); dates as ISO text, rule '' when none
+    "disposals": """CREATE TABLE IF NOT EXISTS disposals (id INTEGER PRIMARY KEY AUTOINCREMENT,
+        parcel_code TEXT NOT NULL, rule TEXT NOT NULL DEFAULT '', zone_code TEXT, method TEXT NOT NULL,
+        responsible TEXT, opened TEXT NOT NULL, deadline TEXT, status TEXT NOT NULL
+        CHECK (status IN ('待处置','处置中','已完成','已核销')), closed TEXT, planned_mu REAL CHECK (planned_mu >= 0),
+        disposed_mu REAL CHECK (disposed_mu >= 0), fee_collected_wan REAL CHECK (fee_collected_wan >= 0), note TEXT,
+        reason TEXT, revision INTEGER NOT NULL DEFAULT 1, updated_at TEXT, updated_by TEXT,
+        UNIQUE (parcel_code, rule))""",
+    "disposal_notes": """CREATE TABLE IF NOT EXISTS disposal_notes (id INTEGER PRIMARY KEY AUTOINCREMENT,
+        parcel_code TEXT NOT NULL, rule TEXT NOT NULL DEFAULT '', noted TEXT NOT NULL, author TEXT,
+        text TEXT NOT NULL, ts TEXT NOT NULL)""",
 }
 AUDIT_GUARD = [
     "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
@@ -495,6 +508,33 @@ class GeoPackageStore(Store):
         assert table in SYSTEM_DDL and table != "audit_log"
         w, args = self._where(where)
         return self._sys_run(f'DELETE FROM "{table}"{w}', args)
+
+    def sys_batch(self, ops: list[SysOp]) -> None:
+        self._ensure()
+        try:
+            with self._writing("ledger") as con:
+                for i, op in enumerate(ops):
+                    assert op.table in SYSTEM_DDL and (op.op == "insert" or op.table != "audit_log")
+                    for k in list(op.values) + list(op.where):
+                        if not _SAFE.match(k):
+                            raise StoreError(f"bad column {k!r}")
+                    w, args = self._where(op.where)
+                    vals = [_sql_value(v) for v in op.values.values()]
+                    if op.op == "insert":
+                        cols = ", ".join(f'"{k}"' for k in op.values)
+                        n = con.execute(f'INSERT INTO "{op.table}" ({cols}) VALUES ({", ".join("?" for _ in vals)})',
+                                        vals).rowcount
+                    elif op.op == "update":
+                        sets = ", ".join(f'"{k}" = ?' for k in op.values)
+                        n = con.execute(f'UPDATE "{op.table}" SET {sets}{w}', vals + args).rowcount
+                    elif op.op == "delete":
+                        n = con.execute(f'DELETE FROM "{op.table}"{w}', args).rowcount
+                    else:
+                        raise StoreError(f"bad op {op.op!r}")
+                    if op.expect is not None and n != op.expect:
+                        raise RowCountMismatch(i, n)
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
 
 
 # ------------------------------------------------------------------------------------------------

@@ -126,6 +126,7 @@ def build_metadata() -> MetaData:
           Column("updated_at", Text, nullable=False),
           comment="登录失败限流 / failed-login budgets per address and account")
     _version_tables(md)
+    _ledger_tables(md)
     return md
 
 
@@ -169,6 +170,49 @@ def _version_tables(md: MetaData) -> None:
           Column("value", Text), Column("reason", Text, nullable=False), Column("objection_id", Text),
           Column("created_by", Text), Column("created_at", Text, nullable=False),
           comment="异议采纳后的更正（下一版本评价时应用）/ corrections from accepted objections")
+
+
+def _ledger_tables(md: MetaData) -> None:
+    """The disposal ledger (landuse/services/ledger.py): dates as ISO text, ``rule`` '' when none."""
+    from landuse.core.contract import DISPOSAL_METHODS, DISPOSAL_STATUSES
+
+    statuses = ", ".join(f"'{v}'" for v in DISPOSAL_STATUSES)
+    methods = ", ".join(f"'{v}'" for v in DISPOSAL_METHODS)
+    Table("disposals", md,
+          Column("id", BigInteger, primary_key=True, autoincrement=True),
+          Column("parcel_code", Text, nullable=False),
+          Column("rule", Text, nullable=False, server_default=text("''")),
+          Column("zone_code", Text),
+          Column("method", Text, nullable=False),
+          Column("responsible", Text),
+          Column("opened", Text, nullable=False),
+          Column("deadline", Text),
+          Column("status", Text, nullable=False),
+          Column("closed", Text),
+          Column("planned_mu", Float),
+          Column("disposed_mu", Float),
+          Column("fee_collected_wan", Float),
+          Column("note", Text),
+          Column("reason", Text),
+          Column("revision", Integer, nullable=False, server_default=text("1")),
+          Column("updated_at", Text),
+          Column("updated_by", Text),
+          UniqueConstraint("parcel_code", "rule", name="uq_disposals_key"),
+          CheckConstraint(f"status IN ({statuses})", name="ck_disposals_status"),
+          CheckConstraint(f"method IN ({methods})", name="ck_disposals_method"),
+          CheckConstraint("(planned_mu IS NULL OR planned_mu >= 0) AND (disposed_mu IS NULL OR disposed_mu >= 0) "
+                          "AND (fee_collected_wan IS NULL OR fee_collected_wan >= 0)", name="ck_disposals_nonneg"),
+          comment="处置台账 / the disposal ledger")
+    Table("disposal_notes", md,
+          Column("id", BigInteger, primary_key=True, autoincrement=True),
+          Column("parcel_code", Text, nullable=False),
+          Column("rule", Text, nullable=False, server_default=text("''")),
+          Column("noted", Text, nullable=False),
+          Column("author", Text),
+          Column("text", Text, nullable=False),
+          Column("ts", Text, nullable=False),
+          Index("ix_disposal_notes_entry", "parcel_code", "rule"),
+          comment="处置进展 / the ledger's dated progress notes")
 
 
 metadata = build_metadata()

@@ -25,7 +25,9 @@ from landuse.core.errors import StoreError, StoreUnavailable
 from parcels.store.base import (
     SYSTEM_TABLES,
     LayerChange,
+    RowCountMismatch,
     Store,
+    SysOp,
     empty_layer,
     inputs_hash_of,
     layer_hash,
@@ -345,6 +347,34 @@ class PostGISStore(Store):
         w, params = self._where(where)
         with self.engine.begin() as conn:
             return conn.execute(text(f'DELETE FROM "{table}"{w}'), params).rowcount
+
+    def sys_batch(self, ops: list[SysOp]) -> None:
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with self.engine.begin() as conn:
+                for i, op in enumerate(ops):
+                    assert op.table in SYSTEM_TABLES and (op.op == "insert" or op.table != "audit_log")
+                    for k in list(op.values) + list(op.where):
+                        if not k.isidentifier():
+                            raise StoreError(f"bad column {k!r}")
+                    w, params = self._where(op.where)
+                    params.update({f"v_{k}": _sysval(v) for k, v in op.values.items()})
+                    if op.op == "insert":
+                        cols = ", ".join(f'"{k}"' for k in op.values)
+                        marks = ", ".join(f":v_{k}" for k in op.values)
+                        n = conn.execute(text(f'INSERT INTO "{op.table}" ({cols}) VALUES ({marks})'), params).rowcount
+                    elif op.op == "update":
+                        sets = ", ".join(f'"{k}" = :v_{k}' for k in op.values)
+                        n = conn.execute(text(f'UPDATE "{op.table}" SET {sets}{w}'), params).rowcount
+                    elif op.op == "delete":
+                        n = conn.execute(text(f'DELETE FROM "{op.table}"{w}'), params).rowcount
+                    else:
+                        raise StoreError(f"bad op {op.op!r}")
+                    if op.expect is not None and n != op.expect:
+                        raise RowCountMismatch(i, n)
+        except IntegrityError as exc:
+            raise StoreError(f"PostGIS: {exc.orig}") from exc
 
 
 TILE_SQL = """

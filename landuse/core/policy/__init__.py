@@ -101,6 +101,16 @@ class OccupancyPolicy(Section):
     default_as_of: Literal["year_end"] = "year_end"
 
 
+class LedgerPolicy(Section):
+    """What the disposal ledger (处置台账) changes in the evaluation (evaluation.ledger)."""
+
+    #: severity of the 处置逾期 flag (an entry open past its deadline)
+    overdue_severity: int = Field(default=3, ge=0)
+    #: 增存挂钩: the idle-land disposal task counts as met when at least this share of the idle land
+    #: in the ledger (mu) is disposed of by the end of the year
+    idle_disposal_share: float = Field(default=0.5, ge=0, le=1)
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -119,6 +129,7 @@ class Policy(BaseModel):
     quota: QuotaPolicy = QuotaPolicy()
     maps: MapsPolicy = MapsPolicy()
     objection: ObjectionPolicy = ObjectionPolicy()
+    ledger: LedgerPolicy = LedgerPolicy()
 
     @property
     def version(self) -> str:

@@ -195,7 +195,43 @@
         box.appendChild(d);
       });
     }
+    if ('revenue_per_mu' in p) ledgerBox(box, p);  // the disposal ledger (roles that see figures)
     return box;
+  }
+  // ---- the disposal ledger in the popup: the parcel's entries, or 立项 for a manager ---------------
+  function ledgerBox(box, p) {
+    var lb = document.createElement('div'); lb.className = 'ledger-box'; box.appendChild(lb);
+    get('/api/parcels/' + encodeURIComponent(p.parcel_code) + '/ledger').then(function (r) {
+      var h = document.createElement('h4'); h.textContent = '处置台账'; lb.appendChild(h);
+      var have = {};
+      r.entries.forEach(function (e) {
+        have[e.rule || ''] = true;
+        var d = document.createElement('div'); d.className = 'ledger-entry';
+        var a = document.createElement('a'); a.href = e.url; a.className = 'ledger-link';
+        a.textContent = (e.rule || '—') + '：' + e.method + ' · ' + e.status + (e.overdue ? '（逾期）' : '');
+        d.appendChild(a);
+        var m = document.createElement('div');
+        m.textContent = '期限 ' + (e.deadline || '—') + '，计划 ' + fmt(e.planned_mu) + ' 亩，已处置 ' + fmt(e.disposed_mu) + ' 亩';
+        d.appendChild(m); lb.appendChild(d);
+      });
+      if (r.can_open) {
+        (p.flag_list || []).forEach(function (f) {
+          if (have[f.rule]) return;
+          var b = document.createElement('button'); b.type = 'button'; b.className = 'ledger-open';
+          b.textContent = '立项：' + f.label;
+          b.addEventListener('click', function () {
+            fetch('/api/ledger/open', { method: 'POST', credentials: 'same-origin',
+              headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': r.csrf },
+              body: JSON.stringify({ items: [{ parcel_code: p.parcel_code, rule: f.rule }] }) })
+              .then(function (x) { if (!x.ok) throw new Error(x.status); return x.json(); })
+              .then(function () { location.href = '/ledger/entry?parcel=' + encodeURIComponent(p.parcel_code) + '&rule=' + encodeURIComponent(f.rule); })
+              .catch(function (e) { say('立项失败（' + e.message + '）'); });
+          });
+          lb.appendChild(b);
+        });
+      }
+      if (!r.entries.length && !r.can_open) { var n = document.createElement('div'); n.textContent = '无台账条目'; lb.appendChild(n); }
+    }).catch(function () { /* no ledger for this user */ });
   }
   var thePopup = L.popup({ maxWidth: 380 });
   function openParcel(code, latlng) {
@@ -412,6 +448,35 @@
   });
   zoneSel.addEventListener('change', function () { showZone(zoneSel.value); loadSurvey(zoneSel.value); });
   if (surveyBox) surveyBox.addEventListener('change', function () { loadSurvey(zoneSel.value); });
+  // ---- the disposal ledger as a layer: its parcels by status (待处置, 处置中, 已完成, 已核销; overdue dashed)
+  var ledgerBoxEl = document.getElementById('ledger-layer'), ledgerLayer = null;
+  var ledgerPane = map.createPane('ledger');
+  ledgerPane.style.zIndex = 466;
+  function loadLedger(code) {
+    if (ledgerLayer) { map.removeLayer(ledgerLayer); ledgerLayer = null; }
+    // the pane's renderer outlives its layers: hidden, it catches no click meant for the parcels
+    ledgerPane.style.display = (ledgerBoxEl && ledgerBoxEl.checked) ? '' : 'none';
+    if (!ledgerBoxEl || !ledgerBoxEl.checked || !code) return Promise.resolve();
+    return get('/api/zones/' + encodeURIComponent(code) + '/ledger.geojson').then(function (fc) {
+      ledgerLayer = L.geoJSON(fc, {
+        pane: 'ledger',
+        style: function (f) { var p = f.properties; return { fill: true, fillColor: p.colour, fillOpacity: 0.55, color: p.colour,
+                                                            weight: p.overdue ? 3 : 1.5, dashArray: p.overdue ? '6 4' : null }; },
+        onEachFeature: function (f, lyr) {
+          var p = f.properties, box = document.createElement('div'); box.className = 'parcel-popup';
+          var h = document.createElement('h3'); h.textContent = '宗地 ' + p.parcel_code; box.appendChild(h);
+          var d = document.createElement('div'); d.textContent = p.status + (p.overdue ? '（逾期）' : '') + ' · ' + p.methods + ' · ' + p.entries + ' 条'; box.appendChild(d);
+          var a = document.createElement('a'); a.href = p.url; a.className = 'ledger-link'; a.textContent = '打开台账'; box.appendChild(a);
+          lyr.bindPopup(box, { maxWidth: 320 });
+        }
+      }).addTo(map);
+      say(fc.features.length + ' 宗台账宗地（虚线：逾期）');
+    }).catch(function (e) { say('无法读取处置台账（' + e.message + '）'); });
+  }
+  if (ledgerBoxEl) {
+    ledgerBoxEl.addEventListener('change', function () { loadLedger(zoneSel.value); });
+    zoneSel.addEventListener('change', function () { loadLedger(zoneSel.value); });
+  }
   if (!year()) { say('尚无评价结果'); return; }
   get('/api/zones').then(function (zs) {
     zones = zs;
