@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.figures import evaluate_parcels, static_parts, year_figures
+from evaluation.ledger import rights_with_takebacks
 from landuse.core.policy import Policy
 
 __all__ = ["PERIOD_RE", "Period", "parse_period", "PeriodResults", "period_figures", "PERIOD_COLUMNS"]
@@ -120,6 +121,11 @@ def period_figures(inputs: Mapping[str, pd.DataFrame], *, period: Period | str, 
     b = int(policy.growth.baseline_year)
     prev_p, base_p = p.same_period(p.year - 1), p.same_period(b)
     prev_rows, base_rows = rows_of(prev_p), (rows_of(base_p) if b != p.year else cur_rows)
+    if inputs.get("disposals") is not None and len(inputs["disposals"]):
+        # the disposal ledger as in a year's evaluation: completed take-backs are rights with no holder,
+        # an agreed new start date restarts the idle clock (evaluation.figures reads it from the inputs)
+        inputs = dict(inputs)
+        inputs["land_rights"] = rights_with_takebacks(inputs["parcels"], inputs.get("land_rights"), inputs["disposals"])
     static = static_parts(inputs, policy)
     warnings: list[str] = []
 

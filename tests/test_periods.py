@@ -185,3 +185,19 @@ def test_period_reports_on_the_web(web_site, tmp_path):
         login(c, user)
         assert c.get("/api/period-reports/2025H1.xlsx").status_code == 403
         app.state.store.close()
+
+
+def test_a_take_back_completed_in_the_ledger_leaves_the_period_land():
+    """The disposal ledger counts in a period as in a year: P2 (15 mu, E2) taken back on 1 May 2025 is
+    not developed land at 30 June; E2's figures no longer sit on it."""
+    inp = _inputs(PERIODS + [{"uscc": "E2", "period": "2025H1", "revenue_wan": 200.0, "tax_wan": 5.0}])
+    inp["disposals"] = pd.DataFrame([{"parcel_code": "P2", "rule": "", "zone_code": "Z1", "method": "收回",
+                                      "opened": "2025-01-10", "status": "已完成", "closed": "2025-05-01",
+                                      "disposed_mu": 15.0}])
+    z = period_figures(inp, period="2025H1", policy=default_policy()).zones.set_index("zone_code").loc["Z1"]
+    # only P1 (30 mu) is developed at 30 June: 1500 / 30 = 50, everything reported
+    assert z["developed_mu"] == pytest.approx(30.0)
+    assert z["revenue_per_mu"] == pytest.approx(1500 / 30)
+    assert z["revenue_coverage"] == pytest.approx(1.0)
+    # the same half of last year keeps P2 (taken back only in 2025): (1200 + 600) / 45
+    assert z["prev_revenue_per_mu"] == pytest.approx(1800 / 45)

@@ -33,6 +33,11 @@ def evaluate_period(store: Store, *, period: str, policy: Policy) -> PeriodResul
     """The period's figures per zone and pilot area (see :mod:`evaluation.periods`)."""
     code = check_period(period)
     inputs = store.read_inputs()
+    from landuse.services.ledger import read_ledger
+
+    ledger = read_ledger(store)  # the disposal ledger, as the year's evaluation reads it
+    if len(ledger):
+        inputs = dict(inputs) | {"disposals": ledger}
     per = inputs.get("enterprise_periods")
     if per is None or not len(per):
         raise NoDataForPeriod(t("库中没有企业期间数据（enterprise_periods）：请先导入季度/半年数据",
