@@ -74,7 +74,6 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
               f"{', '.join(map(str, survey_only))}: no enterprise figures; the survey's indicators only"))
         out.update(evaluate_survey_only(store, inputs, years=survey_only, policy=policy, progress=progress))
         years = [y for y in years if y not in survey_only]
-    geo_p = inputs["parcels"][["parcel_code", "geometry"]]
     geo_z = inputs["zones"][["zone_code", "geometry"]]
     for y in sorted(years):
         say(t(f"评价 {y} 年", f"evaluating {y}"))
@@ -83,7 +82,7 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         for frame in res.layers.values():
             if "inputs_hash" in frame.columns:
                 frame["inputs_hash"] = inputs_hash
-        store.replace_results(res.stored_layers(parcel_geometry=geo_p, zone_geometry=geo_z), year=y)
+        store.replace_results(res.stored_layers(zone_geometry=geo_z), year=y)
         store_survey_results(store, res)  # the intensive-use survey's results, per survey year
         out[y] = res
     now_hash = store.inputs_hash()

@@ -148,9 +148,14 @@ def combine_inputs_hash(layer_hashes: dict[str, str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def inputs_hash_of(frames: dict[str, pd.DataFrame]) -> str:
-    """The inputs hash of input layers read from a store (as :meth:`Store.read_inputs` returns them)."""
-    return combine_inputs_hash({layer.name: layer_hash(frames[layer.name], layer)
+def inputs_hash_of(frames: dict[str, pd.DataFrame], *, recorded: dict[str, str] | None = None) -> str:
+    """The inputs hash of input layers read from a store (as :meth:`Store.read_inputs` returns them).
+
+    ``recorded``: the layers' hashes as ``inputs_state`` held them in the same read transaction as
+    the frames (every import records them; a write bypassing it deletes the layer's row): those are
+    taken as they are, the other layers are hashed from their rows."""
+    rec = recorded or {}
+    return combine_inputs_hash({layer.name: rec[layer.name] if layer.name in rec else layer_hash(frames[layer.name], layer)
                                 for layer in INPUT_LAYERS if layer.name in frames})
 
 

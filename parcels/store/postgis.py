@@ -19,7 +19,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
-from landuse.core.contract import ALL_LAYERS, INPUT_LAYERS, LAYERS, Layer
+from landuse.core.contract import ALL_LAYERS, GEOMETRY_FROM, INPUT_LAYERS, LAYERS, Layer
 from landuse.core.errors import StoreError, StoreUnavailable
 
 from parcels.store.base import (
@@ -98,23 +98,26 @@ class PostGISStore(Store):
     # --- reading ------------------------------------------------------------------------------
     def _select(self, layer: Layer, *, year, zones, with_id: bool = False, columns: list[str] | None = None,
                 where: dict[str, Any] | None = None, geometry: bool = True) -> tuple[str, dict]:
-        cols = [f'"{c}"' for c in (columns if columns is not None else layer.names)]
+        cols = [f'r."{c}"' for c in (columns if columns is not None else layer.names)]
         if with_id:
-            cols.insert(0, "id")
-        if layer.geometry and geometry:
-            cols.append('ST_AsBinary("geometry") AS geometry')
-        sql = f'SELECT {", ".join(cols) or "1"} FROM "{layer.name}"'
+            cols.insert(0, "r.id")
+        src = GEOMETRY_FROM.get(layer.name) if layer.geometry and geometry else None
+        if layer.geometry and geometry:  # a layer of GEOMETRY_FROM: the geometry of the layer holding it
+            cols.append(f'ST_AsBinary({"p" if src else "r"}."geometry") AS geometry')
+        sql = f'SELECT {", ".join(cols) or "1"} FROM "{layer.name}" r'
+        if src:
+            sql += f' LEFT JOIN "{src[0]}" p ON p."{src[1]}" = r."{src[1]}"'
         clauses, params = [], {}
         if year is not None and layer.year_column:
-            clauses.append(f'"{layer.year_column}" = :year')
+            clauses.append(f'r."{layer.year_column}" = :year')
             params["year"] = int(year)
         if zones is not None and "zone_code" in layer.names:
-            clauses.append('"zone_code" = ANY(:zones)')
+            clauses.append('r."zone_code" = ANY(:zones)')
             params["zones"] = list(zones)
         for i, (k, v) in enumerate((where or {}).items()):
             if k not in layer.names:  # column names come from the contract, never from a request
                 raise KeyError(k)
-            clauses.append(f'"{k}" = :w{i}')
+            clauses.append(f'r."{k}" = :w{i}')
             params[f"w{i}"] = v
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
@@ -150,8 +153,10 @@ class PostGISStore(Store):
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
             conn.execute(text("SELECT 1"))  # the snapshot is taken at the first statement
             raw = {layer.name: self._read_conn(conn, layer.name, zones=zones) for layer in INPUT_LAYERS}
+            recorded = {r[0]: r[1] for r in conn.execute(text("SELECT layer, layer_hash FROM inputs_state"))} \
+                if with_hash and zones is None else {}
         frames = {name: self._shape(name, df) for name, df in raw.items()}
-        return frames, (inputs_hash_of(frames) if with_hash else None)
+        return frames, (inputs_hash_of(frames, recorded=recorded) if with_hash else None)
 
     def _recompute_layer_state(self, name: str) -> str:
         layer = LAYERS[name]
@@ -238,7 +243,7 @@ class PostGISStore(Store):
         if len(df) == 0:
             return
         cols = list(layer.names)
-        has_geom = bool(layer.geometry) and "geometry" in df.columns
+        has_geom = bool(layer.geometry) and "geometry" in df.columns and layer.name not in GEOMETRY_FROM
         if has_geom:
             cols.append("geometry")
             g = np.asarray(df["geometry"].values, dtype=object)
