@@ -21,6 +21,7 @@ def evaluate_cmd(
     policy: Optional[Path] = typer.Option(None, "--policy", help=POLICY_HELP),
     built_up: Optional[Path] = typer.Option(None, "--built-up", help="遥感建成区栅格 GeoTIFF / built-up raster"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    tiles: bool = typer.Option(False, "--tiles", help="同时生成最后一个年度的网络地图矢量切片 / also build the web map's vector tiles of the last year"),
 ) -> None:
     """计算并保存评价结果（重算替换）/ Compute and store the results for a year (re-running replaces them)."""
     from landuse.services.evaluate import evaluate, growth_summary
@@ -48,6 +49,30 @@ def evaluate_cmd(
     n_flags = len(last["flags"])
     console.print(t(f"已保存 {len(out)} 个年度的结果；{max(out)} 年问题宗地标记 {n_flags} 条。",
                     f"stored results for {len(out)} year(s); {n_flags} parcel flags in {max(out)}."))
+    if tiles:
+        _build_tiles(store, max(out))
+
+
+def _build_tiles(store, year: int) -> None:
+    from landuse.services.tiles import build_tiles
+
+    n = build_tiles(store, year)
+    console.print(t(f"已生成 {year} 年矢量切片 {sum(n.values())} 个", f"stored {sum(n.values())} vector tiles of {year}"))
+
+
+@app.command("tiles")
+def tiles_cmd(
+    year: Optional[int] = typer.Option(None, "--year", help="年度（缺省为最新结果年度）/ year (default: the latest results)"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """生成并保存网络地图的矢量切片（查表即可返回）/ Build and store the web map's vector tiles of a year's results."""
+    from landuse.services import results
+
+    store = open_store(db)
+    y = results.latest_year(store, year)
+    if y is None:
+        raise LanduseError(t("尚无评价结果，请先运行 landuse evaluate", "no results yet: run `landuse evaluate` first"))
+    _build_tiles(store, y)
 
 
 @app.command("targets")

@@ -357,6 +357,19 @@ class Store(abc.ABC):
         """A Mapbox vector tile of the parcels (layer ``parcels``) with their results of ``year``."""
         raise NotImplementedError
 
+    # --- stored vector tiles (landuse.services.tiles) ---------------------------------------------
+    def put_tiles(self, year: int, rows: list[tuple]) -> None:
+        """Replace the stored tiles of ``year`` by ``rows``: (variant, z, x, y, zones, data)."""
+        raise NotImplementedError
+
+    def get_tile(self, year: int, variant: str, z: int, x: int, y: int) -> tuple[bytes, str] | None:
+        """A stored tile (data, comma-separated zones it may hold), None when not stored."""
+        raise NotImplementedError
+
+    def tile_years(self) -> list[int]:
+        """The years that have stored tiles."""
+        return []
+
     # --- the policies results were computed with -------------------------------------------------
     def put_policy(self, policy_json: str, *, policy_hash: str, version: str) -> None:
         """Keep the policy a result was computed with (by hash; idempotent)."""

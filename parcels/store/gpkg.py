@@ -80,6 +80,8 @@ AUDIT_GUARD = [
     "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
     "CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
 ]
+TILES_DDL = """CREATE TABLE IF NOT EXISTS result_tiles (year INTEGER NOT NULL, variant TEXT NOT NULL, z INTEGER NOT NULL,
+    x INTEGER NOT NULL, y INTEGER NOT NULL, zones TEXT, data BLOB NOT NULL, PRIMARY KEY (year, variant, z, x, y))"""
 _GPKG_TYPES = {STR: "TEXT", FLOAT: "REAL", INT: "INTEGER", BOOL: "BOOLEAN", DATE: "DATE"}
 
 
@@ -424,6 +426,41 @@ class GeoPackageStore(Store):
         with self._writing(f"evaluate {int(year)}") as con:
             for name, frame in frames.items():
                 _replace_year(con, LAYERS[name], coerce(frame, LAYERS[name]), int(year))
+
+    # --- stored vector tiles ----------------------------------------------------------------------
+    def put_tiles(self, year: int, rows: list[tuple]) -> None:
+        self._ensure()
+        with self._writing(f"tiles {int(year)}") as con:
+            con.execute(TILES_DDL)
+            con.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
+                        "SELECT 'result_tiles', 'attributes', 'result_tiles', '矢量切片（由评价结果生成）/ vector tiles "
+                        "of the results', strftime('%Y-%m-%dT%H:%M:%fZ','now')")
+            con.execute("DELETE FROM result_tiles WHERE year = ?", (int(year),))
+            con.executemany("INSERT INTO result_tiles (year, variant, z, x, y, zones, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            ((int(year), *r) for r in rows))
+
+    def get_tile(self, year: int, variant: str, z: int, x: int, y: int) -> tuple[bytes, str] | None:
+        if not self.path.exists():
+            return None
+        con = self._connect()
+        try:
+            row = con.execute("SELECT data, zones FROM result_tiles WHERE year = ? AND variant = ? AND z = ? AND x = ? "
+                              "AND y = ?", (int(year), variant, int(z), int(x), int(y))).fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
+            raise _store_error(self.path, exc) from exc
+        finally:
+            con.close()
+        return (bytes(row[0]), row[1] or "") if row else None
+
+    def tile_years(self) -> list[int]:
+        if not self.path.exists():
+            return []
+        with contextlib.closing(self._connect()) as con:
+            if not _has_table(con, "result_tiles"):
+                return []
+            return [int(r[0]) for r in con.execute("SELECT DISTINCT year FROM result_tiles ORDER BY 1")]
 
     # --- system tables ------------------------------------------------------------------------
     def _sys(self):

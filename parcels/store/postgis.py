@@ -304,6 +304,40 @@ class PostGISStore(Store):
                 conn.execute(text(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = :y'), {"y": int(year)})
                 self._copy(conn, layer, self._typed(frame, layer))
 
+    # --- stored vector tiles ----------------------------------------------------------------------
+    def put_tiles(self, year: int, rows: list[tuple]) -> None:
+        self._check()
+        with self.engine.begin() as conn:
+            conn.execute(text(TILES_DDL))
+            conn.execute(text("DELETE FROM result_tiles WHERE year = :y"), {"y": int(year)})
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cur, cur.copy("COPY result_tiles (year, variant, z, x, y, zones, data) FROM STDIN") as cp:
+                for r in rows:
+                    cp.write_row((int(year), *r))
+
+    def get_tile(self, year: int, variant: str, z: int, x: int, y: int) -> tuple[bytes, str] | None:
+        if not self._has_tiles_table():
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(text("SELECT data, zones FROM result_tiles WHERE year = :yr AND variant = :v AND z = :z "
+                                    "AND x = :x AND y = :y"),
+                               {"yr": int(year), "v": variant, "z": int(z), "x": int(x), "y": int(y)}).fetchone()
+        return (bytes(row[0]), row[1] or "") if row else None
+
+    def tile_years(self) -> list[int]:
+        if not self._has_tiles_table():
+            return []
+        df = self._query("SELECT DISTINCT year FROM result_tiles ORDER BY 1", {})
+        return [int(v) for v in df["year"]] if len(df) else []
+
+    def _has_tiles_table(self) -> bool:
+        if getattr(self, "_tiles_table", False):
+            return True
+        with self.engine.connect() as conn:
+            ok = conn.execute(text("SELECT to_regclass('result_tiles') IS NOT NULL")).scalar()
+        self._tiles_table = bool(ok)
+        return self._tiles_table
+
     # --- system tables ------------------------------------------------------------------------
     @staticmethod
     def _where(where: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
@@ -348,6 +382,10 @@ class PostGISStore(Store):
         with self.engine.begin() as conn:
             return conn.execute(text(f'DELETE FROM "{table}"{w}'), params).rowcount
 
+
+TILES_DDL = """CREATE TABLE IF NOT EXISTS result_tiles (year integer NOT NULL, variant text NOT NULL,
+    z integer NOT NULL, x integer NOT NULL, y integer NOT NULL, zones text, data bytea NOT NULL,
+    PRIMARY KEY (year, variant, z, x, y))"""
 
 TILE_SQL = """
 WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env),
