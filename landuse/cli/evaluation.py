@@ -22,6 +22,7 @@ def evaluate_cmd(
     built_up: Optional[Path] = typer.Option(None, "--built-up", help="遥感建成区栅格 GeoTIFF / built-up raster"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     tiles: bool = typer.Option(False, "--tiles", help="同时生成最后一个年度的网络地图矢量切片 / also build the web map's vector tiles of the last year"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="在 Dask 集群上按省分区评价：local:N 或 tcp://主机:端口 / evaluate on a Dask cluster, one partition per province: local:N or tcp://HOST:PORT"),
 ) -> None:
     """计算并保存评价结果（重算替换）/ Compute and store the results for a year (re-running replaces them)."""
     from landuse.services.evaluate import evaluate, growth_summary
@@ -29,6 +30,11 @@ def evaluate_cmd(
     pol = load_policy(policy)
     store = open_store(db)
     years = [year] if year else store.years()
+    if scheduler:
+        _evaluate_on_cluster(store, years, pol, scheduler, as_of=as_of, built_up=built_up)
+        if tiles:
+            _build_tiles(store, max(years))
+        return
     if not years:  # a store with a survey and no enterprise data: the survey years
         from landuse.services.survey import survey_years
 
@@ -51,6 +57,24 @@ def evaluate_cmd(
                     f"stored results for {len(out)} year(s); {n_flags} parcel flags in {max(out)}."))
     if tiles:
         _build_tiles(store, max(out))
+
+
+def _evaluate_on_cluster(store, years: list[int], pol, scheduler: str, *, as_of, built_up) -> None:
+    from landuse.services.distributed import evaluate_distributed
+
+    if as_of or built_up:
+        raise LanduseError(t("--scheduler 不能与 --as-of、--built-up 同用", "--scheduler does not take --as-of or --built-up"))
+    if not years:
+        raise LanduseError(t("没有企业年度数据", "no enterprise_years in the store"))
+    out = evaluate_distributed(store.url, years=years, policy=pol, scheduler=scheduler,
+                               progress=lambda m: console.print("  " + m))
+    for y, s in sorted(out["totals"].items()):
+        console.print(t(f"{y} 年全部分区：营业收入 {s['revenue_wan']:,.0f} 万元，已开发 {s['developed_mu']:,.0f} 亩，"
+                        f"亩均 {s['revenue_per_mu']:,.1f} 万元/亩",
+                        f"{y}, all partitions: revenue {s['revenue_wan']:,.0f} 万元 on {s['developed_mu']:,.0f} mu, "
+                        f"{s['revenue_per_mu']:,.1f} 万元/mu"))
+    console.print(t(f"已在集群上评价 {len(out['partitions'])} 个分区，用时 {out['seconds']:.0f} 秒",
+                    f"evaluated {len(out['partitions'])} partitions on the cluster in {out['seconds']:.0f} s"))
 
 
 def _build_tiles(store, year: int) -> None:

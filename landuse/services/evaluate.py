@@ -29,11 +29,13 @@ class NoDataForYear(LanduseError):
 
 
 def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date | None = None,
-             built_up: str | Path | None = None, progress: Progress | None = None) -> dict[int, YearResults]:
+             built_up: str | Path | None = None, progress: Progress | None = None,
+             zones: list[str] | None = None) -> dict[int, YearResults]:
     """Compute and store every results layer for each year (ascending; re-running replaces them).
 
     ``as_of`` (a date inside the one evaluated year) fixes stages, leases and occupancy; it needs
-    exactly one year."""
+    exactly one year. ``zones``: evaluate those zones only, as a unit of their own (a partition of a
+    distributed run, :mod:`landuse.services.distributed`), replacing only their results."""
     say = progress or (lambda _m: None)
     if as_of is not None and len(years) != 1:
         raise LanduseError(t("--as-of 需要同时给出 --year（统计日期属于一个年度）",
@@ -42,7 +44,11 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         raise LanduseError(t(f"统计日期 {as_of} 不在评价年度 {years[0]} 内",
                              f"as-of date {as_of} is not in the evaluated year {years[0]}"))
     say(t("读取输入", "reading inputs"))
-    inputs, inputs_hash = store.read_inputs_snapshot()
+    if zones is None:
+        inputs, inputs_hash = store.read_inputs_snapshot()
+    else:  # a partition is stamped with the whole store's inputs (as recorded by the imports)
+        inputs_hash = store.inputs_hash()
+        inputs, _ = store.read_inputs_snapshot(zones=zones, with_hash=False)
     if len(inputs["parcels"]) == 0:
         if len(inputs.get("land_survey", ())):  # zones, a survey and zone statistics only
             return evaluate_survey_only(store, inputs, years=years, policy=policy, progress=progress)
@@ -82,11 +88,11 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         for frame in res.layers.values():
             if "inputs_hash" in frame.columns:
                 frame["inputs_hash"] = inputs_hash
-        store.replace_results(res.stored_layers(zone_geometry=geo_z), year=y)
-        store_survey_results(store, res)  # the intensive-use survey's results, per survey year
+        store.replace_results(res.stored_layers(zone_geometry=geo_z), year=y, zones=zones)
+        store_survey_results(store, res, zones=zones)  # the intensive-use survey's results, per survey year
         out[y] = res
     now_hash = store.inputs_hash()
-    if now_hash != inputs_hash:
+    if zones is None and now_hash != inputs_hash:
         msg = t("评价期间输入数据已被修改（有导入完成）：已保存的结果基于修改前的数据，已过期，请重新运行 landuse evaluate",
                 "the inputs changed while the evaluation ran (an import landed): the stored results were computed "
                 "from the earlier inputs and are stale; run `landuse evaluate` again")

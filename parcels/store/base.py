@@ -390,8 +390,9 @@ class Store(abc.ABC):
         ``existing``: layers the caller has just read from this store (a backend may reuse them)."""
 
     @abc.abstractmethod
-    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int) -> None:
-        """Replace the rows of ``year`` in each given results layer, atomically."""
+    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int, zones: list[str] | None = None) -> None:
+        """Replace the rows of ``year`` in each given results layer, atomically; with ``zones``
+        (a partition's evaluation) only the rows of those zones (:func:`scoped_delete`)."""
 
     # --- system tables (web service) ---------------------------------------------------------
     @abc.abstractmethod
@@ -428,3 +429,16 @@ def empty_layer(layer: Layer) -> pd.DataFrame:
 
 def now_utc() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+
+
+def scoped_delete(layer: Layer, frame: pd.DataFrame, zones: list[str] | None) -> tuple[str, list, str, list]:
+    """What a partition's results replace in ``layer`` (besides the year): rows of its zones where the
+    layer carries ``zone_code``, and rows whose first key column holds a value the new rows hold (a
+    firm with no zone, or registered in another partition's zone, is written by the last partition
+    that lists it: the same figures). Returns (zone column or "", zones, key column, key values);
+    ("", [], "", []) when ``zones`` is None (the whole year)."""
+    if zones is None:
+        return "", [], "", []
+    k = layer.key[0]
+    keys = sorted({str(v) for v in frame[k].dropna()}) if k in frame.columns else []
+    return ("zone_code" if "zone_code" in layer.names else ""), sorted(set(zones)), k, keys

@@ -55,6 +55,7 @@ from parcels.store.base import (
     layer_hash,
     now_utc,
     plan_upsert,
+    scoped_delete,
 )
 
 log = logging.getLogger("landuse.store")
@@ -418,14 +419,14 @@ class GeoPackageStore(Store):
                 del merged
         return changes
 
-    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int) -> None:
+    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int, zones: list[str] | None = None) -> None:
         """Delete the year's rows and insert the new ones in one SQLite transaction (no file copy:
         the results of six years of a province are hundreds of MB). The GeoPackage geometry blobs
         and the R-tree index are written as the GeoPackage standard prescribes (see ``_rewrite``)."""
         self._ensure()
         with self._writing(f"evaluate {int(year)}") as con:
             for name, frame in frames.items():
-                _replace_year(con, LAYERS[name], coerce(frame, LAYERS[name]), int(year))
+                _replace_year(con, LAYERS[name], coerce(frame, LAYERS[name]), int(year), zones=zones)
 
     # --- stored vector tiles ----------------------------------------------------------------------
     def put_tiles(self, year: int, rows: list[tuple]) -> None:
@@ -716,8 +717,16 @@ def _column_values(s: pd.Series) -> list:
     return vals.tolist()
 
 
-def _replace_year(con: sqlite3.Connection, layer, df: pd.DataFrame, year: int) -> None:
-    """Inside the caller's transaction: delete ``year``'s rows of a layer and insert ``df``."""
+def _replace_year(con: sqlite3.Connection, layer, df: pd.DataFrame, year: int, zones: list[str] | None = None) -> None:
+    """Inside the caller's transaction: delete ``year``'s rows of a layer (of ``zones`` only, when
+    given: :func:`~parcels.store.base.scoped_delete`) and insert ``df``."""
+    zcol, zvals, kcol, kvals = scoped_delete(layer, df, zones)
+    if kcol:
+        cond = f'"{kcol}" IN (SELECT value FROM json_each(?))' + \
+            (f' OR "{zcol}" IN (SELECT value FROM json_each(?))' if zcol else "")
+        params = (year, json.dumps(kvals)) + ((json.dumps(zvals),) if zcol else ())
+        _rewrite(con, layer, df, delete_where=(f'"{layer.year_column}" = ? AND ({cond})', params))
+        return
     _rewrite(con, layer, df, delete_where=(f'"{layer.year_column}" = ?', (year,)))
 
 

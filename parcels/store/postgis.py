@@ -31,6 +31,7 @@ from parcels.store.base import (
     layer_hash,
     now_utc,
     plan_upsert,
+    scoped_delete,
 )
 from parcels.store.models import metadata
 
@@ -296,12 +297,18 @@ class PostGISStore(Store):
         out = coerce(df, layer)
         return out
 
-    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int) -> None:
+    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int, zones: list[str] | None = None) -> None:
         self._check()
         with self.engine.begin() as conn:
             for name, frame in frames.items():
                 layer = LAYERS[name]
-                conn.execute(text(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = :y'), {"y": int(year)})
+                zcol, zvals, kcol, kvals = scoped_delete(layer, frame, zones)
+                if kcol:  # a partition's evaluation: its zones' rows and the rows it rewrites
+                    cond = f'"{kcol}" = ANY(:k)' + (f' OR "{zcol}" = ANY(:z)' if zcol else "")
+                    conn.execute(text(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = :y AND ({cond})'),
+                                 {"y": int(year), "k": kvals, "z": zvals})
+                else:
+                    conn.execute(text(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = :y'), {"y": int(year)})
                 self._copy(conn, layer, self._typed(frame, layer))
 
     # --- stored vector tiles ----------------------------------------------------------------------
