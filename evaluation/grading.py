@@ -97,7 +97,10 @@ def industry_matches(codes: pd.Series, prefixes) -> pd.Series:
     pre = tuple(p for p in (_digits(x) for x in prefixes) if p)
     if not pre:
         return pd.Series(False, index=codes.index)
-    return codes.map(lambda c: _digits(c).startswith(pre) if _digits(c) else False).astype(bool)
+    # once per distinct code, not per row
+    idx, uniq = pd.factorize(codes.astype(object), use_na_sentinel=True)
+    hit = np.array([bool(d) and d.startswith(pre) for d in (_digits(c) for c in uniq)] + [False], dtype=bool)
+    return pd.Series(hit[idx], index=codes.index)
 
 
 def _exemptions(er: pd.DataFrame, gp, years: pd.Series, enterprises: pd.DataFrame | None,
@@ -234,10 +237,34 @@ def _parts(frame: pd.DataFrame, ey: pd.DataFrame | None, year_col: pd.Series, co
     src = _EY_NAMES.get(col, col)
     if ey is None or src not in ey.columns or "uscc" not in frame.columns:
         return pd.Series(np.nan, index=frame.index, dtype="float64")
+    e, firms, rows, cols = _ey_lookup(ey)
+    if src not in cols:
+        cols[src] = pd.to_numeric(e[src], errors="coerce").to_numpy(dtype="float64")
+    u = firms.get_indexer(frame["uscc"].astype(object).to_numpy())
+    y = year_col.astype("float64").to_numpy()
+    ok = (u >= 0) & ~np.isnan(y)
+    pos = rows.get_indexer(np.where(ok, u.astype("int64") * _YEAR_SPAN + np.nan_to_num(y).astype("int64"), -1))
+    v = cols[src]
+    return pd.Series(np.where(pos >= 0, v[np.maximum(pos, 0)] if len(v) else np.nan, np.nan), index=frame.index)
+
+
+_YEAR_SPAN = 100_000
+_EY_LOOKUP: list = []
+
+
+def _ey_lookup(ey: pd.DataFrame):
+    """enterprise_years one row per (uscc, year), and integer keys to find a (firm, year) in it:
+    built once per frame (the grading asks it for every indicator's parts)."""
+    if _EY_LOOKUP and _EY_LOOKUP[0] is ey:
+        return _EY_LOOKUP[1:]
     e = ey.assign(_y=pd.to_numeric(ey["year"], errors="coerce")).drop_duplicates(["uscc", "_y"])
-    m = e.set_index(["uscc", "_y"])[src]
-    key = pd.MultiIndex.from_arrays([frame["uscc"].astype(object).to_numpy(), year_col.astype("float64").to_numpy()])
-    return pd.Series(pd.to_numeric(m.reindex(key), errors="coerce").to_numpy(dtype="float64"), index=frame.index)
+    firms = pd.Index(pd.unique(e["uscc"].astype(object).to_numpy()))
+    code = firms.get_indexer(e["uscc"].astype(object).to_numpy()).astype("int64")
+    y = e["_y"].to_numpy(dtype="float64")
+    keys = np.where(np.isnan(y), -2 - np.arange(len(e), dtype="int64"),  # a year-less row matches nothing
+                    code * _YEAR_SPAN + np.nan_to_num(y).astype("int64"))
+    _EY_LOOKUP[:] = [ey, e, firms, pd.Index(keys), {}]
+    return _EY_LOOKUP[1:]
 
 
 def _group_sums(frame: pd.DataFrame, ey, ind, keys: list[pd.Series]) -> pd.Series:

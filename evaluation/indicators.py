@@ -198,7 +198,10 @@ def code_prefix_match(codes: pd.Series, prefixes) -> pd.Series:
     pre = tuple(p for p in (digits(x) for x in prefixes) if p)
     if not pre:
         return pd.Series(False, index=codes.index)
-    return codes.map(lambda c: digits(c).startswith(pre) if digits(c) else False).astype(bool)
+    # once per distinct code, not per row
+    idx, uniq = pd.factorize(codes.astype(object), use_na_sentinel=True)
+    hit = np.array([bool(d) and d.startswith(pre) for d in (digits(c) for c in uniq)] + [False], dtype=bool)
+    return pd.Series(hit[idx], index=codes.index)
 
 
 def yard_dependent(land_use_code: pd.Series, land_use_scheme: pd.Series, industry_code: pd.Series,

@@ -279,10 +279,10 @@ _OPEN_TEXT = re.compile(r"^\s*(\d{4})\D")
 
 def _open_ended(v) -> bool:
     """9999-12-31 and other dates past pandas' range (2262-04-11): the usual "no end" mark."""
-    if v is pd.NaT or v is None:
+    if v is pd.NaT or v is None or (isinstance(v, (float, np.floating, np.datetime64)) and pd.isna(v)):
         return False
     if hasattr(v, "year") and not isinstance(v, pd.Timestamp):
-        return int(v.year) > 2261
+        return not pd.isna(v.year) and int(v.year) > 2261
     if isinstance(v, str):
         m = _OPEN_TEXT.match(v.strip() + " ")
         return m is not None and int(m.group(1)) > 2261

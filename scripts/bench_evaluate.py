@@ -49,9 +49,8 @@ def child(kind: str, db: str) -> None:
         from evaluation.targets import target_list
 
         inputs = store.read_inputs()
-        hist = {n: store.read(n) for n in ("enterprise_results", "zone_results", "pilot_area_results")}
-        res = evaluate_year(prepare(inputs, policy=pol), year=2025, history=hist)
-        target_list(res["parcel_results"], res["flags"], policy=pol)
+        res = evaluate_year(prepare(inputs, policy=pol), year=2025)
+        target_list(res.layers["parcel_results"], res.layers["flags"], policy=pol)
     elif kind == "eval1":
         from landuse.services.evaluate import evaluate
 

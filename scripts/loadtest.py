@@ -1,7 +1,8 @@
-"""A bounded load test of the web service on loopback against PostGIS.
+"""A bounded load test of the web service on loopback against PostGIS or a GeoPackage.
 
     python scripts/loadtest.py --db postgresql://... --prepare      # province sample → import → evaluate
     python scripts/loadtest.py --db postgresql://... --duration 60 --clients 16 --workers 2
+    python scripts/loadtest.py --db site.gpkg --prepare --stored-tiles --zooms 13,14,15   # stored tiles
 
 What it does: (optionally) generates the ``province`` sample, imports it and evaluates one year;
 creates a throw-away evaluator account; starts ``uvicorn`` with N workers on 127.0.0.1 (free
@@ -46,23 +47,23 @@ def tile_xy(lon: float, lat: float, z: int) -> tuple[int, int]:
     return x, y
 
 
-def pick_tiles(db: str, n_points: int = 3000, seed: int = 7) -> list[tuple[int, int, int]]:
-    from sqlalchemy import create_engine, text
+def pick_tiles(db: str, n_points: int = 3000, seed: int = 7, zooms: tuple[int, ...] = (14, 15, 16)
+               ) -> list[tuple[int, int, int]]:
+    """Tiles at ``zooms`` under parcels (a seeded sample of parcels, either backend)."""
+    from parcels.store import open_store
 
-    from parcels.store.postgis import sqlalchemy_url
-
-    eng = create_engine(sqlalchemy_url(db))
-    with eng.connect() as c:
-        pts = c.execute(text("SELECT ST_X(ST_PointOnSurface(geometry)), ST_Y(ST_PointOnSurface(geometry)) FROM parcels "
-                             "ORDER BY md5(parcel_code) LIMIT :n"), {"n": n_points}).fetchall()
-    eng.dispose()
-    tiles = {(z, *tile_xy(lon, lat, z)) for lon, lat in pts for z in (14, 15, 16)}
+    s = open_store(db)
+    p = s.read("parcels", columns=["parcel_code"])
+    s.close()
+    p = p.sample(min(n_points, len(p)), random_state=seed)
+    pts = p.geometry.representative_point()
+    tiles = {(z, *tile_xy(lon, lat, z)) for lon, lat in zip(pts.x, pts.y) for z in zooms}
     out = sorted(tiles)
     random.Random(seed).shuffle(out)
     return out
 
 
-def prepare(db: str, pkg: Path, year: int) -> None:
+def prepare(db: str, pkg: Path, year: int, stored_tiles: bool = False) -> None:
     from parcels.importer import import_package
     from parcels.sample import write_sample
     from parcels.store import open_store
@@ -80,6 +81,11 @@ def prepare(db: str, pkg: Path, year: int) -> None:
     from landuse.core.policy import default_policy
 
     evaluate(store, years=[year], policy=default_policy())
+    if stored_tiles:
+        from landuse.services.tiles import build_tiles
+
+        t1 = time.time()
+        print(f"building stored tiles: {build_tiles(store, year)} in {time.time() - t1:.0f} s", flush=True)
     store.close()
     print(f"prepared in {time.time() - t0:.0f} s", flush=True)
 
@@ -175,7 +181,9 @@ async def run(base: str, user: str, pw: str, year: int, tiles, zones, duration: 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", required=True, help="PostGIS URL")
+    ap.add_argument("--db", required=True, help="PostGIS URL or GeoPackage path")
+    ap.add_argument("--stored-tiles", action="store_true", help="with --prepare: build the stored tiles too")
+    ap.add_argument("--zooms", default="14,15,16", help="tile zooms requested (the map asks z11–15 of stored tiles)")
     ap.add_argument("--prepare", action="store_true", help="generate/import the province sample and evaluate --year")
     ap.add_argument("--pkg", default="/tmp/landuse-province-pkg", help="where the province sample is (or goes)")
     ap.add_argument("--year", type=int, default=2025)
@@ -187,17 +195,18 @@ def main() -> None:
     a = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     if a.prepare:
-        prepare(a.db, Path(a.pkg), a.year)
+        prepare(a.db, Path(a.pkg), a.year, stored_tiles=a.stored_tiles)
     user, pw = ensure_user(a.db)
-    tiles = pick_tiles(a.db)
+    zooms = tuple(int(z) for z in a.zooms.split(","))
+    tiles = pick_tiles(a.db, zooms=zooms)
     from parcels.store import open_store
 
     s = open_store(a.db)
-    from landuse.web import data
-
-    zones = [r["zone_code"] for r in data._sql(s, "SELECT zone_code FROM zones ORDER BY zone_code", {}).to_dict("records")]
+    zones = sorted(s.read("zones", columns=["zone_code"], geometry=False)["zone_code"])
+    stored = s.tile_years()
     s.close()
-    print(f"{len(tiles)} distinct tiles at z14–16, {len(zones)} zones", flush=True)
+    print(f"{len(tiles)} distinct tiles at z{zooms}, {len(zones)} zones; stored tiles for {stored or 'no year'}",
+          flush=True)
     port = free_port()
     proc = start_server(a.db, port, a.workers)
     base = f"http://127.0.0.1:{port}"

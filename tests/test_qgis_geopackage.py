@@ -63,11 +63,21 @@ def test_the_store_opens_in_qgis_with_its_styles_and_chinese_names(site_copy, we
         assert con.execute("PRAGMA user_version").fetchone()[0] == 10300  # GeoPackage 1.3
         names = dict(con.execute("SELECT column_name, name FROM gpkg_data_columns WHERE table_name = 'parcel_results'"))
     assert names["revenue_per_mu"] == "亩均营业收入(万元/亩)" and names["parcel_code"] == "宗地代码"
+    with sqlite3.connect(site_copy) as con:
+        # parcel results do not copy each polygon: an attribute table, and a view drawing it on the parcels
+        assert con.execute("SELECT data_type FROM gpkg_contents WHERE table_name = 'parcel_results'").fetchone()[0] \
+            == "attributes"
+        assert "geom" not in {r[1] for r in con.execute("PRAGMA table_info(parcel_results)")}
+        assert con.execute("SELECT type FROM sqlite_master WHERE name = 'parcel_results_map'").fetchone()[0] == "view"
+        n_rows = con.execute("SELECT count(*) FROM parcel_results").fetchone()[0]
+        assert con.execute("SELECT count(*) FROM parcel_results_map WHERE geom IS NOT NULL").fetchone()[0] == n_rows > 0
     png = tmp_path / "store.png"
-    out, err = open_in_qgis(site_copy, png, "zone_results", "parcel_results", "--year=2025",
+    out, err = open_in_qgis(site_copy, png, "zone_results", "parcel_results_map", "--year=2025",
                             f"--zone={web_site.zone_a}", tmp=tmp_path)
     _check(out, err)
-    pr = out["layers"]["parcel_results"]
+    assert out["layers"]["parcel_results"]["renderer"] is None  # a table
+    pr = out["layers"]["parcel_results_map"]
+    assert pr["features"] == n_rows
     assert pr["renderer"] == "RuleRenderer"
     assert pr["rules"][:6] == ["亩均营业收入 ≤ 100 万元/亩", "亩均营业收入 100 – 200 万元/亩", "亩均营业收入 200 – 300 万元/亩",
                                "亩均营业收入 300 – 400 万元/亩", "亩均营业收入 400 – 600 万元/亩", "亩均营业收入 > 600 万元/亩"]
@@ -77,7 +87,7 @@ def test_the_store_opens_in_qgis_with_its_styles_and_chinese_names(site_copy, we
     for name, lyr in out["layers"].items():  # every layer, tables too, carries Chinese names
         named = list(lyr["aliases"].values())[1:]  # the first field is the row id
         assert named and all(a for a in named), name
-    assert out["rendered"]["parcel_results"] > 50
+    assert out["rendered"]["parcel_results_map"] > 50
     _not_blank(png)
     SHOTS.mkdir(parents=True, exist_ok=True)
     png.replace(SHOTS / "qgis_store_parcel_results.png")

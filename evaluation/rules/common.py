@@ -123,11 +123,14 @@ def prefix_lookup(table: dict[str, float], industry: pd.Series) -> pd.Series:
     if not table:
         return chosen
     items = sorted(((digits(k), v) for k, v in table.items()), key=lambda kv: -len(kv[0]))
-    dig = industry.map(digits)
-    for pre, v in items:
-        hit = chosen.isna() & dig.str.startswith(pre) & (dig != "")
-        chosen[hit] = v
-    return chosen
+    # once per distinct code (a few hundred), not per parcel
+    idx, uniq = pd.factorize(industry.astype(object), use_na_sentinel=True)
+    vals = np.full(len(uniq) + 1, np.nan)
+    for i, code in enumerate(uniq):
+        d = digits(code)
+        if d:
+            vals[i] = next((float(v) for pre, v in items if d.startswith(pre) and not pd.isna(v)), np.nan)
+    return pd.Series(vals[idx], index=industry.index)
 
 
 def thresholds(rule, industry: pd.Series) -> pd.Series:

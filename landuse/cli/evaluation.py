@@ -24,6 +24,8 @@ def evaluate_cmd(
     period: Optional[str] = typer.Option(None, "--period", help="期间快报，如 2025Q3、2025H1、2025-09（临时数，不保存）/ in-year figures for a period (provisional, not stored)"),
     out: Optional[Path] = typer.Option(None, "--out", help="与 --period 同用：写出 .xlsx/.html/.pdf / with --period: write them to a file"),
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+    tiles: bool = typer.Option(False, "--tiles", help="同时生成最后一个年度的网络地图矢量切片 / also build the web map's vector tiles of the last year"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="在 Dask 集群上按省分区评价：local:N 或 tcp://主机:端口 / evaluate on a Dask cluster, one partition per province: local:N or tcp://HOST:PORT"),
 ) -> None:
     """计算并保存评价结果（重算替换）/ Compute and store the results for a year (re-running replaces them)."""
     from landuse.services.evaluate import evaluate, growth_summary
@@ -40,6 +42,11 @@ def evaluate_cmd(
                              "--out goes with --period; a year's results are stored: write them with landuse report/export"))
     store = open_store(db)
     years = [year] if year else store.years()
+    if scheduler:
+        _evaluate_on_cluster(store, years, pol, scheduler, as_of=as_of, built_up=built_up)
+        if tiles:
+            _build_tiles(store, max(years))
+        return
     if not years:  # a store with a survey and no enterprise data: the survey years
         from landuse.services.survey import survey_years
 
@@ -61,6 +68,8 @@ def evaluate_cmd(
     n_flags = len(last["flags"])
     console.print(t(f"已保存 {len(out)} 个年度的结果；{max(out)} 年问题宗地标记 {n_flags} 条。",
                     f"stored results for {len(out)} year(s); {n_flags} parcel flags in {max(out)}."))
+    if tiles:
+        _build_tiles(store, max(out))
     made = [getattr(r, "version", None) for r in out.values()]
     if any(made):
         console.print(t(f"草稿版本：{'、'.join(v for v in made if v)}（landuse results list / publish）",
@@ -103,6 +112,46 @@ def _period(store, period: str, pol, out: Path | None) -> None:
     else:
         console.print(t("期间数据不保存；加 --out 写出文件（年度评价结果未改动）",
                         "in-year figures are not stored; add --out to write them (the stored results are unchanged)"))
+
+
+def _evaluate_on_cluster(store, years: list[int], pol, scheduler: str, *, as_of, built_up) -> None:
+    from landuse.services.distributed import evaluate_distributed
+
+    if as_of or built_up:
+        raise LanduseError(t("--scheduler 不能与 --as-of、--built-up 同用", "--scheduler does not take --as-of or --built-up"))
+    if not years:
+        raise LanduseError(t("没有企业年度数据", "no enterprise_years in the store"))
+    out = evaluate_distributed(store.url, years=years, policy=pol, scheduler=scheduler,
+                               progress=lambda m: console.print("  " + m))
+    for y, s in sorted(out["totals"].items()):
+        console.print(t(f"{y} 年全部分区：营业收入 {s['revenue_wan']:,.0f} 万元，已开发 {s['developed_mu']:,.0f} 亩，"
+                        f"亩均 {s['revenue_per_mu']:,.1f} 万元/亩",
+                        f"{y}, all partitions: revenue {s['revenue_wan']:,.0f} 万元 on {s['developed_mu']:,.0f} mu, "
+                        f"{s['revenue_per_mu']:,.1f} 万元/mu"))
+    console.print(t(f"已在集群上评价 {len(out['partitions'])} 个分区，用时 {out['seconds']:.0f} 秒",
+                    f"evaluated {len(out['partitions'])} partitions on the cluster in {out['seconds']:.0f} s"))
+
+
+def _build_tiles(store, year: int) -> None:
+    from landuse.services.tiles import build_tiles
+
+    n = build_tiles(store, year)
+    console.print(t(f"已生成 {year} 年矢量切片 {sum(n.values())} 个", f"stored {sum(n.values())} vector tiles of {year}"))
+
+
+@app.command("tiles")
+def tiles_cmd(
+    year: Optional[int] = typer.Option(None, "--year", help="年度（缺省为最新结果年度）/ year (default: the latest results)"),
+    db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
+) -> None:
+    """生成并保存网络地图的矢量切片（查表即可返回）/ Build and store the web map's vector tiles of a year's results."""
+    from landuse.services import results
+
+    store = open_store(db)
+    y = results.latest_year(store, year)
+    if y is None:
+        raise LanduseError(t("尚无评价结果，请先运行 landuse evaluate", "no results yet: run `landuse evaluate` first"))
+    _build_tiles(store, y)
 
 
 @app.command("targets")

@@ -694,3 +694,12 @@ DISPOSALS = Layer(
     ),
     key=("parcel_code", "rule"),
 )
+
+#: Results layers that do not store a copy of their unit's polygon: the stores keep the rows without
+#: geometry and join it from the input layer on the key when a reader asks for geometry (a year of
+#: ``parcel_results`` would otherwise repeat every parcel's polygon). On a GeoPackage the layer is
+#: an attribute table and ``<name>_map`` a view with the joined geometry, for QGIS.
+#: layer → (layer holding the geometry, join column, name of the GeoPackage view)
+GEOMETRY_FROM: dict[str, tuple[str, str, str]] = {
+    "parcel_results": ("parcels", "parcel_code", "parcel_results_map"),
+}

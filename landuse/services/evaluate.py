@@ -33,14 +33,16 @@ class NoDataForYear(LanduseError):
 
 def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date | None = None,
              built_up: str | Path | None = None, progress: Progress | None = None,
-             actor: str | None = None, note: str | None = None) -> dict[int, YearResults]:
+             actor: str | None = None, note: str | None = None,
+             zones: list[str] | None = None) -> dict[int, YearResults]:
     """Compute every results layer for each year (ascending) and keep each year as a new draft
     version (:func:`landuse.services.versions.record`: shown to users only while the year has no
     published version). Corrections from accepted objections of the year are applied first
     (:func:`landuse.services.objections.overrides_of`).
 
     ``as_of`` (a date inside the one evaluated year) fixes stages, leases and occupancy; it needs
-    exactly one year."""
+    exactly one year. ``zones``: evaluate those zones only, as a unit of their own (a partition of a
+    distributed run, :mod:`landuse.services.distributed`), replacing only their results."""
     say = progress or (lambda _m: None)
     if as_of is not None and len(years) != 1:
         raise LanduseError(t("--as-of 需要同时给出 --year（统计日期属于一个年度）",
@@ -48,8 +50,18 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
     if as_of is not None and as_of.year != years[0]:
         raise LanduseError(t(f"统计日期 {as_of} 不在评价年度 {years[0]} 内",
                              f"as-of date {as_of} is not in the evaluated year {years[0]}"))
+    if zones is not None:
+        held = [y for y in years if versions.published(store, y)]
+        if held:  # a partition writes its rows directly: never under a published version
+            raise LanduseError(t(f"{'、'.join(map(str, held))} 年已有发布版本，分区（集群）评价不能改写；请在单机上评价生成草稿",
+                                 f"{', '.join(map(str, held))} has a published version: a partitioned (cluster) run "
+                                 "cannot write under it; evaluate on one machine to make a draft"))
     say(t("读取输入", "reading inputs"))
-    inputs, inputs_hash = store.read_inputs_snapshot()
+    if zones is None:
+        inputs, inputs_hash = store.read_inputs_snapshot()
+    else:  # a partition is stamped with the whole store's inputs (as recorded by the imports)
+        inputs_hash = store.inputs_hash()
+        inputs, _ = store.read_inputs_snapshot(zones=zones, with_hash=False)
     ledger = read_ledger(store)  # the disposal ledger changes flags, stages and the idle clock
     if len(ledger):
         inputs = dict(inputs) | {"disposals": ledger}
@@ -84,7 +96,6 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
               f"{', '.join(map(str, survey_only))}: no enterprise figures; the survey's indicators only"))
         out.update(evaluate_survey_only(store, inputs, years=survey_only, policy=policy, progress=progress))
         years = [y for y in years if y not in survey_only]
-    geo_p = inputs["parcels"][["parcel_code", "geometry"]]
     geo_z = inputs["zones"][["zone_code", "geometry"]]
     for y in sorted(years):
         say(t(f"评价 {y} 年", f"evaluating {y}"))
@@ -93,7 +104,12 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         for frame in res.layers.values():
             if "inputs_hash" in frame.columns:
                 frame["inputs_hash"] = inputs_hash
-        layers, applied = apply_overrides(res.stored_layers(parcel_geometry=geo_p, zone_geometry=geo_z),
+        if zones is not None:  # a partition of a distributed run: its own rows, no version of its own
+            store.replace_results(res.stored_layers(zone_geometry=geo_z), year=y, zones=zones)
+            store_survey_results(store, res, zones=zones)  # the intensive-use survey's results, per survey year
+            out[y] = res
+            continue
+        layers, applied = apply_overrides(res.stored_layers(zone_geometry=geo_z),
                                           objections.overrides_of(store, y))
         v = versions.record(store, year=y, layers=layers, inputs_hash=inputs_hash, policy_hash=policy.hash,
                             actor=actor, origin="evaluate", note=note, corrections=list(applied))
@@ -107,7 +123,7 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         res.version = v["version_id"]
         out[y] = res
     now_hash = store.inputs_hash()
-    if now_hash != inputs_hash:
+    if zones is None and now_hash != inputs_hash:
         msg = t("评价期间输入数据已被修改（有导入完成）：已保存的结果基于修改前的数据，已过期，请重新运行 landuse evaluate",
                 "the inputs changed while the evaluation ran (an import landed): the stored results were computed "
                 "from the earlier inputs and are stale; run `landuse evaluate` again")

@@ -34,7 +34,7 @@ def survey_years(store: Store) -> list[int]:
     return sorted(int(y) for y in pd.to_numeric(ls["survey_year"], errors="coerce").dropna().unique())
 
 
-def store_survey_results(store: Store, res: YearResults) -> list[int]:
+def store_survey_results(store: Store, res: YearResults, *, zones: list[str] | None = None) -> list[int]:
     """Store the zone_survey_results a year's evaluation used, one survey year at a time (each
     replaces the rows of its survey year); returns the survey years stored."""
     tbl = res.survey
@@ -42,7 +42,7 @@ def store_survey_results(store: Store, res: YearResults) -> list[int]:
         return []
     years = sorted(int(y) for y in pd.to_numeric(tbl["survey_year"]).dropna().unique())
     for sy in years:
-        store.replace_results({"zone_survey_results": tbl[pd.to_numeric(tbl["survey_year"]) == sy]}, year=sy)
+        store.replace_results({"zone_survey_results": tbl[pd.to_numeric(tbl["survey_year"]) == sy]}, year=sy, zones=zones)
     return years
 
 

@@ -217,13 +217,11 @@ def publish(store: Store, *, year: int, version: str | int, note: str, actor: st
 
 
 def _build_tiles(store: Store, year: int) -> None:
-    """Hook: stored map tiles of the published version (``landuse.services.maps.build_tiles`` when
-    that module provides it)."""
-    from landuse.services import maps
+    """The web map's stored vector tiles of the published version (the store dropped the year's old
+    tiles when the version's rows were written back)."""
+    from landuse.services.tiles import build_tiles
 
-    hook = getattr(maps, "build_tiles", None)
-    if callable(hook):
-        hook(store, year)
+    build_tiles(store, year)
 
 
 # ------------------------------------------------------------------------------------------------

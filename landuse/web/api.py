@@ -200,11 +200,12 @@ def users(request: Request, p: Principal = Depends(need("users"))):
             response_class=Response)
 def tiles(request: Request, z: int, x: int, y: int, year: int | None = YearQ, p: Principal = Depends(need("map"))):
     store = store_of(request)
-    if not data.is_pg(store):
-        raise HTTPException(404, "矢量切片需要 PostGIS 数据库；请使用开发区 GeoJSON / vector tiles need PostGIS")
     if not (0 <= z <= 22 and 0 <= x < 2 ** z and 0 <= y < 2 ** z):
         raise HTTPException(404, "未找到 / not found")
     yr = data.default_year(store, year)
+    if not data.serves_tiles(store, yr):
+        raise HTTPException(404, "矢量切片需要 PostGIS 数据库或已生成的切片（landuse tiles）；请使用开发区 GeoJSON / "
+                                 "vector tiles need PostGIS or stored tiles (landuse tiles)")
     if yr is None:
         return Response(b"", media_type="application/vnd.mapbox-vector-tile")
     body = data.tile(store, p, z, x, y, yr)

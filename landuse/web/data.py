@@ -368,8 +368,24 @@ def target_rules(store, principal: Principal, year: int) -> list[dict[str, Any]]
 # vector tiles
 # ------------------------------------------------------------------------------------------------
 
+def serves_tiles(store, year: int | None) -> bool:
+    """Vector tiles: stored ones (either backend, :mod:`landuse.services.tiles`) or PostGIS's live ones."""
+    from landuse.services import tiles
+
+    return is_pg(store) or (year is not None and tiles.has_tiles(store, year))
+
+
 def tile(store, principal: Principal, z: int, x: int, y: int, year: int) -> bytes:
-    return store.mvt_tile(z, x, y, year=year, zones=zone_list(principal), figures=can_see_figures(principal))
+    """The stored tile when the year has stored tiles (a lookup), else PostGIS's live tile."""
+    from landuse.services import tiles
+
+    zones, figures = zone_list(principal), can_see_figures(principal)
+    body = tiles.tile(store, year=year, z=z, x=x, y=y, zones=zones, figures=figures)
+    if body is not None:
+        return body
+    if not is_pg(store):
+        return b""
+    return store.mvt_tile(z, x, y, year=year, zones=zones, figures=figures)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -172,9 +172,14 @@ def combine_inputs_hash(layer_hashes: dict[str, str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def inputs_hash_of(frames: dict[str, pd.DataFrame]) -> str:
-    """The inputs hash of input layers read from a store (as :meth:`Store.read_inputs` returns them)."""
-    return combine_inputs_hash({layer.name: layer_hash(frames[layer.name], layer)
+def inputs_hash_of(frames: dict[str, pd.DataFrame], *, recorded: dict[str, str] | None = None) -> str:
+    """The inputs hash of input layers read from a store (as :meth:`Store.read_inputs` returns them).
+
+    ``recorded``: the layers' hashes as ``inputs_state`` held them in the same read transaction as
+    the frames (every import records them; a write bypassing it deletes the layer's row): those are
+    taken as they are, the other layers are hashed from their rows."""
+    rec = recorded or {}
+    return combine_inputs_hash({layer.name: rec[layer.name] if layer.name in rec else layer_hash(frames[layer.name], layer)
                                 for layer in INPUT_LAYERS if layer.name in frames})
 
 
@@ -376,6 +381,19 @@ class Store(abc.ABC):
         """A Mapbox vector tile of the parcels (layer ``parcels``) with their results of ``year``."""
         raise NotImplementedError
 
+    # --- stored vector tiles (landuse.services.tiles) ---------------------------------------------
+    def put_tiles(self, year: int, rows: list[tuple]) -> None:
+        """Replace the stored tiles of ``year`` by ``rows``: (variant, z, x, y, zones, data)."""
+        raise NotImplementedError
+
+    def get_tile(self, year: int, variant: str, z: int, x: int, y: int) -> tuple[bytes, str] | None:
+        """A stored tile (data, comma-separated zones it may hold), None when not stored."""
+        raise NotImplementedError
+
+    def tile_years(self) -> list[int]:
+        """The years that have stored tiles."""
+        return []
+
     # --- the policies results were computed with -------------------------------------------------
     def put_policy(self, policy_json: str, *, policy_hash: str, version: str) -> None:
         """Keep the policy a result was computed with (by hash; idempotent)."""
@@ -396,8 +414,9 @@ class Store(abc.ABC):
         ``existing``: layers the caller has just read from this store (a backend may reuse them)."""
 
     @abc.abstractmethod
-    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int) -> None:
-        """Replace the rows of ``year`` in each given results layer, atomically."""
+    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int, zones: list[str] | None = None) -> None:
+        """Replace the rows of ``year`` in each given results layer, atomically; with ``zones``
+        (a partition's evaluation) only the rows of those zones (:func:`scoped_delete`)."""
 
     # --- system tables (web service) ---------------------------------------------------------
     @abc.abstractmethod
@@ -440,3 +459,16 @@ def empty_layer(layer: Layer) -> pd.DataFrame:
 
 def now_utc() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0)
+
+
+def scoped_delete(layer: Layer, frame: pd.DataFrame, zones: list[str] | None) -> tuple[str, list, str, list]:
+    """What a partition's results replace in ``layer`` (besides the year): rows of its zones where the
+    layer carries ``zone_code``, and rows whose first key column holds a value the new rows hold (a
+    firm with no zone, or registered in another partition's zone, is written by the last partition
+    that lists it: the same figures). Returns (zone column or "", zones, key column, key values);
+    ("", [], "", []) when ``zones`` is None (the whole year)."""
+    if zones is None:
+        return "", [], "", []
+    k = layer.key[0]
+    keys = sorted({str(v) for v in frame[k].dropna()}) if k in frame.columns else []
+    return ("zone_code" if "zone_code" in layer.names else ""), sorted(set(zones)), k, keys

@@ -41,7 +41,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from landuse.core.contract import ALL_LAYERS, BOOL, DATE, FLOAT, INPUT_LAYERS, INT, LAYERS, STR, Layer
+from landuse.core.contract import ALL_LAYERS, BOOL, DATE, FLOAT, GEOMETRY_FROM, INPUT_LAYERS, INT, LAYERS, STR, Layer
 from landuse.core.errors import StoreBusy, StoreError, StoreUnavailable
 
 from parcels.schema import coerce
@@ -57,6 +57,7 @@ from parcels.store.base import (
     layer_hash,
     now_utc,
     plan_upsert,
+    scoped_delete,
 )
 
 log = logging.getLogger("landuse.store")
@@ -114,6 +115,10 @@ AUDIT_GUARD = [
     "CREATE TRIGGER IF NOT EXISTS version_rows_no_delete BEFORE DELETE ON result_version_layers "
     "BEGIN SELECT RAISE(ABORT, 'result versions are immutable'); END",
 ]
+#: the results layers the stored vector tiles are made of (landuse.services.tiles)
+TILED_LAYERS = frozenset({"parcel_results", "enterprise_results"})
+TILES_DDL = """CREATE TABLE IF NOT EXISTS result_tiles (year INTEGER NOT NULL, variant TEXT NOT NULL, z INTEGER NOT NULL,
+    x INTEGER NOT NULL, y INTEGER NOT NULL, zones TEXT, data BLOB NOT NULL, PRIMARY KEY (year, variant, z, x, y))"""
 _GPKG_TYPES = {STR: "TEXT", FLOAT: "REAL", INT: "INTEGER", BOOL: "BOOLEAN", DATE: "DATE"}
 
 
@@ -278,11 +283,16 @@ class GeoPackageStore(Store):
             missing_layers = self._missing_layers()
             if missing_layers:
                 self._create_layers(missing_layers)
+            restyle: list[str] = []
             if self._schema_todo():
                 with self._writing("init") as con:
+                    restyle = [x for n, v in GEOMETRY_FROM.items()
+                               if _geometry_column(con, n) or not _geometry_column(con, v[2]) for x in (n, v[2])]
                     self._migrate(con)
             if missing_layers or not has_styles(self.path):
                 style_geopackage(self.path)  # default QGIS styles and Chinese column names
+            elif restyle:
+                style_geopackage(self.path, layers=restyle)
             self._ready = True
         except sqlite3.Error as exc:
             raise _store_error(self.path, exc) from exc
@@ -313,6 +323,9 @@ class GeoPackageStore(Store):
 
     def _schema_todo(self) -> bool:
         with contextlib.closing(self._connect()) as con:
+            for name, (_src, _key, view) in GEOMETRY_FROM.items():
+                if _geometry_column(con, name) or not _geometry_column(con, view):
+                    return True
             tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger')")}
             if not set(SYSTEM_DDL) <= tables or "audit_no_delete" not in tables or "version_rows_no_delete" not in tables:
                 return True
@@ -346,6 +359,8 @@ class GeoPackageStore(Store):
             if not layer.output:
                 for trg in _dirty_triggers(name):
                     con.execute(trg)
+        for name in GEOMETRY_FROM:
+            _geometry_by_reference(con, name)
 
     # --- reading ------------------------------------------------------------------------------
     def _read_raw(self, name: str, *, year: int | None, zones: list[str] | None,
@@ -366,8 +381,10 @@ class GeoPackageStore(Store):
             return frames, (inputs_hash_of(frames) if with_hash else None)
         with self._reading() as con:
             raw = {layer.name: _read_con(con, layer, year=None, zones=zones) for layer in INPUT_LAYERS}
+            recorded = dict(con.execute("SELECT layer, layer_hash FROM inputs_state").fetchall()) \
+                if with_hash and zones is None and _has_table(con, "inputs_state") else {}
         frames = {name: self._shape(name, df) for name, df in raw.items()}
-        return frames, (inputs_hash_of(frames) if with_hash else None)
+        return frames, (inputs_hash_of(frames, recorded=recorded) if with_hash else None)
 
     def _recompute_layer_state(self, name: str) -> str:
         layer = LAYERS[name]
@@ -438,14 +455,52 @@ class GeoPackageStore(Store):
                 del merged
         return changes
 
-    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int) -> None:
+    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int, zones: list[str] | None = None) -> None:
         """Delete the year's rows and insert the new ones in one SQLite transaction (no file copy:
         the results of six years of a province are hundreds of MB). The GeoPackage geometry blobs
         and the R-tree index are written as the GeoPackage standard prescribes (see ``_rewrite``)."""
         self._ensure()
         with self._writing(f"evaluate {int(year)}") as con:
             for name, frame in frames.items():
-                _replace_year(con, LAYERS[name], coerce(frame, LAYERS[name]), int(year))
+                _replace_year(con, LAYERS[name], coerce(frame, LAYERS[name]), int(year), zones=zones)
+            if TILED_LAYERS & set(frames) and _has_table(con, "result_tiles"):
+                # the stored tiles showed the replaced rows: gone with them (rebuilt by build_tiles)
+                con.execute("DELETE FROM result_tiles WHERE year = ?", (int(year),))
+
+    # --- stored vector tiles ----------------------------------------------------------------------
+    def put_tiles(self, year: int, rows: list[tuple]) -> None:
+        self._ensure()
+        with self._writing(f"tiles {int(year)}") as con:
+            con.execute(TILES_DDL)
+            con.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
+                        "SELECT 'result_tiles', 'attributes', 'result_tiles', '矢量切片（由评价结果生成）/ vector tiles "
+                        "of the results', strftime('%Y-%m-%dT%H:%M:%fZ','now')")
+            con.execute("DELETE FROM result_tiles WHERE year = ?", (int(year),))
+            con.executemany("INSERT INTO result_tiles (year, variant, z, x, y, zones, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            ((int(year), *r) for r in rows))
+
+    def get_tile(self, year: int, variant: str, z: int, x: int, y: int) -> tuple[bytes, str] | None:
+        if not self.path.exists():
+            return None
+        con = self._connect()
+        try:
+            row = con.execute("SELECT data, zones FROM result_tiles WHERE year = ? AND variant = ? AND z = ? AND x = ? "
+                              "AND y = ?", (int(year), variant, int(z), int(x), int(y))).fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
+            raise _store_error(self.path, exc) from exc
+        finally:
+            con.close()
+        return (bytes(row[0]), row[1] or "") if row else None
+
+    def tile_years(self) -> list[int]:
+        if not self.path.exists():
+            return []
+        with contextlib.closing(self._connect()) as con:
+            if not _has_table(con, "result_tiles"):
+                return []
+            return [int(r[0]) for r in con.execute("SELECT DISTINCT year FROM result_tiles ORDER BY 1")]
 
     # --- system tables ------------------------------------------------------------------------
     def _sys(self):
@@ -558,6 +613,10 @@ def _decode_geometries(blobs: list) -> np.ndarray:
     return out
 
 
+def _has_table(con: sqlite3.Connection, name: str) -> bool:
+    return bool(con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone())
+
+
 def _geometry_column(con: sqlite3.Connection, name: str) -> str | None:
     try:
         row = con.execute("SELECT column_name FROM gpkg_geometry_columns WHERE lower(table_name) = lower(?)",
@@ -571,30 +630,34 @@ def _read_con(con: sqlite3.Connection, layer: Layer, *, year: int | None, zones:
               columns: list[str] | None = None, where: dict[str, Any] | None = None, geometry: bool = True,
               with_fid: bool = False) -> pd.DataFrame:
     """Rows of a layer through ``con`` (inside the caller's transaction), raw values; geometries
-    decoded to shapely in column ``geometry``; ``fid`` first when asked."""
+    decoded to shapely in column ``geometry``; ``fid`` first when asked. A layer of
+    :data:`GEOMETRY_FROM` gets its geometry joined from the layer that holds it."""
     name = layer.name
     have = [r[1] for r in con.execute(f'PRAGMA table_info("{name}")')]
     if not have:
         return empty_layer(layer)
     cols = [c for c in (columns if columns is not None else layer.names) if c in have]
-    gcol = _geometry_column(con, name) if layer.geometry and geometry else None
-    sel = (["fid"] if with_fid else []) + [f'"{c}"' for c in cols] + ([f'"{gcol}"'] if gcol else [])
+    src = GEOMETRY_FROM.get(name) if layer.geometry and geometry else None
+    gcol = _geometry_column(con, src[0] if src else name) if layer.geometry and geometry else None
+    sel = (["r.fid"] if with_fid else []) + [f'r."{c}"' for c in cols] + \
+        ([f'{"p" if src else "r"}."{gcol}"'] if gcol else [])
     clauses: list[str] = []
     params: list[Any] = []
     if year is not None and layer.year_column:
-        clauses.append(f'"{layer.year_column}" = ?')
+        clauses.append(f'r."{layer.year_column}" = ?')
         params.append(int(year))
     if zones is not None and "zone_code" in layer.names:
         if not zones:
             return empty_layer(layer)
-        clauses.append(f'"zone_code" IN (SELECT value FROM json_each(?))')
+        clauses.append('r."zone_code" IN (SELECT value FROM json_each(?))')
         params.append(json.dumps([str(z) for z in zones]))
     for k, v in (where or {}).items():
         if k not in layer.names:
             raise KeyError(f"{name}.{k}")
-        clauses.append(f'"{k}" = ?')
+        clauses.append(f'r."{k}" = ?')
         params.append(_sql_value(v))
-    sql = f'SELECT {", ".join(sel) or "1"} FROM "{name}"' + (" WHERE " + " AND ".join(clauses) if clauses else "")
+    frm = f'"{name}" r' + (f' LEFT JOIN "{src[0]}" p ON p."{src[1]}" = r."{src[1]}"' if src and gcol else "")
+    sql = f'SELECT {", ".join(sel) or "1"} FROM {frm}' + (" WHERE " + " AND ".join(clauses) if clauses else "")
     rows = con.execute(sql, params).fetchall()
     names = (["fid"] if with_fid else []) + cols + (["__geom"] if gcol else [])
     df = pd.DataFrame.from_records(rows, columns=names)
@@ -603,6 +666,39 @@ def _read_con(con: sqlite3.Connection, layer: Layer, *, year: int | None, zones:
     elif layer.geometry and geometry:
         df["geometry"] = None
     return df
+
+
+def _geometry_by_reference(con: sqlite3.Connection, name: str) -> None:
+    """Inside the caller's transaction: make results layer ``name`` (:data:`GEOMETRY_FROM`) an attribute
+    table without its own geometry (dropping a copy GDAL made: column, R-tree, its triggers and
+    registrations) and (re)create the view ``<name>_map``: its rows with the geometry of the layer
+    that holds it, registered as a features layer (OGC GeoPackage 1.3 §2.1.2, §2.1.5: a view may be
+    a features table), so QGIS draws results without the file storing each polygon again."""
+    src, key, view = GEOMETRY_FROM[name]
+    gcol = _geometry_column(con, name)
+    if gcol:
+        for tname, sql in con.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
+                                      (name,)).fetchall():
+            if tname.startswith("rtree_") or f'"{gcol}"' in (sql or ""):
+                con.execute(f'DROP TRIGGER "{tname}"')
+        con.execute(f'DROP TABLE IF EXISTS "rtree_{name}_{gcol}"')
+        con.execute("DELETE FROM gpkg_extensions WHERE lower(table_name) = lower(?) AND column_name = ?", (name, gcol))
+        con.execute("DELETE FROM gpkg_geometry_columns WHERE lower(table_name) = lower(?)", (name,))
+        con.execute("UPDATE gpkg_contents SET data_type = 'attributes', srs_id = NULL, min_x = NULL, min_y = NULL, "
+                    "max_x = NULL, max_y = NULL WHERE lower(table_name) = lower(?)", (name,))
+        con.execute(f'ALTER TABLE "{name}" DROP COLUMN "{gcol}"')
+    sgeom = _geometry_column(con, src) or "geom"
+    con.execute(f'DROP VIEW IF EXISTS "{view}"')
+    con.execute(f'CREATE VIEW "{view}" AS SELECT r.*, p."{sgeom}" AS "geom" FROM "{name}" r '
+                f'LEFT JOIN "{src}" p ON p."{key}" = r."{key}"')
+    con.execute("DELETE FROM gpkg_geometry_columns WHERE table_name = ?", (view,))
+    con.execute("DELETE FROM gpkg_contents WHERE table_name = ?", (view,))
+    con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, min_x, min_y, "
+                "max_x, max_y, srs_id) SELECT ?, 'features', ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'), min_x, min_y, "
+                "max_x, max_y, 4490 FROM gpkg_contents WHERE table_name = ?",
+                (view, view, f"{LAYERS[name].zh}（宗地图形取自 {src}）/ {name} with the geometry of {src}", src))
+    con.execute("INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m) "
+                "VALUES (?, 'geom', 'MULTIPOLYGON', 4490, 0, 0)", (view,))
 
 
 def _set_layer_state(con: sqlite3.Connection, name: str, h: str) -> None:
@@ -679,13 +775,24 @@ def _column_values(s: pd.Series) -> list:
     elif pd.api.types.is_float_dtype(s):
         vals = s.to_numpy(dtype="float64").astype(object)
     else:
-        return [_cell(v) for v in s.astype(object).tolist()]
+        vals = s.astype(object).to_numpy()
+        if pd.api.types.infer_dtype(vals[~missing], skipna=True) not in ("string", "empty"):  # dates, mixed: one by one
+            return [_cell(v) for v in vals.tolist()]
+        vals = vals.copy()
     vals[missing] = None
     return vals.tolist()
 
 
-def _replace_year(con: sqlite3.Connection, layer, df: pd.DataFrame, year: int) -> None:
-    """Inside the caller's transaction: delete ``year``'s rows of a layer and insert ``df``."""
+def _replace_year(con: sqlite3.Connection, layer, df: pd.DataFrame, year: int, zones: list[str] | None = None) -> None:
+    """Inside the caller's transaction: delete ``year``'s rows of a layer (of ``zones`` only, when
+    given: :func:`~parcels.store.base.scoped_delete`) and insert ``df``."""
+    zcol, zvals, kcol, kvals = scoped_delete(layer, df, zones)
+    if kcol:
+        cond = f'"{kcol}" IN (SELECT value FROM json_each(?))' + \
+            (f' OR "{zcol}" IN (SELECT value FROM json_each(?))' if zcol else "")
+        params = (year, json.dumps(kvals)) + ((json.dumps(zvals),) if zcol else ())
+        _rewrite(con, layer, df, delete_where=(f'"{layer.year_column}" = ? AND ({cond})', params))
+        return
     _rewrite(con, layer, df, delete_where=(f'"{layer.year_column}" = ?', (year,)))
 
 
@@ -735,7 +842,7 @@ def _rewrite(con: sqlite3.Connection, layer, df: pd.DataFrame, *, delete_fids: l
                     "WHERE lower(table_name) = lower(?)", (name,))
     con.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
                 (name,))
-    if layer.geometry and len(df) and "geometry" in df.columns:
+    if layer.geometry and len(df) and "geometry" in df.columns and name not in GEOMETRY_FROM:
         _widen_extent(con, name, df)
 
 
@@ -752,6 +859,9 @@ def _widen_extent(con: sqlite3.Connection, name: str, df: pd.DataFrame) -> None:
     con.execute("UPDATE gpkg_contents SET min_x = min(COALESCE(min_x, ?), ?), min_y = min(COALESCE(min_y, ?), ?), "
                 "max_x = max(COALESCE(max_x, ?), ?), max_y = max(COALESCE(max_y, ?), ?) WHERE table_name = ?",
                 (b[0], b[0], b[1], b[1], b[2], b[2], b[3], b[3], name))
+    for view in [v for _n, (src, _k, v) in GEOMETRY_FROM.items() if src == name]:  # views showing this geometry
+        con.execute("UPDATE gpkg_contents SET (min_x, min_y, max_x, max_y) = (SELECT min_x, min_y, max_x, max_y "
+                    "FROM gpkg_contents WHERE table_name = ?) WHERE table_name = ?", (name, view))
 
 
 INSERT_BATCH_ROWS = 50_000
@@ -776,7 +886,7 @@ def _insert_batch(con: sqlite3.Connection, layer, df: pd.DataFrame) -> None:
         else:
             values.append(_column_values(s))
     names = [f'"{c}"' for c in cols]
-    if layer.geometry:
+    if layer.geometry and layer.name not in GEOMETRY_FROM:
         geom = df["geometry"] if "geometry" in df.columns else pd.Series([None] * len(df), index=df.index)
         values.append(_gpkg_blobs(np.asarray(geom.values, dtype=object)))
         names.append('"geom"')

@@ -19,7 +19,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
-from landuse.core.contract import ALL_LAYERS, INPUT_LAYERS, LAYERS, Layer
+from landuse.core.contract import ALL_LAYERS, GEOMETRY_FROM, INPUT_LAYERS, LAYERS, Layer
 from landuse.core.errors import StoreError, StoreUnavailable
 
 from parcels.store.base import (
@@ -33,6 +33,7 @@ from parcels.store.base import (
     layer_hash,
     now_utc,
     plan_upsert,
+    scoped_delete,
 )
 from parcels.store.models import metadata
 
@@ -100,24 +101,27 @@ class PostGISStore(Store):
     # --- reading ------------------------------------------------------------------------------
     def _select(self, layer: Layer, *, year, zones, with_id: bool = False, columns: list[str] | None = None,
                 where: dict[str, Any] | None = None, geometry: bool = True) -> tuple[str, dict]:
-        cols = [f'"{c}"' for c in (columns if columns is not None else layer.names)]
+        cols = [f'r."{c}"' for c in (columns if columns is not None else layer.names)]
         if with_id:
-            cols.insert(0, "id")
-        if layer.geometry and geometry:
-            cols.append('ST_AsBinary("geometry") AS geometry')
-        sql = f'SELECT {", ".join(cols) or "1"} FROM "{layer.name}"'
+            cols.insert(0, "r.id")
+        src = GEOMETRY_FROM.get(layer.name) if layer.geometry and geometry else None
+        if layer.geometry and geometry:  # a layer of GEOMETRY_FROM: the geometry of the layer holding it
+            cols.append(f'ST_AsBinary({"p" if src else "r"}."geometry") AS geometry')
+        sql = f'SELECT {", ".join(cols) or "1"} FROM "{layer.name}" r'
+        if src:
+            sql += f' LEFT JOIN "{src[0]}" p ON p."{src[1]}" = r."{src[1]}"'
         clauses: list[str] = []
         params: dict[str, Any] = {}
         if year is not None and layer.year_column:
-            clauses.append(f'"{layer.year_column}" = :year')
+            clauses.append(f'r."{layer.year_column}" = :year')
             params["year"] = int(year)
         if zones is not None and "zone_code" in layer.names:
-            clauses.append('"zone_code" = ANY(:zones)')
+            clauses.append('r."zone_code" = ANY(:zones)')
             params["zones"] = list(zones)
         for i, (k, v) in enumerate((where or {}).items()):
             if k not in layer.names:  # column names come from the contract, never from a request
                 raise KeyError(k)
-            clauses.append(f'"{k}" = :w{i}')
+            clauses.append(f'r."{k}" = :w{i}')
             params[f"w{i}"] = v
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
@@ -153,8 +157,10 @@ class PostGISStore(Store):
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
             conn.execute(text("SELECT 1"))  # the snapshot is taken at the first statement
             raw = {layer.name: self._read_conn(conn, layer.name, zones=zones) for layer in INPUT_LAYERS}
+            recorded = {r[0]: r[1] for r in conn.execute(text("SELECT layer, layer_hash FROM inputs_state"))} \
+                if with_hash and zones is None else {}
         frames = {name: self._shape(name, df) for name, df in raw.items()}
-        return frames, (inputs_hash_of(frames) if with_hash else None)
+        return frames, (inputs_hash_of(frames, recorded=recorded) if with_hash else None)
 
     def _recompute_layer_state(self, name: str) -> str:
         layer = LAYERS[name]
@@ -241,7 +247,7 @@ class PostGISStore(Store):
         if len(df) == 0:
             return
         cols = list(layer.names)
-        has_geom = bool(layer.geometry) and "geometry" in df.columns
+        has_geom = bool(layer.geometry) and "geometry" in df.columns and layer.name not in GEOMETRY_FROM
         if has_geom:
             cols.append("geometry")
             g = np.asarray(df["geometry"].values, dtype=object)
@@ -296,13 +302,59 @@ class PostGISStore(Store):
         out = coerce(df, layer)
         return out
 
-    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int) -> None:
+    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int, zones: list[str] | None = None) -> None:
         self._check()
         with self.engine.begin() as conn:
             for name, frame in frames.items():
                 layer = LAYERS[name]
-                conn.execute(text(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = :y'), {"y": int(year)})
+                zcol, zvals, kcol, kvals = scoped_delete(layer, frame, zones)
+                if kcol:  # a partition's evaluation: its zones' rows and the rows it rewrites
+                    cond = f'"{kcol}" = ANY(:k)' + (f' OR "{zcol}" = ANY(:z)' if zcol else "")
+                    conn.execute(text(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = :y AND ({cond})'),
+                                 {"y": int(year), "k": kvals, "z": zvals})
+                else:
+                    conn.execute(text(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = :y'), {"y": int(year)})
                 self._copy(conn, layer, self._typed(frame, layer))
+            if {"parcel_results", "enterprise_results"} & set(frames):
+                # the stored tiles showed the replaced rows: gone with them (rebuilt by build_tiles)
+                conn.execute(text(TILES_DDL))
+                conn.execute(text("DELETE FROM result_tiles WHERE year = :y"), {"y": int(year)})
+
+    # --- stored vector tiles ----------------------------------------------------------------------
+    def put_tiles(self, year: int, rows: list[tuple]) -> None:
+        self._check()
+        with self.engine.begin() as conn:
+            conn.execute(text(TILES_DDL))
+            conn.execute(text("DELETE FROM result_tiles WHERE year = :y"), {"y": int(year)})
+            raw = conn.connection.driver_connection
+            if raw is None:  # the pooled connection was invalidated under us
+                raise StoreUnavailable("PostGIS 连接已断开 / the PostGIS connection was lost")
+            with raw.cursor() as cur, cur.copy("COPY result_tiles (year, variant, z, x, y, zones, data) FROM STDIN") as cp:
+                for r in rows:
+                    cp.write_row((int(year), *r))
+
+    def get_tile(self, year: int, variant: str, z: int, x: int, y: int) -> tuple[bytes, str] | None:
+        if not self._has_tiles_table():
+            return None
+        with self.engine.connect() as conn:
+            row = conn.execute(text("SELECT data, zones FROM result_tiles WHERE year = :yr AND variant = :v AND z = :z "
+                                    "AND x = :x AND y = :y"),
+                               {"yr": int(year), "v": variant, "z": int(z), "x": int(x), "y": int(y)}).fetchone()
+        return (bytes(row[0]), row[1] or "") if row else None
+
+    def tile_years(self) -> list[int]:
+        if not self._has_tiles_table():
+            return []
+        df = self._query("SELECT DISTINCT year FROM result_tiles ORDER BY 1", {})
+        return [int(v) for v in df["year"]] if len(df) else []
+
+    def _has_tiles_table(self) -> bool:
+        if getattr(self, "_tiles_table", False):
+            return True
+        with self.engine.connect() as conn:
+            ok = conn.execute(text("SELECT to_regclass('result_tiles') IS NOT NULL")).scalar()
+        self._tiles_table = bool(ok)
+        return self._tiles_table
 
     # --- system tables ------------------------------------------------------------------------
     @staticmethod
@@ -376,6 +428,10 @@ class PostGISStore(Store):
         except IntegrityError as exc:
             raise StoreError(f"PostGIS: {exc.orig}") from exc
 
+
+TILES_DDL = """CREATE TABLE IF NOT EXISTS result_tiles (year integer NOT NULL, variant text NOT NULL,
+    z integer NOT NULL, x integer NOT NULL, y integer NOT NULL, zones text, data bytea NOT NULL,
+    PRIMARY KEY (year, variant, z, x, y))"""
 
 TILE_SQL = """
 WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env),
