@@ -253,7 +253,7 @@
     if (parcelLayer) map.removeLayer(parcelLayer);
     present = {};
     parcelLayer = L.vectorGrid.protobuf('/tiles/{z}/{x}/{y}.pbf?year=' + year(), {
-      rendererFactory: L.canvas.tile, interactive: true, pane: 'parcels', minZoom: TILE_MIN_ZOOM, maxNativeZoom: 15, maxZoom: 20,
+      rendererFactory: L.canvas.tile, interactive: true, pane: 'parcels', minZoom: TILE_MIN_ZOOM, maxNativeZoom: 18, maxZoom: 20,
       getFeatureId: function (f) { return f.properties.parcel_code; },
       vectorTileLayerStyles: { parcels: function (p) {
         if (!flagged(p)) return baseStyle(p);
