@@ -44,6 +44,20 @@ async def csrf_from(request: Request, form=None) -> str | None:
     return v if isinstance(v, str) else None
 
 
+async def checked_form(request: Request, principal: Principal):
+    """The posted form, after checking the session's CSRF token (form field or header)."""
+    form = await checked_form(request, principal)
+    return form
+
+
+def form_year(form) -> int:
+    """The ``year`` field of a posted form, or 400."""
+    try:
+        return int(str(form.get("year") or ""))
+    except ValueError:
+        raise HTTPException(400, "年度无效 / bad year") from None
+
+
 def _cleanup(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
@@ -241,8 +255,7 @@ async def handle_upload(request: Request, principal: Principal) -> tuple[dict[st
     the event loop, remove the temporary folder. Returns (import result, original file name)."""
     from fastapi.concurrency import run_in_threadpool
 
-    form = await request.form()
-    check_csrf(principal, await csrf_from(request, form))
+    form = await checked_form(request, principal)
     try:
         path, name, tmp = await save_upload(form)
     except HTTPException as exc:  # no file, or not a zip: still a problem list and an audit row

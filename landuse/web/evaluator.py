@@ -21,7 +21,7 @@ from landuse.services import objections as obj
 from landuse.services import results, versions
 from landuse.web import data
 from landuse.web.access import Principal, need, sees_zone, zone_list
-from landuse.web.common import check_csrf, csrf_from, store_of
+from landuse.web.common import checked_form, form_year, store_of
 from landuse.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -49,13 +49,9 @@ def versions_page(request: Request, year: int | None = Query(None, ge=1990, le=2
 
 @router.post("/versions/publish")
 async def versions_publish(request: Request, p: Principal = Depends(need("versions"))):
-    form = await request.form()
-    check_csrf(p, await csrf_from(request, form))
+    form = await checked_form(request, p)
     store = store_of(request)
-    try:
-        y = int(str(form.get("year") or ""))
-    except ValueError:
-        raise HTTPException(400, "年度无效 / bad year") from None
+    y = form_year(form)
     try:
         v = await run_in_threadpool(lambda: versions.publish(
             store, year=y, version=str(form.get("version") or "")[:20], note=str(form.get("note") or "")[:2000],
@@ -112,13 +108,9 @@ def _run_job(job: dict[str, Any], store, policy) -> None:
 
 @router.post("/versions/evaluate")
 async def versions_evaluate(request: Request, p: Principal = Depends(need("versions"))):
-    form = await request.form()
-    check_csrf(p, await csrf_from(request, form))
+    form = await checked_form(request, p)
     store = store_of(request)
-    try:
-        y = int(str(form.get("year") or ""))
-    except ValueError:
-        raise HTTPException(400, "年度无效 / bad year") from None
+    y = form_year(form)
     if y not in store.years():
         raise HTTPException(400, f"{y} 年没有企业年度数据 / no enterprise figures for {y}")
     with _JOBS_LOCK:
@@ -165,15 +157,11 @@ def objections_page(request: Request, year: int | None = Query(None, ge=1990, le
 
 @router.post("/objections")
 async def objections_file(request: Request, p: Principal = Depends(need("objections"))):
-    form = await request.form()
-    check_csrf(p, await csrf_from(request, form))
+    form = await checked_form(request, p)
     store = store_of(request)
     if p.role not in ("manager", "admin"):
         raise HTTPException(403, "由开发区管理人员代企业或宗地提出异议 / zone managers file objections")
-    try:
-        y = int(str(form.get("year") or ""))
-    except ValueError:
-        raise HTTPException(400, "年度无效 / bad year") from None
+    y = form_year(form)
     f = {k: str(form.get(k) or "")[:2000] for k in ("kind", "uscc", "parcel_code", "rule", "requested", "reason",
                                                     "evidence")}
     try:
@@ -190,8 +178,7 @@ async def objections_file(request: Request, p: Principal = Depends(need("objecti
 
 @router.post("/objections/{oid}/decide")
 async def objections_decide(request: Request, oid: str, p: Principal = Depends(need("decide_objections"))):
-    form = await request.form()
-    check_csrf(p, await csrf_from(request, form))
+    form = await checked_form(request, p)
     store = store_of(request)
     o = obj.get_objection(store, oid[:40])
     if o is None or not sees_zone(p, o["zone_code"]):

@@ -22,7 +22,7 @@ from landuse.services import accounts as auth
 from landuse.services import ledger as L
 from landuse.web import data
 from landuse.web.access import Principal, need, sees_zone, zone_list
-from landuse.web.common import check_csrf, client_ip, csrf_from, store_of
+from landuse.web.common import check_csrf, checked_form, client_ip, csrf_from, store_of
 from landuse.web.ledger_data import entry_url
 
 router = APIRouter()
@@ -141,8 +141,7 @@ def _entry_view(request: Request, p: Principal, e: dict[str, Any], *, status: in
 
 @router.post("/ledger/entry", include_in_schema=False)
 async def entry_save(request: Request, p: Principal = Depends(need("ledger"))):
-    form = await request.form()
-    check_csrf(p, await csrf_from(request, form))
+    form = await checked_form(request, p)
     store = store_of(request)
     key = _form_key(request, form)
     e = _entry_or_404(store, p, key)
@@ -167,8 +166,7 @@ async def entry_save(request: Request, p: Principal = Depends(need("ledger"))):
 
 @router.post("/ledger/note", include_in_schema=False)
 async def note_add(request: Request, p: Principal = Depends(need("ledger"))):
-    form = await request.form()
-    check_csrf(p, await csrf_from(request, form))
+    form = await checked_form(request, p)
     store = store_of(request)
     key = _form_key(request, form)
     e = _entry_or_404(store, p, key)
@@ -185,8 +183,7 @@ async def note_add(request: Request, p: Principal = Depends(need("ledger"))):
 
 @router.post("/ledger/open", include_in_schema=False)
 async def open_entry(request: Request, p: Principal = Depends(need("ledger"))):
-    form = await request.form()
-    check_csrf(p, await csrf_from(request, form))
+    form = await checked_form(request, p)
     key = _form_key(request, form)
     store = store_of(request)
     if p.role != "manager":
@@ -354,8 +351,7 @@ def plan_page(request: Request, zone: str = Query(..., max_length=40), year: int
 
 @router.post("/ledger/plan", include_in_schema=False)
 async def plan_open(request: Request, p: Principal = Depends(need("ledger"))):
-    form = await request.form()
-    check_csrf(p, await csrf_from(request, form))
+    form = await checked_form(request, p)
     if p.role != "manager":
         raise HTTPException(403, "无权修改 / forbidden")
     zone = str(request.query_params.get("zone") or form.get("zone") or "")[:40]

@@ -18,6 +18,7 @@ from landuse.web.access import Principal, current, need
 from landuse.web.templating import templates
 from landuse.web.common import (
     REPORT_MISSING,
+    checked_form,
     check_csrf,
     client_ip,
     csrf_from,
@@ -241,8 +242,7 @@ def users_page(request: Request, p: Principal = Depends(need("users"))):
 
 @router.post("/admin/users")
 async def users_add(request: Request, p: Principal = Depends(need("users"))):
-    form = await request.form()
-    check_csrf(p, await csrf_from(request, form))
+    form = await checked_form(request, p)
     store = store_of(request)
     msg = err = None
     try:
@@ -259,8 +259,7 @@ async def users_add(request: Request, p: Principal = Depends(need("users"))):
 
 @router.post("/admin/users/{username}/active")
 async def users_active(request: Request, username: str, p: Principal = Depends(need("users"))):
-    form = await request.form()
-    check_csrf(p, await csrf_from(request, form))
+    form = await checked_form(request, p)
     store = store_of(request)
     active = str(form.get("active") or "") == "1"
     if username == p.username and not active:
