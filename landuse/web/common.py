@@ -46,7 +46,8 @@ async def csrf_from(request: Request, form=None) -> str | None:
 
 async def checked_form(request: Request, principal: Principal):
     """The posted form, after checking the session's CSRF token (form field or header)."""
-    form = await checked_form(request, principal)
+    form = await request.form()
+    check_csrf(principal, await csrf_from(request, form))
     return form
 
 
