@@ -11,6 +11,10 @@ from sqlalchemy import create_engine, text
 
 from tests.pgserver import PostGISServer
 
+# the command line's messages are checked as text: a wide console, so rich does not wrap them
+# differently on a terminal, in CI and in pytest-xdist workers (no terminal at all)
+os.environ["COLUMNS"] = "240"
+
 
 @pytest.fixture(scope="session")
 def postgis_url():

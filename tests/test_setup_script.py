@@ -61,7 +61,7 @@ def test_test_mode_installs_everything(tmp_path):
     assert pg or {"postgresql-15", "postgresql-15-postgis-3"} <= set(apt), apt
     qgis = subprocess.run(["/usr/bin/python3", "-c", "import qgis.core"], capture_output=True).returncode == 0
     assert qgis or {"python3-qgis", "qgis-providers"} <= set(apt), apt
-    assert any("-e .[test]" in c for c in calls), calls
+    assert any("-e .[test,cluster]" in c for c in calls), calls
 
 
 def test_demo_script_uses_the_demo_mode():
