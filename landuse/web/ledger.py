@@ -139,14 +139,21 @@ def _entry_view(request: Request, p: Principal, e: dict[str, Any], *, status: in
                    next_statuses=L.TRANSITIONS.get(e["status"], ()), actions=auth.AUDIT_ACTIONS_ZH)
 
 
-@router.post("/ledger/entry", include_in_schema=False)
-async def entry_save(request: Request, p: Principal = Depends(need("ledger"))):
+async def _editable_entry(request: Request, p: Principal):
+    """The posted form (CSRF checked), the store, the entry's key and the entry a manager may edit:
+    404 for an entry of another zone, 403 for a reader."""
     form = await checked_form(request, p)
     store = store_of(request)
     key = _form_key(request, form)
     e = _entry_or_404(store, p, key)
     if not may_edit(p, e["zone_code"]):
         raise HTTPException(403, "无权修改 / forbidden")
+    return form, store, key, e
+
+
+@router.post("/ledger/entry", include_in_schema=False)
+async def entry_save(request: Request, p: Principal = Depends(need("ledger"))):
+    form, store, key, e = await _editable_entry(request, p)
     changes = {f: str(form.get(f) or "") for f in L.EDITABLE if f in form}
     note = str(form.get("new_note") or "").strip() or None
     try:
@@ -166,12 +173,7 @@ async def entry_save(request: Request, p: Principal = Depends(need("ledger"))):
 
 @router.post("/ledger/note", include_in_schema=False)
 async def note_add(request: Request, p: Principal = Depends(need("ledger"))):
-    form = await checked_form(request, p)
-    store = store_of(request)
-    key = _form_key(request, form)
-    e = _entry_or_404(store, p, key)
-    if not may_edit(p, e["zone_code"]):
-        raise HTTPException(403, "无权修改 / forbidden")
+    form, store, key, e = await _editable_entry(request, p)
     try:
         await run_in_threadpool(lambda: L.add_note(store, key, str(form.get("text") or ""), author=p.username,
                                                    zones=zone_list(p), noted=str(form.get("noted") or "") or None,
