@@ -351,7 +351,7 @@ def _evidence(rows, p, out, agreed, halted, area_m2, dev_area, planned, invested
         + en_share + "; halted since " + ha + ": idle since " + since + " (Order 53 Art. 2)"
     )
     miss = o["missing_data"].fillna("").to_numpy(dtype=object)
-    miss_zh = np.array(["、".join(_MISSING_ZH.get(m, m) for m in x.split(";") if m) for x in miss], dtype=object)
+    miss_zh = np.array(["、".join(MISSING_ZH.get(m, m) for m in x.split(";") if m) for x in miss], dtype=object)
     unk = (
         "自" + ha + f"中止开发建设已满{nh}年，但缺少" + miss_zh + "，无法认定是否闲置 / halted since " + ha
         + " but " + pd.Series(miss, index=o.index).str.replace(";", ", ") + " unknown: not assessed"
@@ -406,7 +406,8 @@ def _evidence(rows, p, out, agreed, halted, area_m2, dev_area, planned, invested
     return text.to_numpy()
 
 
-_MISSING_ZH = {
+#: the Chinese names of the inputs an idle-land decision may lack (shared with the idle rule)
+MISSING_ZH = {
     "agreed_start_date": "约定动工日期",
     "supply_date": "供地日期",
     "developed_area_m2": "已开发面积",

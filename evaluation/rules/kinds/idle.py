@@ -6,18 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evaluation.lifecycle import MISSING_ZH
 from evaluation.rules.common import as_bool, empty
 from evaluation.rules.registry import register
 from evaluation.standard_land import fmt_num
 
 _DATA_KEYS = ("idle_kind", "idle_since", "idle_days", "fee_wan", "fee_due", "fee_due_date", "takeback", "exempt")
-_MISSING_ZH = {
-    "agreed_start_date": "约定动工日期",
-    "supply_date": "供地日期",
-    "developed_area_m2": "已开发面积",
-    "invested_wan": "已完成投资",
-    "planned_investment_wan": "计划总投资",
-}
 
 
 def _zh(text: str) -> str:
@@ -104,7 +98,7 @@ def idle_data(rule, ctx):
     for r in idle.iloc[pos].to_dict("records"):
         items = [m for m in str(r["missing_data"]).split(";") if m]
         given = r.get("evidence")
-        names = "、".join(_MISSING_ZH.get(m, m) for m in items)
+        names = "、".join(MISSING_ZH.get(m, m) for m in items)
         ev.append(_zh(given) if isinstance(given, str) and given.strip() else f"缺少{names}，无法认定是否闲置")
         data.append({"missing": items})
     return pd.DataFrame({"evidence": ev, "data": data}, index=idx)
