@@ -25,9 +25,10 @@ zones' scores (TD/T 1029 scores zones; a pilot area is scored through the zones 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -38,7 +39,7 @@ from evaluation.grading import construction_status, grade_enterprises, merge_ten
 from evaluation.indicators import building_coefficient
 from evaluation.intensive import intensive_use
 from evaluation.ledger import annotate_flags, overdue_flags, rights_with_takebacks
-from evaluation.lifecycle import year_end
+from evaluation.lifecycle import as_timestamp, year_end
 from evaluation.pilot_targets import pilot_area_targets
 from evaluation.rules import flag_parcels
 from evaluation.scoring import composite_score, flagged_share
@@ -48,7 +49,7 @@ from landuse.core.contract import FLAGS, PROVINCE, layer
 from landuse.core.dtypes import conform
 from landuse.core.policy import Policy
 
-__all__ = ["Prepared", "YearResults", "prepare", "evaluate_year", "STORED_LAYERS"]
+__all__ = ["Carry", "Prepared", "YearResults", "prepare", "evaluate_year", "STORED_LAYERS"]
 
 INTENSIVE_COLUMNS = ["development_rate", "supply_rate", "built_rate", "industrial_share", "far_overall",
                      "coverage_overall", "far_industrial", "coverage_industrial", "investment_intensity",
@@ -59,33 +60,85 @@ STORED_LAYERS = ("parcel_results", "enterprise_results", "zone_results", "pilot_
                  "building_results")
 
 
+class Carry(Protocol):
+    """Where the parts of earlier years an evaluation needs are kept between runs (the service
+    layer keeps them in the store, keyed by the state of the inputs, the policy and this code:
+    ``landuse.services.carry``). Parts are frames by name; :meth:`load` gives None for a part it
+    does not hold."""
+
+    def load(self, name: str) -> dict[str, pd.DataFrame] | None: ...
+
+
+#: the memo entries kept between runs (as_of the default only): name of the part → its frames
+_CARRIED = ("baseline", "population", "grades", "ranks")
+
+
 @dataclass
 class Prepared:
     """The inputs of an evaluation and what follows from them alone, computed once.
 
     A year's results are a function of the inputs only — never of which other years were evaluated
     before, or in what order: the earlier years a step needs (last year's firms for the grading
-    benchmark, last year's grades for "D two years running", last year's ranks) are computed here
-    from the same inputs and remembered per year (``_memo``), so evaluating six years costs each year
-    once and evaluating one year alone gives the same figures."""
+    benchmark, last year's grades for "D two years running", last year's ranks, the baseline year's
+    parcels) are computed here from the same inputs and remembered per year (``_memo``), so
+    evaluating six years costs each year once and evaluating one year alone gives the same figures.
+
+    ``carry``: those earlier-year parts as an earlier run computed them from the same inputs,
+    policy and code (:class:`Carry`); what it holds is not computed again, what is computed here is
+    listed by :meth:`carried_out` for the caller to keep."""
 
     inputs: Mapping[str, pd.DataFrame]
     policy: Policy
     static: Static
     built_up: pd.Series | None = None
+    carry: Carry | None = None
     _memo: dict = field(default_factory=dict, repr=False)
+    _computed: dict = field(default_factory=dict, repr=False)
 
-    def _get(self, key: tuple, make):
+    def _get(self, key: tuple, make: Callable[[], Any]) -> Any:
         if key not in self._memo:
             self._memo[key] = make()
         return self._memo[key]
+
+    def _carried(self, name: str, year: int, make: Callable[[], Any], *,
+                 to_frames: Callable[[Any], dict[str, pd.DataFrame]],
+                 from_frames: Callable[[dict[str, pd.DataFrame]], Any]) -> Any:
+        """A memo entry that may come from (and is offered to) the carry."""
+        key = (name, int(year))
+        if key in self._memo:
+            return self._memo[key]
+        frames = self.carry.load(f"{name}/{int(year)}") if self.carry is not None else None
+        if frames is not None:
+            value = from_frames(frames)
+        else:
+            value = make()
+            if value is not None:
+                self._computed[f"{name}/{int(year)}"] = to_frames(value)
+        self._memo[key] = value
+        return value
+
+    def carried_out(self) -> dict[str, dict[str, pd.DataFrame]]:
+        """The parts of earlier years computed in this run (not taken from the carry), by name:
+        what a caller keeps for the next run on the same inputs."""
+        return dict(self._computed)
 
     @property
     def baseline(self) -> ParcelYear:
         """The baseline year's parcels, as of its 31 December."""
         b = int(self.policy.growth.baseline_year)
-        return self._get(("parcels", b, None), lambda: evaluate_parcels(self.inputs, year=b, policy=self.policy,
-                                                                         as_of=year_end(b), static=self.static))
+
+        def make() -> ParcelYear:
+            return evaluate_parcels(self.inputs, year=b, policy=self.policy, as_of=year_end(b), static=self.static)
+
+        def to_frames(py: ParcelYear) -> dict[str, pd.DataFrame]:
+            return {"parcels": py.parcels, "idle": py.idle, "uses": py.uses, "values": py.values,
+                    "problems": py.problems}
+
+        def from_frames(f: dict[str, pd.DataFrame]) -> ParcelYear:
+            return ParcelYear(b, as_timestamp(year_end(b), b), f["parcels"], f["idle"], f["uses"], f["values"],
+                              f["problems"])
+
+        return self._carried("baseline", b, make, to_frames=to_frames, from_frames=from_frames)
 
     def has_data(self, year: int) -> bool:
         """Whether the inputs hold any enterprise figures for ``year``."""
@@ -100,13 +153,16 @@ class Prepared:
         """The year's enterprise results with the grade each firm gets when graded without a
         previous year (whether a firm is graded does not depend on the benchmark): the population
         of next year's benchmark. None when the year has no enterprise figures."""
-        def make():
-            if not self.has_data(year):
-                return None
+        if not self.has_data(year):
+            return None
+
+        def make() -> pd.DataFrame:
             er = self.figures(year).enterprise_results
             g = self._grade(year, None, history=None)
             return er.assign(**{c: g[c].to_numpy() for c in g.columns if c in er.columns})
-        return self._get(("population", int(year)), make)
+
+        return self._carried("population", year, make, to_frames=lambda df: {"population": df},
+                             from_frames=lambda f: f["population"])
 
     def _grade(self, year: int, as_of: date | None, *, history: pd.DataFrame | None) -> pd.DataFrame:
         fig = self.figures(year, as_of)
@@ -128,25 +184,48 @@ class Prepared:
             return er
         return self._get(("graded", int(year), as_of), make)
 
+    def grades(self, year: int) -> pd.DataFrame:
+        """The year's grades (uscc, year, grade), as :meth:`graded` gives them."""
+        return self._carried("grades", year, lambda: self.graded(year)[["uscc", "year", "grade"]].reset_index(drop=True),
+                             to_frames=lambda df: {"grades": df}, from_frames=lambda f: f["grades"])
+
     def grade_history(self, year: int) -> pd.DataFrame | None:
         """Grades (uscc, year, grade) of the years before ``year`` that the streak rules look at."""
         depth = max([1, *[r.years - 1 for r in self.policy.rules.enabled if r.kind == "grade_streak"]])
-        frames = [self.graded(y)[["uscc", "year", "grade"]] for y in range(year - depth, year) if self.has_data(y)]
+        frames = [self.grades(y) for y in range(year - depth, year) if self.has_data(y)]
         return pd.concat(frames, ignore_index=True) if frames else None
 
     def scored(self, year: int, as_of: date | None = None) -> YearResults:
         """Every results layer of ``year`` with ranks but no rank change (see :func:`evaluate_year`)."""
         return self._get(("scored", int(year), as_of), lambda: _score_year(self, int(year), as_of))
 
+    def ranks(self, year: int) -> dict[str, pd.Series]:
+        """The year's ranks of zones and pilot areas (code → rank), as :meth:`scored` gives them."""
+        keys = {"zone_results": "zone_code", "pilot_area_results": "pilot_area_code"}
 
-def prepare(inputs: Mapping[str, pd.DataFrame], *, policy: Policy, built_up: pd.Series | None = None) -> Prepared:
+        def make() -> dict[str, pd.Series]:
+            res = self.scored(year)
+            return {name: res.layers[name].set_index(key)["rank"] for name, key in keys.items()}
+
+        def to_frames(r: dict[str, pd.Series]) -> dict[str, pd.DataFrame]:
+            return {name: s.rename("rank").reset_index() for name, s in r.items()}
+
+        def from_frames(f: dict[str, pd.DataFrame]) -> dict[str, pd.Series]:
+            return {name: f[name].set_index(key)["rank"] for name, key in keys.items()}
+
+        return self._carried("ranks", year, make, to_frames=to_frames, from_frames=from_frames)
+
+
+def prepare(inputs: Mapping[str, pd.DataFrame], *, policy: Policy, built_up: pd.Series | None = None,
+            carry: Carry | None = None) -> Prepared:
     """``inputs``: the input layers by name, as the store returns them. ``built_up``: parcel_code →
-    built-up share from a raster (remote-sensing evidence), or None."""
+    built-up share from a raster (remote-sensing evidence), or None. ``carry``: earlier years' parts
+    kept from a run on the same inputs (:class:`Carry`), or None."""
     if inputs.get("disposals") is not None and len(inputs["disposals"]):
         # the disposal ledger's completed take-backs are rights with no holder (evaluation.ledger)
         inputs = dict(inputs)
         inputs["land_rights"] = rights_with_takebacks(inputs["parcels"], inputs.get("land_rights"), inputs["disposals"])
-    return Prepared(inputs, policy, static_parts(inputs, policy), built_up)
+    return Prepared(inputs, policy, static_parts(inputs, policy), built_up, carry)
 
 
 @dataclass
@@ -210,11 +289,11 @@ def evaluate_year(prepared: Prepared, *, year: int, as_of: date | None = None) -
     inputs; empty when the previous year has no enterprise figures)."""
     res = prepared.scored(year, as_of)
     layers = dict(res.layers)
-    prev = prepared.scored(year - 1) if prepared.has_data(year - 1) else None
+    prev = prepared.ranks(year - 1) if prepared.has_data(year - 1) else None
     for name, key in (("zone_results", "zone_code"), ("pilot_area_results", "pilot_area_code")):
         cur = layers[name].copy()
         if prev is not None:
-            before = prev.layers[name].set_index(key)["rank"]
+            before = prev[name]
             change = pd.to_numeric(cur[key].map(before), errors="coerce") - pd.to_numeric(cur["rank"], errors="coerce")
             cur["rank_change"] = change.astype("Int64")
         layers[name] = cur

@@ -20,6 +20,7 @@ from landuse.core.labels import t
 from landuse.core.policy import Policy
 from evaluation.overrides import apply_overrides
 from landuse.services import objections, versions
+from landuse.services.carry import StoreCarry, carry_key, scope_of
 from landuse.services.ledger import read_ledger
 from landuse.services.survey import evaluate_survey_only, store_survey_results
 from parcels.store.base import Store
@@ -75,7 +76,10 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
 
         say(t("遥感建成区分区统计", "zonal statistics of the built-up raster"))
         bu = built_up_share(inputs["parcels"], built_up)
-    prepared = prepare(inputs, policy=policy, built_up=bu)
+    # earlier years' parts kept by an earlier run on the same inputs, ledger, policy and code
+    carry = StoreCarry(store, carry_key(inputs_hash=inputs_hash or "", policy=policy, ledger=ledger, built_up=bu,
+                                        zones=zones), scope_of(zones)) if inputs_hash else None
+    prepared = prepare(inputs, policy=policy, built_up=bu, carry=carry)
     missing = [y for y in years if not prepared.has_data(y)]
     # a year without enterprise figures but with a survey of that year gets the survey's figures only
     ls = inputs.get("land_survey")
@@ -122,6 +126,8 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
                   "(`landuse results publish` to change that)"))
         res.version = v["version_id"]
         out[y] = res
+    if carry is not None:
+        carry.save(prepared.carried_out())
     now_hash = store.inputs_hash()
     if zones is None and now_hash != inputs_hash:
         msg = t("评价期间输入数据已被修改（有导入完成）：已保存的结果基于修改前的数据，已过期，请重新运行 landuse evaluate",

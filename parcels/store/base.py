@@ -390,6 +390,15 @@ class Store(abc.ABC):
         """A stored tile (data, comma-separated zones it may hold), None when not stored."""
         raise NotImplementedError
 
+    # --- earlier years' parts kept between evaluations (landuse.services.carry) ------------------
+    def get_carry(self, key: str, part: str) -> dict[str, tuple[bytes, str]]:
+        """The frames kept for ``part`` under ``key``: frame name → (data, sha256 of data)."""
+        return {}
+
+    def put_carry(self, key: str, scope: str, items: list[tuple[str, str, bytes, str]]) -> None:
+        """Keep ``items`` (part, frame, data, sha256) under ``key``, dropping what ``scope`` kept under
+        other keys (the parts of an earlier state of the inputs)."""
+
     def tile_years(self) -> list[int]:
         """The years that have stored tiles."""
         return []

@@ -119,6 +119,10 @@ AUDIT_GUARD = [
 TILED_LAYERS = frozenset({"parcel_results", "enterprise_results"})
 TILES_DDL = """CREATE TABLE IF NOT EXISTS result_tiles (year INTEGER NOT NULL, variant TEXT NOT NULL, z INTEGER NOT NULL,
     x INTEGER NOT NULL, y INTEGER NOT NULL, zones TEXT, data BLOB NOT NULL, PRIMARY KEY (year, variant, z, x, y))"""
+#: earlier years' parts of an evaluation, kept between runs (landuse.services.carry); not a layer
+CARRY_DDL = """CREATE TABLE IF NOT EXISTS evaluation_carry (key TEXT NOT NULL, scope TEXT NOT NULL, part TEXT NOT NULL,
+    frame TEXT NOT NULL, sha256 TEXT NOT NULL, data BLOB NOT NULL, created_at TEXT NOT NULL,
+    PRIMARY KEY (key, part, frame))"""
 _GPKG_TYPES = {STR: "TEXT", FLOAT: "REAL", INT: "INTEGER", BOOL: "BOOLEAN", DATE: "DATE"}
 
 
@@ -501,6 +505,26 @@ class GeoPackageStore(Store):
             if not _has_table(con, "result_tiles"):
                 return []
             return [int(r[0]) for r in con.execute("SELECT DISTINCT year FROM result_tiles ORDER BY 1")]
+
+    # --- earlier years' parts kept between evaluations --------------------------------------------
+    def get_carry(self, key: str, part: str) -> dict[str, tuple[bytes, str]]:
+        if not self.path.exists():
+            return {}
+        with contextlib.closing(self._connect()) as con:
+            if not _has_table(con, "evaluation_carry"):
+                return {}
+            rows = con.execute("SELECT frame, data, sha256 FROM evaluation_carry WHERE key = ? AND part = ?",
+                               (key, part)).fetchall()
+        return {r[0]: (bytes(r[1]), r[2]) for r in rows}
+
+    def put_carry(self, key: str, scope: str, items: list[tuple[str, str, bytes, str]]) -> None:
+        self._ensure()
+        with self._writing("evaluation carry") as con:
+            con.execute(CARRY_DDL)
+            con.execute("DELETE FROM evaluation_carry WHERE scope = ? AND key <> ?", (scope, key))
+            now = now_utc().isoformat()
+            con.executemany("INSERT OR REPLACE INTO evaluation_carry (key, scope, part, frame, data, sha256, created_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)", ((key, scope, *it, now) for it in items))
 
     # --- system tables ------------------------------------------------------------------------
     def _sys(self):

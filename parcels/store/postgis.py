@@ -356,6 +356,26 @@ class PostGISStore(Store):
         self._tiles_table = bool(ok)
         return self._tiles_table
 
+    # --- earlier years' parts kept between evaluations --------------------------------------------
+    def get_carry(self, key: str, part: str) -> dict[str, tuple[bytes, str]]:
+        with self.engine.connect() as conn:
+            if not conn.execute(text("SELECT to_regclass('evaluation_carry') IS NOT NULL")).scalar():
+                return {}
+            rows = conn.execute(text("SELECT frame, data, sha256 FROM evaluation_carry WHERE key = :k AND part = :p"),
+                                {"k": key, "p": part}).fetchall()
+        return {r[0]: (bytes(r[1]), r[2]) for r in rows}
+
+    def put_carry(self, key: str, scope: str, items: list[tuple[str, str, bytes, str]]) -> None:
+        self._check()
+        with self.engine.begin() as conn:
+            conn.execute(text(CARRY_DDL))
+            conn.execute(text("DELETE FROM evaluation_carry WHERE scope = :s AND key <> :k"), {"s": scope, "k": key})
+            for part, frame, data, sha in items:
+                conn.execute(text("INSERT INTO evaluation_carry (key, scope, part, frame, sha256, data, created_at) "
+                                  "VALUES (:k, :s, :p, :f, :h, :d, now()) ON CONFLICT (key, part, frame) DO UPDATE "
+                                  "SET data = EXCLUDED.data, sha256 = EXCLUDED.sha256, created_at = now()"),
+                             {"k": key, "s": scope, "p": part, "f": frame, "h": sha, "d": data})
+
     # --- system tables ------------------------------------------------------------------------
     @staticmethod
     def _where(where: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
@@ -428,6 +448,11 @@ class PostGISStore(Store):
         except IntegrityError as exc:
             raise StoreError(f"PostGIS: {exc.orig}") from exc
 
+
+#: earlier years' parts of an evaluation, kept between runs (landuse.services.carry); not a layer
+CARRY_DDL = """CREATE TABLE IF NOT EXISTS evaluation_carry (key text NOT NULL, scope text NOT NULL, part text NOT NULL,
+    frame text NOT NULL, sha256 text NOT NULL, data bytea NOT NULL, created_at timestamptz NOT NULL,
+    PRIMARY KEY (key, part, frame))"""
 
 TILES_DDL = """CREATE TABLE IF NOT EXISTS result_tiles (year integer NOT NULL, variant text NOT NULL,
     z integer NOT NULL, x integer NOT NULL, y integer NOT NULL, zones text, data bytea NOT NULL,

@@ -1,0 +1,113 @@
+"""Earlier years' parts of an evaluation, kept in the store between runs.
+
+A year's evaluation needs parts of earlier years: the baseline year's parcels (the +15 % check),
+last year's graded firms (the grading benchmark), the grades of the years the streak rules look at,
+last year's ranks (rank change). Computed from scratch, one evaluated year costs about four years of
+figures. Every part is a function of the inputs, the disposal ledger, the policy and the code
+alone, so :func:`evaluation.prepare` takes them from an earlier run when all four are unchanged:
+
+- the **key** is a hash of the inputs hash (``inputs_state``, the same hash every results row
+  records), the ledger's rows, the remote-sensing evidence if any, the policy hash, the zones of a
+  partition, and a fingerprint of the evaluation code (every source file of ``evaluation/`` and
+  ``landuse/core/``); any change gives another key, and nothing kept under another key is read;
+- the parts are kept in the store's ``evaluation_carry`` table (not a layer: GIS tools do not list
+  it) as Parquet (never pickle: a store may come from elsewhere), each with its SHA-256; a part
+  that fails its checksum or does not decode is computed again, never trusted;
+- a run keeps what it computed; a scope (all zones, or one partition's zones) keeps only its
+  latest key.
+
+So ``landuse evaluate --year 2025`` after an earlier evaluation on the same data computes 2025
+alone; the figures are the same as a run from nothing (``tests/test_carry.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from landuse.core.policy import Policy
+from parcels.store.base import Store
+
+__all__ = ["StoreCarry", "carry_key", "code_fingerprint"]
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the source of the evaluation and of the contract it conforms to."""
+    import evaluation
+    import landuse.core
+
+    h = hashlib.sha256()
+    for pkg in (evaluation, landuse.core):
+        root = Path(pkg.__file__).resolve().parent
+        for f in sorted(root.rglob("*")):
+            if f.suffix in (".py", ".toml") and f.is_file():
+                h.update(str(f.relative_to(root)).encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _frame_hash(df: pd.DataFrame | pd.Series | None) -> str:
+    if df is None or len(df) == 0:
+        return "-"
+    return hashlib.sha256(df.to_csv(index=True).encode()).hexdigest()[:16]
+
+
+def carry_key(*, inputs_hash: str, policy: Policy, ledger: pd.DataFrame | None = None,
+              built_up: pd.Series | None = None, zones: list[str] | None = None) -> str:
+    """The key of the parts computed from exactly these inputs, ledger, evidence, policy, zones and code."""
+    text = "|".join([inputs_hash, _frame_hash(ledger), _frame_hash(built_up), policy.hash,
+                     ",".join(sorted(zones)) if zones is not None else "*", code_fingerprint()])
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def scope_of(zones: list[str] | None) -> str:
+    return "all" if zones is None else "zones:" + hashlib.sha256(",".join(sorted(zones)).encode()).hexdigest()[:16]
+
+
+def _encode(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.to_parquet(buf, engine="pyarrow", index=True, compression="zstd")
+    return buf.getvalue()
+
+
+def _decode(data: bytes) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+
+
+class StoreCarry:
+    """The :class:`evaluation.pipeline.Carry` of one store and key."""
+
+    def __init__(self, store: Store, key: str, scope: str = "all") -> None:
+        self.store, self.key, self.scope = store, key, scope
+        self.loaded: list[str] = []
+
+    def load(self, name: str) -> dict[str, pd.DataFrame] | None:
+        rows = self.store.get_carry(self.key, name)
+        if not rows:
+            return None
+        out = {}
+        for frame, (data, sha) in rows.items():
+            if hashlib.sha256(data).hexdigest() != sha:
+                return None  # damaged: computed again
+            try:
+                out[frame] = _decode(data)
+            except Exception:  # noqa: BLE001 - a part that does not decode is computed again
+                return None
+        self.loaded.append(name)
+        return out
+
+    def save(self, parts: dict[str, dict[str, pd.DataFrame]]) -> int:
+        """Keep ``parts`` (name → frames); returns the number of frames kept."""
+        items = []
+        for name, frames in parts.items():
+            for frame, df in frames.items():
+                data = _encode(df)
+                items.append((name, frame, data, hashlib.sha256(data).hexdigest()))
+        if items:
+            self.store.put_carry(self.key, self.scope, items)
+        return len(items)
