@@ -44,8 +44,11 @@ STATUS_ZH = {"draft": "草稿", "published": "已发布", "superseded": "已被�
 
 
 # ------------------------------------------------------------------------------------------------
-# the rows of a version: gzip'd JSON, exact (floats as Python reprs, geometry as WKB hex)
+# the rows of a version: Parquet (zstd), exact (float64 as they are, geometry as WKB), base64 text
+# with the prefix ``parquet:``; versions recorded before are gzip'd JSON and still read
 # ------------------------------------------------------------------------------------------------
+
+PARQUET = "parquet:"
 
 def _default(v: Any) -> Any:
     if isinstance(v, (pd.Timestamp, _dt.date)):
@@ -60,6 +63,21 @@ def _default(v: Any) -> Any:
 
 
 def _encode(df: pd.DataFrame) -> str:
+    import io
+
+    d = pd.DataFrame(df)
+    if "geometry" in d.columns:
+        d["geometry"] = [None if g is None or (isinstance(g, float) and np.isnan(g)) else shapely.to_wkb(g)
+                         for g in np.asarray(d["geometry"].values, dtype=object)]
+    try:
+        buf = io.BytesIO()
+        d.reset_index(drop=True).to_parquet(buf, engine="pyarrow", index=False, compression="zstd")
+        return PARQUET + base64.b64encode(buf.getvalue()).decode("ascii")
+    except (ValueError, TypeError, ImportError, ArithmeticError):  # a column Arrow cannot type: JSON
+        return _encode_json(df)
+
+
+def _encode_json(df: pd.DataFrame) -> str:
     d = pd.DataFrame(df)
     cols = list(d.columns)
     data = []
@@ -78,8 +96,13 @@ def _encode(df: pd.DataFrame) -> str:
 
 
 def _decode(name: str, body: str) -> pd.DataFrame:
-    obj = json.loads(gzip.decompress(base64.b64decode(body)).decode("utf-8"))
-    df = pd.DataFrame(obj["data"], columns=obj["columns"])
+    if body.startswith(PARQUET):
+        import io
+
+        df = pd.read_parquet(io.BytesIO(base64.b64decode(body[len(PARQUET):])), engine="pyarrow")
+    else:
+        obj = json.loads(gzip.decompress(base64.b64decode(body)).decode("utf-8"))
+        df = pd.DataFrame(obj["data"], columns=obj["columns"])
     if "geometry" in df.columns:
         geoms = [None if g is None else shapely.from_wkb(g) for g in df["geometry"]]
         df = df.drop(columns=["geometry"])
