@@ -295,7 +295,10 @@ def year_figures(inputs: Mapping[str, pd.DataFrame], *, year: int, policy: Polic
     """Evaluate ``year`` (as of ``as_of``, default 31 December of ``year``) against ``baseline`` (the
     baseline year's parcel evaluation, as of its 31 December)."""
     year = int(year)
-    cur = evaluate_parcels(inputs, year=year, policy=policy, as_of=as_of, static=static)
+    if baseline.year == year and baseline.as_of == as_timestamp(as_of, year):
+        cur = baseline  # the baseline year itself: its parcels are evaluated once
+    else:
+        cur = evaluate_parcels(inputs, year=year, policy=policy, as_of=as_of, static=static)
     base = cur if (baseline.year == year and cur.as_of == baseline.as_of) else baseline
 
     zones = _frame(inputs, "zones")

@@ -117,6 +117,12 @@ class Prepared:
         self._memo[key] = value
         return value
 
+    def release(self, year: int) -> None:
+        """Forget ``year``'s figures, graded firms and scored layers (its grades, ranks and benchmark
+        population stay): a run over several years holds about two years at a time."""
+        for key in [k for k in self._memo if k[0] in ("figures", "graded", "scored") and k[1] == int(year)]:
+            del self._memo[key]
+
     def carried_out(self) -> dict[str, dict[str, pd.DataFrame]]:
         """The parts of earlier years computed in this run (not taken from the carry), by name:
         what a caller keeps for the next run on the same inputs."""
@@ -150,13 +156,19 @@ class Prepared:
             self.inputs, year=year, policy=self.policy, static=self.static, baseline=self.baseline, as_of=as_of))
 
     def graded_population(self, year: int) -> pd.DataFrame | None:
-        """The year's enterprise results with the grade each firm gets when graded without a
-        previous year (whether a firm is graded does not depend on the benchmark): the population
-        of next year's benchmark. None when the year has no enterprise figures."""
+        """The population of next year's grading benchmark: the year's enterprise results with which
+        firms are graded (``grade`` not null) — the grades each gets when graded without a previous
+        year, or the year's own grades when this run has them (only which firms are graded is read).
+        None when the year has no enterprise figures."""
         if not self.has_data(year):
             return None
 
         def make() -> pd.DataFrame:
+            # the benchmark reads which firms are graded and their figures, never their grades: the
+            # year's graded firms serve when this run graded them (whether a firm is graded does not
+            # depend on the benchmark, so both give the same population)
+            if ("graded", int(year), None) in self._memo:
+                return self._memo[("graded", int(year), None)]
             er = self.figures(year).enterprise_results
             g = self._grade(year, None, history=None)
             return er.assign(**{c: g[c].to_numpy() for c in g.columns if c in er.columns})
@@ -328,9 +340,10 @@ def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResult
     if built_up is not None:
         pr["built_up_share"] = pr["parcel_code"].map(built_up).astype("float64")
 
-    # enterprise grades (benchmarks from the previous year, computed from the same inputs)
-    er = prepared.graded(year, as_of)
+    # enterprise grades (benchmarks from the previous year, computed from the same inputs); the
+    # streak rules' earlier grades first: last year's graded firms are then the benchmark population
     grade_hist = prepared.grade_history(year)
+    er = prepared.graded(year, as_of)
 
     # 建筑系数 with structures and yards where the parcels give them (docs/domain.md §13)
     pr["building_coefficient"] = _building_coefficient(pr, inputs["parcels"])

@@ -26,6 +26,7 @@ def evaluate_cmd(
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     tiles: bool = typer.Option(False, "--tiles", help="同时生成最后一个年度的网络地图矢量切片 / also build the web map's vector tiles of the last year"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="在 Dask 集群上按省分区评价：local:N 或 tcp://主机:端口 / evaluate on a Dask cluster, one partition per province: local:N or tcp://HOST:PORT"),
+    fresh: bool = typer.Option(False, "--fresh", help="不用上次评价保留的往年中间结果，全部重算（结果相同，只是更慢）/ recompute the earlier years' parts instead of taking them from the last run (same results, slower)"),
 ) -> None:
     """计算并保存评价结果（重算替换）/ Compute and store the results for a year (re-running replaces them)."""
     from landuse.services.evaluate import evaluate, growth_summary
@@ -55,7 +56,7 @@ def evaluate_cmd(
         raise LanduseError(t("没有企业年度数据", "no enterprise_years in the store"))
     with Steps(2 * len(years) + 1) as steps:
         out = evaluate(store, years=years, policy=pol, as_of=parse_date(as_of), built_up=built_up, progress=steps.say,
-                       actor=f"cli:{getpass.getuser()}")
+                       actor=f"cli:{getpass.getuser()}", fresh=fresh)
     last = out[max(out)]
     for w in last.warnings:
         console.print(f"[yellow]{t('提示', 'note')}:[/] {w}")

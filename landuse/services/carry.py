@@ -82,11 +82,13 @@ def _decode(data: bytes) -> pd.DataFrame:
 class StoreCarry:
     """The :class:`evaluation.pipeline.Carry` of one store and key."""
 
-    def __init__(self, store: Store, key: str, scope: str = "all") -> None:
-        self.store, self.key, self.scope = store, key, scope
+    def __init__(self, store: Store, key: str, scope: str = "all", *, read: bool = True) -> None:
+        self.store, self.key, self.scope, self.read = store, key, scope, read
         self.loaded: list[str] = []
 
     def load(self, name: str) -> dict[str, pd.DataFrame] | None:
+        if not self.read:
+            return None
         rows = self.store.get_carry(self.key, name)
         if not rows:
             return None

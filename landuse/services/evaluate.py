@@ -35,7 +35,7 @@ class NoDataForYear(LanduseError):
 def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date | None = None,
              built_up: str | Path | None = None, progress: Progress | None = None,
              actor: str | None = None, note: str | None = None,
-             zones: list[str] | None = None) -> dict[int, YearResults]:
+             zones: list[str] | None = None, fresh: bool = False) -> dict[int, YearResults]:
     """Compute every results layer for each year (ascending) and keep each year as a new draft
     version (:func:`landuse.services.versions.record`: shown to users only while the year has no
     published version). Corrections from accepted objections of the year are applied first
@@ -43,7 +43,11 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
 
     ``as_of`` (a date inside the one evaluated year) fixes stages, leases and occupancy; it needs
     exactly one year. ``zones``: evaluate those zones only, as a unit of their own (a partition of a
-    distributed run, :mod:`landuse.services.distributed`), replacing only their results."""
+    distributed run, :mod:`landuse.services.distributed`), replacing only their results.
+
+    The parts of earlier years a year needs are taken from the last run on the same inputs, ledger,
+    policy and code when the store keeps them (:mod:`landuse.services.carry`); ``fresh`` computes
+    them again (and keeps them for the next run)."""
     say = progress or (lambda _m: None)
     if as_of is not None and len(years) != 1:
         raise LanduseError(t("--as-of 需要同时给出 --year（统计日期属于一个年度）",
@@ -78,7 +82,7 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         bu = built_up_share(inputs["parcels"], built_up)
     # earlier years' parts kept by an earlier run on the same inputs, ledger, policy and code
     carry = StoreCarry(store, carry_key(inputs_hash=inputs_hash or "", policy=policy, ledger=ledger, built_up=bu,
-                                        zones=zones), scope_of(zones)) if inputs_hash else None
+                                        zones=zones), scope_of(zones), read=not fresh) if inputs_hash else None
     prepared = prepare(inputs, policy=policy, built_up=bu, carry=carry)
     missing = [y for y in years if not prepared.has_data(y)]
     # a year without enterprise figures but with a survey of that year gets the survey's figures only
@@ -112,6 +116,7 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
             store.replace_results(res.stored_layers(zone_geometry=geo_z), year=y, zones=zones)
             store_survey_results(store, res, zones=zones)  # the intensive-use survey's results, per survey year
             out[y] = res
+            prepared.release(y - 1)
             continue
         layers, applied = apply_overrides(res.stored_layers(zone_geometry=geo_z),
                                           objections.overrides_of(store, y))
@@ -126,6 +131,7 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
                   "(`landuse results publish` to change that)"))
         res.version = v["version_id"]
         out[y] = res
+        prepared.release(y - 1)  # the year before is no longer needed whole (its grades and ranks stay)
     if carry is not None:
         carry.save(prepared.carried_out())
     now_hash = store.inputs_hash()
