@@ -220,7 +220,24 @@ def test_vector_tiles_in_chromium(web_site, pg_db, tmp_path, browser):
     auth.add_user(store, "mgr_a", role="manager", password=PASSWORDS["mgr_a"], zones=web_site.zone_a)
     zones = store.read("zones")
     store.close()
-    with Server(pg_db) as base:
+    _tiles_map_in_chromium(web_site, pg_db, zones, browser, shots="postgis")
+
+
+def test_stored_tiles_map_on_a_geopackage_in_chromium(web_site, tmp_path, browser):
+    """A GeoPackage with stored tiles draws the same tiled map as PostGIS (issue 18, item 2)."""
+    from landuse.services.tiles import build_tiles
+    from parcels.store import open_store
+    from tests.test_web_common import copy_site
+
+    db = str(copy_site(web_site, tmp_path))
+    store = open_store(db)
+    build_tiles(store, 2025)
+    zones = store.read("zones")
+    _tiles_map_in_chromium(web_site, db, zones, browser, shots="gpkg")
+
+
+def _tiles_map_in_chromium(web_site, db, zones, browser, *, shots: str):
+    with Server(db) as base:
         # a zone manager: the map opens on the zone (never an empty spot), zoom-out works
         page = browser.new_page()
         seen = _watch(page, base)
@@ -233,7 +250,9 @@ def test_vector_tiles_in_chromium(web_site, pg_db, tmp_path, browser):
         assert shapely.box(*view).contains(za.centroid) and shapely.box(*view).intersection(za.envelope).area > 0.5 * za.envelope.area
         assert page.evaluate("window.landuseMap.getMinZoom()") <= 5
         assert "leaflet-disabled" not in (page.get_attribute(".leaflet-control-zoom-out", "class") or "")
-        page.screenshot(path=str(SHOTS / "web_map_postgis_open.png"))
+        assert page.get_attribute("#map", "data-mode") == "tiles"
+        if shots == "postgis":
+            page.screenshot(path=str(SHOTS / "web_map_postgis_open.png"))
         # a link of the target list lands on the parcel, its popup open
         page.goto(base + "/targets?year=2025")
         link = page.locator("#target-table a[href*='/map']").first
@@ -242,7 +261,8 @@ def test_vector_tiles_in_chromium(web_site, pg_db, tmp_path, browser):
         page.wait_for_selector(".parcel-popup", timeout=20000)
         assert code in page.locator(".parcel-popup").inner_text()
         assert page.evaluate("window.landuseMap.getZoom()") == 17
-        page.screenshot(path=str(SHOTS / "web_map_postgis_target_link.png"))
+        if shots == "postgis":
+            page.screenshot(path=str(SHOTS / "web_map_postgis_target_link.png"))
         _only_local(seen, base)
         page.close()
         browser.clear_cookies()
@@ -257,6 +277,6 @@ def test_vector_tiles_in_chromium(web_site, pg_db, tmp_path, browser):
         _click_parcel(page, web_site.parcel_b)
         text = page.locator(".parcel-popup").inner_text()
         assert web_site.parcel_b in text and "亩均营业收入" in text
-        page.screenshot(path=str(SHOTS / "web_map_tiles_postgis.png"))
+        page.screenshot(path=str(SHOTS / f"web_map_tiles_{shots}.png"))
         assert any("/tiles/" in u and u.endswith("year=2025") for u in seen["requests"])
         _only_local(seen, base)

@@ -122,26 +122,26 @@ def build_tiles(store: Store, year: int, *, zooms: range | None = None) -> dict[
 
 
 def has_tiles(store: Store, year: int) -> bool:
-    return store.tile_years().count(int(year)) > 0
+    return store.has_tile_year(int(year))
 
 
 def tile(store: Store, *, year: int, z: int, x: int, y: int, zones: list[str] | None, figures: bool) -> bytes | None:
     """The stored tile for a user who sees ``zones`` (None: all) and figures or not; None when the
     year has no stored tiles (the caller may fall back to live tiles)."""
     variant = "figures" if figures else "public"
-    hit = store.get_tile(int(year), variant, z, x, y)
-    if hit is None:  # outside the stored zooms the web map asks for the parent tile (over-zoom)
-        return b"" if MIN_ZOOM <= z <= MAX_ZOOM and has_tiles(store, year) else None
+    dz = max(0, z - MAX_ZOOM)  # deeper than the stored zooms: the stored parent tile, magnified
+    hit = store.get_tile(int(year), variant, z - dz, x >> dz, y >> dz)
+    if hit is None:
+        return b"" if MIN_ZOOM <= z and has_tiles(store, year) else None
     data, in_tile = hit
-    if zones is None:
-        return data
-    mine = set(zones)
-    present = set(filter(None, in_tile.split(",")))
-    if present <= mine:
-        return data
-    if not present & mine:
-        return b""
-    return keep_zones(data, mine)
+    if zones is not None:
+        mine = set(zones)
+        present = set(filter(None, in_tile.split(",")))
+        if not present & mine:
+            return b""
+        if not present <= mine:
+            data = keep_zones(data, mine)
+    return overzoom(data, dz, x - ((x >> dz) << dz), y - ((y >> dz) << dz)) if dz else data
 
 
 # ------------------------------------------------------------------------------------------------
@@ -256,4 +256,85 @@ def keep_zones(data: bytes, zones: set[str]) -> bytes:
             body += _field(4, 2, values[old])
         if kept:
             out += _field(3, 2, bytes(body))
+    return bytes(out)
+
+
+def _zigzag(n: int) -> int:
+    return (n << 1) ^ (n >> 63)
+
+
+def _unzigzag(n: int) -> int:
+    return (n >> 1) ^ -(n & 1)
+
+
+def _packed(buf: bytes) -> list[int]:
+    out, i = [], 0
+    while i < len(buf):
+        v, i = _varint(buf, i)
+        out.append(v)
+    return out
+
+
+def _magnify(geom: list[int], k: int, dx: int, dy: int, extent: int, buffer: int) -> list[int] | None:
+    """A feature's geometry commands with every point mapped to ``k·p − (dx, dy)``; None when the
+    result lies wholly outside the tile (with ``buffer``)."""
+    out: list[int] = []
+    x = y = px = py = 0
+    x0 = y0 = float("inf")
+    x1 = y1 = float("-inf")
+    i = 0
+    while i < len(geom):
+        cmd = geom[i]
+        i += 1
+        cid, count = cmd & 7, cmd >> 3
+        out.append(cmd)
+        if cid == 7:  # ClosePath
+            continue
+        for _ in range(count):
+            x += _unzigzag(geom[i])
+            y += _unzigzag(geom[i + 1])
+            i += 2
+            nx, ny = x * k - dx, y * k - dy
+            out += [_zigzag(nx - px), _zigzag(ny - py)]
+            px, py = nx, ny
+            x0, y0, x1, y1 = min(x0, nx), min(y0, ny), max(x1, nx), max(y1, ny)
+    if x1 < -buffer or y1 < -buffer or x0 > extent + buffer or y0 > extent + buffer:
+        return None
+    return out
+
+
+def overzoom(data: bytes, dz: int, ox: int, oy: int) -> bytes:
+    """The tile ``dz`` zooms below a stored tile, at offset (ox, oy) inside it (0 ≤ ox, oy < 2^dz):
+    the stored tile's features magnified 2^dz times and shifted, those wholly outside dropped (the
+    map draws the parcels at every zoom, the stored tiles stop at ``MAX_ZOOM``)."""
+    k = 1 << dz
+    out = bytearray()
+    for num, wt, layer in _fields(data):
+        if num != 3:
+            out += _field(num, wt, layer)
+            continue
+        parts = list(_fields(layer))
+        extent = next((v for n, _w, v in parts if n == 5), 4096)
+        assert isinstance(extent, int)
+        body = bytearray()
+        for n, w, v in parts:
+            if n != 2:
+                body += _field(n, w, v)
+                continue
+            assert isinstance(v, bytes)
+            feat = bytearray()
+            keep = True
+            for fn, fw, fv in _fields(v):
+                if fn == 4:
+                    assert isinstance(fv, bytes)
+                    g = _magnify(_packed(fv), k, ox * extent, oy * extent, extent, extent // 16)
+                    if g is None:
+                        keep = False
+                        break
+                    feat += _field(4, 2, b"".join(_put_varint(c) for c in g))
+                else:
+                    feat += _field(fn, fw, fv)
+            if keep:
+                body += _field(2, 2, bytes(feat))
+        out += _field(3, 2, bytes(body))
     return bytes(out)

@@ -203,11 +203,9 @@ def tiles(request: Request, z: int, x: int, y: int, year: int | None = YearQ, p:
     if not (0 <= z <= 22 and 0 <= x < 2 ** z and 0 <= y < 2 ** z):
         raise HTTPException(404, "未找到 / not found")
     yr = data.default_year(store, year)
-    if not data.serves_tiles(store, yr):
+    body = data.tile(store, p, z, x, y, yr) if yr is not None else (b"" if data.is_pg(store) else None)
+    if body is None:
         raise HTTPException(404, "矢量切片需要 PostGIS 数据库或已生成的切片（landuse tiles）；请使用开发区 GeoJSON / "
                                  "vector tiles need PostGIS or stored tiles (landuse tiles)")
-    if yr is None:
-        return Response(b"", media_type="application/vnd.mapbox-vector-tile")
-    body = data.tile(store, p, z, x, y, yr)
     return Response(body, media_type="application/vnd.mapbox-vector-tile",
                     headers={"cache-control": "private, max-age=60"})

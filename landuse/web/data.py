@@ -375,8 +375,9 @@ def serves_tiles(store, year: int | None) -> bool:
     return is_pg(store) or (year is not None and tiles.has_tiles(store, year))
 
 
-def tile(store, principal: Principal, z: int, x: int, y: int, year: int) -> bytes:
-    """The stored tile when the year has stored tiles (a lookup), else PostGIS's live tile."""
+def tile(store, principal: Principal, z: int, x: int, y: int, year: int) -> bytes | None:
+    """The stored tile when the year has stored tiles (a lookup, tried first), else PostGIS's live
+    tile; None when neither serves (a GeoPackage without stored tiles of the year)."""
     from landuse.services import tiles
 
     zones, figures = zone_list(principal), can_see_figures(principal)
@@ -384,7 +385,7 @@ def tile(store, principal: Principal, z: int, x: int, y: int, year: int) -> byte
     if body is not None:
         return body
     if not is_pg(store):
-        return b""
+        return None
     return store.mvt_tile(z, x, y, year=year, zones=zones, figures=figures)
 
 

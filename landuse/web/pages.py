@@ -140,7 +140,8 @@ def map_page(request: Request, year: int | None = Query(None, ge=1990, le=2100),
     years = data.result_years(store)
     y = year if year is not None else (years[-1] if years else None)
     cfg = data.map_config(store, p, policy=data.policy_for(store, y, request.app.state.policy), year=y)
-    return render(request, "map.html", p, year=y, years=years, mode="tiles" if data.is_pg(store) else "geojson",
+    # vector tiles from PostGIS or from the stored tiles of the year (either backend), else GeoJSON per zone
+    return render(request, "map.html", p, year=y, years=years, mode="tiles" if data.serves_tiles(store, y) else "geojson",
                   figures=data.can_see_figures(p), cfg=cfg, survey_classes=data.SURVEY_LEGEND)
 
 

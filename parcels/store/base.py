@@ -399,6 +399,10 @@ class Store(abc.ABC):
         """Keep ``items`` (part, frame, data, sha256) under ``key``, dropping what ``scope`` kept under
         other keys (the parts of an earlier state of the inputs)."""
 
+    def has_tile_year(self, year: int) -> bool:
+        """Whether ``year`` has stored tiles (one index lookup on the backends)."""
+        return int(year) in self.tile_years()
+
     def tile_years(self) -> list[int]:
         """The years that have stored tiles."""
         return []

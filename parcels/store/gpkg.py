@@ -543,6 +543,16 @@ class GeoPackageStore(Store):
             return []
         return [int(r["year"]) for r in self._read_rows("SELECT DISTINCT year FROM result_tiles ORDER BY 1")]
 
+    def has_tile_year(self, year: int) -> bool:
+        if not self.path.exists():
+            return False
+        try:
+            return bool(self._reader().execute("SELECT 1 FROM result_tiles WHERE year = ? LIMIT 1", (int(year),)).fetchall())
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return False
+            raise _store_error(self.path, exc) from exc
+
     def result_years(self) -> list[int]:
         if not self.path.exists():
             return []

@@ -348,6 +348,12 @@ class PostGISStore(Store):
         df = self._query("SELECT DISTINCT year FROM result_tiles ORDER BY 1", {})
         return [int(v) for v in df["year"]] if len(df) else []
 
+    def has_tile_year(self, year: int) -> bool:
+        if not self._has_tiles_table():
+            return False
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT 1 FROM result_tiles WHERE year = :y LIMIT 1"), {"y": int(year)}).first() is not None
+
     def _has_tiles_table(self) -> bool:
         if getattr(self, "_tiles_table", False):
             return True
