@@ -142,6 +142,7 @@ def map_page(request: Request, year: int | None = Query(None, ge=1990, le=2100),
     cfg = data.map_config(store, p, policy=data.policy_for(store, y, request.app.state.policy), year=y)
     # vector tiles from PostGIS or from the stored tiles of the year (either backend), else GeoJSON per zone
     return render(request, "map.html", p, year=y, years=years, mode="tiles" if data.serves_tiles(store, y) else "geojson",
+                  tile_years="all" if data.is_pg(store) else ",".join(map(str, store.tile_years())),
                   figures=data.can_see_figures(p), cfg=cfg, survey_classes=data.SURVEY_LEGEND)
 
 

@@ -13,6 +13,9 @@
   var Tools = window.LanduseTools;
   var el = document.getElementById('map');
   var mode = el.dataset.mode, figures = el.dataset.figures === '1';
+  // the years the server has vector tiles of ('all': PostGIS draws them live)
+  var tileYears = (el.dataset.tileYears || '').split(',');
+  function tiled(y) { return tileYears[0] === 'all' || tileYears.indexOf(String(y)) >= 0; }
   var CFG = JSON.parse(document.getElementById('map-config').textContent);
   var TH = CFG.theme, T = CFG.text;
   var yearSel = document.getElementById('year'), zoneSel = document.getElementById('zone');
@@ -439,6 +442,8 @@
   document.getElementById('q').addEventListener('keydown', function (e) { if (e.key === 'Enter') search(); });
   if (colourSel) colourSel.addEventListener('change', restyle);
   yearSel.addEventListener('change', function () {
+    // a year without vector tiles (a GeoPackage where they were not built): the page of that year
+    if (mode === 'tiles' && !tiled(year())) { location.href = '/map?year=' + encodeURIComponent(year()) + location.hash; return; }
     loadedZone = null; features = {};
     var again = openPopup;
     var done = mode === 'tiles' ? (loadTiles(), Promise.resolve()) : loadZone(zoneSel.value);
