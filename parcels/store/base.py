@@ -305,7 +305,7 @@ class Store(abc.ABC):
         else:
             df = self._read_raw(name, year=year, zones=zones, columns=cols, where=where,
                                 geometry=geometry and bool(layer.geometry))
-        out = coerce(df, layer)
+        out = coerce(df, layer, only=None if cols is None else {*cols, *layer.key})
         out = out.sort_values(list(layer.key), kind="stable", na_position="first").reset_index(drop=True) if len(out) else out
         if cols is not None:
             out = out[cols + (["geometry"] if "geometry" in out.columns else [])]

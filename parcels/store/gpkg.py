@@ -369,6 +369,8 @@ class GeoPackageStore(Store):
             for layer in ALL_LAYERS:
                 if f"ux_{layer.name}_key" not in tables:
                     return True
+                if layer.year_column and "zone_code" in layer.names and f"ix_{layer.name}_year_zone" not in tables:
+                    return True
                 if not layer.output and f"inputs_dirty_{layer.name}_delete" not in tables:
                     return True
                 cols = {r[1] for r in con.execute(f'PRAGMA table_info("{layer.name}")')}
@@ -393,6 +395,9 @@ class GeoPackageStore(Store):
             con.execute(f'CREATE UNIQUE INDEX IF NOT EXISTS "ux_{name}_key" ON "{name}" ({keys})')
             if layer.year_column:
                 con.execute(f'CREATE INDEX IF NOT EXISTS "ix_{name}_year" ON "{name}" ("{layer.year_column}")')
+                if "zone_code" in layer.names:  # one zone's rows of a year (the web service's reads)
+                    con.execute(f'CREATE INDEX IF NOT EXISTS "ix_{name}_year_zone" ON "{name}" '
+                                f'("{layer.year_column}", "zone_code")')
             if not layer.output:
                 for trg in _dirty_triggers(name):
                     con.execute(trg)
@@ -406,8 +411,11 @@ class GeoPackageStore(Store):
         layer = LAYERS[name]
         if not self.path.exists():
             return empty_layer(layer)
-        with self._reading() as con:
-            return _read_con(con, layer, year=year, zones=zones, columns=columns, where=where, geometry=geometry)
+        try:  # one statement reads the rows: on the kept connection, the last committed state
+            return _read_con(self._reader(), layer, year=year, zones=zones, columns=columns, where=where,
+                             geometry=geometry)
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from exc
 
     def read_inputs_snapshot(self, *, zones: list[str] | None = None,
                              with_hash: bool = True) -> tuple[dict[str, pd.DataFrame], str | None]:
