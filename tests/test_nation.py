@@ -144,3 +144,20 @@ def test_partitioned_nation_equals_each_province_evaluated_alone(nation, tmp_pat
             want = _rows(alone, "pilot_area_results", 2025, areas)
             assert want and _rows(both, "pilot_area_results", 2025, areas) == want
         alone.close()
+
+
+def test_bench_picks_whole_provinces_then_zones_closest_to_the_size():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_distributed", Path(__file__).parents[1] / "scripts" / "bench_distributed.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    counts = {"A1": 400, "A2": 600, "B1": 300, "B2": 500, "B3": 700, "C1": 900}
+    parts = {"11": ["A1", "A2"], "12": ["B1", "B2", "B3"], "13": ["C1"]}
+    # 1 000 = province 11 whole (400 + 600)
+    assert bench.pick_zones(counts, parts, 1000) == ["A1", "A2"]
+    # 1 900: 11 whole (1 000), 12 (1 500) does not fit: B1 → 1 300, B2 → 1 800 (closer), B3 → 2 500 (farther)
+    assert bench.pick_zones(counts, parts, 1900) == ["A1", "A2", "B1", "B2"]
+    # 350: A1 (400) is 50 away, nothing is 350 away
+    assert bench.pick_zones(counts, parts, 350) == ["A1"]
+    assert bench.pick_zones(counts, parts, 10_000) == ["A1", "A2", "B1", "B2", "B3", "C1"]
