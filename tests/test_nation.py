@@ -161,3 +161,15 @@ def test_bench_picks_whole_provinces_then_zones_closest_to_the_size():
     # 350: A1 (400) is 50 away, nothing is 350 away
     assert bench.pick_zones(counts, parts, 350) == ["A1"]
     assert bench.pick_zones(counts, parts, 10_000) == ["A1", "A2", "B1", "B2", "B3", "C1"]
+
+
+def test_cli_nation_sample_refuses_a_bad_count_clearly(tmp_path):
+    from typer.testing import CliRunner
+
+    from landuse.cli import app
+
+    r = CliRunner().invoke(app, ["sample", "--scale", "nation", "--provinces", "31", "--out", str(tmp_path / "n")])
+    assert r.exit_code == 1 and "--provinces" in r.output and "30" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "n").exists()  # nothing written
+    r = CliRunner().invoke(app, ["sample", "--scale", "nation", "--province-scale", "nation", "--out", str(tmp_path / "n")])
+    assert r.exit_code == 1 and "--province-scale" in r.output
