@@ -62,24 +62,38 @@ def import_cmd(
 
 @app.command("sample")
 def sample_cmd(
-    out: Path = typer.Option(..., "--out", help="输出文件夹 / output folder"),
-    scale: str = typer.Option("small", "--scale", help="small | province"),
+    out: str = typer.Option(..., "--out", help="输出文件夹；nation 时也可为 PostGIS 地址或 .gpkg 文件 / output folder; "
+                                            "for nation also a PostGIS URL or a .gpkg file"),
+    scale: str = typer.Option("small", "--scale", help="small | province | nation（全国：逐省生成 / national, province by province）"),
     seed: int = typer.Option(1, "--seed", help="随机种子 / random seed"),
+    provinces: int = typer.Option(30, "--provinces", help="nation 的省份数（默认 30）/ number of provinces of a nation (default 30)"),
+    province_scale: str = typer.Option("province", "--province-scale",
+                                       help="nation 中每省的规模 province | small / scale of each province of a nation"),
 ) -> None:
-    """生成示例数据包（江西试验区风格）/ Generate a sample data package (Jiangxi-like)."""
+    """生成示例数据包（江西试验区风格；nation：逐省生成全国数据）/ Generate a sample data package (Jiangxi-like; nation: province by province)."""
     from rich.progress import Progress
 
     from parcels.sample import write_sample
 
-    if scale not in ("small", "province"):
-        raise LanduseError("--scale small|province")
+    if scale not in ("small", "province", "nation"):
+        raise LanduseError("--scale small|province|nation")
+    if scale == "nation":
+        from landuse.services.nation import write_nation
+
+        if province_scale not in ("small", "province"):
+            raise LanduseError("--province-scale small|province")
+        rows = write_nation(out, scale=province_scale, provinces=provinces, seed=seed, say=console.print)
+        n = sum(r["counts"]["parcels"] for r in rows)
+        console.print(t(f"全国示例数据已写入 {masked(out)}：{len(rows)} 个省、{n} 宗地",
+                        f"national sample written to {masked(out)}: {len(rows)} provinces, {n} parcels"))
+        return
     with Progress(console=console) as prog:
         task = prog.add_task(t("生成示例数据", "generating"), total=None)
 
         def step(stage: str, i: int, n: int) -> None:
             prog.update(task, description=f"{t('生成', 'generating')} {stage}", completed=i, total=max(n, 1))
 
-        summary = write_sample(out, scale=scale, seed=seed, progress=step)
+        summary = write_sample(Path(out), scale=scale, seed=seed, progress=step)
     console.print(t(f"示例数据已写入 {out}", f"sample written to {out}"))
     console.print(summary.get("counts", summary))
 

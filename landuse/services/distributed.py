@@ -17,6 +17,13 @@ exactly what the single-process run of each unit stores:
 National figures combine the partitions' exact partial sums (Σ revenue, Σ tax, Σ developed land of the
 zone results per year; per-mu figures are ratios of those sums, never means of ratios).
 
+Each worker reads only its partition (``Store.read_inputs_snapshot(zones=...)``, filtered in SQL on
+both backends): its zones' rows; the buildings, rights and leases of its parcels; the firms those
+link (holders, right holders, lessees) with their yearly and period figures; the firms linked to no
+land whose USCC registers them in the partition's province; its pilot areas' yearly figures. A firm
+whose land lies in two partitions is evaluated by each on its own land there (the single-process
+run of the whole store spreads its figures over all its land).
+
 The client holds the list of zones and the sums, never a partition's rows. Install with
 ``pip install 'landuse[cluster]'`` (``dask[distributed]``); workers need the product installed and
 the store reachable (``--db``: a PostGIS URL for a real cluster; a GeoPackage path works on one
@@ -109,8 +116,10 @@ def combine(parts: list[dict[str, Any]]) -> dict[int, dict[str, float]]:
 
 
 def evaluate_distributed(db: str, *, years: list[int], policy: Policy, scheduler: str, by: str = "province",
-                         progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Evaluate every partition on the cluster; returns per-partition figures and the combined sums."""
+                         progress: Callable[[str], None] | None = None,
+                         zones: list[str] | None = None) -> dict[str, Any]:
+    """Evaluate every partition on the cluster; returns per-partition figures and the combined sums.
+    ``zones``: only these zones, each partition cut down to them (benchmarks: a given number of parcels)."""
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:
@@ -126,6 +135,10 @@ def evaluate_distributed(db: str, *, years: list[int], policy: Policy, scheduler
         parts = partitions(store, by=by)
     finally:
         store.close()
+    if zones is not None:
+        keep = set(zones)
+        parts = {k: [z for z in v if z in keep] for k, v in parts.items()}
+        parts = {k: v for k, v in parts.items() if v}
     cluster = LocalCluster(n_workers=arg, threads_per_worker=1, processes=True, dashboard_address=None) \
         if kind == "local" else None
     client = Client(cluster if cluster is not None else arg)

@@ -88,6 +88,7 @@ from parcels.sample.config import SCALES, Progress
 from parcels.sample.enterprise_years import holder_figures, make_years
 from parcels.sample.enterprises import make_enterprises, make_uscc
 from parcels.sample.parcels import parcel_attributes
+from parcels.sample.reference import PROVINCES, REFERENCE_PROVINCE
 from parcels.sample.pilot_areas import pilot_area_years, pilot_area_years_extras, recent_supply_rate, select_pilot_areas
 from parcels.sample.truth import truth_table
 from parcels.sample.writer import SHP_FIELDS, write_all
@@ -95,15 +96,22 @@ from parcels.sample.zones import build_geometry, zone_specs
 
 
 def write_sample(out_dir: str | Path, *, scale: Literal["small", "province"] = "small", seed: int = 1,
-                 progress: Progress | None = None) -> dict:
-    """Write a generated data package to ``out_dir`` (created if needed); return a summary dict."""
+                 progress: Progress | None = None, province: str | None = None) -> dict:
+    """Write a generated data package to ``out_dir`` (created if needed); return a summary dict.
+
+    ``province``: a 2-digit province code of :data:`parcels.sample.reference.PROVINCES` (default
+    Jiangxi, 36): every admin code (pilot areas, counties, hence zone, parcel and USCC codes) carries
+    it, and firm names its short name; the content drawn for a seed is the same whatever the province."""
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(SCALES)}")
+    names = dict(PROVINCES)
+    if province is not None and province not in names:
+        raise ValueError(f"province must be one of {', '.join(names)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     prog = progress or (lambda stage, i, n: None)
     rng = np.random.default_rng(seed)
-    cfg = SCALES[scale]
+    cfg = dict(SCALES[scale], province=province)
 
     areas = select_pilot_areas(cfg)
     zones_spec = zone_specs(rng, cfg, areas)
@@ -111,7 +119,7 @@ def write_sample(out_dir: str | Path, *, scale: Literal["small", "province"] = "
     geo = build_geometry(rng, zones_spec, prog)
     parcels, projects = parcel_attributes(rng, geo, zones_spec)
     prog("attributes", 1, 1)
-    ctx: dict = {"geoms": geo["parcels"]}
+    ctx: dict = {"geoms": geo["parcels"], "province_name": names[province or REFERENCE_PROVINCE]}
     ents = make_enterprises(rng, parcels, projects, zones_spec, ctx)
     buildings, leases, ents = buildings_and_leases(rng, parcels, projects, zones_spec, ents, ctx)
     holder_figures(rng, parcels, projects, ents, zones_spec, ctx)
@@ -138,6 +146,7 @@ def write_sample(out_dir: str | Path, *, scale: Literal["small", "province"] = "
         "out_dir": str(out),
         "scale": scale,
         "seed": seed,
+        "province": province or REFERENCE_PROVINCE,
         "counts": {
             "zones": len(zones_spec), "pilot_areas": len(areas), "parcels": len(parcels),
             "enterprises": len(ents), "enterprise_years": len(years), "buildings": len(buildings),

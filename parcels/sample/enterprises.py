@@ -28,7 +28,7 @@ _USCC_W = tuple(int(w) for w in USCC_WEIGHTS)
 _USCC_VAL = {ch: i for i, ch in enumerate(USCC_ALPHABET)}
 
 
-def _name_maker(rng):
+def _name_maker(rng, province: str = "江西"):
     used: set[str] = set()
 
     def make(place: str, words: tuple[str, ...], suffix: str | None = None) -> str:
@@ -39,11 +39,11 @@ def _name_maker(rng):
             if suffix:
                 nm = f"{place}{brand}{suffix}"
             elif r < 0.4:
-                nm = f"江西{brand}{word}有限公司"
+                nm = f"{province}{brand}{word}有限公司"
             elif r < 0.88:
                 nm = f"{place}{brand}{word}有限公司"
             else:
-                nm = f"江西{place}{brand}{word}股份有限公司"
+                nm = f"{province}{place}{brand}{word}股份有限公司"
             if nm not in used:
                 used.add(nm)
                 return nm
@@ -55,7 +55,7 @@ def _name_maker(rng):
 def make_enterprises(rng: np.random.Generator, F: pd.DataFrame, P: pd.DataFrame, specs: list[dict],
                      ctx: dict):
     """One holder per industrial/commercial project; platform companies; tenants are added later."""
-    make_name = _name_maker(rng)
+    make_name = _name_maker(rng, ctx.get("province_name", "江西"))
     ind_w = np.array([g[1] for g in INDUSTRIES])
     ind_w = ind_w / ind_w.sum()
     rows = []

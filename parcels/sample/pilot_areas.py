@@ -8,20 +8,28 @@ import numpy as np
 import pandas as pd
 
 from parcels.sample.config import YEARS
-from parcels.sample.reference import CITIES, COUNTIES
+from parcels.sample.reference import CITIES, COUNTIES, REFERENCE_PROVINCE
 
 
 def select_pilot_areas(cfg: dict) -> list[dict]:
+    """The cities and counties of a scale; with ``cfg["province"]`` (a 2-digit province code) their
+    codes carry that province's code instead of Jiangxi's (``ref``: the reference table's code)."""
     out = []
+    prov = cfg.get("province") or REFERENCE_PROVINCE
+
+    def recode(c: str) -> str:
+        return prov + c[2:] if c.startswith(REFERENCE_PROVINCE) else c
+
     cities = {c[0]: c for c in CITIES}
     for code in cfg["cities"]:
         c = cities[code]
-        out.append(dict(code=c[0], name=c[1], short=c[2], lon=c[3], lat=c[4], county=c[5], kind="city"))
+        out.append(dict(code=recode(c[0]), name=c[1], short=c[2], lon=c[3], lat=c[4], county=recode(c[5]), kind="city",
+                        ref=c[0]))
     counties = {c[0]: c for c in COUNTIES}
     for code in cfg["counties"]:
         k = counties[code]
-        out.append(dict(code=k[0], name=k[1], short=k[2], lon=k[3], lat=k[4], county=k[0], kind="county",
-                        main=(k[7], k[6])))
+        out.append(dict(code=recode(k[0]), name=k[1], short=k[2], lon=k[3], lat=k[4], county=recode(k[0]), kind="county",
+                        main=(k[7], k[6]), ref=k[0]))
     return out
 
 

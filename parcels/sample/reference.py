@@ -98,3 +98,15 @@ INDUSTRIES = [
 OBSOLETE_GROUPS = ("建材", "纺织", "石化", "有色")
 SYL1 = "赣鑫恒华金瑞宏联晶正新盛嘉泰海天汇和国宝昌远铭达隆中博凯尚永祥佳鸿润东丰锦捷科信"
 SYL2 = "锋源达泰盛创鑫辉邦安宇力通航诚丰瑞海华科兴腾鹏耀德恒明宏晟弘光美运凯琦钜锐洋顺"
+
+# the national sample (``landuse sample --scale nation``): province-level codes (GB/T 2260) and short
+# names, Jiangxi first (its province is the ``province`` sample itself); Xizang (54) is left out, so
+# that the 30 provinces of a full nation are the 30 with most development zones
+PROVINCES = [
+    ("36", "江西"), ("11", "北京"), ("12", "天津"), ("13", "河北"), ("14", "山西"), ("15", "内蒙古"),
+    ("21", "辽宁"), ("22", "吉林"), ("23", "黑龙江"), ("31", "上海"), ("32", "江苏"), ("33", "浙江"),
+    ("34", "安徽"), ("35", "福建"), ("37", "山东"), ("41", "河南"), ("42", "湖北"), ("43", "湖南"),
+    ("44", "广东"), ("45", "广西"), ("46", "海南"), ("50", "重庆"), ("51", "四川"), ("52", "贵州"),
+    ("53", "云南"), ("61", "陕西"), ("62", "甘肃"), ("63", "青海"), ("64", "宁夏"), ("65", "新疆"),
+]
+REFERENCE_PROVINCE = "36"  # the province whose codes the tables above carry

@@ -36,7 +36,7 @@ def zone_specs(rng: np.random.Generator, cfg: dict, areas: list[dict]) -> list[d
     specs = []
     for a, n in zip(areas, per.tolist()):
         if a["kind"] == "city":
-            main_name, main_level = CITY_MAIN_ZONE[a["code"]]
+            main_name, main_level = CITY_MAIN_ZONE[a.get("ref", a["code"])]
         else:
             main_name, main_level = a["main"]
         templates = [t for t in EXTRA_ZONE_TEMPLATES if t.format(p=a["short"]) != main_name]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import abc
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from landuse.core.contract import INPUT_LAYERS, LAYERS, OUTPUT_LAYERS, Layer
+from landuse.core.contract import INPUT_LAYERS, LAYERS, OUTPUT_LAYERS, PROVINCE, Layer
 from landuse.core.errors import StoreError
 
 from parcels.schema import coerce, empty_frame
@@ -485,3 +486,81 @@ def scoped_delete(layer: Layer, frame: pd.DataFrame, zones: list[str] | None) ->
     k = layer.key[0]
     keys = sorted({str(v) for v in frame[k].dropna()}) if k in frame.columns else []
     return ("zone_code" if "zone_code" in layer.names else ""), sorted(set(zones)), k, keys
+
+
+# --- a partition's inputs (landuse.services.distributed) -----------------------------------------
+
+#: the enterprise-side input layers: a partition reads the rows of its own firms only (by ``uscc``)
+FIRM_LAYERS = ("enterprises", "enterprise_years", "enterprise_periods")
+
+#: one condition of a read restricted to rows where *any* condition holds: ``(column, values)`` is
+#: ``column IN values``; ``(column, values, start, length)`` is ``substr(column, start, length) IN values``
+AnyOf = list[tuple]
+
+#: firms that exist in the enterprise-side layers but are linked to no parcel at all (no parcel,
+#: right or lease names them) and whose USCC registers them in one of the provinces ``:prov``
+#: (characters 3–4 of the USCC: the registering authority's admin code, GB 32100). PostgreSQL's
+#: spelling (anti-joins); the GeoPackage builds the same query over the tables its file has
+#: (``NOT IN`` over subqueries SQLite indexes).
+UNLINKED_FIRMS_PG = """
+SELECT u.uscc FROM (SELECT uscc FROM enterprises UNION SELECT uscc FROM enterprise_years
+                    UNION SELECT uscc FROM enterprise_periods) u
+WHERE substr(u.uscc, 3, 2) = ANY(:prov)
+  AND NOT EXISTS (SELECT 1 FROM parcels p WHERE p.holder_uscc = u.uscc)
+  AND NOT EXISTS (SELECT 1 FROM land_rights l WHERE l.holder_uscc = u.uscc)
+  AND NOT EXISTS (SELECT 1 FROM leases s WHERE s.uscc = u.uscc)"""
+
+
+def zone_provinces(zones: pd.DataFrame) -> list[str]:
+    """The province codes (2 digits) of ``zones``: of their county code, else of the first 6-digit
+    code in their zone code (as :func:`landuse.services.distributed.partitions` groups them)."""
+    if not len(zones):
+        return []
+    county = zones["county_code"].astype(object).where(zones["county_code"].notna(), None) \
+        if "county_code" in zones.columns else pd.Series(None, index=zones.index, dtype=object)
+    code = county.fillna(zones["zone_code"].astype(str).str.extract(r"(\d{6})", expand=False))
+    return sorted({str(c)[:2] for c in code.dropna()})
+
+
+def _values(df: pd.DataFrame, column: str) -> list[str]:
+    if column not in df.columns or not len(df):
+        return []
+    return sorted({str(v) for v in df[column].dropna()})
+
+
+def read_partition(read: Callable[..., pd.DataFrame], unlinked_firms: Callable[[list[str]], list[str]],
+                   zones: list[str]) -> dict[str, pd.DataFrame]:
+    """The raw input layers of a partition (``zones``), read through ``read(name, zones=, any_of=)``
+    (one backend's reader, inside the caller's transaction) so that each layer holds only what the
+    partition's evaluation links to:
+
+    - layers with ``zone_code``: the rows of ``zones``;
+    - ``buildings`` and ``land_rights``: those of the partition's parcels; ``leases``: those on its
+      parcels or its buildings;
+    - ``enterprises``, ``enterprise_years``, ``enterprise_periods``: the firms the partition links
+      (holders of its parcels, holders in their rights, lessees of its leases) and the firms linked to
+      no parcel anywhere that the USCC registers in the partition's provinces (``unlinked_firms``);
+      the single-process run lists those too, so each is evaluated by the partition of its province;
+    - ``pilot_area_years``: the province row, the pilot areas of the zones (and of
+      ``pilot_area_zones``) and those whose admin code lies in the partition's provinces.
+
+    Every filter is a SQL condition: no layer is read whole and filtered afterwards."""
+    out: dict[str, pd.DataFrame] = {}
+    for layer in INPUT_LAYERS:
+        if "zone_code" in layer.names:
+            out[layer.name] = read(layer.name, zones=zones)
+    parcel_codes = _values(out["parcels"], "parcel_code")
+    out["buildings"] = read("buildings", any_of=[("parcel_code", parcel_codes)])
+    out["leases"] = read("leases", any_of=[("parcel_code", parcel_codes),
+                                           ("building_code", _values(out["buildings"], "building_code"))])
+    out["land_rights"] = read("land_rights", any_of=[("parcel_code", parcel_codes)])
+    provinces = zone_provinces(out["zones"])
+    firms = set(_values(out["parcels"], "holder_uscc")) | set(_values(out["land_rights"], "holder_uscc")) \
+        | set(_values(out["leases"], "uscc")) | set(unlinked_firms(provinces) if provinces else [])
+    for name in FIRM_LAYERS:
+        out[name] = read(name, any_of=[("uscc", sorted(firms))])
+    pilots = set(_values(out["zones"], "pilot_area_code")) | set(_values(out.get("pilot_area_zones", pd.DataFrame()),
+                                                                           "pilot_area_code"))
+    out["pilot_area_years"] = read("pilot_area_years", any_of=[("pilot_area_code", sorted(pilots | {PROVINCE})),
+                                                               ("pilot_area_code", provinces, 1, 2)])
+    return {layer.name: out[layer.name] if layer.name in out else read(layer.name) for layer in INPUT_LAYERS}

@@ -49,6 +49,7 @@ from parcels.schema import coerce
 from parcels.layer_styles import GPKG_OPTIONS, has_styles, style_geopackage
 from parcels.store.base import (
     EXTENT_COLUMNS,
+    AnyOf,
     LayerChange,
     RowCountMismatch,
     Store,
@@ -58,6 +59,7 @@ from parcels.store.base import (
     layer_hash,
     now_utc,
     plan_upsert,
+    read_partition,
     scoped_delete,
 )
 
@@ -425,7 +427,13 @@ class GeoPackageStore(Store):
             frames = {layer.name: empty_layer(layer) for layer in INPUT_LAYERS}
             return frames, (inputs_hash_of(frames) if with_hash else None)
         with self._reading() as con:
-            raw = {layer.name: _read_con(con, layer, year=None, zones=zones) for layer in INPUT_LAYERS}
+            if zones is None:
+                raw = {layer.name: _read_con(con, layer, year=None, zones=None) for layer in INPUT_LAYERS}
+            else:  # a partition: its zones, and only the firms, buildings, rights and leases they link
+                raw = read_partition(
+                    lambda name, zones=None, any_of=None: _read_con(con, LAYERS[name], year=None, zones=zones,
+                                                                    any_of=any_of),
+                    lambda prov: _unlinked_firms(con, prov), list(zones))
             recorded = dict(con.execute("SELECT layer, layer_hash FROM inputs_state").fetchall()) \
                 if with_hash and zones is None and _has_table(con, "inputs_state") else {}
         frames = {name: self._shape(name, df) for name, df in raw.items()}
@@ -714,9 +722,23 @@ def _geometry_column(con: sqlite3.Connection, name: str) -> str | None:
     return row[0] if row else None
 
 
+def _unlinked_firms(con: sqlite3.Connection, provinces: list[str]) -> list[str]:
+    """The firms of :data:`UNLINKED_FIRMS_SQLITE`, over the tables the file has (a layer never
+    imported has no table: it counts as empty)."""
+    have = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    firms = [f'SELECT "uscc" FROM "{n}"' for n in ("enterprises", "enterprise_years", "enterprise_periods") if n in have]
+    if not firms:
+        return []
+    links = [f'u.uscc NOT IN (SELECT "{c}" FROM "{n}" WHERE "{c}" IS NOT NULL)'
+             for n, c in (("parcels", "holder_uscc"), ("land_rights", "holder_uscc"), ("leases", "uscc")) if n in have]
+    sql = (f"SELECT u.uscc FROM ({' UNION '.join(firms)}) u "
+           "WHERE substr(u.uscc, 3, 2) IN (SELECT value FROM json_each(?))" + "".join(" AND " + x for x in links))
+    return [r[0] for r in con.execute(sql, [json.dumps(list(provinces))])]
+
+
 def _read_con(con: sqlite3.Connection, layer: Layer, *, year: int | None, zones: list[str] | None,
               columns: list[str] | None = None, where: dict[str, Any] | None = None, geometry: bool = True,
-              with_fid: bool = False) -> pd.DataFrame:
+              with_fid: bool = False, any_of: AnyOf | None = None) -> pd.DataFrame:
     """Rows of a layer through ``con`` (inside the caller's transaction), raw values; geometries
     decoded to shapely in column ``geometry``; ``fid`` first when asked. A layer of
     :data:`GEOMETRY_FROM` gets its geometry joined from the layer that holds it."""
@@ -744,6 +766,17 @@ def _read_con(con: sqlite3.Connection, layer: Layer, *, year: int | None, zones:
             raise KeyError(f"{name}.{k}")
         clauses.append(f'r."{k}" = ?')
         params.append(_sql_value(v))
+    if any_of is not None:  # rows where any condition holds (base.read_partition)
+        alts = []
+        for k, values, *part in any_of:
+            if k not in layer.names:  # column names come from the contract
+                raise KeyError(f"{name}.{k}")
+            if k not in have:
+                continue
+            col = f'substr(r."{k}", {int(part[0])}, {int(part[1])})' if part else f'r."{k}"'
+            alts.append(f"{col} IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps([str(v) for v in values]))
+        clauses.append("(" + (" OR ".join(alts) or "0") + ")")
     frm = f'"{name}" r' + (f' LEFT JOIN "{src[0]}" p ON p."{src[1]}" = r."{src[1]}"' if src and gcol else "")
     sql = f'SELECT {", ".join(sel) or "1"} FROM {frm}' + (" WHERE " + " AND ".join(clauses) if clauses else "")
     rows = con.execute(sql, params).fetchall()

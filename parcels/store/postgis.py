@@ -24,6 +24,8 @@ from landuse.core.errors import StoreError, StoreUnavailable
 
 from parcels.store.base import (
     SYSTEM_TABLES,
+    UNLINKED_FIRMS_PG,
+    AnyOf,
     LayerChange,
     RowCountMismatch,
     Store,
@@ -33,6 +35,7 @@ from parcels.store.base import (
     layer_hash,
     now_utc,
     plan_upsert,
+    read_partition,
     scoped_delete,
 )
 from parcels.store.models import metadata
@@ -100,7 +103,7 @@ class PostGISStore(Store):
 
     # --- reading ------------------------------------------------------------------------------
     def _select(self, layer: Layer, *, year, zones, with_id: bool = False, columns: list[str] | None = None,
-                where: dict[str, Any] | None = None, geometry: bool = True) -> tuple[str, dict]:
+                where: dict[str, Any] | None = None, geometry: bool = True, any_of: AnyOf | None = None) -> tuple[str, dict]:
         cols = [f'r."{c}"' for c in (columns if columns is not None else layer.names)]
         if with_id:
             cols.insert(0, "r.id")
@@ -123,15 +126,24 @@ class PostGISStore(Store):
                 raise KeyError(k)
             clauses.append(f'r."{k}" = :w{i}')
             params[f"w{i}"] = v
+        if any_of is not None:  # rows where any condition holds (base.read_partition)
+            alts = []
+            for i, (k, values, *part) in enumerate(any_of):
+                if k not in layer.names:  # column names come from the contract
+                    raise KeyError(k)
+                col = f'substr(r."{k}", {int(part[0])}, {int(part[1])})' if part else f'r."{k}"'
+                alts.append(f"{col} = ANY(:a{i})")
+                params[f"a{i}"] = [str(v) for v in values]
+            clauses.append("(" + (" OR ".join(alts) or "FALSE") + ")")
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
         return sql, params
 
     def _read_conn(self, conn: Connection, name: str, *, year=None, zones=None, with_id=False, columns=None,
-                   where=None, geometry=True) -> pd.DataFrame:
+                   where=None, geometry=True, any_of: AnyOf | None = None) -> pd.DataFrame:
         layer = LAYERS[name]
         sql, params = self._select(layer, year=year, zones=zones, with_id=with_id, columns=columns, where=where,
-                                   geometry=geometry)
+                                   geometry=geometry, any_of=any_of)
         res = conn.execute(text(sql), params)
         keys = list(res.keys())
         # plain tuples: building a frame from Row objects is ~10x slower (attribute probing)
@@ -156,7 +168,13 @@ class PostGISStore(Store):
         an import committing meanwhile is not seen half-way)."""
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
             conn.execute(text("SELECT 1"))  # the snapshot is taken at the first statement
-            raw = {layer.name: self._read_conn(conn, layer.name, zones=zones) for layer in INPUT_LAYERS}
+            if zones is None:
+                raw = {layer.name: self._read_conn(conn, layer.name) for layer in INPUT_LAYERS}
+            else:  # a partition: its zones, and only the firms, buildings, rights and leases they link
+                raw = read_partition(
+                    lambda name, zones=None, any_of=None: self._read_conn(conn, name, zones=zones, any_of=any_of),
+                    lambda prov: [r[0] for r in conn.execute(text(UNLINKED_FIRMS_PG), {"prov": list(prov)})],
+                    list(zones))
             recorded = {r[0]: r[1] for r in conn.execute(text("SELECT layer, layer_hash FROM inputs_state"))} \
                 if with_hash and zones is None else {}
         frames = {name: self._shape(name, df) for name, df in raw.items()}
