@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -209,15 +209,26 @@ def _string_value(value_msg: bytes) -> str | None:
     return None
 
 
-def keep_zones(data: bytes, zones: set[str]) -> bytes:
-    """The tile with only the features whose ``zone_code`` is in ``zones`` (keys and values tables
-    kept as they are: no other zone's value is referenced, and unreferenced ones are dropped)."""
+def _each_layer(data: bytes, rewrite: Callable[[list], bytes | None]) -> bytes:
+    """The tile with every layer message (field 3) replaced by ``rewrite(its fields)`` (None drops
+    the layer); the tile's other fields as they are."""
     out = bytearray()
     for num, wt, layer in _fields(data):
         if num != 3:
             out += _field(num, wt, layer)
             continue
-        parts = list(_fields(layer))
+        assert isinstance(layer, bytes)
+        body = rewrite(list(_fields(layer)))
+        if body is not None:
+            out += _field(3, 2, body)
+    return bytes(out)
+
+
+def keep_zones(data: bytes, zones: set[str]) -> bytes:
+    """The tile with only the features whose ``zone_code`` is in ``zones`` (keys and values tables
+    kept as they are: no other zone's value is referenced, and unreferenced ones are dropped)."""
+
+    def one(parts: list) -> bytes | None:
         keys = [v.decode("utf-8") for n, _w, v in parts if n == 3]
         values = [v for n, _w, v in parts if n == 4]
         kz = keys.index("zone_code") if "zone_code" in keys else -1
@@ -228,10 +239,7 @@ def keep_zones(data: bytes, zones: set[str]) -> bytes:
             tags: list[int] = []
             for fn, _fw, fv in _fields(feat):
                 if fn == 2:
-                    j = 0
-                    while j < len(fv):
-                        t, j = _varint(fv, j)
-                        tags.append(t)
+                    tags = _packed(fv)
             zone = next((_string_value(values[tags[k + 1]]) for k in range(0, len(tags) - 1, 2) if tags[k] == kz), None)
             if zone in zones:
                 kept.append((feat, tags))
@@ -254,9 +262,9 @@ def keep_zones(data: bytes, zones: set[str]) -> bytes:
             body += _field(2, 2, bytes(fb))
         for old in sorted(used):
             body += _field(4, 2, values[old])
-        if kept:
-            out += _field(3, 2, bytes(body))
-    return bytes(out)
+        return bytes(body) if kept else None
+
+    return _each_layer(data, one)
 
 
 def _zigzag(n: int) -> int:
@@ -308,12 +316,8 @@ def overzoom(data: bytes, dz: int, ox: int, oy: int) -> bytes:
     the stored tile's features magnified 2^dz times and shifted, those wholly outside dropped (the
     map draws the parcels at every zoom, the stored tiles stop at ``MAX_ZOOM``)."""
     k = 1 << dz
-    out = bytearray()
-    for num, wt, layer in _fields(data):
-        if num != 3:
-            out += _field(num, wt, layer)
-            continue
-        parts = list(_fields(layer))
+
+    def one(parts: list) -> bytes:
         extent = next((v for n, _w, v in parts if n == 5), 4096)
         assert isinstance(extent, int)
         body = bytearray()
@@ -336,5 +340,6 @@ def overzoom(data: bytes, dz: int, ox: int, oy: int) -> bytes:
                     feat += _field(fn, fw, fv)
             if keep:
                 body += _field(2, 2, bytes(feat))
-        out += _field(3, 2, bytes(body))
-    return bytes(out)
+        return bytes(body)
+
+    return _each_layer(data, one)
