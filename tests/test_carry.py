@@ -92,7 +92,7 @@ def test_changed_inputs_are_not_served_from_the_carry(package, tmp_path, grading
     b = open_store(str(tmp_path / "b.gpkg"), init=True)
     run_import(changed, b, policy=POLICY)
     _same(again, evaluate(b, years=[2025], policy=POLICY)[2025])
-    with sqlite3.connect(tmp_path / "a.gpkg") as con:  # only the latest state's parts are kept
+    with sqlite3.connect(tmp_path / "a.gpkg.carry") as con:  # only the latest state's parts are kept
         assert con.execute("SELECT count(DISTINCT key) FROM evaluation_carry").fetchone()[0] == 1
 
 
@@ -100,7 +100,7 @@ def test_a_damaged_part_is_computed_again(package, tmp_path, gradings):
     s = open_store(str(tmp_path / "d.gpkg"), init=True)
     run_import(package, s, policy=POLICY)
     cold = evaluate(s, years=[2025], policy=POLICY)[2025]
-    with sqlite3.connect(tmp_path / "d.gpkg") as con:
+    with sqlite3.connect(tmp_path / "d.gpkg.carry") as con:
         n = con.execute("UPDATE evaluation_carry SET data = X'00' WHERE part LIKE 'population/%'").rowcount
     assert n == 3  # 2024, 2023, 2022
     gradings.clear()

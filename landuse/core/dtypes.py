@@ -70,9 +70,12 @@ def coerce(df: pd.DataFrame, layer: Layer, *, keep_extra: bool = False,
         elif c.kind == DATE:
             data[c.name] = pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
     # positional (the columns are all of ``df``'s rows, in its order): no alignment on a possibly
-    # non-unique index
-    out = pd.DataFrame({k: v.array for k, v in data.items()}, index=df.index, copy=True) if data \
-        else pd.DataFrame(index=df.index)
+    # non-unique index; Series keep their dtype (raw object arrays would be inferred as text)
+    if data:
+        out = pd.DataFrame({k: v.reset_index(drop=True) for k, v in data.items()}, copy=True)
+        out.index = df.index
+    else:
+        out = pd.DataFrame(index=df.index)
     if keep_extra:
         extra = {name: df[name] for name in df.columns if name not in out.columns}
         if extra:

@@ -10,9 +10,10 @@ alone, so :func:`evaluation.prepare` takes them from an earlier run when all fou
   records), the ledger's rows, the remote-sensing evidence if any, the policy hash, the zones of a
   partition, and a fingerprint of the evaluation code (every source file of ``evaluation/`` and
   ``landuse/core/``); any change gives another key, and nothing kept under another key is read;
-- the parts are kept in the store's ``evaluation_carry`` table (not a layer: GIS tools do not list
-  it) as Parquet (never pickle: a store may come from elsewhere), each with its SHA-256; a part
-  that fails its checksum or does not decode is computed again, never trusted;
+- the parts are kept as Parquet (never pickle: a store may come from elsewhere), each with its
+  SHA-256, in table ``evaluation_carry`` — of the database on PostGIS, of a SQLite file beside a
+  GeoPackage (``<name>.gpkg.carry``: a cache that may be deleted, kept out of the GeoPackage that GIS
+  tools list table by table); a part that fails its checksum or does not decode is computed again;
 - a run keeps what it computed; a scope (all zones, or one partition's zones) keeps only its
   latest key.
 

@@ -122,7 +122,8 @@ AUDIT_GUARD = [
 TILED_LAYERS = frozenset({"parcel_results", "enterprise_results"})
 TILES_DDL = """CREATE TABLE IF NOT EXISTS result_tiles (year INTEGER NOT NULL, variant TEXT NOT NULL, z INTEGER NOT NULL,
     x INTEGER NOT NULL, y INTEGER NOT NULL, zones TEXT, data BLOB NOT NULL, PRIMARY KEY (year, variant, z, x, y))"""
-#: earlier years' parts of an evaluation, kept between runs (landuse.services.carry); not a layer
+#: earlier years' parts of an evaluation, kept between runs (landuse.services.carry), in a file
+#: beside the GeoPackage (GeoPackageStore.carry_path)
 CARRY_DDL = """CREATE TABLE IF NOT EXISTS evaluation_carry (key TEXT NOT NULL, scope TEXT NOT NULL, part TEXT NOT NULL,
     frame TEXT NOT NULL, sha256 TEXT NOT NULL, data BLOB NOT NULL, created_at TEXT NOT NULL,
     PRIMARY KEY (key, part, frame))"""
@@ -578,24 +579,36 @@ class GeoPackageStore(Store):
                                                          'WHERE "year" IS NOT NULL ORDER BY 1')]
 
     # --- earlier years' parts kept between evaluations --------------------------------------------
+    @property
+    def carry_path(self) -> Path:
+        """A SQLite file beside the GeoPackage (``<name>.gpkg.carry``): the kept parts are a cache —
+        deleting the file costs the next evaluation its earlier years again — and stay out of the
+        GeoPackage, which GIS tools list table by table."""
+        return self.path.with_name(self.path.name + ".carry")
+
     def get_carry(self, key: str, part: str) -> dict[str, tuple[bytes, str]]:
-        if not self.path.exists():
+        if not self.carry_path.exists():
             return {}
-        with contextlib.closing(self._connect()) as con:
-            if not _has_table(con, "evaluation_carry"):
-                return {}
-            rows = con.execute("SELECT frame, data, sha256 FROM evaluation_carry WHERE key = ? AND part = ?",
-                               (key, part)).fetchall()
+        try:
+            with contextlib.closing(sqlite3.connect(self.carry_path, timeout=lock_timeout())) as con:
+                if not _has_table(con, "evaluation_carry"):
+                    return {}
+                rows = con.execute("SELECT frame, data, sha256 FROM evaluation_carry WHERE key = ? AND part = ?",
+                                   (key, part)).fetchall()
+        except sqlite3.DatabaseError:  # not a database (damaged): nothing kept
+            return {}
         return {r[0]: (bytes(r[1]), r[2]) for r in rows}
 
     def put_carry(self, key: str, scope: str, items: list[tuple[str, str, bytes, str]]) -> None:
-        self._ensure()
-        with self._writing("evaluation carry") as con:
-            con.execute(CARRY_DDL)
-            con.execute("DELETE FROM evaluation_carry WHERE scope = ? AND key <> ?", (scope, key))
-            now = now_utc().isoformat()
-            con.executemany("INSERT OR REPLACE INTO evaluation_carry (key, scope, part, frame, data, sha256, created_at) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?)", ((key, scope, *it, now) for it in items))
+        try:
+            with contextlib.closing(sqlite3.connect(self.carry_path, timeout=lock_timeout())) as con, con:
+                con.execute(CARRY_DDL)
+                con.execute("DELETE FROM evaluation_carry WHERE scope = ? AND key <> ?", (scope, key))
+                now = now_utc().isoformat()
+                con.executemany("INSERT OR REPLACE INTO evaluation_carry (key, scope, part, frame, data, sha256, "
+                                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)", ((key, scope, *it, now) for it in items))
+        except sqlite3.DatabaseError as exc:  # a cache: the results are stored, say it and go on
+            log.warning("%s: 未能保存评价中间结果 / could not keep the evaluation's parts: %s", self.carry_path, exc)
 
     # --- system tables ------------------------------------------------------------------------
     def _sys(self):
