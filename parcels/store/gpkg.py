@@ -736,8 +736,9 @@ def _geometry_column(con: sqlite3.Connection, name: str) -> str | None:
 
 
 def _unlinked_firms(con: sqlite3.Connection, provinces: list[str]) -> list[str]:
-    """The firms of :data:`UNLINKED_FIRMS_SQLITE`, over the tables the file has (a layer never
-    imported has no table: it counts as empty)."""
+    """The firms of :data:`parcels.store.base.UNLINKED_FIRMS_PG`, spelled for SQLite (``NOT IN`` over
+    subqueries it indexes) and over the tables the file has (a layer never imported has no table: it
+    counts as empty)."""
     have = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     firms = [f'SELECT "uscc" FROM "{n}"' for n in ("enterprises", "enterprise_years", "enterprise_periods") if n in have]
     if not firms:
