@@ -85,7 +85,6 @@ class StoreCarry:
 
     def __init__(self, store: Store, key: str, scope: str = "all", *, read: bool = True) -> None:
         self.store, self.key, self.scope, self.read = store, key, scope, read
-        self.loaded: list[str] = []
 
     def load(self, name: str) -> dict[str, pd.DataFrame] | None:
         if not self.read:
@@ -101,7 +100,6 @@ class StoreCarry:
                 out[frame] = _decode(data)
             except Exception:  # noqa: BLE001 - a part that does not decode is computed again
                 return None
-        self.loaded.append(name)
         return out
 
     def save(self, parts: dict[str, dict[str, pd.DataFrame]]) -> int:
