@@ -210,6 +210,8 @@ def standard_land_checks(
         cmp_fail = "<" if chk.op == "ge" else ">"
         cmp_ok = "≥" if chk.op == "ge" else "≤"
         evidence: list[str | None] = []
+        due_arr = due.to_numpy()
+        density_only_arr = density_only.to_numpy(dtype=bool)
         for k, (st, av, tv, s) in enumerate(zip(status, a, t, shortfall)):
             lbl = chk.label_zh
             if coverage_check and density_label[k]:
@@ -220,10 +222,10 @@ def standard_land_checks(
                 if st == "failed":
                     text += f"（差 {fmt_pct(s)}）"
                 if recorded[k]:
-                    text += f"（{pd.Timestamp(due.iloc[k]):%Y-%m-%d}竣工验收记录）"
+                    text += f"（{pd.Timestamp(due_arr[k]):%Y-%m-%d}竣工验收记录）"
                 evidence.append(text)
             elif st == "due":
-                if coverage_check and bool(density_only.iloc[k]):
+                if coverage_check and density_only_arr[k]:
                     missing = "构筑物、露天堆场和操作场地面积"
                 elif chk.actual == "parcel_investment_per_mu" and not np.isfinite(av):
                     missing = "宗地已完成投资"

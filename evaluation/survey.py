@@ -132,14 +132,23 @@ def _sums(s: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out
 
 
+def _by_code(codes: pd.Series, fn) -> pd.Series:
+    """``codes.map(fn)`` computed once per distinct code (a survey has ~10⁵ 图斑 and a few dozen
+    classes)."""
+    idx, uniq = pd.factorize(codes.astype(object), use_na_sentinel=True)
+    vals = np.array([fn(v) for v in uniq] + [fn(None)], dtype=object)
+    return pd.Series(vals[idx], index=codes.index, dtype=object)
+
+
 def _patches(land_survey: pd.DataFrame) -> pd.DataFrame:
     s = land_survey
     cls = s["land_class"].astype(object)
-    grp = cls.map(class_group)
+    grp = _by_code(cls, class_group)
     a = _num(s, "area_m2") / 10_000.0
-    sup = s["supply_type"].astype(object).map(supply_group) if "supply_type" in s.columns else pd.Series(None, index=s.index)
+    sup = (_by_code(s["supply_type"], supply_group) if "supply_type" in s.columns
+           else pd.Series(None, index=s.index))
     is_a = grp.eq("A").to_numpy(dtype=bool)
-    is_a2 = cls.map(is_industrial).to_numpy(dtype=bool)
+    is_a2 = _by_code(cls, is_industrial).to_numpy(dtype=bool)
     is_d = sup.eq("D").to_numpy(dtype=bool)
     floor = _num(s, "floor_area_m2") / 10_000.0
     foot = _num(s, "footprint_area_m2") / 10_000.0
@@ -153,10 +162,10 @@ def _patches(land_survey: pd.DataFrame) -> pd.DataFrame:
                   else pd.Series(MAIN_RANGE, index=s.index)).to_numpy(),
         "total": a.to_numpy(),
         "A": np.where(is_a, a, zero),
-        "A1": np.where(cls.map(is_residential).to_numpy(dtype=bool), a, zero),
+        "A1": np.where(_by_code(cls, is_residential).to_numpy(dtype=bool), a, zero),
         "A2": np.where(is_a2, a, zero),
         "B": np.where(grp.eq("B").to_numpy(dtype=bool), a, zero),
-        "B21": np.where(cls.map(is_ready_to_supply).to_numpy(dtype=bool), a, zero),
+        "B21": np.where(_by_code(cls, is_ready_to_supply).to_numpy(dtype=bool), a, zero),
         "C": np.where(grp.eq("C").to_numpy(dtype=bool), a, zero),
         "D": np.where(is_d, a, zero),
         "idle_D": np.where(is_d & idle_true, a, zero),

@@ -40,15 +40,21 @@ def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.
     unit_map = parse_units(units)
     say("读取数据包 / reading the package")
     read = read_package(path, assume_crs=assume_crs, towgs84=towgs84, keep_declared_zone=keep_declared_zone)
+    # what the store holds, for the reference checks: only what a check reads (a key column; rows
+    # without geometry), never whole layers with geometry — a national store holds every province
+    # and an import of one province must not grow with the others (docs/benchmarks.md)
     cache: dict[tuple[str, str], set] = {}
-    stored: dict[str, pd.DataFrame] = {}  # layers read for the reference checks, reused for the write
+    stored: dict[str, pd.DataFrame] = {}
 
     def existing_keys(layer: str, col: str) -> set:
         if (layer, col) not in cache:
-            if layer not in stored:
-                stored[layer] = store.read(layer)
-            df = stored[layer]
-            cache[(layer, col)] = set(df[col].dropna()) if col in df.columns else set()
+            from landuse.core.contract import LAYERS
+
+            if col not in LAYERS[layer].names:
+                cache[(layer, col)] = set()
+            else:
+                df = store.read(layer, columns=[col], geometry=False)
+                cache[(layer, col)] = set(df[col].dropna())
         return cache[(layer, col)]
 
     def stored_zones() -> pd.DataFrame:
@@ -59,7 +65,7 @@ def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.
     say("校验 / validating")
     def existing_frame(layer: str) -> pd.DataFrame:
         if layer not in stored:
-            stored[layer] = store.read(layer)
+            stored[layer] = store.read(layer, geometry=False)
         return stored[layer]
 
     typed, problems = validate_package(read, existing_keys=existing_keys,
@@ -87,7 +93,9 @@ def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.
     order += [n for n in frames if n not in order]  # layers the contract gained later keep their place after these
     frames = {n: frames[n] for n in order if n in frames}
     say("写入 / writing")
-    changes = store.apply_import(frames, present, existing=stored)
+    stored.clear()
+    cache.clear()
+    changes = store.apply_import(frames, present)
     return ImportReport(changes, problems, read.notes, list(frames))
 
 

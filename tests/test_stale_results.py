@@ -43,6 +43,66 @@ def test_inputs_hash_is_the_content_of_the_inputs(store, tmp_path):
     assert store.inputs_hash() == h
 
 
+def test_an_import_reads_only_the_stored_rows_it_can_match(store, tmp_path, monkeypatch):
+    """With the layer's state recorded, an import reads the stored rows whose first key its package
+    holds (here E1's yearly rows, not E2's and E3's) and updates the state from them: the recorded
+    state still equals the hash of the whole layer's rows (a national store: one province's import
+    does not read the other provinces)."""
+    import parcels.store.gpkg as gpkg_mod
+    from parcels.store.postgis import PostGISStore
+
+    import_package(pkgkit.write_package(tmp_path / "pkg"), store)
+    ey = store.read("enterprise_years", geometry=False)
+    n_e1 = int((ey["uscc"] == pkgkit.E1).sum())
+    assert 0 < n_e1 < len(ey)
+    seen: list[tuple[str, int]] = []
+    real_con, real_conn = gpkg_mod._read_con, PostGISStore._read_conn
+
+    def spy_con(con, layer, **kw):
+        out = real_con(con, layer, **kw)
+        if kw.get("with_fid"):
+            seen.append((layer.name, len(out)))
+        return out
+
+    def spy_conn(self, conn, name, **kw):
+        out = real_conn(self, conn, name, **kw)
+        if kw.get("with_id"):
+            seen.append((name, len(out)))
+        return out
+
+    monkeypatch.setattr(gpkg_mod, "_read_con", spy_con)
+    monkeypatch.setattr(PostGISStore, "_read_conn", spy_conn)
+    import_package(_correction(tmp_path / "fix", 99999.0), store)
+    assert seen == [("enterprise_years", n_e1)]
+    monkeypatch.undo()
+    frames = store.read_inputs()
+    assert store.inputs_hash() == inputs_hash_of(frames)
+    from landuse.core.contract import LAYERS
+    from parcels.store.base import layer_hash
+
+    state = {r["layer"]: r["layer_hash"] for r in store.sys_query("inputs_state")}
+    assert state["enterprise_years"] == layer_hash(frames["enterprise_years"], LAYERS["enterprise_years"])
+    assert state["enterprise_years"].startswith(f"{len(ey)}:")  # one row replaced: the count is unchanged
+
+
+def test_state_after_equals_the_hash_of_the_whole_layer():
+    """Removing and adding rows updates (count, Σ row hashes mod 2⁶⁴) exactly as hashing the result."""
+    from landuse.core.contract import LAYERS
+    from parcels.store.base import layer_hash, state_after
+    from parcels.schema import coerce
+
+    lay = LAYERS["enterprise_years"]
+    full = coerce(pkgkit.enterprise_years_df(), lay)
+    before = layer_hash(full, lay)
+    gone = full.iloc[[0, 2]]
+    new = full.iloc[[0]].assign(revenue_wan=1.0)
+    after = pd.concat([full.drop(index=[0, 2]), new], ignore_index=True)
+    assert state_after(before, gone, new, lay) == layer_hash(after, lay)
+    assert state_after(before, full, full.iloc[:0], lay) == "0:0000000000000000"
+    with pytest.raises(ValueError):
+        state_after("1:0000000000000001", full, full.iloc[:0], lay)  # more rows removed than recorded
+
+
 def test_results_carry_the_inputs_hash_and_go_stale_after_an_import(store, tmp_path):
     import_package(pkgkit.write_package(tmp_path / "pkg"), store)
     out = evaluate(store, years=[2024], policy=default_policy())

@@ -42,6 +42,36 @@ def _str_series(s: pd.Series) -> pd.Series:
     return pd.Series([conv(v) for v in s.tolist()], index=s.index, dtype=object)
 
 
+def _bool_series(s: pd.Series) -> pd.Series:
+    """Yes/no as ``boolean``: booleans kept, numbers true when non-zero, words of TRUE_WORDS true
+    (any other word false), missing stays missing. Whole columns at a time (a results layer has
+    ~10 boolean columns of ~10⁵ rows)."""
+    if s.dtype == "boolean":
+        return s
+    if s.dtype == bool:
+        return s.astype("boolean")
+    if pd.api.types.is_numeric_dtype(s.dtype):
+        num = s.astype("float64")
+    else:
+        kind = pd.api.types.infer_dtype(s, skipna=True)
+        if kind == "empty":
+            return pd.Series(pd.array([None] * len(s), dtype="boolean"), index=s.index)
+        if kind == "boolean":
+            return s.astype("boolean")
+        if kind == "string":
+            obj = s.astype(object)
+            words = obj.where(obj.notna(), "").map(str.lower)
+            out = pd.Series(pd.array(words.isin(TRUE_WORDS).to_numpy(), dtype="boolean"), index=s.index)
+            out[obj.isna().to_numpy()] = pd.NA
+            return out
+        num = pd.to_numeric(s.map(lambda v: v if not isinstance(v, str) else (1 if v.lower() in TRUE_WORDS else 0)),
+                            errors="coerce").astype("float64")
+    vals = num.to_numpy()
+    arr = pd.array(vals != 0, dtype="boolean")
+    arr[np.isnan(vals)] = pd.NA
+    return pd.Series(arr, index=s.index)
+
+
 def coerce(df: pd.DataFrame, layer: Layer, *, keep_extra: bool = False,
            only: set[str] | None = None) -> pd.DataFrame:
     """Return a copy with every contract column present (``only``: those of them), in contract
@@ -60,13 +90,7 @@ def coerce(df: pd.DataFrame, layer: Layer, *, keep_extra: bool = False,
         elif c.kind == INT:
             data[c.name] = (s if s.dtype == "Int64" else pd.to_numeric(s, errors="coerce").round().astype("Int64"))
         elif c.kind == BOOL:
-            if s.dtype == "boolean":
-                data[c.name] = s
-            else:
-                num = pd.to_numeric(s.map(lambda v: v if not isinstance(v, str) else (1 if v.lower() in TRUE_WORDS else 0)),
-                                    errors="coerce")
-                data[c.name] = pd.Series(pd.array([None if pd.isna(v) else bool(v) for v in num], dtype="boolean"),
-                                         index=df.index)
+            data[c.name] = _bool_series(s)
         elif c.kind == DATE:
             data[c.name] = pd.to_datetime(s, errors="coerce").astype("datetime64[ns]")
     # positional (the columns are all of ``df``'s rows, in its order): no alignment on a possibly

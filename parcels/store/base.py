@@ -150,19 +150,45 @@ def _row_hashes(df: pd.DataFrame, columns: list[str]) -> pd.Series:
     return pd.Series(np.asarray(h, dtype="uint64"), index=df.index)
 
 
-def layer_hash(df: pd.DataFrame, layer: Layer) -> str:
-    """The state of one input layer: row count and the sum (mod 2^64) of its rows' :func:`row_hashes`
-    over the contract columns and the geometry: independent of row order and of the store."""
+def _hash_sum(df: pd.DataFrame, layer: Layer) -> int:
+    """The sum (mod 2^64) of the rows' :func:`row_hashes` over the contract columns and the geometry."""
     if len(df) == 0:
-        return "0:0000000000000000"
+        return 0
     frame = df if all(c in df.columns for c in layer.names) else coerce(df, layer)
     if layer.geometry:
         if "geometry" not in frame.columns:
             frame = frame.assign(geometry=None)
     elif "geometry" in frame.columns:
         frame = frame.drop(columns=["geometry"])
-    total = int(np.sum(row_hashes(frame, list(layer.names)).to_numpy(dtype="uint64"), dtype="uint64"))
-    return f"{len(df)}:{total:016x}"
+    return int(np.sum(row_hashes(frame, list(layer.names)).to_numpy(dtype="uint64"), dtype="uint64"))
+
+
+def layer_hash(df: pd.DataFrame, layer: Layer) -> str:
+    """The state of one input layer: row count and the sum (mod 2^64) of its rows' :func:`row_hashes`
+    over the contract columns and the geometry: independent of row order and of the store."""
+    if len(df) == 0:
+        return "0:0000000000000000"
+    return f"{len(df)}:{_hash_sum(df, layer):016x}"
+
+
+def state_after(prev: str, removed: pd.DataFrame, added: pd.DataFrame, layer: Layer) -> str:
+    """The :func:`layer_hash` of a layer whose state was ``prev`` after ``removed`` rows were deleted
+    and ``added`` rows inserted — without reading the rest of the layer (the hash is a count and a
+    sum of row hashes, so it can be updated: an import of one province into a national store reads
+    that province's rows only)."""
+    n_text, total_text = prev.split(":")
+    n = int(n_text) - len(removed) + len(added)
+    total = (int(total_text, 16) - _hash_sum(removed, layer) + _hash_sum(added, layer)) % (1 << 64)
+    if n < 0 or (n == 0 and total != 0):
+        raise ValueError(f"inputs_state of {layer.name} does not match its rows ({prev})")
+    return "0:0000000000000000" if n == 0 else f"{n}:{total:016x}"
+
+
+def import_scope(layer: Layer, frame: pd.DataFrame) -> AnyOf:
+    """The stored rows an upsert of ``frame`` can match: those whose first key column (text in every
+    input layer) holds a value ``frame`` holds (:func:`plan_upsert` then matches the whole key)."""
+    k = layer.key[0]
+    return [(k, sorted({str(v) for v in frame[k].dropna()}) if k in frame.columns else [])]
 
 
 def combine_inputs_hash(layer_hashes: dict[str, str]) -> str:

@@ -56,11 +56,13 @@ from parcels.store.base import (
     SysOp,
     empty_layer,
     inputs_hash_of,
+    import_scope,
     layer_hash,
     now_utc,
     plan_upsert,
     read_partition,
     scoped_delete,
+    state_after,
 )
 
 log = logging.getLogger("landuse.store")
@@ -491,9 +493,15 @@ class GeoPackageStore(Store):
         self._ensure()
         changes: list[LayerChange] = []
         with self._writing("import") as con:
+            recorded = dict(con.execute("SELECT layer, layer_hash FROM inputs_state").fetchall()) \
+                if _has_table(con, "inputs_state") else {}
             for name, frame in frames.items():
                 layer = LAYERS[name]
-                raw = _read_con(con, layer, year=None, zones=None, with_fid=True)
+                # with the layer's state recorded, only the rows the package can match are read and
+                # the state is updated (base.state_after); else the whole layer, hashed again
+                prev = recorded.get(name)
+                scope = import_scope(layer, frame) if prev is not None else None
+                raw = _read_con(con, layer, year=None, zones=None, with_fid=True, any_of=scope)
                 fids = raw.pop("fid").to_numpy() if "fid" in raw.columns else np.zeros(0, dtype="int64")
                 stored = coerce(raw, layer)
                 del raw
@@ -501,12 +509,13 @@ class GeoPackageStore(Store):
                 changes.append(change)
                 if not (change.inserted or change.updated):
                     continue
+                state = (state_after(prev, stored[change.replaced], write, layer) if prev is not None
+                         else layer_hash(merged, layer))
                 drop = [int(f) for f in fids[change.replaced]] if change.updated else []
-                del stored
+                del stored, merged
                 _rewrite(con, layer, write, delete_fids=drop)  # ``write`` has the contract dtypes
                 del write
-                _set_layer_state(con, name, layer_hash(merged, layer))
-                del merged
+                _set_layer_state(con, name, state)
         return changes
 
     def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int, zones: list[str] | None = None) -> None:

@@ -32,11 +32,13 @@ from parcels.store.base import (
     SysOp,
     empty_layer,
     inputs_hash_of,
+    import_scope,
     layer_hash,
     now_utc,
     plan_upsert,
     read_partition,
     scoped_delete,
+    state_after,
 )
 from parcels.store.models import metadata
 
@@ -297,20 +299,30 @@ class PostGISStore(Store):
             names = ", ".join(f'"{n}"' for n in frames)
             if names:
                 conn.execute(text(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE"))
+            # read after the locks: states recorded now stay true until this transaction ends
+            recorded = {r[0]: r[1] for r in conn.execute(text("SELECT layer, layer_hash FROM inputs_state"))}
             for name, frame in frames.items():
                 layer = LAYERS[name]
-                existing_raw = self._read_conn(conn, name, with_id=True)
+                # with the layer's state recorded, only the rows the package can match are read and
+                # the state is updated (base.state_after); else the whole layer, hashed again
+                prev = recorded.get(name)
+                scope = import_scope(layer, frame) if prev is not None else None
+                existing_raw = self._read_conn(conn, name, with_id=True, any_of=scope)
                 ids = existing_raw.pop("id") if "id" in existing_raw.columns else pd.Series([], dtype="int64")
                 existing = self._typed(existing_raw, layer)
                 write, merged, change = plan_upsert(layer, existing, frame, present.get(name, set(frame.columns)))
                 changes.append(change)
+                if not (change.inserted or change.updated):
+                    continue
+                state = (state_after(prev, existing[change.replaced], write, layer) if prev is not None
+                         else layer_hash(merged, layer))
+                del merged
                 if change.updated:
                     drop_ids = [int(i) for i in ids.to_numpy()[change.replaced]]
                     conn.execute(text(f'DELETE FROM "{name}" WHERE id = ANY(:ids)'), {"ids": drop_ids})
                 self._copy(conn, layer, write)
-                if change.inserted or change.updated:
-                    # after the layer's own statements (their triggers forget the old state)
-                    self._set_layer_state(conn, name, layer_hash(merged, layer))
+                # after the layer's own statements (their triggers forget the old state)
+                self._set_layer_state(conn, name, state)
         return changes
 
     @staticmethod
