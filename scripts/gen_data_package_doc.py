@@ -24,6 +24,11 @@ The contract is docs/data-package.md; this page adds what the product accepts on
   是/否, 1/0, true/false, Y/N; numbers may carry thousands separators. Codes are text.
 - Extension columns (not in docs/data-package.md, optional) are marked *ext*.
 - `geodesic_area_m2` is computed by the importer (ellipsoidal area on CGCS2000) and never read.
+- Whole-province rows of `pilot_area_years` and `pilot_area_results`: code `PROVINCE` in a store of one
+  province. A national store holds several provinces side by side, each under its own code
+  `PROVINCE-<2-digit province code>` (`PROVINCE-36`): a province's evaluation reads its own row
+  (else a plain `PROVINCE` row), and a partitioned (cluster) run stores each province's whole-province
+  results row under its own code, shown as 全省（36）/ province (36).
 
 ### The intensive-use survey (`land_survey`, `zone_years`) as bureaus hold it
 

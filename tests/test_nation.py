@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from stdnum.cn import uscc as std_uscc
 
-from landuse.core.contract import LAYERS, PROVINCE
+from landuse.core.contract import LAYERS, PROVINCE, province_code
 from landuse.core.policy import default_policy
 from landuse.services.distributed import partitions
 from landuse.services.imports import run_import
@@ -109,9 +109,11 @@ def test_a_partition_reads_only_its_firms(nation, store):
         assert n == len(whole[name]), name
 
 
-def _rows(store, layer: str, year: int, keep) -> list:
+def _rows(store, layer: str, year: int, keep, rename: dict | None = None) -> list:
     df = store.read(layer, year=year)
     df = df[keep(df)]
+    if rename:
+        df = df.assign(pilot_area_code=df["pilot_area_code"].replace(rename))
     cols = [c for c in LAYERS[layer].names if c != "inputs_hash"]  # the stores' inputs differ (one vs two provinces)
     return sorted(row_fingerprints(df, cols).tolist(), key=repr)
 
@@ -139,11 +141,18 @@ def test_partitioned_nation_equals_each_province_evaluated_alone(nation, tmp_pat
         firms = lambda d, code=code: d["uscc"].str[2:4] == code  # noqa: E731 - this province's firms
         want = _rows(alone, "enterprise_results", 2025, firms)
         assert len(want) == len(alone.read("enterprises")) and _rows(both, "enterprise_results", 2025, firms) == want
-        if code == PROVS[-1]:  # the store's PROVINCE rows of pilot_area_years are the last import's
-            areas = lambda d, code=code: d["pilot_area_code"].str[:2] == code  # noqa: E731
-            want = _rows(alone, "pilot_area_results", 2025, areas)
-            assert want and _rows(both, "pilot_area_results", 2025, areas) == want
+        # its pilot areas and its whole-province row: PROVINCE in its own store, PROVINCE-<code> in the
+        # national one (each province's statistics row, PROVINCE-<code>, side by side in the store)
+        own = province_code(code)
+        mine = lambda d, own=own, code=code: (d["pilot_area_code"].str[:2] == code) | d["pilot_area_code"].isin([PROVINCE, own])  # noqa: E731
+        want = _rows(alone, "pilot_area_results", 2025, mine, rename={PROVINCE: own})
+        assert (alone.read("pilot_area_results", year=2025)["pilot_area_code"] == PROVINCE).sum() == 1
+        assert want
+        assert _rows(both, "pilot_area_results", 2025, mine) == want, code
         alone.close()
+    par = both.read("pilot_area_results", year=2025)
+    assert PROVINCE not in set(par["pilot_area_code"])  # no row claims to be the whole of both provinces
+    assert {province_code(c) for c in PROVS} <= set(par["pilot_area_code"])
 
 
 def test_bench_picks_whole_provinces_then_zones_closest_to_the_size():
@@ -173,3 +182,39 @@ def test_cli_nation_sample_refuses_a_bad_count_clearly(tmp_path):
     assert not (tmp_path / "n").exists()  # nothing written
     r = CliRunner().invoke(app, ["sample", "--scale", "nation", "--province-scale", "nation", "--out", str(tmp_path / "n")])
     assert r.exit_code == 1 and "--province-scale" in r.output
+
+
+def test_each_province_reads_its_own_statistics_row_and_keeps_its_own_results_row(tmp_path):
+    """``province_rows``: the evaluated zones' province reads its PROVINCE-<code> row of pilot_area_years
+    (as PROVINCE; other provinces' rows left out); a partition of a two-province store stores its
+    whole-province row as PROVINCE-<code>, a store of one province as PROVINCE."""
+    import pandas as pd
+
+    from landuse.services.evaluate import own_province_row, province_rows
+
+    class TwoProvinces:
+        def read(self, name, **_kw):
+            assert name == "zones"
+            return pd.DataFrame({"zone_code": ["Z36", "Z11"], "county_code": ["360700", "110100"]})
+
+    zones36 = pd.DataFrame({"zone_code": ["Z36"], "county_code": ["360700"]})
+    pay = pd.DataFrame({"pilot_area_code": ["361000", "PROVINCE-36", "PROVINCE-11", "PROVINCE"],
+                        "year": [2025] * 4, "rd_institution_share": [None, 0.36, 0.11, 0.99]})
+    got, code = province_rows(TwoProvinces(), {"zones": zones36, "pilot_area_years": pay}, ["Z36"])
+    assert code == "PROVINCE-36"
+    g = got["pilot_area_years"].set_index("pilot_area_code")
+    assert list(g.index) == ["361000", "PROVINCE"] and g.loc["PROVINCE", "rd_institution_share"] == 0.36
+    # without a row of its own the plain PROVINCE row serves; a whole-store run stores PROVINCE
+    got, code = province_rows(TwoProvinces(), {"zones": zones36, "pilot_area_years": pay.iloc[[0, 2, 3]]}, None)
+    assert code == PROVINCE
+    g = got["pilot_area_years"].set_index("pilot_area_code")
+    assert list(g.index) == ["361000", "PROVINCE"] and g.loc["PROVINCE", "rd_institution_share"] == 0.99
+
+    class OneProvince(TwoProvinces):
+        def read(self, name, **_kw):
+            return zones36
+
+    assert province_rows(OneProvince(), {"zones": zones36, "pilot_area_years": pay}, ["Z36"])[1] == PROVINCE
+    par = pd.DataFrame({"pilot_area_code": ["361000", PROVINCE], "year": [2025, 2025]})
+    out = own_province_row({"pilot_area_results": par}, "PROVINCE-36")["pilot_area_results"]
+    assert list(out["pilot_area_code"]) == ["361000", "PROVINCE-36"] and list(par["pilot_area_code"])[1] == PROVINCE

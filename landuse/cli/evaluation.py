@@ -78,8 +78,7 @@ def evaluate_cmd(
 
 
 def _period(store, period: str, pol, out: Path | None) -> None:
-    from landuse.core.contract import PROVINCE
-    from landuse.core.labels import PERIOD_NOTE, PROVINCE_LABEL, pick
+    from landuse.core.labels import PERIOD_NOTE, pick, unit_name
     from landuse.services.periods import check_period, evaluate_period
 
     period = check_period(period)
@@ -100,7 +99,7 @@ def _period(store, period: str, pol, out: Path | None) -> None:
     import pandas as pd
 
     for r in res.pilot_areas.itertuples():
-        name = pick(PROVINCE_LABEL) if r.pilot_area_code == PROVINCE else str(r.pilot_area_name or r.pilot_area_code)
+        name = unit_name(r.pilot_area_code, str(r.pilot_area_name or r.pilot_area_code))
         tab.add_row(name, f(r.revenue_per_mu, ",.1f"), f(r.revenue_coverage, ".1%"), f(r.prev_revenue_per_mu, ",.1f"),
                     f(r.yoy_change, "+.1%"), f(r.baseline_revenue_per_mu, ",.1f"), f(r.growth, "+.1%"))
     console.print(tab)

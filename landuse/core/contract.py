@@ -15,6 +15,19 @@ from dataclasses import dataclass, field
 #: the code of the whole-province row of pilot_area_results and pilot_area_years
 PROVINCE = "PROVINCE"
 
+
+def province_code(province: str | None) -> str:
+    """The whole-province row's code for one province in a store that holds several (a national
+    store): ``PROVINCE-36``; :data:`PROVINCE` when ``province`` is None (a store of one province).
+    Each province's row keeps its own code, so partitions evaluated at once never write the same
+    row (docs/data-package.md)."""
+    return PROVINCE if not province else f"{PROVINCE}-{province}"
+
+
+def is_province(code: object) -> bool:
+    """Whether a pilot-area code is a whole-province row (``PROVINCE`` or ``PROVINCE-36``)."""
+    return isinstance(code, str) and (code == PROVINCE or code.startswith(PROVINCE + "-"))
+
 # value kinds a column parses to
 STR, FLOAT, INT, BOOL, DATE = "str", "float", "int", "bool", "date"
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from landuse.core.contract import LAYERS, PROVINCE
+from landuse.core.contract import LAYERS, PROVINCE, is_province
 
 Lang = Literal["zh", "en"]
 
@@ -76,9 +76,13 @@ PROVINCE_LABEL = ("全省", "province")
 
 
 def unit_name(code: str | None, name: str | None = None, lang_: str | None = None) -> str:
-    """A pilot area's display name; the ``PROVINCE`` row reads 全省 / province."""
+    """A pilot area's display name; the ``PROVINCE`` row reads 全省 / province (``PROVINCE-36`` of a
+    national store: 全省（36） / province (36))."""
     if code == PROVINCE:
         return pick(PROVINCE_LABEL, lang_)
+    if is_province(code):
+        zh, en = PROVINCE_LABEL
+        return pick((f"{zh}（{code[len(PROVINCE) + 1:]}）", f"{en} ({code[len(PROVINCE) + 1:]})"), lang_)
     return name or (code or "")
 
 

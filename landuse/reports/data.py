@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from landuse.core.contract import PROVINCE
+from landuse.core.contract import PROVINCE, is_province, province_code
 from landuse.core.errors import LanduseError
 from landuse.core.labels import BLOCKED_LABELS, PERCENT_COLUMNS, ZONE_TYPE_LABELS, header
 
@@ -94,7 +94,7 @@ class ReportData:
     def summary(self) -> dict[str, Any]:
         """Headline counts (see the 摘要 sheet)."""
         z = self.zones
-        pa = self.pilot_areas[self.pilot_areas["pilot_area_code"] != PROVINCE]
+        pa = self.pilot_areas[~self.pilot_areas["pilot_area_code"].map(is_province).astype(bool)]
         g = self.enterprises["grade"]
         return {
             "zones": len(z),
@@ -206,12 +206,12 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
     zy_full = zr_all[zr_all["year"] == year].sort_values("zone_code").reset_index(drop=True)
     zones = zsel(zy_full).reset_index(drop=True)
     zones_history = zsel(zr_all).sort_values(["zone_code", "year"]).reset_index(drop=True)
-    pa_keep = (lambda s: s.isin([pilot_area, PROVINCE])) if pilot_area else (lambda s: s.notna())
+    pa_keep = (lambda s: s.isin([pilot_area, PROVINCE, province_code(pilot_area[:2])])) if pilot_area else (lambda s: s.notna())
     pay_full = par_all[par_all["year"] == year].sort_values("pilot_area_code").reset_index(drop=True)
     pilot_areas = pay_full[pa_keep(pay_full["pilot_area_code"])].reset_index(drop=True)
     # the province row last
-    pilot_areas = pd.concat([pilot_areas[pilot_areas["pilot_area_code"] != PROVINCE],
-                             pilot_areas[pilot_areas["pilot_area_code"] == PROVINCE]], ignore_index=True)
+    prov = pilot_areas["pilot_area_code"].map(is_province).astype(bool)
+    pilot_areas = pd.concat([pilot_areas[~prov], pilot_areas[prov]], ignore_index=True)
     pah = par_all[pa_keep(par_all["pilot_area_code"])].sort_values(["pilot_area_code", "year"]).reset_index(drop=True)
     if pa_name is None and pilot_area is not None and len(pilot_areas):
         pa_name = pilot_areas.loc[pilot_areas["pilot_area_code"] == pilot_area, "pilot_area_name"].dropna().head(1).squeeze() or None
@@ -251,7 +251,7 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
                                 year=year, policy=policy, zones=zones_in)
         pp, pweights = _score_parts(pay_full, policy=policy, key="pilot_area_code", pilot_targets=pt)
         pp = pp.drop(columns=["rank", "rank_change"])
-        keep = pilot_areas[pilot_areas["pilot_area_code"] != PROVINCE]
+        keep = pilot_areas[~pilot_areas["pilot_area_code"].map(is_province).astype(bool)]
         pparts = keep[["pilot_area_code", "pilot_area_name", "score", "rank", "rank_change"]].rename(
             columns={"score": "stored_score"}).merge(pp, on="pilot_area_code", how="left")
         for c in ("targets_met", "targets_total"):

@@ -19,11 +19,12 @@ import pandas as pd
 
 from landuse.reports import charts
 from landuse.core.labels import stage_label
+from landuse.core.contract import is_province
 from landuse.core.labels import t as _t
+from landuse.core.labels import unit_name
 from landuse.reports.data import (
     BLOCKED_LABELS,
     PERCENT_COLUMNS,
-    PROVINCE,
     ZONE_TYPE_LABELS,
     ReportData,
     ReportError,
@@ -106,7 +107,8 @@ def render_html(data: ReportData, *, lang: str = "zh") -> str:
              if data.pilot_area else t("全省", "province"))
 
     pa = data.pilot_areas.copy()
-    pa.loc[pa["pilot_area_code"] == PROVINCE, "pilot_area_name"] = t("全省", "province")
+    prov = pa["pilot_area_code"].map(is_province).astype(bool)
+    pa.loc[prov, "pilot_area_name"] = [unit_name(c, None, lang) for c in pa.loc[prov, "pilot_area_code"]]
     pa_names = dict(zip(pa["pilot_area_code"], pa["pilot_area_name"].fillna(""), strict=False))
     growth_cols = ["developed_mu", "baseline_revenue_per_mu", "revenue_per_mu", "growth", "goal_met", "provisional",
                    "revenue_coverage", "baseline_revenue_coverage", "expected_revenue_per_mu", "on_track",
@@ -208,7 +210,7 @@ def render_html(data: ReportData, *, lang: str = "zh") -> str:
     lines = []
     for _, r in pa.iterrows():
         v, b, gr = r.get("revenue_per_mu"), r.get("baseline_revenue_per_mu"), r.get("growth")
-        nm = f"{r['pilot_area_name']}" if r["pilot_area_code"] == PROVINCE else f"{r['pilot_area_code']} {r['pilot_area_name'] or ''}"
+        nm = f"{r['pilot_area_name']}" if is_province(r["pilot_area_code"]) else f"{r['pilot_area_code']} {r['pilot_area_name'] or ''}"
         if pd.isna(v) or pd.isna(b) or pd.isna(gr):
             lines.append((nm, t("数据不足，无法判断", "not enough data"), None))
             continue

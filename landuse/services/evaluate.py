@@ -23,7 +23,7 @@ from landuse.services import objections, versions
 from landuse.services.carry import StoreCarry, carry_key, scope_of
 from landuse.services.ledger import read_ledger
 from landuse.services.survey import evaluate_survey_only, store_survey_results
-from parcels.store.base import Store
+from parcels.store.base import Store, zone_provinces
 
 Progress = Callable[[str], None]
 
@@ -67,6 +67,7 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
     else:  # a partition is stamped with the whole store's inputs (as recorded by the imports)
         inputs_hash = store.inputs_hash()
         inputs, _ = store.read_inputs_snapshot(zones=zones, with_hash=False)
+    inputs, province_row = province_rows(store, inputs, zones)
     ledger = read_ledger(store)  # the disposal ledger changes flags, stages and the idle clock
     if len(ledger):
         inputs = dict(inputs) | {"disposals": ledger}
@@ -113,7 +114,8 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
             if "inputs_hash" in frame.columns:
                 frame["inputs_hash"] = inputs_hash
         if zones is not None:  # a partition of a distributed run: its own rows, no version of its own
-            store.replace_results(res.stored_layers(zone_geometry=geo_z), year=y, zones=zones)
+            store.replace_results(own_province_row(res.stored_layers(zone_geometry=geo_z), province_row),
+                                  year=y, zones=zones)
             store_survey_results(store, res, zones=zones)  # the intensive-use survey's results, per survey year
             out[y] = res
             prepared.release(y - 1)
@@ -170,3 +172,47 @@ def growth_summary(zone_or_pilot: pd.DataFrame, *, key: str, names: dict[str, st
                        f"{code} {name}: revenue per mu {v:,.1f} (baseline {b:,.1f}), growth {g:+.1%}, {verdict}{covtxt}",
                        lang))
     return lines
+
+
+def province_rows(store: Store, inputs: dict[str, pd.DataFrame], zones: list[str] | None
+                  ) -> tuple[dict[str, pd.DataFrame], str]:
+    """The province's statistics row of ``pilot_area_years`` for the evaluated zones, and the code
+    their whole-province results row is stored under.
+
+    A national store holds each province's row as ``PROVINCE-36`` (:func:`~landuse.core.contract.
+    province_code`); a store of one province as ``PROVINCE``. When the evaluated zones lie in one
+    province, its ``PROVINCE-pp`` row (else ``PROVINCE``) is the one the evaluation reads (as
+    ``PROVINCE``); other provinces' rows are left out. A partition of a store holding several
+    provinces stores its whole-province row as ``PROVINCE-pp`` (two partitions never write the
+    same row); every other run stores ``PROVINCE``."""
+    from landuse.core.contract import PROVINCE, is_province, province_code
+
+    provs = zone_provinces(inputs["zones"])
+    mine = provs[0] if len(provs) == 1 else None
+    pay = inputs.get("pilot_area_years")
+    if pay is not None and len(pay):
+        code = pay["pilot_area_code"].astype(object)
+        prov_rows = code.map(is_province).astype(bool)
+        own = province_code(mine) if mine else PROVINCE
+        use = own if (code == own).any() else PROVINCE
+        keep = ~prov_rows | (code == use)
+        if not keep.all() or use != PROVINCE:
+            pay = pay[keep.to_numpy()].copy()
+            pay.loc[pay["pilot_area_code"] == use, "pilot_area_code"] = PROVINCE
+            inputs = dict(inputs) | {"pilot_area_years": pay}
+    if zones is None or mine is None:
+        return inputs, PROVINCE
+    every = zone_provinces(store.read("zones", columns=["zone_code", "county_code"], geometry=False))
+    return inputs, (province_code(mine) if len(every) > 1 else PROVINCE)
+
+
+def own_province_row(layers: dict[str, pd.DataFrame], code: str) -> dict[str, pd.DataFrame]:
+    """``layers`` with the whole-province row of pilot_area_results stored under ``code``."""
+    from landuse.core.contract import PROVINCE
+
+    par = layers.get("pilot_area_results")
+    if code == PROVINCE or par is None or not len(par):
+        return layers
+    par = par.copy()
+    par.loc[par["pilot_area_code"] == PROVINCE, "pilot_area_code"] = code
+    return dict(layers) | {"pilot_area_results": par}

@@ -169,7 +169,7 @@ def pilot_table(store, principal: Principal, year: int) -> list[dict[str, Any]]:
     """The pilot areas' rows of ``year`` (the +15 % target is a pilot-area target) and the province
     total (``PROVINCE``, shown as 全省, last). A user bound to zones sees the pilot areas of those zones
     and no province row."""
-    from landuse.core.contract import PROVINCE
+    from landuse.core.contract import is_province
     from landuse.core.labels import unit_name
 
     df = results.read_layer(store, "pilot_area_results", year=year)
@@ -179,11 +179,11 @@ def pilot_table(store, principal: Principal, year: int) -> list[dict[str, Any]]:
         z = store.read("zones", columns=["zone_code", "pilot_area_code"], geometry=False)
         mine = set(z.loc[z["zone_code"].isin(zl), "pilot_area_code"].dropna())
         df = df[df["pilot_area_code"].isin(mine)]
-    df = df.assign(_p=(df["pilot_area_code"] == PROVINCE).astype(int)).sort_values(["_p", "pilot_area_code"]).drop(columns="_p")
+    df = df.assign(_p=df["pilot_area_code"].map(is_province).astype(int)).sort_values(["_p", "pilot_area_code"]).drop(columns="_p")
     out = records(df if can_see_figures(principal) else df[["pilot_area_code", "pilot_area_name", "year"]])
     for r in out:
         r["pilot_area_name"] = unit_name(r["pilot_area_code"], r.get("pilot_area_name"), "zh")
-        r["province"] = r["pilot_area_code"] == PROVINCE
+        r["province"] = is_province(r["pilot_area_code"])
     return out
 
 

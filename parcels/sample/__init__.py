@@ -82,6 +82,7 @@ from typing import Literal
 
 import numpy as np
 
+from landuse.core.contract import province_code
 from parcels.sample.buildings import buildings_and_leases
 from parcels.sample.changes import apply_changes
 from parcels.sample.config import SCALES, Progress
@@ -132,7 +133,9 @@ def write_sample(out_dir: str | Path, *, scale: Literal["small", "province"] = "
     # 批而未供 sized against each pilot area's recent supply (mu/year over 2023–2025), so that
     # some areas can absorb theirs within 3 years and some cannot (the quota's hard rule)
     supply_rate = recent_supply_rate(parcels, zones_spec)
-    pay = pilot_area_years_extras(pilot_area_years(rng, areas, supply_rate))
+    # a province of a national sample carries its own whole-province row (PROVINCE-36 …): the
+    # provinces' rows live side by side in one national store (contract.province_code)
+    pay = pilot_area_years_extras(pilot_area_years(rng, areas, supply_rate, province_row=province_code(province)))
     prog("tables", 1, 1)
     extra = {k: ch[k] for k in ("land_rights", "pilot_area_zones", "zone_years", "enterprise_periods")}
     paths = write_all(out, zones_spec, geo, parcels, ents, years, buildings, leases, pay, truth, prog, extra=extra)

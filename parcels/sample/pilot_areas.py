@@ -7,6 +7,7 @@ import zlib
 import numpy as np
 import pandas as pd
 
+from landuse.core.contract import PROVINCE, is_province
 from parcels.sample.config import YEARS
 from parcels.sample.reference import CITIES, COUNTIES, REFERENCE_PROVINCE
 
@@ -45,7 +46,7 @@ def recent_supply_rate(parcels: pd.DataFrame, zones_spec: list[dict]) -> dict:
 
 
 def pilot_area_years(rng: np.random.Generator, areas: list[dict],
-                     supply_rate: dict | None = None) -> pd.DataFrame:
+                     supply_rate: dict | None = None, *, province_row: str = PROVINCE) -> pd.DataFrame:
     rows = []
     supply_rate = supply_rate or {}
     for a in areas:
@@ -76,7 +77,7 @@ def pilot_area_years(rng: np.random.Generator, areas: list[dict],
     for y in YEARS:
         d = df[df["year"] == y]
         prov.append(dict(
-            pilot_area_code="PROVINCE", year=int(y),
+            pilot_area_code=province_row, year=int(y),
             gdp_wan=round(3.45e8 / 1.05 ** (2025 - y), 0),
             industrial_value_added_wan=round(3.45e8 / 1.05 ** (2025 - y) * 0.36, 0),
             digital_equipment_rate=round(d["digital_equipment_rate"].mean() - 0.03, 4),
@@ -111,7 +112,7 @@ def pilot_area_years_extras(pay: pd.DataFrame) -> pd.DataFrame:
     last = int(year.max())
     a_last = approved.where(year == last).groupby(code).max()
     supply = pd.Series(np.nan, index=out.index, dtype="float64")
-    areas = code != "PROVINCE"
+    areas = ~code.map(is_province).astype(bool)
     for c in code[areas].unique():
         years_to_absorb = 0.6 + 3.0 * _unit(c, "absorption")
         per_year = float(a_last.get(c, np.nan)) / years_to_absorb

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from landuse.core.contract import INPUT_LAYERS, LAYERS, OUTPUT_LAYERS, PROVINCE, Layer
+from landuse.core.contract import INPUT_LAYERS, LAYERS, OUTPUT_LAYERS, PROVINCE, Layer, province_code
 from landuse.core.errors import StoreError
 
 from parcels.schema import coerce, empty_frame
@@ -587,6 +587,7 @@ def read_partition(read: Callable[..., pd.DataFrame], unlinked_firms: Callable[[
         out[name] = read(name, any_of=[("uscc", sorted(firms))])
     pilots = set(_values(out["zones"], "pilot_area_code")) | set(_values(out.get("pilot_area_zones", pd.DataFrame()),
                                                                            "pilot_area_code"))
-    out["pilot_area_years"] = read("pilot_area_years", any_of=[("pilot_area_code", sorted(pilots | {PROVINCE})),
+    own = {PROVINCE} | {province_code(p) for p in provinces}  # a national store's rows: PROVINCE-36 …
+    out["pilot_area_years"] = read("pilot_area_years", any_of=[("pilot_area_code", sorted(pilots | own)),
                                                                ("pilot_area_code", provinces, 1, 2)])
     return {layer.name: out[layer.name] if layer.name in out else read(layer.name) for layer in INPUT_LAYERS}

@@ -611,6 +611,7 @@ class GeoPackageStore(Store):
     def put_carry(self, key: str, scope: str, items: list[tuple[str, str, bytes, str]]) -> None:
         try:
             with contextlib.closing(sqlite3.connect(self.carry_path, timeout=lock_timeout())) as con, con:
+                con.execute("PRAGMA secure_delete = OFF")  # a cache: old parts need not be zeroed on disk
                 con.execute(CARRY_DDL)
                 con.execute("DELETE FROM evaluation_carry WHERE scope = ? AND key <> ?", (scope, key))
                 now = now_utc().isoformat()
