@@ -400,6 +400,13 @@ class Store(abc.ABC):
         """Keep ``items`` (part, frame, data, sha256) under ``key``, dropping what ``scope`` kept under
         other keys (the parts of an earlier state of the inputs)."""
 
+    def results_generation(self) -> int | None:
+        """A number that changes with every write of the results layers (``replace_results``, in the
+        same transaction), for readers that keep summaries of the results
+        (:func:`landuse.services.results.cached`); None when the backend keeps none (nothing is
+        cached then)."""
+        return None
+
     def has_tile_year(self, year: int) -> bool:
         """Whether ``year`` has stored tiles (one index lookup on the backends)."""
         return int(year) in self.tile_years()

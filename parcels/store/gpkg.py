@@ -122,6 +122,12 @@ AUDIT_GUARD = [
 TILED_LAYERS = frozenset({"parcel_results", "enterprise_results"})
 TILES_DDL = """CREATE TABLE IF NOT EXISTS result_tiles (year INTEGER NOT NULL, variant TEXT NOT NULL, z INTEGER NOT NULL,
     x INTEGER NOT NULL, y INTEGER NOT NULL, zones TEXT, data BLOB NOT NULL, PRIMARY KEY (year, variant, z, x, y))"""
+#: the results generation (Store.results_generation): one row, bumped by every replace_results
+RESULTS_STATE_DDL = """CREATE TABLE IF NOT EXISTS results_state (name TEXT PRIMARY KEY, generation INTEGER NOT NULL,
+    changed_at TEXT NOT NULL)"""
+BUMP_RESULTS = ("INSERT INTO results_state (name, generation, changed_at) VALUES ('results', 1, "
+                "strftime('%Y-%m-%dT%H:%M:%fZ','now')) ON CONFLICT (name) DO UPDATE SET "
+                "generation = generation + 1, changed_at = excluded.changed_at")
 #: earlier years' parts of an evaluation, kept between runs (landuse.services.carry), in a file
 #: beside the GeoPackage (GeoPackageStore.carry_path)
 CARRY_DDL = """CREATE TABLE IF NOT EXISTS evaluation_carry (key TEXT NOT NULL, scope TEXT NOT NULL, part TEXT NOT NULL,
@@ -520,6 +526,19 @@ class GeoPackageStore(Store):
             if TILED_LAYERS & set(frames) and _has_table(con, "result_tiles"):
                 # the stored tiles showed the replaced rows: gone with them (rebuilt by build_tiles)
                 con.execute("DELETE FROM result_tiles WHERE year = ?", (int(year),))
+            con.execute(RESULTS_STATE_DDL)
+            con.execute(BUMP_RESULTS)
+
+    def results_generation(self) -> int | None:
+        if not self.path.exists():
+            return 0
+        try:
+            row = self._reader().execute("SELECT generation FROM results_state WHERE name = 'results'").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return 0
+            raise _store_error(self.path, exc) from exc
+        return int(row[0]) if row else 0
 
     # --- stored vector tiles ----------------------------------------------------------------------
     def put_tiles(self, year: int, rows: list[tuple]) -> None:

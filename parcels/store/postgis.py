@@ -92,6 +92,7 @@ class PostGISStore(Store):
                 cfg = alembic_config(self.url)
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
+                conn.execute(text(RESULTS_STATE_DDL))
         except StoreUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -337,6 +338,20 @@ class PostGISStore(Store):
                 # the stored tiles showed the replaced rows: gone with them (rebuilt by build_tiles)
                 conn.execute(text(TILES_DDL))
                 conn.execute(text("DELETE FROM result_tiles WHERE year = :y"), {"y": int(year)})
+            conn.execute(text(RESULTS_STATE_DDL))
+            conn.execute(text("INSERT INTO results_state (name, generation, changed_at) VALUES ('results', 1, now()) "
+                              "ON CONFLICT (name) DO UPDATE SET generation = results_state.generation + 1, "
+                              "changed_at = now()"))
+
+    def results_generation(self) -> int | None:
+        if not getattr(self, "_results_state", False):
+            with self.engine.connect() as conn:
+                self._results_state = bool(conn.execute(text("SELECT to_regclass('results_state') IS NOT NULL")).scalar())
+            if not self._results_state:
+                return 0
+        with self.engine.connect() as conn:
+            g = conn.execute(text("SELECT generation FROM results_state WHERE name = 'results'")).scalar()
+        return int(g) if g is not None else 0
 
     # --- stored vector tiles ----------------------------------------------------------------------
     def put_tiles(self, year: int, rows: list[tuple]) -> None:
@@ -477,6 +492,10 @@ class PostGISStore(Store):
 CARRY_DDL = """CREATE TABLE IF NOT EXISTS evaluation_carry (key text NOT NULL, scope text NOT NULL, part text NOT NULL,
     frame text NOT NULL, sha256 text NOT NULL, data bytea NOT NULL, created_at timestamptz NOT NULL,
     PRIMARY KEY (key, part, frame))"""
+
+#: the results generation (Store.results_generation): one row, bumped by every replace_results; not a layer
+RESULTS_STATE_DDL = """CREATE TABLE IF NOT EXISTS results_state (name text PRIMARY KEY, generation bigint NOT NULL,
+    changed_at timestamptz NOT NULL)"""
 
 TILES_DDL = """CREATE TABLE IF NOT EXISTS result_tiles (year integer NOT NULL, variant text NOT NULL,
     z integer NOT NULL, x integer NOT NULL, y integer NOT NULL, zones text, data bytea NOT NULL,
