@@ -86,15 +86,20 @@ def summary_key(store: Store, year: int) -> tuple | None:
     return (int(year), gen, ver, store.inputs_hash())
 
 
-def cached(store: Store, year: int, name: str, build: Any) -> Any:
+_NO_KEY = object()
+
+
+def cached(store: Store, year: int, name: str, build: Any, *, key: Any = _NO_KEY) -> Any:
     """``build()`` — a summary of the results of ``year`` — computed once per :func:`summary_key`
     and kept in this process (per store object); computed again whenever the key changes. The
     summary is the unredacted one: callers scope and redact it per user on the way out, and must
-    not change what they are given."""
+    not change what they are given. ``key``: :func:`summary_key` of ``year`` when the caller has
+    just read it (one read for several summaries of a request)."""
     import collections
     import threading
 
-    key = summary_key(store, year)
+    if key is _NO_KEY:
+        key = summary_key(store, year)
     if key is None:
         return build()
     box = store.__dict__.get("_summaries")

@@ -213,19 +213,20 @@ def _pilot_table_all(store, year: int) -> dict[str, Any]:
 def zone_dashboard(store, principal: Principal, zone_code: str, year: int) -> dict[str, Any]:
     """The +15 % check, occupancy, score, flags and grades of one zone in one year."""
     check_zone(principal, zone_code)
-    if zone_code not in _zone_codes(store, year):
+    key = results.summary_key(store, year)
+    if zone_code not in _zone_codes(store, year, key):
         raise not_found()
     out = dict(results.cached(store, year, f"zone_dashboard:{year}:{zone_code}",
-                              lambda: _zone_dashboard_all(store, zone_code, year)))
+                              lambda: _zone_dashboard_all(store, zone_code, year), key=key))
     if not can_see_figures(principal):  # unreachable through the routes (viewers lack "dashboard")
         out = {k: out[k] for k in ("zone_code", "year", "stages", "parcels")}
     return out
 
 
-def _zone_codes(store, year: int) -> frozenset[str]:
+def _zone_codes(store, year: int, key) -> frozenset[str]:
     """The store's zone codes (kept with the summaries: an import or an edit changes their key)."""
     return results.cached(store, year, "zone_codes", lambda: frozenset(
-        store.read("zones", columns=["zone_code"], geometry=False)["zone_code"].dropna()))
+        store.read("zones", columns=["zone_code"], geometry=False)["zone_code"].dropna()), key=key)
 
 
 def _zone_dashboard_all(store, zone_code: str, year: int) -> dict[str, Any]:
@@ -416,15 +417,23 @@ def serves_tiles(store, year: int | None) -> bool:
 def tile(store, principal: Principal, z: int, x: int, y: int, year: int) -> bytes | None:
     """The stored tile when the year has stored tiles (a lookup, tried first), else PostGIS's live
     tile; None when neither serves (a GeoPackage without stored tiles of the year)."""
+    body = stored_tile(store, principal, z, x, y, year)
+    return body if body is not None else live_tile(store, principal, z, x, y, year)
+
+
+def stored_tile(store, principal: Principal, z: int, x: int, y: int, year: int) -> bytes | None:
+    """The stored tile for the user (scoped to their zones, public columns for a viewer); None
+    when ``year`` has no stored tiles."""
     from landuse.services import tiles
 
-    zones, figures = zone_list(principal), can_see_figures(principal)
-    body = tiles.tile(store, year=year, z=z, x=x, y=y, zones=zones, figures=figures)
-    if body is not None:
-        return body
+    return tiles.tile(store, year=year, z=z, x=x, y=y, zones=zone_list(principal), figures=can_see_figures(principal))
+
+
+def live_tile(store, principal: Principal, z: int, x: int, y: int, year: int) -> bytes | None:
+    """PostGIS's live tile for the user (``ST_AsMVT``); None on a GeoPackage."""
     if not is_pg(store):
         return None
-    return store.mvt_tile(z, x, y, year=year, zones=zones, figures=figures)
+    return store.mvt_tile(z, x, y, year=year, zones=zone_list(principal), figures=can_see_figures(principal))
 
 
 # ------------------------------------------------------------------------------------------------

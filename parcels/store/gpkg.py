@@ -529,6 +529,11 @@ class GeoPackageStore(Store):
             con.execute(RESULTS_STATE_DDL)
             con.execute(BUMP_RESULTS)
 
+    def session_user(self, token_hash: str) -> dict[str, Any] | None:
+        self._ensure()
+        rows = self._read_rows("SELECT s.token_hash, s.username, s.csrf, s.created_at, s.expires_at, u.role, u.zones, u.active FROM sessions s LEFT JOIN users u ON u.username = s.username WHERE s.token_hash = ?", (token_hash,))
+        return rows[0] if rows else None
+
     def results_generation(self) -> int | None:
         if not self.path.exists():
             return 0

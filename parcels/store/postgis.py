@@ -343,6 +343,11 @@ class PostGISStore(Store):
                               "ON CONFLICT (name) DO UPDATE SET generation = results_state.generation + 1, "
                               "changed_at = now()"))
 
+    def session_user(self, token_hash: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(text("SELECT s.token_hash, s.username, s.csrf, s.created_at, s.expires_at, u.role, u.zones, u.active FROM sessions s LEFT JOIN users u ON u.username = s.username WHERE s.token_hash = :t"), {"t": token_hash}).fetchone()
+        return dict(row._mapping) if row is not None else None
+
     def results_generation(self) -> int | None:
         if not getattr(self, "_results_state", False):
             with self.engine.connect() as conn:
