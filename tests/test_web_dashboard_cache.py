@@ -108,9 +108,21 @@ def test_a_summary_reaches_other_users_scoped(site):
     assert mgr.get(f"/api/zones/Z9/dashboard?year={Y}").status_code == 404
     assert [r["zone_code"] for r in mgr.get(f"/api/dashboard?year={Y}").json()["zones"]] == ["Z1"]
     assert mgr.get(f"/api/zones/Z1/dashboard?year={Y}").json()["zone_code"] == "Z1"
-    # a changed account takes effect on the next request, summaries or not
+    # a changed account takes effect on the next request, summaries or not, tiles too (the session
+    # and the user are read on every request: on PostGIS on a kept autocommit connection)
+    tile = "/tiles/15/26846/14101.pbf?year=2024"
+    assert mgr.get(tile).status_code in (200, 404)
     accounts.set_active(store, "mgr1", False, actor="test")
     assert mgr.get(f"/api/zones/Z1/dashboard?year={Y}").status_code == 401
+    assert mgr.get(tile).status_code == 401
+    # a logout ends the session at once
+    csrf = ev.get("/api/me").json()["csrf"]
+    cookie = ev.cookies.get("landuse_session")
+    assert ev.get(tile).status_code in (200, 404)
+    assert ev.post("/logout", data={"csrf": csrf}).status_code == 303
+    ev.cookies.set("landuse_session", cookie)
+    assert ev.get(tile).status_code == 401
+    assert ev.get(f"/api/dashboard?year={Y}").status_code == 401
 
 
 def test_generation_changes_with_every_results_write(store, tmp_path):
