@@ -18,7 +18,7 @@ The clients (``--client raw``, the default) are plain HTTP/1.1 keep-alive connec
 streams, one per client: each request is a full HTTP request with the session cookie, and each
 answer is read whole (``Content-Length`` or chunked) and checked: status 200, the tile content
 type for tiles, a JSON object with the expected key for dashboards. Measured on this machine they
-cost ~0.1 ms of CPU per request against ~1.3 ms for httpx's ``AsyncClient``, which under 16
+cost ~0.1–0.2 ms of CPU per request against ~1.1–1.3 ms for httpx's ``AsyncClient``, which under 16
 clients took more of the two cores than the server workers did (docs/benchmarks.md).
 ``--client httpx`` keeps that client for comparison.
 Nothing runs longer than the duration plus start-up; the server is stopped at the end.
