@@ -264,6 +264,26 @@ def lookup_session(store: Store, token: str | None) -> Session | None:
     return Session(row["username"], row["csrf"], exp)
 
 
+def session_user(store: Store, token: str | None) -> tuple[Session, User] | None:
+    """The live session of a cookie token and its user (one query); None when the token is unknown
+    or expired (an expired session is deleted), or when its user no longer exists."""
+    if not token or len(token) > 200:
+        return None
+    row = store.session_user(token_hash(token))
+    if row is None:
+        return None
+    try:
+        exp = parse_iso(row["expires_at"])
+    except ValueError:
+        return None
+    if exp <= now():
+        store.sys_delete("sessions", {"token_hash": row["token_hash"]})
+        return None
+    if row.get("role") is None:
+        return None
+    return Session(row["username"], row["csrf"], exp), _user(row)
+
+
 def delete_session(store: Store, token: str | None) -> None:
     if token:
         store.sys_delete("sessions", {"token_hash": token_hash(token)})

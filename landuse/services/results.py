@@ -31,7 +31,7 @@ __all__ = [
     "require_results", "result_years", "latest_year", "stored_policy", "read_layer", "targets", "target_rules",
     "zone_rows", "zone_dashboard", "zone_parcels", "parcel_detail", "zone_extents", "search", "known_zone",
     "known_pilot_area", "check_zone_code", "check_pilot_area_code", "survey_year_used", "zone_survey_rows", "intensive_basis",
-    "zone_survey_patches", "is_stale", "results_inputs_hash", "shown_version", "version_label",
+    "zone_survey_patches", "is_stale", "results_inputs_hash", "shown_version", "version_label", "summary_key", "cached",
 ]
 
 
@@ -63,6 +63,61 @@ def version_label(store: Store, year: int | None, lang: str = "zh") -> str | Non
                  f"{v.get('window_closes') or '-'})", lang)
     return t(f"草稿 v{v['seq']}（尚无发布版本，显示最新草稿，{str(v.get('created_at') or '')[:10]}）",
              f"draft v{v['seq']} (nothing published yet: the latest draft, {str(v.get('created_at') or '')[:10]})", lang)
+
+
+# ------------------------------------------------------------------------------------------------
+# summaries computed once per shown version (the dashboards)
+# ------------------------------------------------------------------------------------------------
+
+#: what a store's summaries are kept under, at most this many per store (least recently used dropped)
+SUMMARY_CACHE_SIZE = 1024
+
+
+def summary_key(store: Store, year: int) -> tuple | None:
+    """A cheap identifier of what the results layers hold for ``year``: the shown version (id,
+    status, when created and published), the store's results generation (every write of a results
+    layer changes it, in the writer's transaction: an evaluation, a publication, the survey's
+    results, a partition's rows) and the inputs hash (an import or an edit in QGIS changes it). None when the store keeps no results generation: then nothing is cached."""
+    gen = store.results_generation()
+    if gen is None:
+        return None
+    v = shown_version(store, year)
+    ver = None if v is None else (v["version_id"], v["status"], v.get("created_at"), v.get("published_at"))
+    return (int(year), gen, ver, store.inputs_hash())
+
+
+_NO_KEY = object()
+
+
+def cached(store: Store, year: int, name: str, build: Any, *, key: Any = _NO_KEY) -> Any:
+    """``build()`` — a summary of the results of ``year`` — computed once per :func:`summary_key`
+    and kept in this process (per store object); computed again whenever the key changes. The
+    summary is the unredacted one: callers scope and redact it per user on the way out, and must
+    not change what they are given. ``key``: :func:`summary_key` of ``year`` when the caller has
+    just read it (one read for several summaries of a request)."""
+    import collections
+    import threading
+
+    if key is _NO_KEY:
+        key = summary_key(store, year)
+    if key is None:
+        return build()
+    box = store.__dict__.get("_summaries")
+    if box is None:
+        box = store.__dict__.setdefault("_summaries", (collections.OrderedDict(), threading.Lock()))
+    memo, lock = box
+    with lock:
+        hit = memo.get(name)
+        if hit is not None and hit[0] == key:
+            memo.move_to_end(name)
+            return hit[1]
+    value = build()  # outside the lock: two threads may both build on a miss, both right
+    with lock:
+        memo[name] = (key, value)
+        memo.move_to_end(name)
+        while len(memo) > SUMMARY_CACHE_SIZE:
+            memo.popitem(last=False)
+    return value
 
 
 # ------------------------------------------------------------------------------------------------

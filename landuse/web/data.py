@@ -29,6 +29,7 @@ from landuse.web.access import (
     redact,
     redact_dict,
     sees_zone,
+    visible_zones,
     zone_list,
 )
 from maps.styles import LAND_CLASS_COLOURS, RANGE_COLOURS, STAGE_COLOURS, land_class_key
@@ -147,15 +148,24 @@ DASHBOARD_COLUMNS = [
 ]
 
 
-def zone_table(store, principal: Principal, year: int) -> list[dict[str, Any]]:
+def _zone_table_all(store, year: int) -> list[dict[str, Any]]:
+    """Every zone's dashboard row of ``year``, unredacted (computed once per shown version)."""
     from landuse.core.labels import intensive_basis_label
 
-    df = results.zone_rows(store, year=year, zones=zone_list(principal), columns=DASHBOARD_COLUMNS)
-    out = records(redact(df, principal))
-    for r in out:
-        if r.get("intensive_basis"):
-            r["intensive_basis_zh"] = intensive_basis_label(r["intensive_basis"], "zh")
-    return out
+    def build() -> list[dict[str, Any]]:
+        out = records(results.zone_rows(store, year=year, zones=None, columns=DASHBOARD_COLUMNS))
+        for r in out:
+            if r.get("intensive_basis"):
+                r["intensive_basis_zh"] = intensive_basis_label(r["intensive_basis"], "zh")
+        return out
+
+    return results.cached(store, year, f"zone_table:{year}", build)
+
+
+def zone_table(store, principal: Principal, year: int) -> list[dict[str, Any]]:
+    """The zones' dashboard rows of ``year`` the user sees (figures only for roles that see them)."""
+    z = visible_zones(principal)
+    return [redact_dict(r, principal) for r in _zone_table_all(store, year) if z is None or r.get("zone_code") in z]
 
 
 PILOT_COLUMNS = ["pilot_area_code", "pilot_area_name", "year", "developed_mu", "revenue_per_mu", "baseline_year",
@@ -169,27 +179,58 @@ def pilot_table(store, principal: Principal, year: int) -> list[dict[str, Any]]:
     """The pilot areas' rows of ``year`` (the +15 % target is a pilot-area target) and the province
     total (``PROVINCE``, shown as 全省, last). A user bound to zones sees the pilot areas of those zones
     and no province row."""
+    zl = zone_list(principal)
+    summary = _pilot_table_all(store, year)
+    rows = summary["rows"]
+    if zl is not None:
+        mine = {summary["pilot_of"].get(z) for z in zl} - {None}
+        rows = [r for r in rows if r["pilot_area_code"] in mine]
+    if can_see_figures(principal):
+        return [dict(r) for r in rows]
+    return [{k: r[k] for k in ("pilot_area_code", "pilot_area_name", "year", "province")} for r in rows]
+
+
+def _pilot_table_all(store, year: int) -> dict[str, Any]:
+    """Every pilot area's row of ``year`` (province last) and each zone's pilot area, unredacted
+    (computed once per shown version)."""
     from landuse.core.contract import is_province
     from landuse.core.labels import unit_name
 
-    df = results.read_layer(store, "pilot_area_results", year=year)
-    df = df.reindex(columns=PILOT_COLUMNS)
-    zl = zone_list(principal)
-    if zl is not None:
-        z = store.read("zones", columns=["zone_code", "pilot_area_code"], geometry=False)
-        mine = set(z.loc[z["zone_code"].isin(zl), "pilot_area_code"].dropna())
-        df = df[df["pilot_area_code"].isin(mine)]
-    df = df.assign(_p=df["pilot_area_code"].map(is_province).astype(int)).sort_values(["_p", "pilot_area_code"]).drop(columns="_p")
-    out = records(df if can_see_figures(principal) else df[["pilot_area_code", "pilot_area_name", "year"]])
-    for r in out:
-        r["pilot_area_name"] = unit_name(r["pilot_area_code"], r.get("pilot_area_name"), "zh")
-        r["province"] = is_province(r["pilot_area_code"])
-    return out
+    def build() -> dict[str, Any]:
+        df = results.read_layer(store, "pilot_area_results", year=year).reindex(columns=PILOT_COLUMNS)
+        df = df.assign(_p=df["pilot_area_code"].map(is_province).astype(int)).sort_values(
+            ["_p", "pilot_area_code"]).drop(columns="_p")
+        rows = records(df)
+        for r in rows:
+            r["pilot_area_name"] = unit_name(r["pilot_area_code"], r.get("pilot_area_name"), "zh")
+            r["province"] = is_province(r["pilot_area_code"])
+        z = store.read("zones", columns=["zone_code", "pilot_area_code"], geometry=False).dropna(subset=["pilot_area_code"])
+        return {"rows": rows, "pilot_of": dict(zip(z["zone_code"], z["pilot_area_code"], strict=True))}
+
+    return results.cached(store, year, f"pilot_table:{year}", build)
 
 
 def zone_dashboard(store, principal: Principal, zone_code: str, year: int) -> dict[str, Any]:
     """The +15 % check, occupancy, score, flags and grades of one zone in one year."""
-    check_known_zone(store, principal, zone_code)
+    check_zone(principal, zone_code)
+    key = results.summary_key(store, year)
+    if zone_code not in _zone_codes(store, year, key):
+        raise not_found()
+    out = dict(results.cached(store, year, f"zone_dashboard:{year}:{zone_code}",
+                              lambda: _zone_dashboard_all(store, zone_code, year), key=key))
+    if not can_see_figures(principal):  # unreachable through the routes (viewers lack "dashboard")
+        out = {k: out[k] for k in ("zone_code", "year", "stages", "parcels")}
+    return out
+
+
+def _zone_codes(store, year: int, key) -> frozenset[str]:
+    """The store's zone codes (kept with the summaries: an import or an edit changes their key)."""
+    return results.cached(store, year, "zone_codes", lambda: frozenset(
+        store.read("zones", columns=["zone_code"], geometry=False)["zone_code"].dropna()), key=key)
+
+
+def _zone_dashboard_all(store, zone_code: str, year: int) -> dict[str, Any]:
+    """One zone's dashboard of ``year``, unredacted."""
     d = results.zone_dashboard(store, year=year, zone=zone_code, columns=DASHBOARD_COLUMNS)
     out: dict[str, Any] = {"zone_code": zone_code, "year": year,
                            "result": (records(d["result"])[0] if len(d["result"]) else None)}
@@ -205,8 +246,6 @@ def zone_dashboard(store, principal: Principal, zone_code: str, year: int) -> di
                      for k, r in d["stages"].iterrows()]
     out["parcels"] = d["parcels"]
     out["survey"] = zone_survey(store, zone_code, year)
-    if not can_see_figures(principal):  # unreachable through the routes (viewers lack "dashboard")
-        out = {k: out[k] for k in ("zone_code", "year", "stages", "parcels")}
     return out
 
 
@@ -378,15 +417,23 @@ def serves_tiles(store, year: int | None) -> bool:
 def tile(store, principal: Principal, z: int, x: int, y: int, year: int) -> bytes | None:
     """The stored tile when the year has stored tiles (a lookup, tried first), else PostGIS's live
     tile; None when neither serves (a GeoPackage without stored tiles of the year)."""
+    body = stored_tile(store, principal, z, x, y, year)
+    return body if body is not None else live_tile(store, principal, z, x, y, year)
+
+
+def stored_tile(store, principal: Principal, z: int, x: int, y: int, year: int) -> bytes | None:
+    """The stored tile for the user (scoped to their zones, public columns for a viewer); None
+    when ``year`` has no stored tiles."""
     from landuse.services import tiles
 
-    zones, figures = zone_list(principal), can_see_figures(principal)
-    body = tiles.tile(store, year=year, z=z, x=x, y=y, zones=zones, figures=figures)
-    if body is not None:
-        return body
+    return tiles.tile(store, year=year, z=z, x=x, y=y, zones=zone_list(principal), figures=can_see_figures(principal))
+
+
+def live_tile(store, principal: Principal, z: int, x: int, y: int, year: int) -> bytes | None:
+    """PostGIS's live tile for the user (``ST_AsMVT``); None on a GeoPackage."""
     if not is_pg(store):
         return None
-    return store.mvt_tile(z, x, y, year=year, zones=zones, figures=figures)
+    return store.mvt_tile(z, x, y, year=year, zones=zone_list(principal), figures=can_see_figures(principal))
 
 
 # ------------------------------------------------------------------------------------------------

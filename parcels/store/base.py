@@ -426,6 +426,24 @@ class Store(abc.ABC):
         """Keep ``items`` (part, frame, data, sha256) under ``key``, dropping what ``scope`` kept under
         other keys (the parts of an earlier state of the inputs)."""
 
+    def session_user(self, token_hash: str) -> dict[str, Any] | None:
+        """The session row of ``token_hash`` with its user's ``role``, ``zones`` and ``active``
+        (None when there is no such session; the user's fields None when the user is gone). The
+        backends answer it with one query: the web service asks it on every request."""
+        rows = self.sys_query("sessions", {"token_hash": token_hash})
+        if not rows:
+            return None
+        users = self.sys_query("users", {"username": rows[0]["username"]})
+        u = users[0] if users else {}
+        return {**rows[0], "role": u.get("role"), "zones": u.get("zones"), "active": u.get("active")}
+
+    def results_generation(self) -> int | None:
+        """A number that changes with every write of the results layers (``replace_results``, in the
+        same transaction), for readers that keep summaries of the results
+        (:func:`landuse.services.results.cached`); None when the backend keeps none (nothing is
+        cached then)."""
+        return None
+
     def has_tile_year(self, year: int) -> bool:
         """Whether ``year`` has stored tiles (one index lookup on the backends)."""
         return int(year) in self.tile_years()

@@ -110,6 +110,9 @@ SYSTEM_DDL = {
     "disposal_notes": """CREATE TABLE IF NOT EXISTS disposal_notes (id INTEGER PRIMARY KEY AUTOINCREMENT,
         parcel_code TEXT NOT NULL, rule TEXT NOT NULL DEFAULT '', noted TEXT NOT NULL, author TEXT,
         text TEXT NOT NULL, ts TEXT NOT NULL)""",
+    # the results generation (Store.results_generation): one row, bumped by every replace_results
+    "results_state": """CREATE TABLE IF NOT EXISTS results_state (name TEXT PRIMARY KEY, generation INTEGER NOT NULL,
+        changed_at TEXT NOT NULL)""",
 }
 AUDIT_GUARD = [
     "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
@@ -124,6 +127,9 @@ AUDIT_GUARD = [
 TILED_LAYERS = frozenset({"parcel_results", "enterprise_results"})
 TILES_DDL = """CREATE TABLE IF NOT EXISTS result_tiles (year INTEGER NOT NULL, variant TEXT NOT NULL, z INTEGER NOT NULL,
     x INTEGER NOT NULL, y INTEGER NOT NULL, zones TEXT, data BLOB NOT NULL, PRIMARY KEY (year, variant, z, x, y))"""
+BUMP_RESULTS = ("INSERT INTO results_state (name, generation, changed_at) VALUES ('results', 1, "
+                "strftime('%Y-%m-%dT%H:%M:%fZ','now')) ON CONFLICT (name) DO UPDATE SET "
+                "generation = generation + 1, changed_at = excluded.changed_at")
 #: earlier years' parts of an evaluation, kept between runs (landuse.services.carry), in a file
 #: beside the GeoPackage (GeoPackageStore.carry_path)
 CARRY_DDL = """CREATE TABLE IF NOT EXISTS evaluation_carry (key TEXT NOT NULL, scope TEXT NOT NULL, part TEXT NOT NULL,
@@ -330,7 +336,10 @@ class GeoPackageStore(Store):
                 with self._writing("init") as con:
                     restyle = [x for n, v in GEOMETRY_FROM.items()
                                if _geometry_column(con, n) or not _geometry_column(con, v[2]) for x in (n, v[2])]
+                    have = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
                     self._migrate(con)
+                # system tables new to this file: registered and named like the others (QGIS lists them)
+                restyle += sorted(set(SYSTEM_DDL) - have) if not missing_layers else []
             if missing_layers or not has_styles(self.path):
                 style_geopackage(self.path)  # default QGIS styles and Chinese column names
             elif restyle:
@@ -529,6 +538,23 @@ class GeoPackageStore(Store):
             if TILED_LAYERS & set(frames) and _has_table(con, "result_tiles"):
                 # the stored tiles showed the replaced rows: gone with them (rebuilt by build_tiles)
                 con.execute("DELETE FROM result_tiles WHERE year = ?", (int(year),))
+            con.execute(BUMP_RESULTS)
+
+    def session_user(self, token_hash: str) -> dict[str, Any] | None:
+        self._ensure()
+        rows = self._read_rows("SELECT s.token_hash, s.username, s.csrf, s.created_at, s.expires_at, u.role, u.zones, u.active FROM sessions s LEFT JOIN users u ON u.username = s.username WHERE s.token_hash = ?", (token_hash,))
+        return rows[0] if rows else None
+
+    def results_generation(self) -> int | None:
+        if not self.path.exists():
+            return 0
+        try:
+            row = self._reader().execute("SELECT generation FROM results_state WHERE name = 'results'").fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return 0
+            raise _store_error(self.path, exc) from exc
+        return int(row[0]) if row else 0
 
     # --- stored vector tiles ----------------------------------------------------------------------
     def put_tiles(self, year: int, rows: list[tuple]) -> None:

@@ -85,7 +85,47 @@ class PostGISStore(Store):
         _install_error_mapping(self.engine)
 
     def close(self) -> None:
+        con = getattr(self._kept, "con", None)
+        if con is not None:
+            con.close()
+            self._kept.con = None
         self.engine.dispose()
+
+    @property
+    def _kept(self):
+        local = self.__dict__.get("_kept_local")
+        if local is None:
+            import threading
+
+            local = self.__dict__.setdefault("_kept_local", threading.local())
+        return local
+
+    def _key_read(self, sql: str, params: tuple) -> list[tuple]:
+        """A small read by key (the session of a request, a stored tile) on a connection kept for
+        this thread, in autocommit (every statement sees the last committed state): no pool
+        checkout and no pre-ping round trip, and psycopg prepares the statement on the server after
+        a few runs. A broken connection is opened again once; a server that is down is
+        :class:`StoreUnavailable`."""
+        import psycopg
+
+        for attempt in (0, 1):
+            con = getattr(self._kept, "con", None)
+            try:
+                if con is None or con.closed:
+                    url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+                    con = psycopg.connect(url, autocommit=True, connect_timeout=10)
+                    self._kept.con = con
+                with con.cursor() as cur:
+                    cur.execute(sql, params)
+                    return cur.fetchall()
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                if con is not None:
+                    con.close()
+                self._kept.con = None
+                if attempt:
+                    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+                    raise StoreUnavailable(f"{UNAVAILABLE} ({detail})") from exc
+        return []
 
     # --- schema -------------------------------------------------------------------------------
     def init(self) -> None:
@@ -94,6 +134,7 @@ class PostGISStore(Store):
                 cfg = alembic_config(self.url)
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
+                conn.execute(text(RESULTS_STATE_DDL))
         except StoreUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -349,6 +390,29 @@ class PostGISStore(Store):
                 # the stored tiles showed the replaced rows: gone with them (rebuilt by build_tiles)
                 conn.execute(text(TILES_DDL))
                 conn.execute(text("DELETE FROM result_tiles WHERE year = :y"), {"y": int(year)})
+            conn.execute(text(RESULTS_STATE_DDL))
+            conn.execute(text("INSERT INTO results_state (name, generation, changed_at) VALUES ('results', 1, now()) "
+                              "ON CONFLICT (name) DO UPDATE SET generation = results_state.generation + 1, "
+                              "changed_at = now()"))
+
+    def session_user(self, token_hash: str) -> dict[str, Any] | None:
+        rows = self._key_read("SELECT s.token_hash, s.username, s.csrf, s.created_at, s.expires_at, u.role, u.zones, "
+                              "u.active FROM sessions s LEFT JOIN users u ON u.username = s.username "
+                              "WHERE s.token_hash = %s", (token_hash,))
+        if not rows:
+            return None
+        return dict(zip(("token_hash", "username", "csrf", "created_at", "expires_at", "role", "zones", "active"),
+                        rows[0], strict=True))
+
+    def results_generation(self) -> int | None:
+        if not getattr(self, "_results_state", False):
+            with self.engine.connect() as conn:
+                self._results_state = bool(conn.execute(text("SELECT to_regclass('results_state') IS NOT NULL")).scalar())
+            if not self._results_state:
+                return 0
+        with self.engine.connect() as conn:
+            g = conn.execute(text("SELECT generation FROM results_state WHERE name = 'results'")).scalar()
+        return int(g) if g is not None else 0
 
     # --- stored vector tiles ----------------------------------------------------------------------
     def put_tiles(self, year: int, rows: list[tuple]) -> None:
@@ -366,11 +430,9 @@ class PostGISStore(Store):
     def get_tile(self, year: int, variant: str, z: int, x: int, y: int) -> tuple[bytes, str] | None:
         if not self._has_tiles_table():
             return None
-        with self.engine.connect() as conn:
-            row = conn.execute(text("SELECT data, zones FROM result_tiles WHERE year = :yr AND variant = :v AND z = :z "
-                                    "AND x = :x AND y = :y"),
-                               {"yr": int(year), "v": variant, "z": int(z), "x": int(x), "y": int(y)}).fetchone()
-        return (bytes(row[0]), row[1] or "") if row else None
+        rows = self._key_read("SELECT data, zones FROM result_tiles WHERE year = %s AND variant = %s AND z = %s "
+                              "AND x = %s AND y = %s", (int(year), variant, int(z), int(x), int(y)))
+        return (bytes(rows[0][0]), rows[0][1] or "") if rows else None
 
     def tile_years(self) -> list[int]:
         if not self._has_tiles_table():
@@ -489,6 +551,10 @@ class PostGISStore(Store):
 CARRY_DDL = """CREATE TABLE IF NOT EXISTS evaluation_carry (key text NOT NULL, scope text NOT NULL, part text NOT NULL,
     frame text NOT NULL, sha256 text NOT NULL, data bytea NOT NULL, created_at timestamptz NOT NULL,
     PRIMARY KEY (key, part, frame))"""
+
+#: the results generation (Store.results_generation): one row, bumped by every replace_results; not a layer
+RESULTS_STATE_DDL = """CREATE TABLE IF NOT EXISTS results_state (name text PRIMARY KEY, generation bigint NOT NULL,
+    changed_at timestamptz NOT NULL)"""
 
 TILES_DDL = """CREATE TABLE IF NOT EXISTS result_tiles (year integer NOT NULL, variant text NOT NULL,
     z integer NOT NULL, x integer NOT NULL, y integer NOT NULL, zones text, data bytea NOT NULL,
