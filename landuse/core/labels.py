@@ -80,9 +80,10 @@ def unit_name(code: str | None, name: str | None = None, lang_: str | None = Non
     national store: 全省（36） / province (36))."""
     if code == PROVINCE:
         return pick(PROVINCE_LABEL, lang_)
-    if is_province(code):
+    if code is not None and is_province(code):
         zh, en = PROVINCE_LABEL
-        return pick((f"{zh}（{code[len(PROVINCE) + 1:]}）", f"{en} ({code[len(PROVINCE) + 1:]})"), lang_)
+        prov = code[len(PROVINCE) + 1:]
+        return pick((f"{zh}（{prov}）", f"{en} ({prov})"), lang_)
     return name or (code or "")
 
 

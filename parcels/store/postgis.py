@@ -350,12 +350,12 @@ class PostGISStore(Store):
                 scope = import_scope(layer, frame) if prev is not None else None
                 existing_raw = self._read_conn(conn, name, with_id=True, any_of=scope)
                 ids = existing_raw.pop("id") if "id" in existing_raw.columns else pd.Series([], dtype="int64")
-                existing = self._typed(existing_raw, layer)
-                write, merged, change = plan_upsert(layer, existing, frame, present.get(name, set(frame.columns)))
+                stored = self._typed(existing_raw, layer)
+                write, merged, change = plan_upsert(layer, stored, frame, present.get(name, set(frame.columns)))
                 changes.append(change)
                 if not (change.inserted or change.updated):
                     continue
-                state = (state_after(prev, existing[change.replaced], write, layer) if prev is not None
+                state = (state_after(prev, stored[change.replaced], write, layer) if prev is not None
                          else layer_hash(merged, layer))
                 del merged
                 if change.updated:
