@@ -254,6 +254,12 @@ def lookup_session(store: Store, token: str | None) -> Session | None:
     if not rows:
         return None
     row = rows[0]
+    exp = _live_until(store, row)
+    return None if exp is None else Session(row["username"], row["csrf"], exp)
+
+
+def _live_until(store: Store, row: dict[str, Any]) -> _dt.datetime | None:
+    """When a stored session expires; None when it has (the row is deleted) or its date is unreadable."""
     try:
         exp = parse_iso(row["expires_at"])
     except ValueError:
@@ -261,7 +267,7 @@ def lookup_session(store: Store, token: str | None) -> Session | None:
     if exp <= now():
         store.sys_delete("sessions", {"token_hash": row["token_hash"]})
         return None
-    return Session(row["username"], row["csrf"], exp)
+    return exp
 
 
 def session_user(store: Store, token: str | None) -> tuple[Session, User] | None:
@@ -272,14 +278,8 @@ def session_user(store: Store, token: str | None) -> tuple[Session, User] | None
     row = store.session_user(token_hash(token))
     if row is None:
         return None
-    try:
-        exp = parse_iso(row["expires_at"])
-    except ValueError:
-        return None
-    if exp <= now():
-        store.sys_delete("sessions", {"token_hash": row["token_hash"]})
-        return None
-    if row.get("role") is None:
+    exp = _live_until(store, row)
+    if exp is None or row.get("role") is None:
         return None
     return Session(row["username"], row["csrf"], exp), _user(row)
 
