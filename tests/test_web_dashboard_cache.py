@@ -136,3 +136,39 @@ def test_generation_changes_with_every_results_write(store, tmp_path):
     versions.publish(store, year=Y, version="v1", note="公示", actor="ev1", policy=P, today=dt.date(2026, 11, 23))
     assert store.results_generation() > g1
     assert results.summary_key(store, Y) != k1
+
+
+def test_a_results_row_edited_outside_the_product_changes_what_the_dashboard_shows(site):
+    """An edit of a results table in QGIS or SQL (not through the product) bumps the results generation
+    (triggers on every results layer), so the next dashboard shows the edited figure: a pilot area's
+    revenue per mu set to 123.4 by hand is what the dashboard then shows."""
+    store, clients = site
+    ev = clients["ev1"]
+
+    def pilots() -> dict[str, float]:
+        r = ev.get(f"/api/dashboard?year={Y}")
+        assert r.status_code == 200
+        return {p["pilot_area_code"]: p["revenue_per_mu"] for p in r.json()["pilot_areas"]}
+
+    before = pilots()
+    code = sorted(before)[0]
+    assert before[code] != 123.4
+    g = store.results_generation()
+    sql = f"UPDATE pilot_area_results SET revenue_per_mu = 123.4 WHERE pilot_area_code = '{code}' AND year = {Y}"
+    if store.kind == "gpkg":
+        import sqlite3
+
+        with sqlite3.connect(store.path) as con:  # as QGIS's attribute table would
+            con.execute(sql)
+    else:
+        from sqlalchemy import create_engine, text
+
+        from parcels.store.postgis import sqlalchemy_url
+
+        eng = create_engine(sqlalchemy_url(store.url))
+        with eng.begin() as c:
+            c.execute(text(sql))
+        eng.dispose()
+    assert store.results_generation() > g
+    assert pilots()[code] == 123.4 and {k: v for k, v in pilots().items() if k != code} == \
+        {k: v for k, v in before.items() if k != code}

@@ -138,6 +138,17 @@ CARRY_DDL = """CREATE TABLE IF NOT EXISTS evaluation_carry (key TEXT NOT NULL, s
 _GPKG_TYPES = {STR: "TEXT", FLOAT: "REAL", INT: "INTEGER", BOOL: "BOOLEAN", DATE: "DATE"}
 
 
+def _results_triggers(name: str) -> list[str]:
+    """Writes to a results layer that bypass the product (QGIS, SQL) bump the results generation, so
+    the web service's summaries of it are computed again (``replace_results`` bumps it itself and
+    drops these triggers for its bulk write)."""
+    stamp = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
+    return [f'CREATE TRIGGER IF NOT EXISTS "results_dirty_{name}_{op.lower()}" AFTER {op} ON "{name}" BEGIN '
+            f"INSERT OR IGNORE INTO results_state (name, generation, changed_at) VALUES ('results', 0, {stamp}); "
+            f"UPDATE results_state SET generation = generation + 1, changed_at = {stamp} WHERE name = 'results'; END"
+            for op in ("INSERT", "UPDATE", "DELETE")]
+
+
 def _dirty_triggers(name: str) -> list[str]:
     """Writes to an input layer that bypass ``landuse import`` (QGIS, SQL) forget its recorded state."""
     return [f'CREATE TRIGGER IF NOT EXISTS "inputs_dirty_{name}_{op.lower()}" AFTER {op} ON "{name}" '
@@ -387,6 +398,8 @@ class GeoPackageStore(Store):
                     return True
                 if not layer.output and f"inputs_dirty_{layer.name}_delete" not in tables:
                     return True
+                if layer.output and f"results_dirty_{layer.name}_delete" not in tables:
+                    return True
                 cols = {r[1] for r in con.execute(f'PRAGMA table_info("{layer.name}")')}
                 if not set(layer.names) <= cols:
                     return True
@@ -412,9 +425,8 @@ class GeoPackageStore(Store):
                 if "zone_code" in layer.names:  # one zone's rows of a year (the web service's reads)
                     con.execute(f'CREATE INDEX IF NOT EXISTS "ix_{name}_year_zone" ON "{name}" '
                                 f'("{layer.year_column}", "zone_code")')
-            if not layer.output:
-                for trg in _dirty_triggers(name):
-                    con.execute(trg)
+            for trg in (_results_triggers(name) if layer.output else _dirty_triggers(name)):
+                con.execute(trg)
         for name in GEOMETRY_FROM:
             _geometry_by_reference(con, name)
 

@@ -135,6 +135,8 @@ class PostGISStore(Store):
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
                 conn.execute(text(RESULTS_STATE_DDL))
+                for sql in results_triggers():
+                    conn.execute(text(sql))
         except StoreUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -376,6 +378,7 @@ class PostGISStore(Store):
     def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int, zones: list[str] | None = None) -> None:
         self._check()
         with self.engine.begin() as conn:
+            conn.execute(text("SET LOCAL landuse.bulk_write = 'on'"))  # results_state bumped once, below
             for name, frame in frames.items():
                 layer = LAYERS[name]
                 zcol, zvals, kcol, kvals = scoped_delete(layer, frame, zones)
@@ -555,6 +558,28 @@ CARRY_DDL = """CREATE TABLE IF NOT EXISTS evaluation_carry (key text NOT NULL, s
 #: the results generation (Store.results_generation): one row, bumped by every replace_results; not a layer
 RESULTS_STATE_DDL = """CREATE TABLE IF NOT EXISTS results_state (name text PRIMARY KEY, generation bigint NOT NULL,
     changed_at timestamptz NOT NULL)"""
+
+
+
+def results_triggers() -> list[str]:
+    """Writes to a results table that bypass the product (QGIS, SQL) bump the results generation, so
+    the web service's summaries are computed again (one bump per statement; ``replace_results``
+    bumps it too)."""
+    from landuse.core.contract import OUTPUT_LAYERS
+
+    out = ["CREATE OR REPLACE FUNCTION results_state_bump() RETURNS trigger AS $$ BEGIN "
+           # the product's own bulk writes bump it once, last (partitions writing at once never wait
+           # on this row while holding others)
+           "IF current_setting('landuse.bulk_write', true) = 'on' THEN RETURN NULL; END IF; "
+           "INSERT INTO results_state (name, generation, changed_at) VALUES ('results', 1, now()) "
+           "ON CONFLICT (name) DO UPDATE SET generation = results_state.generation + 1, changed_at = now(); "
+           "RETURN NULL; END; $$ LANGUAGE plpgsql"]
+    for layer in OUTPUT_LAYERS:
+        out += [f'DROP TRIGGER IF EXISTS results_dirty ON "{layer.name}"',
+                f'CREATE TRIGGER results_dirty AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{layer.name}" '
+                "FOR EACH STATEMENT EXECUTE FUNCTION results_state_bump()"]
+    return out
+
 
 TILES_DDL = """CREATE TABLE IF NOT EXISTS result_tiles (year integer NOT NULL, variant text NOT NULL,
     z integer NOT NULL, x integer NOT NULL, y integer NOT NULL, zones text, data bytea NOT NULL,
