@@ -172,3 +172,27 @@ def test_a_results_row_edited_outside_the_product_changes_what_the_dashboard_sho
     assert store.results_generation() > g
     assert pilots()[code] == 123.4 and {k: v for k, v in pilots().items() if k != code} == \
         {k: v for k, v in before.items() if k != code}
+
+
+@pytest.mark.postgis
+def test_postgis_init_creates_the_results_triggers_once(pg_db):
+    """Every results table gets its trigger; opening the store again (every command does) leaves them
+    alone — re-creating a trigger would lock its table behind a running evaluation."""
+    from sqlalchemy import create_engine, text
+
+    from landuse.core.contract import OUTPUT_LAYERS
+    from parcels.store import open_store
+    from parcels.store.postgis import sqlalchemy_url
+
+    q = text("SELECT c.relname, t.oid FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+             "WHERE t.tgname = 'results_dirty' ORDER BY 1")
+    open_store(pg_db, init=True).close()
+    eng = create_engine(sqlalchemy_url(pg_db))
+    with eng.connect() as c:
+        first = c.execute(q).fetchall()
+    open_store(pg_db, init=True).close()
+    with eng.connect() as c:
+        again = c.execute(q).fetchall()
+    eng.dispose()
+    assert {r[0] for r in first} == {layer.name for layer in OUTPUT_LAYERS}
+    assert again == first

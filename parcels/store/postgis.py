@@ -135,7 +135,12 @@ class PostGISStore(Store):
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
                 conn.execute(text(RESULTS_STATE_DDL))
-                for sql in results_triggers():
+                # only the missing ones: creating a trigger locks its table (a running evaluation or
+                # the web service's reads would hold every later command's start)
+                have = {r[0] for r in conn.execute(text(
+                    "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                    "WHERE t.tgname = 'results_dirty' AND c.relnamespace = current_schema()::regnamespace"))}
+                for sql in results_triggers(skip=have):
                     conn.execute(text(sql))
         except StoreUnavailable:
             raise
@@ -561,12 +566,15 @@ RESULTS_STATE_DDL = """CREATE TABLE IF NOT EXISTS results_state (name text PRIMA
 
 
 
-def results_triggers() -> list[str]:
+def results_triggers(skip: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """Writes to a results table that bypass the product (QGIS, SQL) bump the results generation, so
     the web service's summaries are computed again (one bump per statement; ``replace_results``
     bumps it too)."""
     from landuse.core.contract import OUTPUT_LAYERS
 
+    todo = [layer.name for layer in OUTPUT_LAYERS if layer.name not in skip]
+    if not todo:
+        return []
     out = ["CREATE OR REPLACE FUNCTION results_state_bump() RETURNS trigger AS $$ BEGIN "
            # the product's own bulk writes bump it once, last (partitions writing at once never wait
            # on this row while holding others)
@@ -574,9 +582,9 @@ def results_triggers() -> list[str]:
            "INSERT INTO results_state (name, generation, changed_at) VALUES ('results', 1, now()) "
            "ON CONFLICT (name) DO UPDATE SET generation = results_state.generation + 1, changed_at = now(); "
            "RETURN NULL; END; $$ LANGUAGE plpgsql"]
-    for layer in OUTPUT_LAYERS:
-        out += [f'DROP TRIGGER IF EXISTS results_dirty ON "{layer.name}"',
-                f'CREATE TRIGGER results_dirty AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{layer.name}" '
+    for name in todo:
+        out += [f'DROP TRIGGER IF EXISTS results_dirty ON "{name}"',
+                f'CREATE TRIGGER results_dirty AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{name}" '
                 "FOR EACH STATEMENT EXECUTE FUNCTION results_state_bump()"]
     return out
 
