@@ -11,6 +11,7 @@ Leaf module: imports nothing from the project.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 #: the code of the whole-province row of pilot_area_results and pilot_area_years
 PROVINCE = "PROVINCE"
@@ -27,6 +28,11 @@ def province_code(province: str | None) -> str:
 def is_province(code: object) -> bool:
     """Whether a pilot-area code is a whole-province row (``PROVINCE`` or ``PROVINCE-36``)."""
     return isinstance(code, str) and (code == PROVINCE or code.startswith(PROVINCE + "-"))
+
+
+def province_mask(codes: Any) -> Any:
+    """:func:`is_province` of each code of a pandas Series, as a boolean Series."""
+    return codes.map(is_province).astype(bool)
 
 # value kinds a column parses to
 STR, FLOAT, INT, BOOL, DATE = "str", "float", "int", "bool", "date"

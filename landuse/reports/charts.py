@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from landuse.core.labels import t as _t
-from landuse.core.contract import is_province
+from landuse.core.contract import province_mask
 from landuse.reports.data import component_label
 
 CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "SimHei",
@@ -145,7 +145,7 @@ def trajectories(history: pd.DataFrame, *, key: str, name_col: str, policy, year
     from evaluation.growth import expected_path
 
     g = policy.growth
-    h = history[~history[key].map(is_province).astype(bool)].copy()
+    h = history[~province_mask(history[key])].copy()
     h["year"] = _num(h["year"])
     codes = sorted(h[key].dropna().unique())
     if not codes:

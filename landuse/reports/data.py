@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from landuse.core.contract import PROVINCE, is_province, province_code
+from landuse.core.contract import PROVINCE, province_code, province_mask
 from landuse.core.errors import LanduseError
 from landuse.core.labels import BLOCKED_LABELS, PERCENT_COLUMNS, ZONE_TYPE_LABELS, header
 
@@ -94,7 +94,7 @@ class ReportData:
     def summary(self) -> dict[str, Any]:
         """Headline counts (see the 摘要 sheet)."""
         z = self.zones
-        pa = self.pilot_areas[~self.pilot_areas["pilot_area_code"].map(is_province).astype(bool)]
+        pa = self.pilot_areas[~province_mask(self.pilot_areas["pilot_area_code"])]
         g = self.enterprises["grade"]
         return {
             "zones": len(z),
@@ -170,6 +170,16 @@ def _score_parts(rows: pd.DataFrame, *, policy, key: str, pilot_targets=None, se
 # ----------------------------------------------------------------------------------------------
 
 
+def name_provinces(pa: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``pa`` (pilot_area_results rows) with its whole-province rows named 全省 / 全省（36）, a copy."""
+    from landuse.core.labels import unit_name
+
+    out = pa.copy()
+    prov = province_mask(out["pilot_area_code"])
+    out.loc[prov, "pilot_area_name"] = [unit_name(c, None, lang) for c in out.loc[prov, "pilot_area_code"]]
+    return out
+
+
 def collect_report_data(store, *, year: int, policy, pilot_area: str | None = None,
                         total_quota_mu: int | None = None) -> ReportData:
     """Read the stored results of ``year`` (and the history) for the report; see the module docstring."""
@@ -210,7 +220,7 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
     pay_full = par_all[par_all["year"] == year].sort_values("pilot_area_code").reset_index(drop=True)
     pilot_areas = pay_full[pa_keep(pay_full["pilot_area_code"])].reset_index(drop=True)
     # the province row last
-    prov = pilot_areas["pilot_area_code"].map(is_province).astype(bool)
+    prov = province_mask(pilot_areas["pilot_area_code"])
     pilot_areas = pd.concat([pilot_areas[~prov], pilot_areas[prov]], ignore_index=True)
     pah = par_all[pa_keep(par_all["pilot_area_code"])].sort_values(["pilot_area_code", "year"]).reset_index(drop=True)
     if pa_name is None and pilot_area is not None and len(pilot_areas):
@@ -251,7 +261,7 @@ def collect_report_data(store, *, year: int, policy, pilot_area: str | None = No
                                 year=year, policy=policy, zones=zones_in)
         pp, pweights = _score_parts(pay_full, policy=policy, key="pilot_area_code", pilot_targets=pt)
         pp = pp.drop(columns=["rank", "rank_change"])
-        keep = pilot_areas[~pilot_areas["pilot_area_code"].map(is_province).astype(bool)]
+        keep = pilot_areas[~province_mask(pilot_areas["pilot_area_code"])]
         pparts = keep[["pilot_area_code", "pilot_area_name", "score", "rank", "rank_change"]].rename(
             columns={"score": "stored_score"}).merge(pp, on="pilot_area_code", how="left")
         for c in ("targets_met", "targets_total"):

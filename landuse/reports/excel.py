@@ -18,9 +18,7 @@ import xlsxwriter
 
 from parcels.export import XLSX_OPTIONS, number_format, print_setup
 
-from landuse.core.contract import is_province
 from landuse.core.labels import t as _t
-from landuse.core.labels import unit_name
 from landuse.reports.data import (
     BLOCKED_LABELS,
     PERCENT_COLUMNS,
@@ -28,6 +26,7 @@ from landuse.reports.data import (
     ReportData,
     component_label,
     label,
+    name_provinces,
 )
 
 SHEETS = {
@@ -294,9 +293,7 @@ def write_excel(data: ReportData, out: Path, *, lang: str = "zh") -> Path:
                title=t(f"开发区亩均营业收入 +{g.target_growth:.0%} 检查（{g.baseline_year}→{data.year}，按实际开发面积）",
                        f"Zones: per-mu revenue +{g.target_growth:.0%} check ({g.baseline_year}→{data.year}, developed land)"),
                layer="zone_results", freeze_cols=2)
-    pa = data.pilot_areas.copy()
-    prov = pa["pilot_area_code"].map(is_province).astype(bool)
-    pa.loc[prov, "pilot_area_name"] = [unit_name(c, None, lang) for c in pa.loc[prov, "pilot_area_code"]]
+    pa = name_provinces(data.pilot_areas, lang)
     book.table(SHEETS["growth_pilot"][i], _plainish(pa, ["pilot_area_code", "pilot_area_name", *GROWTH_COLS]),
                title=t(f"试验区亩均营业收入 +{g.target_growth:.0%} 检查（试验区直接管理的开发区合计）",
                        f"Pilot areas: per-mu revenue +{g.target_growth:.0%} check (zones they manage)"),

@@ -21,7 +21,6 @@ from landuse.reports import charts
 from landuse.core.labels import stage_label
 from landuse.core.contract import is_province
 from landuse.core.labels import t as _t
-from landuse.core.labels import unit_name
 from landuse.reports.data import (
     BLOCKED_LABELS,
     PERCENT_COLUMNS,
@@ -30,6 +29,7 @@ from landuse.reports.data import (
     ReportError,
     component_label,
     label,
+    name_provinces,
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -106,9 +106,7 @@ def render_html(data: ReportData, *, lang: str = "zh") -> str:
     scope = (t(f"试验区 {data.pilot_area} {data.pilot_area_name or ''}", f"pilot area {data.pilot_area} {data.pilot_area_name or ''}")
              if data.pilot_area else t("全省", "province"))
 
-    pa = data.pilot_areas.copy()
-    prov = pa["pilot_area_code"].map(is_province).astype(bool)
-    pa.loc[prov, "pilot_area_name"] = [unit_name(c, None, lang) for c in pa.loc[prov, "pilot_area_code"]]
+    pa = name_provinces(data.pilot_areas, lang)
     pa_names = dict(zip(pa["pilot_area_code"], pa["pilot_area_name"].fillna(""), strict=False))
     growth_cols = ["developed_mu", "baseline_revenue_per_mu", "revenue_per_mu", "growth", "goal_met", "provisional",
                    "revenue_coverage", "baseline_revenue_coverage", "expected_revenue_per_mu", "on_track",

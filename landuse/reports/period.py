@@ -12,11 +12,11 @@ import jinja2
 import pandas as pd
 
 from evaluation.periods import PeriodResults
-from landuse.core.contract import is_province
-from landuse.core.labels import HALF_YEAR_TITLE, PERIOD_NOTE, PERIOD_TITLE, pick, unit_name
+from landuse.core.contract import province_mask
+from landuse.core.labels import HALF_YEAR_TITLE, PERIOD_NOTE, PERIOD_TITLE, pick
 from landuse.core.labels import t as _t
 from landuse.reports import charts
-from landuse.reports.data import ReportError
+from landuse.reports.data import ReportError, name_provinces
 
 __all__ = ["write_period_report", "render_period_html", "period_title"]
 
@@ -64,9 +64,8 @@ def period_title(res: PeriodResults, lang: str) -> str:
 
 
 def _frames(res: PeriodResults, lang: str) -> list[tuple[str, pd.DataFrame, list[str], str | None]]:
-    pa = res.pilot_areas.copy()
-    prov = pa["pilot_area_code"].map(is_province).astype(bool)
-    pa.loc[prov, "pilot_area_name"] = [unit_name(c, None, lang) for c in pa.loc[prov, "pilot_area_code"]]
+    pa = name_provinces(res.pilot_areas, lang)
+    prov = province_mask(pa["pilot_area_code"])
     pa = pd.concat([pa[~prov], pa[prov].assign(pilot_area_code="")], ignore_index=True)
     zones = res.zones.sort_values(["pilot_area_code", "zone_code"]).reset_index(drop=True)
     return [(_t("一、试验区（含全省）", "1. Pilot areas (and the province)", lang), pa, PILOT_COLS, "pilot_area_results"),

@@ -185,14 +185,14 @@ def province_rows(store: Store, inputs: dict[str, pd.DataFrame], zones: list[str
     ``PROVINCE``); other provinces' rows are left out. A partition of a store holding several
     provinces stores its whole-province row as ``PROVINCE-pp`` (two partitions never write the
     same row); every other run stores ``PROVINCE``."""
-    from landuse.core.contract import PROVINCE, is_province, province_code
+    from landuse.core.contract import PROVINCE, province_code, province_mask
 
     provs = zone_provinces(inputs["zones"])
     mine = provs[0] if len(provs) == 1 else None
     pay = inputs.get("pilot_area_years")
     if pay is not None and len(pay):
         code = pay["pilot_area_code"].astype(object)
-        prov_rows = code.map(is_province).astype(bool)
+        prov_rows = province_mask(code)
         own = province_code(mine) if mine else PROVINCE
         use = own if (code == own).any() else PROVINCE
         keep = ~prov_rows | (code == use)

@@ -30,7 +30,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from evaluation.quota import allocate_quota
-from landuse.core.contract import is_province
+from landuse.core.contract import province_mask
 from landuse.core.errors import LanduseError
 from landuse.core.policy import Policy
 from landuse.services import accounts, results, versions
@@ -134,7 +134,7 @@ def quota_units(source, *, year: int, policy, level: Literal["zone", "pilot_area
         within = "zone_type" if q.last_rank_within == "zone_type" and "zone_type" in ranks.columns else None
     else:
         par = f["pilot_area_results"]
-        py = par[(_num(par["year"]) == year) & ~par["pilot_area_code"].map(is_province).astype(bool)]
+        py = par[(_num(par["year"]) == year) & ~province_mask(par["pilot_area_code"])]
         py = py.drop_duplicates("pilot_area_code").set_index("pilot_area_code")
         if pilot_area is not None:
             py = py[py.index == pilot_area]
@@ -143,7 +143,7 @@ def quota_units(source, *, year: int, policy, level: Literal["zone", "pilot_area
         out["name"] = py["pilot_area_name"].reindex(idx)
         out["score"] = _num(py["score"]).reindex(idx)
         out["base"] = (p.groupby("pilot_area_code")["absorbed"].sum() / window).reindex(idx).fillna(0.0)
-        ranks = par[~par["pilot_area_code"].map(is_province).astype(bool)][["pilot_area_code", "year", "rank"]].copy()
+        ranks = par[~province_mask(par["pilot_area_code"])][["pilot_area_code", "year", "rank"]].copy()
         pac = idx.to_series()
         key = "pilot_area_code"
         within = None

@@ -7,7 +7,7 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from landuse.core.contract import PROVINCE, is_province
+from landuse.core.contract import PROVINCE, province_mask
 from parcels.sample.config import YEARS
 from parcels.sample.reference import CITIES, COUNTIES, REFERENCE_PROVINCE
 
@@ -112,7 +112,7 @@ def pilot_area_years_extras(pay: pd.DataFrame) -> pd.DataFrame:
     last = int(year.max())
     a_last = approved.where(year == last).groupby(code).max()
     supply = pd.Series(np.nan, index=out.index, dtype="float64")
-    areas = ~code.map(is_province).astype(bool)
+    areas = ~province_mask(code)
     for c in code[areas].unique():
         years_to_absorb = 0.6 + 3.0 * _unit(c, "absorption")
         per_year = float(a_last.get(c, np.nan)) / years_to_absorb

@@ -399,9 +399,7 @@ class PostGISStore(Store):
                 conn.execute(text(TILES_DDL))
                 conn.execute(text("DELETE FROM result_tiles WHERE year = :y"), {"y": int(year)})
             conn.execute(text(RESULTS_STATE_DDL))
-            conn.execute(text("INSERT INTO results_state (name, generation, changed_at) VALUES ('results', 1, now()) "
-                              "ON CONFLICT (name) DO UPDATE SET generation = results_state.generation + 1, "
-                              "changed_at = now()"))
+            conn.execute(text(BUMP_RESULTS))
 
     def session_user(self, token_hash: str) -> dict[str, Any] | None:
         rows = self._key_read("SELECT s.token_hash, s.username, s.csrf, s.created_at, s.expires_at, u.role, u.zones, "
@@ -563,6 +561,9 @@ CARRY_DDL = """CREATE TABLE IF NOT EXISTS evaluation_carry (key text NOT NULL, s
 #: the results generation (Store.results_generation): one row, bumped by every replace_results; not a layer
 RESULTS_STATE_DDL = """CREATE TABLE IF NOT EXISTS results_state (name text PRIMARY KEY, generation bigint NOT NULL,
     changed_at timestamptz NOT NULL)"""
+#: one bump of the results generation (replace_results, once at its end; the triggers on results tables)
+BUMP_RESULTS = ("INSERT INTO results_state (name, generation, changed_at) VALUES ('results', 1, now()) "
+                "ON CONFLICT (name) DO UPDATE SET generation = results_state.generation + 1, changed_at = now()")
 
 
 
@@ -579,9 +580,7 @@ def results_triggers(skip: set[str] | frozenset[str] = frozenset()) -> list[str]
            # the product's own bulk writes bump it once, last (partitions writing at once never wait
            # on this row while holding others)
            "IF current_setting('landuse.bulk_write', true) = 'on' THEN RETURN NULL; END IF; "
-           "INSERT INTO results_state (name, generation, changed_at) VALUES ('results', 1, now()) "
-           "ON CONFLICT (name) DO UPDATE SET generation = results_state.generation + 1, changed_at = now(); "
-           "RETURN NULL; END; $$ LANGUAGE plpgsql"]
+           f"{BUMP_RESULTS}; RETURN NULL; END; $$ LANGUAGE plpgsql"]
     for name in todo:
         out += [f'DROP TRIGGER IF EXISTS results_dirty ON "{name}"',
                 f'CREATE TRIGGER results_dirty AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{name}" '
