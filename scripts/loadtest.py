@@ -229,24 +229,33 @@ async def run(base: str, cookie: str, year: int, tiles, zones, duration: float, 
             if len(err_samples) < 5:
                 err_samples.append(problem)
 
+    async def drive(i: int, get, failures: tuple[type[BaseException], ...], after_failure) -> None:
+        """One client's loop: ``get(url)`` → (status, content type, body) until the time is up."""
+        k = i
+        while time.perf_counter() < stop:
+            k += 1
+            kind, url = url_of(k)
+            t = time.perf_counter()
+            size, problem = 0, None
+            try:
+                status, ctype, body = await get(url)
+                size = len(body)
+                problem = check(kind, url, status, ctype, body)
+            except failures as exc:
+                problem = f"{type(exc).__name__} {url}"
+                await after_failure()
+            record(kind, url, time.perf_counter() - t, problem, size)
+
     async def raw_worker(i: int) -> None:
         c = RawClient(host, int(port), cookie)
-        k = i
+
+        async def get(url: str) -> tuple[int, bytes, bytes]:
+            async with asyncio.timeout(10.0):
+                status, headers, body = await c.get(url)
+            return status, headers.get(b"content-type", b""), body
+
         try:
-            while time.perf_counter() < stop:
-                k += 1
-                kind, url = url_of(k)
-                t = time.perf_counter()
-                size, problem = 0, None
-                try:
-                    async with asyncio.timeout(10.0):
-                        status, headers, body = await c.get(url)
-                    size = len(body)
-                    problem = check(kind, url, status, headers.get(b"content-type", b""), body)
-                except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError) as exc:
-                    problem = f"{type(exc).__name__} {url}"
-                    await c.close()
-                record(kind, url, time.perf_counter() - t, problem, size)
+            await drive(i, get, (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError), c.close)
         finally:
             await c.close()
 
@@ -256,20 +265,15 @@ async def run(base: str, cookie: str, year: int, tiles, zones, duration: float, 
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         async with httpx.AsyncClient(base_url=base, timeout=10.0, cookies={"landuse_session": cookie},
                                      limits=limits) as c:
-            k = i
-            while time.perf_counter() < stop:
-                k += 1
-                kind, url = url_of(k)
-                t = time.perf_counter()
-                size, problem = 0, None
-                try:
-                    resp = await c.get(url)
-                    size = len(resp.content)
-                    problem = check(kind, url, resp.status_code, resp.headers.get("content-type", "").encode(),
-                                    resp.content)
-                except Exception as exc:  # noqa: BLE001
-                    problem = f"{type(exc).__name__} {url}"
-                record(kind, url, time.perf_counter() - t, problem, size)
+
+            async def get(url: str) -> tuple[int, bytes, bytes]:
+                resp = await c.get(url)
+                return resp.status_code, resp.headers.get("content-type", "").encode(), resp.content
+
+            async def nothing() -> None:
+                return None
+
+            await drive(i, get, (Exception,), nothing)
 
     worker = raw_worker if client == "raw" else httpx_worker
     t0 = time.perf_counter()
