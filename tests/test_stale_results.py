@@ -43,6 +43,27 @@ def test_inputs_hash_is_the_content_of_the_inputs(store, tmp_path):
     assert store.inputs_hash() == h
 
 
+def test_an_evaluation_snapshot_decodes_only_the_polygons_it_asks_for(store, tmp_path):
+    """``read_inputs_snapshot(geometry={"zones"})`` (what an evaluation reads): the zones with their
+    polygons, the parcels and the other spatial layers as plain frames without them, every attribute
+    as in the full read, and the same inputs hash. A layer whose recorded state is gone (written outside
+    the product) is hashed from its rows, so its polygons are read whatever was asked."""
+    import_package(pkgkit.write_package(tmp_path / "pkg"), store)
+    full, h = store.read_inputs_snapshot()
+    part, h_part = store.read_inputs_snapshot(geometry={"zones"})
+    assert h_part == h == store.inputs_hash()
+    assert "geometry" in part["zones"].columns and part["zones"].geometry.notna().all()
+    assert len(part["parcels"]) == len(full["parcels"]) > 0
+    assert "geometry" not in part["parcels"].columns and full["parcels"].geometry.notna().all()
+    for name, frame in full.items():
+        pd.testing.assert_frame_equal(pd.DataFrame(part[name]).drop(columns="geometry", errors="ignore"),
+                                      pd.DataFrame(frame).drop(columns="geometry", errors="ignore"), check_like=False)
+    assert store.sys_delete("inputs_state", {"layer": "parcels"}) == 1
+    again, h_again = store.read_inputs_snapshot(geometry={"zones"})
+    assert "geometry" in again["parcels"].columns and again["parcels"].geometry.notna().all()
+    assert h_again == h  # the rows are unchanged: hashed from them, polygons included, the same state
+
+
 def test_an_import_reads_only_the_stored_rows_it_can_match(store, tmp_path, monkeypatch):
     """With the layer's state recorded, an import reads the stored rows whose first key its package
     holds (here E1's yearly rows, not E2's and E3's) and updates the state from them: the recorded

@@ -62,11 +62,14 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
                                  f"{', '.join(map(str, held))} has a published version: a partitioned (cluster) run "
                                  "cannot write under it; evaluate on one machine to make a draft"))
     say(t("读取输入", "reading inputs"))
+    # polygons are decoded for the zones only (zone results carry them; the figures use the stored
+    # areas), and for the parcels when a built-up raster is read against them
+    geometry = {"zones"} | ({"parcels"} if built_up is not None else set())
     if zones is None:
-        inputs, inputs_hash = store.read_inputs_snapshot()
+        inputs, inputs_hash = store.read_inputs_snapshot(geometry=geometry)
     else:  # a partition is stamped with the whole store's inputs (as recorded by the imports)
         inputs_hash = store.inputs_hash()
-        inputs, _ = store.read_inputs_snapshot(zones=zones, with_hash=False)
+        inputs, _ = store.read_inputs_snapshot(zones=zones, with_hash=False, geometry=geometry)
     inputs, province_row = province_rows(store, inputs, zones)
     ledger = read_ledger(store)  # the disposal ledger changes flags, stages and the idle clock
     if len(ledger):

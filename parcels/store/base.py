@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import abc
 import datetime as _dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,6 +199,20 @@ def combine_inputs_hash(layer_hashes: dict[str, str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def geometry_layers(geometry: Collection[str] | None, *, recorded: dict[str, str] | None) -> set[str]:
+    """The input layers a snapshot reads with their geometry: ``geometry`` (None: every layer that
+    has one), and, when the snapshot is hashed (``recorded``: the layers' recorded states, None when
+    not hashed), every layer without a recorded state — its hash is computed from its rows, geometry
+    included. Decoding polygons is the largest part of a read; an evaluation needs only the zones'."""
+    every = {layer.name for layer in INPUT_LAYERS if layer.geometry}
+    if geometry is None:
+        return every
+    need = set(geometry) & every
+    if recorded is not None:
+        need |= {name for name in every if name not in recorded}
+    return need
+
+
 def inputs_hash_of(frames: dict[str, pd.DataFrame], *, recorded: dict[str, str] | None = None) -> str:
     """The inputs hash of input layers read from a store (as :meth:`Store.read_inputs` returns them).
 
@@ -348,12 +362,15 @@ class Store(abc.ABC):
         """Every input layer, read in one consistent snapshot (no import lands half-way through)."""
         return self.read_inputs_snapshot(zones=zones, with_hash=False)[0]
 
-    def read_inputs_snapshot(self, *, zones: list[str] | None = None,
-                             with_hash: bool = True) -> tuple[dict[str, pd.DataFrame], str | None]:
+    def read_inputs_snapshot(self, *, zones: list[str] | None = None, with_hash: bool = True,
+                             geometry: Collection[str] | None = None) -> tuple[dict[str, pd.DataFrame], str | None]:
         """Every input layer read in one consistent snapshot, and the inputs hash of what was read
         (:func:`inputs_hash_of`; for all zones it equals :meth:`inputs_hash` at that moment).
+        ``geometry``: the layers whose geometry is read and decoded (default: every layer that has
+        one; the others come as plain frames without it — see :func:`geometry_layers`).
         Backends override this to read inside one transaction."""
-        frames = {layer.name: self.read(layer.name, zones=zones) for layer in INPUT_LAYERS}
+        geo = geometry_layers(geometry, recorded={} if with_hash else None)
+        frames = {layer.name: self.read(layer.name, zones=zones, geometry=layer.name in geo) for layer in INPUT_LAYERS}
         return frames, (inputs_hash_of(frames) if with_hash else None)
 
     def _shape(self, name: str, df: pd.DataFrame, *, geometry: bool = True) -> pd.DataFrame:

@@ -34,6 +34,7 @@ import sqlite3
 import struct
 import threading
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +49,16 @@ from landuse.core.errors import StoreBusy, StoreError, StoreUnavailable
 from parcels.schema import coerce
 from parcels.layer_styles import GPKG_OPTIONS, has_styles, style_geopackage
 from parcels.store.base import (
-    EXTENT_COLUMNS,
     AnyOf,
+    EXTENT_COLUMNS,
     LayerChange,
     RowCountMismatch,
     Store,
     SysOp,
     empty_layer,
-    inputs_hash_of,
+    geometry_layers,
     import_scope,
+    inputs_hash_of,
     layer_hash,
     now_utc,
     plan_upsert,
@@ -443,24 +445,26 @@ class GeoPackageStore(Store):
         except sqlite3.Error as exc:
             raise _store_error(self.path, exc) from exc
 
-    def read_inputs_snapshot(self, *, zones: list[str] | None = None,
-                             with_hash: bool = True) -> tuple[dict[str, pd.DataFrame], str | None]:
+    def read_inputs_snapshot(self, *, zones: list[str] | None = None, with_hash: bool = True,
+                             geometry: Collection[str] | None = None) -> tuple[dict[str, pd.DataFrame], str | None]:
         """Every input layer inside one read transaction: an import cannot land half-way through
-        (its COMMIT waits for this read to finish)."""
+        (its COMMIT waits for this read to finish). ``geometry``: as :meth:`Store.read_inputs_snapshot`."""
         if not self.path.exists():
             frames = {layer.name: empty_layer(layer) for layer in INPUT_LAYERS}
             return frames, (inputs_hash_of(frames) if with_hash else None)
         with self._reading() as con:
-            if zones is None:
-                raw = {layer.name: _read_con(con, layer, year=None, zones=None) for layer in INPUT_LAYERS}
-            else:  # a partition: its zones, and only the firms, buildings, rights and leases they link
-                raw = read_partition(
-                    lambda name, zones=None, any_of=None: _read_con(con, LAYERS[name], year=None, zones=zones,
-                                                                    any_of=any_of),
-                    lambda prov: _unlinked_firms(con, prov), list(zones))
             recorded = dict(con.execute("SELECT layer, layer_hash FROM inputs_state").fetchall()) \
                 if with_hash and zones is None and _has_table(con, "inputs_state") else {}
-        frames = {name: self._shape(name, df) for name, df in raw.items()}
+            geo = geometry_layers(geometry, recorded=recorded if with_hash else None)
+
+            def read(name: str, zones: list[str] | None = None, any_of: AnyOf | None = None) -> pd.DataFrame:
+                return _read_con(con, LAYERS[name], year=None, zones=zones, any_of=any_of, geometry=name in geo)
+
+            if zones is None:
+                raw = {layer.name: read(layer.name) for layer in INPUT_LAYERS}
+            else:  # a partition: its zones, and only the firms, buildings, rights and leases they link
+                raw = read_partition(read, lambda prov: _unlinked_firms(con, prov), list(zones))
+        frames = {name: self._shape(name, df, geometry=name in geo) for name, df in raw.items()}
         return frames, (inputs_hash_of(frames, recorded=recorded) if with_hash else None)
 
     def _recompute_layer_state(self, name: str) -> str:

@@ -9,6 +9,7 @@ whole import back. Every statement with a value from outside is parameterised.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -23,16 +24,17 @@ from landuse.core.contract import ALL_LAYERS, GEOMETRY_FROM, INPUT_LAYERS, LAYER
 from landuse.core.errors import StoreError, StoreUnavailable
 
 from parcels.store.base import (
-    SYSTEM_TABLES,
-    UNLINKED_FIRMS_PG,
     AnyOf,
     LayerChange,
     RowCountMismatch,
+    SYSTEM_TABLES,
     Store,
     SysOp,
+    UNLINKED_FIRMS_PG,
     empty_layer,
-    inputs_hash_of,
+    geometry_layers,
     import_scope,
+    inputs_hash_of,
     layer_hash,
     now_utc,
     plan_upsert,
@@ -212,22 +214,27 @@ class PostGISStore(Store):
             return self._read_conn(conn, name, year=year, zones=zones, columns=columns, where=where,
                                    geometry=geometry)
 
-    def read_inputs_snapshot(self, *, zones: list[str] | None = None,
-                             with_hash: bool = True) -> tuple[dict[str, pd.DataFrame], str | None]:
+    def read_inputs_snapshot(self, *, zones: list[str] | None = None, with_hash: bool = True,
+                             geometry: Collection[str] | None = None) -> tuple[dict[str, pd.DataFrame], str | None]:
         """Every input layer read in one REPEATABLE READ transaction (one snapshot of the database:
-        an import committing meanwhile is not seen half-way)."""
+        an import committing meanwhile is not seen half-way). ``geometry``: as
+        :meth:`Store.read_inputs_snapshot`."""
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
             conn.execute(text("SELECT 1"))  # the snapshot is taken at the first statement
-            if zones is None:
-                raw = {layer.name: self._read_conn(conn, layer.name) for layer in INPUT_LAYERS}
-            else:  # a partition: its zones, and only the firms, buildings, rights and leases they link
-                raw = read_partition(
-                    lambda name, zones=None, any_of=None: self._read_conn(conn, name, zones=zones, any_of=any_of),
-                    lambda prov: [r[0] for r in conn.execute(text(UNLINKED_FIRMS_PG), {"prov": list(prov)})],
-                    list(zones))
             recorded = {r[0]: r[1] for r in conn.execute(text("SELECT layer, layer_hash FROM inputs_state"))} \
                 if with_hash and zones is None else {}
-        frames = {name: self._shape(name, df) for name, df in raw.items()}
+            geo = geometry_layers(geometry, recorded=recorded if with_hash else None)
+
+            def read(name: str, zones: list[str] | None = None, any_of: AnyOf | None = None) -> pd.DataFrame:
+                return self._read_conn(conn, name, zones=zones, any_of=any_of, geometry=name in geo)
+
+            if zones is None:
+                raw = {layer.name: read(layer.name) for layer in INPUT_LAYERS}
+            else:  # a partition: its zones, and only the firms, buildings, rights and leases they link
+                raw = read_partition(read, lambda prov: [r[0] for r in conn.execute(text(UNLINKED_FIRMS_PG),
+                                                                                    {"prov": list(prov)})],
+                                     list(zones))
+        frames = {name: self._shape(name, df, geometry=name in geo) for name, df in raw.items()}
         return frames, (inputs_hash_of(frames, recorded=recorded) if with_hash else None)
 
     def _recompute_layer_state(self, name: str) -> str:
