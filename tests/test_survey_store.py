@@ -50,6 +50,26 @@ def test_geopackage_made_before_the_survey_gets_its_layers_and_columns(tmp_path)
     assert not s._schema_todo()
 
 
+def test_geopackage_keeps_one_year_index_per_results_layer(tmp_path):
+    """A layer with years and zones is indexed on (year, zone_code) only: a year's reads and deletes
+    use its prefix (the plan says so), and a file made with the former index on the year alone loses
+    it when opened (every index is kept up on each row a year's results write)."""
+    path = tmp_path / "old.gpkg"
+    open_store(str(path), init=True)
+    with contextlib.closing(sqlite3.connect(path)) as con, con:
+        con.execute('CREATE INDEX "ix_parcel_results_year" ON "parcel_results" ("year")')  # as before
+    s = open_store(str(path))
+    assert s._schema_todo()
+    s.init()
+    with contextlib.closing(sqlite3.connect(path)) as con:
+        idx = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index' "
+                                         "AND tbl_name = 'parcel_results'")}
+        plan = " ".join(r[-1] for r in con.execute("EXPLAIN QUERY PLAN DELETE FROM parcel_results WHERE year = 2025"))
+    assert "ix_parcel_results_year" not in idx and "ix_parcel_results_year_zone" in idx
+    assert "USING COVERING INDEX ix_parcel_results_year_zone" in plan
+    assert not s._schema_todo()
+
+
 def _rows(year: int, zones: list[str]) -> pd.DataFrame:
     df = pd.DataFrame({"zone_code": [z for z in zones for _ in range(3)],
                        "survey_year": year, "range": ["主区", "发展方向区", "全区"] * len(zones),

@@ -396,7 +396,8 @@ class GeoPackageStore(Store):
             for layer in ALL_LAYERS:
                 if f"ux_{layer.name}_key" not in tables:
                     return True
-                if layer.year_column and "zone_code" in layer.names and f"ix_{layer.name}_year_zone" not in tables:
+                if layer.year_column and "zone_code" in layer.names and (f"ix_{layer.name}_year_zone" not in tables
+                                                                         or f"ix_{layer.name}_year" in tables):
                     return True
                 if not layer.output and f"inputs_dirty_{layer.name}_delete" not in tables:
                     return True
@@ -422,11 +423,14 @@ class GeoPackageStore(Store):
                     con.execute(f'ALTER TABLE "{name}" ADD COLUMN "{c.name}" {_GPKG_TYPES.get(c.kind, "TEXT")}')
             keys = ", ".join(f'"{k}"' for k in layer.key)
             con.execute(f'CREATE UNIQUE INDEX IF NOT EXISTS "ux_{name}_key" ON "{name}" ({keys})')
-            if layer.year_column:
+            if layer.year_column and "zone_code" in layer.names:
+                # one zone's rows of a year (the web service's reads); a year's rows use its prefix, so
+                # no index on the year alone (each index is kept up on every row a year's results write)
+                con.execute(f'CREATE INDEX IF NOT EXISTS "ix_{name}_year_zone" ON "{name}" '
+                            f'("{layer.year_column}", "zone_code")')
+                con.execute(f'DROP INDEX IF EXISTS "ix_{name}_year"')
+            elif layer.year_column:
                 con.execute(f'CREATE INDEX IF NOT EXISTS "ix_{name}_year" ON "{name}" ("{layer.year_column}")')
-                if "zone_code" in layer.names:  # one zone's rows of a year (the web service's reads)
-                    con.execute(f'CREATE INDEX IF NOT EXISTS "ix_{name}_year_zone" ON "{name}" '
-                                f'("{layer.year_column}", "zone_code")')
             for trg in (_results_triggers(name) if layer.output else _dirty_triggers(name)):
                 con.execute(trg)
         for name in GEOMETRY_FROM:
