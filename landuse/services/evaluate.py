@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -109,20 +110,15 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         out.update(evaluate_survey_only(store, inputs, years=survey_only, policy=policy, progress=progress))
         years = [y for y in years if y not in survey_only]
     geo_z = inputs["zones"][["zone_code", "geometry"]]
-    for y in sorted(years):
-        say(t(f"评价 {y} 年", f"evaluating {y}"))
-        res = evaluate_year(prepared, year=y, as_of=as_of)
+
+    def store_year(y: int, res: YearResults) -> None:
+        """Keep one year's results (see the docstring): a draft version, or a partition's own rows."""
         say(t(f"保存 {y} 年结果", f"storing {y}"))
-        for frame in res.layers.values():
-            if "inputs_hash" in frame.columns:
-                frame["inputs_hash"] = inputs_hash
         if zones is not None:  # a partition of a distributed run: its own rows, no version of its own
             store.replace_results(own_province_row(res.stored_layers(zone_geometry=geo_z), province_row),
                                   year=y, zones=zones)
             store_survey_results(store, res, zones=zones)  # the intensive-use survey's results, per survey year
-            out[y] = res
-            prepared.release(y - 1)
-            continue
+            return
         layers, applied = apply_overrides(res.stored_layers(zone_geometry=geo_z),
                                           objections.overrides_of(store, y))
         v = versions.record(store, year=y, layers=layers, inputs_hash=inputs_hash, policy_hash=policy.hash,
@@ -135,8 +131,26 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
                   f"{y}: the new results are draft {v['version_id']}; users still see the published version "
                   "(`landuse results publish` to change that)"))
         res.version = v["version_id"]
-        out[y] = res
-        prepared.release(y - 1)  # the year before is no longer needed whole (its grades and ranks stay)
+
+    # A year is stored on a thread of its own while the next year is computed (the store's writes
+    # spend much of their time outside Python's lock: SQLite's B-tree, PostgreSQL's round trips,
+    # Arrow's compression). One year's write in flight at a time, in year order; a failed write stops
+    # the run before the next year is stored, as when each year was stored before the next began.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="landuse-store") as writer:
+        pending: Future | None = None
+        for y in sorted(years):
+            say(t(f"评价 {y} 年", f"evaluating {y}"))
+            res = evaluate_year(prepared, year=y, as_of=as_of)
+            for frame in res.layers.values():
+                if "inputs_hash" in frame.columns:
+                    frame["inputs_hash"] = inputs_hash
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(store_year, y, res)
+            out[y] = res
+            prepared.release(y - 1)  # the year before is no longer needed whole (its grades and ranks stay)
+        if pending is not None:
+            pending.result()
     if carry is not None:
         carry.save(prepared.carried_out())
     now_hash = store.inputs_hash()

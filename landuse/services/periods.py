@@ -32,7 +32,7 @@ def check_period(text: str) -> str:
 def evaluate_period(store: Store, *, period: str, policy: Policy) -> PeriodResults:
     """The period's figures per zone and pilot area (see :mod:`evaluation.periods`)."""
     code = check_period(period)
-    inputs = store.read_inputs()
+    inputs, _ = store.read_inputs_snapshot(with_hash=False, geometry=())  # the stored areas: no polygons
     from landuse.services.ledger import read_ledger
 
     ledger = read_ledger(store)  # the disposal ledger, as the year's evaluation reads it
