@@ -108,3 +108,24 @@ def test_a_year_without_enterprise_figures_is_refused_and_nothing_is_stored(pack
     assert "2030 年没有企业年度数据" in r.output and "2020–2025" in r.output and "未计算、未保存任何结果" in r.output
     assert store.snapshot() == before
     assert store.result_years() == []
+
+
+def test_a_failed_write_stops_the_run_before_the_next_year_is_stored(package, tmp_path, monkeypatch):
+    """Each year is stored on a writer thread while the next one is computed: a write that fails
+    (here 2024's) is raised by the run, and no later year is stored after it."""
+    from landuse.core.errors import StoreError
+    from landuse.services import versions
+
+    s = _fresh(str(tmp_path / "w.gpkg"), package)
+    real = type(s).replace_results
+
+    def failing(self, frames, *, year, zones=None):
+        if int(year) == 2024:
+            raise StoreError("disk full (test)")
+        return real(self, frames, year=year, zones=zones)
+
+    monkeypatch.setattr(type(s), "replace_results", failing)
+    with pytest.raises(StoreError, match="disk full"):
+        evaluate(s, years=[2023, 2024, 2025], policy=POLICY)
+    assert {y for y in (2023, 2024, 2025) if len(s.read("zone_results", year=y))} == {2023}
+    assert versions.list_versions(s, 2025) == []
