@@ -195,6 +195,16 @@ def year_uses(
                               "f": pd.Series(dtype="float64"), "a": pd.Series(dtype="datetime64[ns]"),
                               "b": pd.Series(dtype="datetime64[ns]")})
 
+    # parcels as integer codes in the order of their text codes (a sorted factorization): the sorts,
+    # groups and joins below give the same order and groups as on the text, at a fraction of the cost
+    n_hold = len(hold)
+    pcodes, pcats = pd.factorize(np.concatenate([hold["parcel_code"].to_numpy(dtype=object),
+                                                 lease["parcel_code"].to_numpy(dtype=object)]), sort=True)
+    hold = hold.assign(parcel_code=pcodes[:n_hold])
+    lease = lease.assign(parcel_code=pcodes[n_hold:])
+    area_of = area.reindex(pcats).to_numpy(dtype="float64")  # by parcel integer code
+    floor_of = floor_area.reindex(pcats).to_numpy(dtype="float64")
+
     # segments: cut every parcel's window at each change
     bounds = pd.concat([hold[["parcel_code", "a"]].rename(columns={"a": "t"}), hold[["parcel_code", "b"]].rename(columns={"b": "t"}),
                         lease[["parcel_code", "a"]].rename(columns={"a": "t"}), lease[["parcel_code", "b"]].rename(columns={"b": "t"})],
@@ -215,7 +225,7 @@ def year_uses(
     st = st.groupby(["seg", "tenant"], as_index=False).agg(parcel_code=("parcel_code", "first"), f=("f", "sum"),
                                                             len=("len", "first"))
     L = st.groupby("seg")["f"].sum().reindex(seg["seg"]).fillna(0.0).to_numpy()
-    F = floor_area.reindex(seg["parcel_code"]).to_numpy(dtype="float64")
+    F = floor_of[seg["parcel_code"].to_numpy(dtype="int64")]
     Fk = np.where(F > 0, F, np.nan)
     exceeded = (L > 0) & (np.isnan(Fk) | (L > np.nan_to_num(Fk, nan=np.inf)))
     denom = np.where(exceeded, L, Fk)
@@ -223,14 +233,14 @@ def year_uses(
         tshare = np.where(L > 0, np.clip(L / denom, 0, 1), 0.0)
     seg["tshare"] = tshare
     seg["denom"] = denom
-    seg["area"] = seg["parcel_code"].map(area).to_numpy(dtype="float64")
+    seg["area"] = area_of[seg["parcel_code"].to_numpy(dtype="int64")]
     if exceeded.any():
         ex = seg.loc[exceeded].drop_duplicates("parcel_code")
         rows = []
         for _, row in ex.iterrows():
             Lp = float(L[int(row["seg"])])
             fk = Fk[int(row["seg"])]
-            rows.append({"layer": "leases", "key": row["parcel_code"],
+            rows.append({"layer": "leases", "key": pcats[int(row["parcel_code"])],
                          "code": "leases_exceed_floor_area" if not np.isnan(fk) else "floor_area_unknown",
                          "message": (f"宗地在租面积{Lp:.0f}㎡超过总建筑面积{fk:.0f}㎡，按租赁面积比例将整宗地分给承租企业 / "
                                      f"leases in force ({Lp:.0f} m²) exceed the floor area ({fk:.0f} m²): scaled, tenants share the whole parcel"
@@ -241,7 +251,7 @@ def year_uses(
     # area-days: the occupied basis (floor-area share) and the spread basis of the method
     hs = seg[seg["holder"].notna()]
     own_occ = hs["area"] * (1.0 - hs["tshare"]) * hs["len"]
-    st["area"] = st["parcel_code"].map(area).to_numpy(dtype="float64")
+    st["area"] = area_of[st["parcel_code"].to_numpy(dtype="int64")]
     st_den = st["seg"].map(seg.set_index("seg")["denom"])
     ten_occ = (st["area"] * st["f"] / st_den * st["len"]).fillna(0.0)
     own = pd.DataFrame({"parcel_code": hs["parcel_code"].to_numpy(), "uscc": hs["holder"].to_numpy(), "kind": "own",
@@ -261,7 +271,15 @@ def year_uses(
     else:  # pragma: no cover - the policy model restricts it
         raise ValueError(f"unknown allocation method {method!r}")
     allu = pd.concat([own, ten], ignore_index=True)
+    # one row per (parcel, firm, kind), in the order of the text codes (firms and kinds as sorted
+    # integer codes too: 'lease' < 'own')
+    ucodes, ucats = pd.factorize(allu["uscc"].to_numpy(dtype=object), sort=True)
+    allu["uscc"] = ucodes
+    allu["kind"] = (allu["kind"].to_numpy(dtype=object) == "own").astype("int8")
     g = allu.groupby(["parcel_code", "uscc", "kind"], sort=True, as_index=False).sum(numeric_only=True)
+    g["parcel_code"] = pcats[g["parcel_code"].to_numpy(dtype="int64")] if len(g) else pd.Series(dtype=object)
+    g["uscc"] = ucats[g["uscc"].to_numpy(dtype="int64")] if len(g) else pd.Series(dtype=object)
+    g["kind"] = np.where(g["kind"].to_numpy() == 1, "own", "lease").astype(object) if len(g) else pd.Series(dtype=object)
     if method == "merge_tenants" and len(g):
         holds = set(g.loc[(g["kind"] == "own") & (g["days"] > 0), "uscc"])
         g.loc[(g["kind"] == "lease") & g["uscc"].isin(holds), "weight"] = 0.0
