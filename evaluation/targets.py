@@ -185,8 +185,13 @@ def apply_flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.
     ``gain_mu`` and ``gain_wan`` (0.0 when unflagged)."""
     out = parcel_results.copy()
     s = flag_summary(parcel_results, flags)
-    key = pd.MultiIndex.from_arrays([out["year"].astype("Int64"), out["parcel_code"]])
-    s = s.set_index(["year", "parcel_code"])
+    years = pd.unique(out["year"].astype("Int64"))
+    if len(years) == 1 and not pd.isna(years[0]):  # one year (an evaluation's): by parcel alone
+        s = s[s["year"].astype("Int64") == years[0]].set_index("parcel_code")
+        key = out["parcel_code"]
+    else:
+        key = pd.MultiIndex.from_arrays([out["year"].astype("Int64"), out["parcel_code"]])
+        s = s.set_index(["year", "parcel_code"])
     s = s[~s.index.duplicated()]
     r = s.reindex(key)
     out["flags"] = pd.Series(
