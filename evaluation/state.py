@@ -83,7 +83,11 @@ def rights_periods(parcels: pd.DataFrame, land_rights: pd.DataFrame | None) -> p
             "event": _strs(r, "event").to_numpy(),
         })
         base = pd.concat([base, granted], ignore_index=True)
-    return base.sort_values(["parcel_code", "start"], kind="stable").reset_index(drop=True)
+    # by parcel, then start (stable): on the text codes' sorted integer codes (missing codes last)
+    codes, uniq = pd.factorize(base["parcel_code"].to_numpy(dtype=object), sort=True)
+    codes = np.where(codes < 0, len(uniq), codes)
+    start = base["start"].to_numpy(dtype="datetime64[ns]").astype("int64")
+    return base.iloc[np.lexsort((start, codes))].reset_index(drop=True)
 
 
 def state_at(rights: pd.DataFrame, parcel_index: pd.Index, at: pd.Timestamp) -> pd.DataFrame:
