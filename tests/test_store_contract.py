@@ -138,6 +138,38 @@ def test_postgis_schema_has_constraints_and_indexes(pg_db):
 
 
 @pytest.mark.postgis
+def test_postgis_schema_owns_the_evaluation_state_tables(pg_db):
+    """Revision 0006 makes the tables kept beside the layers (earlier years' parts, the results
+    generation, stored tiles) and the results triggers; a store left at 0005 without them (as the
+    release that made them lazily) gets them from `landuse init`, and a statement outside the
+    product bumps the generation."""
+    from sqlalchemy import create_engine, inspect, text
+
+    from parcels.store.postgis import sqlalchemy_url
+
+    open_store(pg_db, init=True).close()
+    eng = create_engine(sqlalchemy_url(pg_db))
+    kept = {"evaluation_carry", "results_state", "result_tiles"}
+    with eng.begin() as c:
+        for t in ("parcel_results", "flags"):
+            c.execute(text(f'DROP TRIGGER IF EXISTS results_dirty ON "{t}"'))
+        for t in kept:
+            c.execute(text(f'DROP TABLE "{t}"'))
+        c.execute(text("UPDATE alembic_version SET version_num = '0005'"))
+    open_store(pg_db, init=True).close()
+    assert kept <= set(inspect(eng).get_table_names())
+    with eng.begin() as c:
+        n = c.execute(text("SELECT count(*) FROM pg_trigger WHERE tgname = 'results_dirty'")).scalar_one()
+        g0 = c.execute(text("SELECT coalesce(max(generation), 0) FROM results_state")).scalar_one()
+        c.execute(text("DELETE FROM flags WHERE year = 1900"))  # a statement from outside (no rows)
+        g1 = c.execute(text("SELECT max(generation) FROM results_state")).scalar_one()
+    from landuse.core.contract import OUTPUT_LAYERS
+
+    assert n == len(OUTPUT_LAYERS) and g1 == g0 + 1
+    eng.dispose()
+
+
+@pytest.mark.postgis
 def test_postgis_upgrade_adds_what_the_contract_gained(pg_db):
     """A store made at revision 0001 before a table and a column existed gets both from `landuse init`."""
     from sqlalchemy import create_engine, inspect, text

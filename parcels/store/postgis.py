@@ -135,10 +135,9 @@ class PostGISStore(Store):
             with self.engine.begin() as conn:
                 cfg = alembic_config(self.url)
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
-                conn.execute(text(RESULTS_STATE_DDL))
-                # only the missing ones: creating a trigger locks its table (a running evaluation or
-                # the web service's reads would hold every later command's start)
+                command.upgrade(cfg, "head")  # 0006 makes results_state and its triggers
+                # a trigger dropped by hand since: only the missing ones (creating a trigger locks its
+                # table: a running evaluation or the web service's reads would hold every later command)
                 have = {r[0] for r in conn.execute(text(
                     "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
                     "WHERE t.tgname = 'results_dirty' AND c.relnamespace = current_schema()::regnamespace"))}
