@@ -49,16 +49,16 @@ from landuse.core.errors import StoreBusy, StoreError, StoreUnavailable
 from parcels.schema import coerce
 from parcels.layer_styles import GPKG_OPTIONS, has_styles, style_geopackage
 from parcels.store.base import (
-    AnyOf,
     EXTENT_COLUMNS,
+    AnyOf,
     LayerChange,
     RowCountMismatch,
     Store,
     SysOp,
     empty_layer,
     geometry_layers,
-    import_scope,
     inputs_hash_of,
+    import_scope,
     layer_hash,
     now_utc,
     plan_upsert,

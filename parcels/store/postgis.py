@@ -24,17 +24,17 @@ from landuse.core.contract import ALL_LAYERS, GEOMETRY_FROM, INPUT_LAYERS, LAYER
 from landuse.core.errors import StoreError, StoreUnavailable
 
 from parcels.store.base import (
+    SYSTEM_TABLES,
+    UNLINKED_FIRMS_PG,
     AnyOf,
     LayerChange,
     RowCountMismatch,
-    SYSTEM_TABLES,
     Store,
     SysOp,
-    UNLINKED_FIRMS_PG,
     empty_layer,
     geometry_layers,
-    import_scope,
     inputs_hash_of,
+    import_scope,
     layer_hash,
     now_utc,
     plan_upsert,
