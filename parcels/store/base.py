@@ -373,6 +373,29 @@ class Store(abc.ABC):
         frames = {layer.name: self.read(layer.name, zones=zones, geometry=layer.name in geo) for layer in INPUT_LAYERS}
         return frames, (inputs_hash_of(frames) if with_hash else None)
 
+    @staticmethod
+    def _snapshot_rows(read: Callable[..., pd.DataFrame], unlinked_firms: Callable[[list[str]], list[str]], *,
+                       zones: list[str] | None, geometry: Collection[str] | None, with_hash: bool,
+                       recorded: dict[str, str]) -> tuple[dict[str, pd.DataFrame], set[str]]:
+        """The part of a backend's :meth:`read_inputs_snapshot` inside its read transaction, through its
+        reader ``read(name, zones=, any_of=, geometry=)``: the raw rows of every input layer, or of a
+        partition's (:func:`read_partition`), and the layers read with their geometry (``recorded``: the
+        layers' states read in the same transaction). :meth:`_snapshot_frames` follows, outside it."""
+        geo = geometry_layers(geometry, recorded=recorded if with_hash else None)
+
+        def read_geo(name: str, zones: list[str] | None = None, any_of: AnyOf | None = None) -> pd.DataFrame:
+            return read(name, zones=zones, any_of=any_of, geometry=name in geo)
+
+        raw = {layer.name: read_geo(layer.name) for layer in INPUT_LAYERS} if zones is None \
+            else read_partition(read_geo, unlinked_firms, list(zones))
+        return raw, geo
+
+    def _snapshot_frames(self, raw: dict[str, pd.DataFrame], geo: set[str], *, with_hash: bool,
+                         recorded: dict[str, str]) -> tuple[dict[str, pd.DataFrame], str | None]:
+        """The snapshot's layers in the contract's shape, and its inputs hash."""
+        frames = {name: self._shape(name, df, geometry=name in geo) for name, df in raw.items()}
+        return frames, (inputs_hash_of(frames, recorded=recorded) if with_hash else None)
+
     def _shape(self, name: str, df: pd.DataFrame, *, geometry: bool = True) -> pd.DataFrame:
         """What :meth:`read` does after reading raw rows: contract dtypes, key order, GeoDataFrame."""
         layer = LAYERS[name]

@@ -56,13 +56,11 @@ from parcels.store.base import (
     Store,
     SysOp,
     empty_layer,
-    geometry_layers,
     inputs_hash_of,
     import_scope,
     layer_hash,
     now_utc,
     plan_upsert,
-    read_partition,
     scoped_delete,
     state_after,
 )
@@ -457,19 +455,13 @@ class GeoPackageStore(Store):
             frames = {layer.name: empty_layer(layer) for layer in INPUT_LAYERS}
             return frames, (inputs_hash_of(frames) if with_hash else None)
         with self._reading() as con:
-            recorded = dict(con.execute("SELECT layer, layer_hash FROM inputs_state").fetchall()) \
-                if with_hash and zones is None and _has_table(con, "inputs_state") else {}
-            geo = geometry_layers(geometry, recorded=recorded if with_hash else None)
-
-            def read(name: str, zones: list[str] | None = None, any_of: AnyOf | None = None) -> pd.DataFrame:
-                return _read_con(con, LAYERS[name], year=None, zones=zones, any_of=any_of, geometry=name in geo)
-
-            if zones is None:
-                raw = {layer.name: read(layer.name) for layer in INPUT_LAYERS}
-            else:  # a partition: its zones, and only the firms, buildings, rights and leases they link
-                raw = read_partition(read, lambda prov: _unlinked_firms(con, prov), list(zones))
-        frames = {name: self._shape(name, df, geometry=name in geo) for name, df in raw.items()}
-        return frames, (inputs_hash_of(frames, recorded=recorded) if with_hash else None)
+            recorded = _recorded_states(con) if with_hash and zones is None else {}
+            raw, geo = self._snapshot_rows(
+                lambda name, zones=None, any_of=None, geometry=True: _read_con(
+                    con, LAYERS[name], year=None, zones=zones, any_of=any_of, geometry=geometry),
+                lambda prov: _unlinked_firms(con, prov), zones=zones, geometry=geometry, with_hash=with_hash,
+                recorded=recorded)
+        return self._snapshot_frames(raw, geo, with_hash=with_hash, recorded=recorded)
 
     def _recompute_layer_state(self, name: str) -> str:
         layer = LAYERS[name]
@@ -522,8 +514,7 @@ class GeoPackageStore(Store):
         self._ensure()
         changes: list[LayerChange] = []
         with self._writing("import") as con:
-            recorded = dict(con.execute("SELECT layer, layer_hash FROM inputs_state").fetchall()) \
-                if _has_table(con, "inputs_state") else {}
+            recorded = _recorded_states(con)
             for name, frame in frames.items():
                 layer = LAYERS[name]
                 # with the layer's state recorded, only the rows the package can match are read and
@@ -890,6 +881,13 @@ def _geometry_by_reference(con: sqlite3.Connection, name: str) -> None:
                 (view, view, f"{LAYERS[name].zh}（宗地图形取自 {src}）/ {name} with the geometry of {src}", src))
     con.execute("INSERT INTO gpkg_geometry_columns (table_name, column_name, geometry_type_name, srs_id, z, m) "
                 "VALUES (?, 'geom', 'MULTIPOLYGON', 4490, 0, 0)", (view,))
+
+
+def _recorded_states(con: sqlite3.Connection) -> dict[str, str]:
+    """The input layers' recorded states (``inputs_state``), inside the caller's transaction."""
+    if not _has_table(con, "inputs_state"):
+        return {}
+    return dict(con.execute("SELECT layer, layer_hash FROM inputs_state").fetchall())
 
 
 def _set_layer_state(con: sqlite3.Connection, name: str, h: str) -> None:

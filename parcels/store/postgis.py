@@ -20,7 +20,7 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 
-from landuse.core.contract import ALL_LAYERS, GEOMETRY_FROM, INPUT_LAYERS, LAYERS, Layer
+from landuse.core.contract import ALL_LAYERS, GEOMETRY_FROM, LAYERS, Layer
 from landuse.core.errors import StoreError, StoreUnavailable
 
 from parcels.store.base import (
@@ -32,13 +32,10 @@ from parcels.store.base import (
     Store,
     SysOp,
     empty_layer,
-    geometry_layers,
-    inputs_hash_of,
     import_scope,
     layer_hash,
     now_utc,
     plan_upsert,
-    read_partition,
     scoped_delete,
     state_after,
 )
@@ -220,21 +217,13 @@ class PostGISStore(Store):
         :meth:`Store.read_inputs_snapshot`."""
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
             conn.execute(text("SELECT 1"))  # the snapshot is taken at the first statement
-            recorded = {r[0]: r[1] for r in conn.execute(text("SELECT layer, layer_hash FROM inputs_state"))} \
-                if with_hash and zones is None else {}
-            geo = geometry_layers(geometry, recorded=recorded if with_hash else None)
-
-            def read(name: str, zones: list[str] | None = None, any_of: AnyOf | None = None) -> pd.DataFrame:
-                return self._read_conn(conn, name, zones=zones, any_of=any_of, geometry=name in geo)
-
-            if zones is None:
-                raw = {layer.name: read(layer.name) for layer in INPUT_LAYERS}
-            else:  # a partition: its zones, and only the firms, buildings, rights and leases they link
-                raw = read_partition(read, lambda prov: [r[0] for r in conn.execute(text(UNLINKED_FIRMS_PG),
-                                                                                    {"prov": list(prov)})],
-                                     list(zones))
-        frames = {name: self._shape(name, df, geometry=name in geo) for name, df in raw.items()}
-        return frames, (inputs_hash_of(frames, recorded=recorded) if with_hash else None)
+            recorded = _recorded_states(conn) if with_hash and zones is None else {}
+            raw, geo = self._snapshot_rows(
+                lambda name, zones=None, any_of=None, geometry=True: self._read_conn(
+                    conn, name, zones=zones, any_of=any_of, geometry=geometry),
+                lambda prov: [r[0] for r in conn.execute(text(UNLINKED_FIRMS_PG), {"prov": list(prov)})],
+                zones=zones, geometry=geometry, with_hash=with_hash, recorded=recorded)
+        return self._snapshot_frames(raw, geo, with_hash=with_hash, recorded=recorded)
 
     def _recompute_layer_state(self, name: str) -> str:
         layer = LAYERS[name]
@@ -354,7 +343,7 @@ class PostGISStore(Store):
             if names:
                 conn.execute(text(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE"))
             # read after the locks: states recorded now stay true until this transaction ends
-            recorded = {r[0]: r[1] for r in conn.execute(text("SELECT layer, layer_hash FROM inputs_state"))}
+            recorded = _recorded_states(conn)
             for name, frame in frames.items():
                 layer = LAYERS[name]
                 # with the layer's state recorded, only the rows the package can match are read and
@@ -557,6 +546,11 @@ class PostGISStore(Store):
                         raise RowCountMismatch(i, n)
         except IntegrityError as exc:
             raise StoreError(f"PostGIS: {exc.orig}") from exc
+
+
+def _recorded_states(conn: Connection) -> dict[str, str]:
+    """The input layers' recorded states (``inputs_state``), inside the caller's transaction."""
+    return {r[0]: r[1] for r in conn.execute(text("SELECT layer, layer_hash FROM inputs_state"))}
 
 
 #: earlier years' parts of an evaluation, kept between runs (landuse.services.carry); not a layer
