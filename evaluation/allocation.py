@@ -277,9 +277,9 @@ def year_uses(
     allu["uscc"] = ucodes
     allu["kind"] = (allu["kind"].to_numpy(dtype=object) == "own").astype("int8")
     g = allu.groupby(["parcel_code", "uscc", "kind"], sort=True, as_index=False).sum(numeric_only=True)
-    g["parcel_code"] = pcats[g["parcel_code"].to_numpy(dtype="int64")] if len(g) else pd.Series(dtype=object)
-    g["uscc"] = ucats[g["uscc"].to_numpy(dtype="int64")] if len(g) else pd.Series(dtype=object)
-    g["kind"] = np.where(g["kind"].to_numpy() == 1, "own", "lease").astype(object) if len(g) else pd.Series(dtype=object)
+    g["parcel_code"] = pcats[g["parcel_code"].to_numpy(dtype="int64")]
+    g["uscc"] = ucats[g["uscc"].to_numpy(dtype="int64")]
+    g["kind"] = np.where(g["kind"].to_numpy() == 1, "own", "lease").astype(object)
     if method == "merge_tenants" and len(g):
         holds = set(g.loc[(g["kind"] == "own") & (g["days"] > 0), "uscc"])
         g.loc[(g["kind"] == "lease") & g["uscc"].isin(holds), "weight"] = 0.0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from landuse.core.contract import LAYERS
 from landuse.core.errors import Problem, ValidationFailed
 
 from parcels.io import read_package
@@ -48,8 +49,6 @@ def import_package(path: str | Path, store: Store, *, area_tolerance: float = 0.
 
     def existing_keys(layer: str, col: str) -> set:
         if (layer, col) not in cache:
-            from landuse.core.contract import LAYERS
-
             if col not in LAYERS[layer].names:
                 cache[(layer, col)] = set()
             else:

@@ -193,12 +193,12 @@ def pilot_table(store, principal: Principal, year: int) -> list[dict[str, Any]]:
 def _pilot_table_all(store, year: int) -> dict[str, Any]:
     """Every pilot area's row of ``year`` (province last) and each zone's pilot area, unredacted
     (computed once per shown version)."""
-    from landuse.core.contract import is_province
+    from landuse.core.contract import is_province, province_mask
     from landuse.core.labels import unit_name
 
     def build() -> dict[str, Any]:
         df = results.read_layer(store, "pilot_area_results", year=year).reindex(columns=PILOT_COLUMNS)
-        df = df.assign(_p=df["pilot_area_code"].map(is_province).astype(int)).sort_values(
+        df = df.assign(_p=province_mask(df["pilot_area_code"]).astype(int)).sort_values(
             ["_p", "pilot_area_code"]).drop(columns="_p")
         rows = records(df)
         for r in rows:
