@@ -33,6 +33,25 @@ def _revenue(root, revenue: float):
     return root
 
 
+def outside_edit(store, sql: str) -> None:
+    """``sql`` run on the store's database as QGIS's attribute table or a SQL console would (not
+    through the product)."""
+    if store.kind == "gpkg":
+        import sqlite3
+
+        with sqlite3.connect(store.path) as con:
+            con.execute(sql)
+    else:
+        from sqlalchemy import create_engine, text
+
+        from parcels.store.postgis import sqlalchemy_url
+
+        eng = create_engine(sqlalchemy_url(store.url))
+        with eng.begin() as c:
+            c.execute(text(sql))
+        eng.dispose()
+
+
 @pytest.fixture
 def site(store, tmp_path):
     import_package(pkgkit.write_package(tmp_path / "pkg"), store)
@@ -134,8 +153,14 @@ def test_generation_changes_with_every_results_write(store, tmp_path):
     assert g1 > g0
     k1 = results.summary_key(store, Y)
     versions.publish(store, year=Y, version="v1", note="公示", actor="ev1", policy=P, today=dt.date(2026, 11, 23))
+    # v1 is what the layers hold: publishing it rewrites nothing (results_digests), the key still moves
+    assert store.results_generation() == g1
+    k2 = results.summary_key(store, Y)
+    assert k2 != k1
+    # an edit outside the product (QGIS, SQL) moves the generation, and the key with it
+    outside_edit(store, f"UPDATE pilot_area_results SET revenue_per_mu = revenue_per_mu + 1 WHERE year = {Y}")
     assert store.results_generation() > g1
-    assert results.summary_key(store, Y) != k1
+    assert results.summary_key(store, Y) != k2
 
 
 def test_a_results_row_edited_outside_the_product_changes_what_the_dashboard_shows(site):
@@ -155,20 +180,7 @@ def test_a_results_row_edited_outside_the_product_changes_what_the_dashboard_sho
     assert before[code] != 123.4
     g = store.results_generation()
     sql = f"UPDATE pilot_area_results SET revenue_per_mu = 123.4 WHERE pilot_area_code = '{code}' AND year = {Y}"
-    if store.kind == "gpkg":
-        import sqlite3
-
-        with sqlite3.connect(store.path) as con:  # as QGIS's attribute table would
-            con.execute(sql)
-    else:
-        from sqlalchemy import create_engine, text
-
-        from parcels.store.postgis import sqlalchemy_url
-
-        eng = create_engine(sqlalchemy_url(store.url))
-        with eng.begin() as c:
-            c.execute(text(sql))
-        eng.dispose()
+    outside_edit(store, sql)
     assert store.results_generation() > g
     assert pilots()[code] == 123.4 and {k: v for k, v in pilots().items() if k != code} == \
         {k: v for k, v in before.items() if k != code}

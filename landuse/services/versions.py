@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import gzip
+import hashlib
 import json
 from typing import Any
 
@@ -49,6 +50,14 @@ STATUS_ZH = {"draft": "草稿", "published": "已发布", "superseded": "已被�
 # ------------------------------------------------------------------------------------------------
 
 PARQUET = "parquet:"
+#: a layer whose rows equal (by SHA-256) an earlier version's of the same year keeps a reference to
+#: that version's body instead of a copy: ``same:<version_id>``
+SAME = "same:"
+
+
+def body_digest(body: str) -> str:
+    """The content digest of a version body (the results layers keep it: ``Store.replace_results``)."""
+    return hashlib.sha256(body.encode("ascii")).hexdigest()
 
 def _default(v: Any) -> Any:
     if isinstance(v, (pd.Timestamp, _dt.date)):
@@ -155,10 +164,26 @@ def shown(store: Store, year: int) -> dict[str, Any] | None:
     return published(store, year) or latest(store, year)
 
 
+def bodies(store: Store, version_id: str) -> dict[str, tuple[str, str]]:
+    """Each layer's recorded body of a version and the version that holds its bytes (itself, or the
+    earlier version a ``same:`` reference names)."""
+    out: dict[str, tuple[str, str]] = {}
+    for r in sorted(store.sys_query("result_version_layers", {"version_id": version_id}), key=lambda r: r["layer"]):
+        body, holder = r["body"], version_id
+        if body.startswith(SAME):
+            holder = body[len(SAME):]
+            got = store.sys_query("result_version_layers", {"version_id": holder, "layer": r["layer"]})
+            if not got or got[0]["body"].startswith(SAME):
+                raise LanduseError(t(f"版本 {version_id} 的 {r['layer']} 引用的版本 {holder} 缺少该图层数据",
+                                     f"version {version_id}: {r['layer']} refers to {holder}, which lacks that layer"))
+            body = got[0]["body"]
+        out[r["layer"]] = (body, holder)
+    return out
+
+
 def frames(store: Store, version_id: str) -> dict[str, pd.DataFrame]:
     """The results layers of a version, as they were recorded."""
-    rows = store.sys_query("result_version_layers", {"version_id": version_id})
-    return {r["layer"]: _decode(r["layer"], r["body"]) for r in sorted(rows, key=lambda r: r["layer"])}
+    return {name: _decode(name, body) for name, (body, _holder) in bodies(store, version_id).items()}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -173,10 +198,20 @@ def record(store: Store, *, year: int, layers: dict[str, pd.DataFrame], inputs_h
     year = int(year)
     seq = max([int(r["seq"]) for r in list_versions(store, year)] or [0]) + 1
     vid = f"{year}-v{seq}"
+    # a layer whose rows equal those the results layers hold from an earlier version (the digest kept
+    # with them: parcels.store.base.RESULTS_DIGESTS_DDL) refers to that version's body; and the
+    # results layers are written only where the digest differs
+    kept = store.result_digests(year)
+    digests: dict[str, tuple[str, str | None]] = {}
     for name, frame in layers.items():
         body = _encode(coerce(frame, LAYERS[name]))
+        d = body_digest(body)
+        prev = kept.get(name)
+        holder = prev[1] if prev is not None and prev[0] == d and prev[1] else vid
+        digests[name] = (d, holder)
         store.sys_insert("result_version_layers", {"version_id": vid, "layer": name, "n_rows": len(frame),
-                                                   "body": body})
+                                                   "body": body if holder == vid else SAME + holder})
+        del body
     row = {"version_id": vid, "year": year, "seq": seq, "inputs_hash": inputs_hash, "policy_hash": policy_hash,
            "created_by": actor, "created_at": now_utc().isoformat(), "status": "draft", "note": note,
            "origin": origin,
@@ -184,7 +219,7 @@ def record(store: Store, *, year: int, layers: dict[str, pd.DataFrame], inputs_h
     store.sys_insert("result_versions", row)
     pub = published(store, year)
     if pub is None:
-        store.replace_results(layers, year=year)
+        store.replace_results(layers, year=year, digests=digests)
     accounts.audit(store, actor, "version_draft", f"version={vid} origin={origin} inputs={inputs_hash} "
                    f"policy={policy_hash} shown={'no (published ' + pub['version_id'] + ')' if pub else 'yes'}"
                    + (f" corrections={len(corrections)}" if corrections else ""))
@@ -220,10 +255,11 @@ def publish(store: Store, *, year: int, version: str | int, note: str, actor: st
     if v["status"] == "published":
         raise LanduseError(t(f"{v['version_id']} 已是发布版本", f"{v['version_id']} is already the published version"))
     prev = published(store, year)
-    layers = frames(store, v["version_id"])
-    if not layers:
+    held = bodies(store, v["version_id"])
+    if not held:
         raise LanduseError(t(f"{v['version_id']} 没有保存的结果数据", f"{v['version_id']} holds no result rows"))
-    store.replace_results(layers, year=int(year))
+    store.replace_results({name: _decode(name, body) for name, (body, _h) in held.items()}, year=int(year),
+                          digests={name: (body_digest(body), h) for name, (body, h) in held.items()})
     now = now_utc()
     if prev is not None:
         store.sys_update("result_versions", {"version_id": prev["version_id"]},

@@ -512,9 +512,18 @@ class Store(abc.ABC):
         ``existing``: layers the caller has just read from this store (a backend may reuse them)."""
 
     @abc.abstractmethod
-    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int, zones: list[str] | None = None) -> None:
+    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int, zones: list[str] | None = None,
+                        digests: dict[str, Digest] | None = None) -> None:
         """Replace the rows of ``year`` in each given results layer, atomically; with ``zones``
-        (a partition's evaluation) only the rows of those zones (:func:`scoped_delete`)."""
+        (a partition's evaluation) only the rows of those zones (:func:`scoped_delete`).
+
+        ``digests`` (the whole year only): each layer's content digest; a layer whose digest equals
+        the year's valid stored one is left as it is (:data:`RESULTS_DIGESTS_DDL`)."""
+
+    def result_digests(self, year: int) -> dict[str, Digest]:
+        """Each results layer's last written digest for ``year`` and the version holding its bytes,
+        valid or not (:func:`landuse.services.versions.record` shares a version body by it)."""
+        return {}
 
     # --- system tables (web service) ---------------------------------------------------------
     @abc.abstractmethod
@@ -570,6 +579,58 @@ def scoped_delete(layer: Layer, frame: pd.DataFrame, zones: list[str] | None) ->
     k = layer.key[0]
     keys = sorted({str(v) for v in frame[k].dropna()}) if k in frame.columns else []
     return ("zone_code" if "zone_code" in layer.names else ""), sorted(set(zones)), k, keys
+
+
+# --- what the results layers hold, by digest: a year's unchanged layers are not written again --------
+
+#: the content digest of each results layer's rows of a year as the product last wrote them (the
+#: SHA-256 of the version body it wrote, :func:`landuse.services.versions.record`), and the version
+#: that holds those bytes. A row is valid while ``generation`` equals the results generation
+#: (``results_state``): every write of a results table bumps it — the product's own writes carry the
+#: valid rows forward in the same transaction, a write from outside (QGIS, SQL, a partition of a
+#: distributed run) leaves them behind, and the next evaluation writes those layers whole again.
+#: Both backends, one spelling (SQLite takes the PostgreSQL type names).
+RESULTS_DIGESTS_DDL = """CREATE TABLE IF NOT EXISTS results_digests (layer text NOT NULL, year integer NOT NULL,
+    digest text NOT NULL, generation bigint NOT NULL, version_id text, PRIMARY KEY (layer, year))"""
+#: the year's digests valid now (one statement: the generation and the rows from one snapshot)
+DIGESTS_VALID = ("SELECT d.layer, d.digest, s.generation FROM results_digests d JOIN results_state s "
+                 "ON s.name = 'results' AND s.generation = d.generation WHERE d.year = :y")
+DIGESTS_ALL = "SELECT layer, digest, version_id FROM results_digests WHERE year = :y"
+#: after the product's own write (generation g0 → g1): what was valid stays valid
+DIGESTS_KEEP = "UPDATE results_digests SET generation = :g1 WHERE generation = :g0"
+DIGESTS_DROP = "DELETE FROM results_digests WHERE year = :y AND layer = :layer"
+DIGESTS_PUT = ("INSERT INTO results_digests (layer, year, digest, generation, version_id) "
+               "VALUES (:layer, :y, :d, :g1, :v) ON CONFLICT (layer, year) DO UPDATE SET digest = excluded.digest, "
+               "generation = excluded.generation, version_id = excluded.version_id")
+
+#: a layer's digest as ``replace_results`` takes it: (SHA-256 of its version body, the version holding it)
+Digest = tuple[str, str | None]
+
+
+def unchanged_layers(frames: dict[str, pd.DataFrame], digests: dict[str, Digest] | None,
+                     valid: dict[str, str]) -> set[str]:
+    """The layers of ``frames`` whose rows the results layers already hold (their digest equals the
+    year's valid stored one); none when no digests are given (a partition, a survey's rows)."""
+    if not digests:
+        return set()
+    return {n for n in frames if n in digests and valid.get(n) == digests[n][0]}
+
+
+def digest_updates(frames: dict[str, pd.DataFrame], digests: dict[str, Digest] | None, *, year: int,
+                   g0: int | None, g1: int) -> list[tuple[str, dict[str, Any]]]:
+    """The statements that keep ``results_digests`` true after a write of ``frames`` for ``year``
+    moved the generation from ``g0`` to ``g1`` (inside the write's transaction): the other valid rows
+    carried forward, the written layers' digests put (or dropped when not given)."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    if g0 is not None:
+        out.append((DIGESTS_KEEP, {"g0": int(g0), "g1": int(g1)}))
+    for name in frames:
+        if digests and name in digests:
+            d, v = digests[name]
+            out.append((DIGESTS_PUT, {"layer": name, "y": int(year), "d": d, "g1": int(g1), "v": v}))
+        else:
+            out.append((DIGESTS_DROP, {"layer": name, "y": int(year)}))
+    return out
 
 
 # --- a partition's inputs (landuse.services.distributed) -----------------------------------------

@@ -49,18 +49,24 @@ from landuse.core.errors import StoreBusy, StoreError, StoreUnavailable
 from parcels.schema import coerce
 from parcels.layer_styles import GPKG_OPTIONS, has_styles, style_geopackage
 from parcels.store.base import (
+    DIGESTS_ALL,
+    DIGESTS_VALID,
     EXTENT_COLUMNS,
+    RESULTS_DIGESTS_DDL,
     AnyOf,
+    Digest,
     LayerChange,
     RowCountMismatch,
     Store,
     SysOp,
     empty_layer,
     inputs_hash_of,
+    digest_updates,
     import_scope,
     layer_hash,
     now_utc,
     plan_upsert,
+    unchanged_layers,
     scoped_delete,
     state_after,
 )
@@ -538,18 +544,43 @@ class GeoPackageStore(Store):
                 _set_layer_state(con, name, state)
         return changes
 
-    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int, zones: list[str] | None = None) -> None:
+    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int, zones: list[str] | None = None,
+                        digests: dict[str, Digest] | None = None) -> None:
         """Delete the year's rows and insert the new ones in one SQLite transaction (no file copy:
         the results of six years of a province are hundreds of MB). The GeoPackage geometry blobs
-        and the R-tree index are written as the GeoPackage standard prescribes (see ``_rewrite``)."""
+        and the R-tree index are written as the GeoPackage standard prescribes (see ``_rewrite``).
+        A layer whose ``digests`` entry says the year's rows are already there is not written
+        (one writer at a time: the digests read are those of the rows this transaction sees)."""
         self._ensure()
-        with self._writing(f"evaluate {int(year)}") as con:
-            for name, frame in frames.items():
-                _replace_year(con, LAYERS[name], coerce(frame, LAYERS[name]), int(year), zones=zones)
-            if TILED_LAYERS & set(frames) and _has_table(con, "result_tiles"):
+        y = int(year)
+        digests = digests if zones is None else None
+        with self._writing(f"evaluate {y}") as con:
+            con.execute(RESULTS_DIGESTS_DDL)
+            valid = {r[0]: r[1] for r in con.execute(DIGESTS_VALID, {"y": y})} if digests else {}
+            same = unchanged_layers(frames, digests, valid)
+            changed = [n for n in frames if n not in same]
+            if not changed:
+                return
+            for name in changed:
+                _replace_year(con, LAYERS[name], coerce(frames[name], LAYERS[name]), y, zones=zones)
+            if TILED_LAYERS & set(changed) and _has_table(con, "result_tiles"):
                 # the stored tiles showed the replaced rows: gone with them (rebuilt by build_tiles)
-                con.execute("DELETE FROM result_tiles WHERE year = ?", (int(year),))
+                con.execute("DELETE FROM result_tiles WHERE year = ?", (y,))
+            g0 = _generation(con)
             con.execute(BUMP_RESULTS)
+            for sql, params in digest_updates(frames, digests, year=y, g0=g0, g1=_generation(con) or 0):
+                con.execute(sql, params)
+
+    def result_digests(self, year: int) -> dict[str, Digest]:
+        if not self.path.exists():
+            return {}
+        try:
+            rows = self._reader().execute(DIGESTS_ALL, {"y": int(year)}).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return {}
+            raise _store_error(self.path, exc) from exc
+        return {r[0]: (r[1], r[2]) for r in rows}
 
     def session_user(self, token_hash: str) -> dict[str, Any] | None:
         self._ensure()
@@ -970,6 +1001,11 @@ def _column_values(s: pd.Series) -> list:
         vals = vals.copy()
     vals[missing] = None
     return vals.tolist()
+
+
+def _generation(con: sqlite3.Connection) -> int | None:
+    row = con.execute("SELECT generation FROM results_state WHERE name = 'results'").fetchone()
+    return int(row[0]) if row else None
 
 
 def _replace_year(con: sqlite3.Connection, layer, df: pd.DataFrame, year: int, zones: list[str] | None = None) -> None:

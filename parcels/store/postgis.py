@@ -24,13 +24,18 @@ from landuse.core.contract import ALL_LAYERS, GEOMETRY_FROM, LAYERS, Layer
 from landuse.core.errors import StoreError, StoreUnavailable
 
 from parcels.store.base import (
+    DIGESTS_ALL,
+    DIGESTS_VALID,
+    RESULTS_DIGESTS_DDL,
     SYSTEM_TABLES,
     UNLINKED_FIRMS_PG,
     AnyOf,
+    Digest,
     LayerChange,
     RowCountMismatch,
     Store,
     SysOp,
+    digest_updates,
     empty_layer,
     import_scope,
     layer_hash,
@@ -38,6 +43,7 @@ from parcels.store.base import (
     plan_upsert,
     scoped_delete,
     state_after,
+    unchanged_layers,
 )
 from parcels.store.models import metadata
 
@@ -375,26 +381,57 @@ class PostGISStore(Store):
         out = coerce(df, layer)
         return out
 
-    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int, zones: list[str] | None = None) -> None:
+    def replace_results(self, frames: dict[str, pd.DataFrame], *, year: int, zones: list[str] | None = None,
+                        digests: dict[str, Digest] | None = None) -> None:
+        """Delete the year's rows and insert the new ones in one transaction. A layer whose ``digests``
+        entry says the year's rows are already there is not written; the results generation is locked
+        last (as partitions writing at once do), and if another write landed since the digests were
+        read the skipped layers are written after all."""
         self._check()
+        y = int(year)
+        digests = digests if zones is None else None
         with self.engine.begin() as conn:
             conn.execute(text("SET LOCAL landuse.bulk_write = 'on'"))  # results_state bumped once, below
-            for name, frame in frames.items():
-                layer = LAYERS[name]
-                zcol, zvals, kcol, kvals = scoped_delete(layer, frame, zones)
-                if kcol:  # a partition's evaluation: its zones' rows and the rows it rewrites
-                    cond = f'"{kcol}" = ANY(:k)' + (f' OR "{zcol}" = ANY(:z)' if zcol else "")
-                    conn.execute(text(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = :y AND ({cond})'),
-                                 {"y": int(year), "k": kvals, "z": zvals})
-                else:
-                    conn.execute(text(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = :y'), {"y": int(year)})
-                self._copy(conn, layer, self._typed(frame, layer))
-            if {"parcel_results", "enterprise_results"} & set(frames):
+            conn.execute(text(RESULTS_STATE_DDL))
+            conn.execute(text(RESULTS_DIGESTS_DDL))
+            rows = conn.execute(text(DIGESTS_VALID), {"y": y}).fetchall() if digests else []
+            seen = int(rows[0][2]) if rows else None
+            same = unchanged_layers(frames, digests, {r[0]: r[1] for r in rows})
+            changed = [n for n in frames if n not in same]
+            if not changed:
+                return
+            for name in changed:
+                self._replace_year(conn, name, frames[name], y, zones)
+            g0 = conn.execute(text("SELECT generation FROM results_state WHERE name = 'results' FOR UPDATE")).scalar()
+            if same and g0 != seen:  # another write landed since: what was skipped is written too
+                for name in same:
+                    self._replace_year(conn, name, frames[name], y, zones)
+                changed += sorted(same)
+            if {"parcel_results", "enterprise_results"} & set(changed):
                 # the stored tiles showed the replaced rows: gone with them (rebuilt by build_tiles)
                 conn.execute(text(TILES_DDL))
-                conn.execute(text("DELETE FROM result_tiles WHERE year = :y"), {"y": int(year)})
-            conn.execute(text(RESULTS_STATE_DDL))
+                conn.execute(text("DELETE FROM result_tiles WHERE year = :y"), {"y": y})
             conn.execute(text(BUMP_RESULTS))
+            g1 = conn.execute(text("SELECT generation FROM results_state WHERE name = 'results'")).scalar()
+            for sql, params in digest_updates(frames, digests, year=y, g0=g0, g1=int(g1)):
+                conn.execute(text(sql), params)
+
+    def _replace_year(self, conn: Connection, name: str, frame: pd.DataFrame, year: int, zones: list[str] | None) -> None:
+        layer = LAYERS[name]
+        zcol, zvals, kcol, kvals = scoped_delete(layer, frame, zones)
+        if kcol:  # a partition's evaluation: its zones' rows and the rows it rewrites
+            cond = f'"{kcol}" = ANY(:k)' + (f' OR "{zcol}" = ANY(:z)' if zcol else "")
+            conn.execute(text(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = :y AND ({cond})'),
+                         {"y": year, "k": kvals, "z": zvals})
+        else:
+            conn.execute(text(f'DELETE FROM "{name}" WHERE "{layer.year_column}" = :y'), {"y": year})
+        self._copy(conn, layer, self._typed(frame, layer))
+
+    def result_digests(self, year: int) -> dict[str, Digest]:
+        with self.engine.connect() as conn:
+            if not conn.execute(text("SELECT to_regclass('results_digests') IS NOT NULL")).scalar():
+                return {}
+            return {r[0]: (r[1], r[2]) for r in conn.execute(text(DIGESTS_ALL), {"y": int(year)})}
 
     def session_user(self, token_hash: str) -> dict[str, Any] | None:
         rows = self._key_read("SELECT s.token_hash, s.username, s.csrf, s.created_at, s.expires_at, u.role, u.zones, "

@@ -1,0 +1,129 @@
+"""A year's results layer whose rows an evaluation (or a publication) would write again unchanged is
+left as it is (``results_digests``, parcels.store.base): the digest of each layer's rows as the
+product last wrote them is kept with them and is valid only while nothing else wrote the results
+tables. So on both backends: a re-evaluation on the same inputs writes no results row and keeps
+no second copy of the version; an edit from outside the product (QGIS, SQL) or a partition's rows
+make the next evaluation write the layer whole; and whatever was skipped or written, the results
+layers hold exactly the shown version's rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from landuse.core.contract import LAYERS, OUTPUT_LAYERS
+from landuse.core.policy import default_policy
+from landuse.services import results, versions
+from landuse.services.evaluate import evaluate
+from parcels.importer import import_package
+from tests import pkgkit
+from tests.test_web_dashboard_cache import outside_edit
+
+P = default_policy()
+Y = 2024
+
+
+def _layers_hold_the_shown_version(store) -> None:
+    """Every results layer's rows of ``Y`` are the shown version's, value for value (order aside)."""
+    shown = results.shown_version(store, Y)
+    for name, want in versions.frames(store, shown["version_id"]).items():
+        layer = LAYERS[name]
+        got = store.read(name, year=Y, geometry=False)
+        key = [k for k in layer.key if k in want.columns]
+        a = pd.DataFrame(want.drop(columns=["geometry"], errors="ignore")).sort_values(key).reset_index(drop=True)
+        b = pd.DataFrame(got).sort_values(key).reset_index(drop=True)[list(a.columns)]
+        pd.testing.assert_frame_equal(a, b, check_exact=True, check_dtype=False, obj=name)
+
+
+def _bodies(store, vid: str) -> dict[str, str]:
+    return {r["layer"]: r["body"] for r in store.sys_query("result_version_layers", {"version_id": vid})}
+
+
+@pytest.fixture
+def evaluated(store, tmp_path):
+    import_package(pkgkit.write_package(tmp_path / "pkg"), store)
+    evaluate(store, years=[2020, Y], policy=P, actor="ev1")
+    return store
+
+
+def test_a_reevaluation_on_the_same_inputs_writes_no_results_row(evaluated):
+    store = evaluated
+    before = store.snapshot()
+    g = store.results_generation()
+    kept = store.result_digests(Y)
+    assert set(kept) == {layer.name for layer in OUTPUT_LAYERS if layer.name in _bodies(store, f"{Y}-v1")}
+    assert all(v == f"{Y}-v1" for _d, v in kept.values())
+    out = evaluate(store, years=[Y], policy=P, actor="ev2")
+    assert out[Y].version == f"{Y}-v2"
+    # no results table written (the generation moves with every write), the rows as they were
+    assert store.results_generation() == g
+    assert store.snapshot() == before
+    # v2 refers to v1's bodies instead of a second copy, and reads back exactly as v1
+    v2 = _bodies(store, f"{Y}-v2")
+    assert v2 and all(b == f"same:{Y}-v1" for b in v2.values())
+    one, two = versions.frames(store, f"{Y}-v1"), versions.frames(store, f"{Y}-v2")
+    assert sorted(one) == sorted(two)
+    for name in one:
+        pd.testing.assert_frame_equal(one[name], two[name], check_exact=True, obj=name)
+    # publishing v2 writes nothing either (its rows are those shown); the layers hold v2, published
+    versions.publish(store, year=Y, version="v2", note="公示", actor="ev1", policy=P)
+    assert store.results_generation() == g
+    assert results.shown_version(store, Y)["version_id"] == f"{Y}-v2"
+    _layers_hold_the_shown_version(store)
+
+
+def test_an_edit_outside_the_product_is_written_over_by_the_next_evaluation(evaluated):
+    store = evaluated
+    pr = store.read("parcel_results", year=Y, geometry=False)
+    code = sorted(pr["parcel_code"])[0]
+    outside_edit(store, f"UPDATE parcel_results SET revenue_per_mu = 123.4 WHERE parcel_code = '{code}' AND year = {Y}")
+    edited = store.read("parcel_results", year=Y, where={"parcel_code": code}, geometry=False)
+    assert edited["revenue_per_mu"].tolist() == [123.4]
+    g = store.results_generation()
+    evaluate(store, years=[Y], policy=P, actor="ev1")
+    assert store.results_generation() > g
+    back = store.read("parcel_results", year=Y, where={"parcel_code": code}, geometry=False)
+    assert back["revenue_per_mu"].tolist() != [123.4]
+    _layers_hold_the_shown_version(store)
+    # and the evaluation after that one finds the layers as it wrote them: nothing written
+    g = store.results_generation()
+    evaluate(store, years=[Y], policy=P, actor="ev1")
+    assert store.results_generation() == g
+
+
+def test_a_corrected_input_rewrites_the_layers_it_changes(evaluated, tmp_path):
+    store = evaluated
+    v1 = versions.frames(store, f"{Y}-v1")
+    root = tmp_path / "fix"
+    root.mkdir()
+    # E1 (holder of P1 in zone Z1): 2024 revenue 24 000 → 99 999 万元
+    pd.DataFrame({"uscc": [pkgkit.E1], "year": [Y], "revenue_wan": [99999.0], "tax_wan": [800.0]}).to_csv(
+        root / "enterprise_years.csv", index=False)
+    import_package(root, store)
+    g = store.results_generation()
+    evaluate(store, years=[Y], policy=P, actor="ev1")
+    assert store.results_generation() > g
+    v2 = _bodies(store, f"{Y}-v2")
+    # every row carries the new inputs hash: every layer differs from v1 and is stored whole
+    assert not any(b.startswith("same:") for b in v2.values())
+    assert versions.frames(store, f"{Y}-v2")["zone_results"].set_index("zone_code")["revenue_per_mu"]["Z1"] > \
+        v1["zone_results"].set_index("zone_code")["revenue_per_mu"]["Z1"]
+    _layers_hold_the_shown_version(store)
+
+
+def test_a_partitions_rows_make_the_next_evaluation_write_the_layer(evaluated):
+    store = evaluated
+    zr = store.read("zone_results", year=Y)
+    g = store.results_generation()
+    # a partition of a distributed run writes Z1's row (here: the same figures, 1 added to one)
+    z1 = zr[zr["zone_code"] == "Z1"].copy()
+    z1["revenue_per_mu"] = z1["revenue_per_mu"] + 1
+    store.replace_results({"zone_results": z1}, year=Y, zones=["Z1"])
+    assert store.results_generation() > g
+    assert "zone_results" not in store.result_digests(Y)  # that layer's digest no longer vouches for it
+    assert set(store.result_digests(Y)) == set(_bodies(store, f"{Y}-v1")) - {"zone_results"}
+    g = store.results_generation()
+    evaluate(store, years=[Y], policy=P, actor="ev1")
+    assert store.results_generation() > g
+    _layers_hold_the_shown_version(store)
+    assert _bodies(store, f"{Y}-v2")["zone_results"].startswith("parquet:")  # stored whole, not shared
