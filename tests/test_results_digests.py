@@ -127,3 +127,47 @@ def test_a_partitions_rows_make_the_next_evaluation_write_the_layer(evaluated):
     assert store.results_generation() > g
     _layers_hold_the_shown_version(store)
     assert _bodies(store, f"{Y}-v2")["zone_results"].startswith("parquet:")  # stored whole, not shared
+
+
+@pytest.mark.postgis
+def test_postgis_a_write_landing_after_the_digests_were_read_is_written_over(pg_db, tmp_path, monkeypatch):
+    """PostgreSQL: a writer reads the year's digests without a lock and takes the results generation's
+    row lock last (as partitions writing at once do). An outside edit committed in between — here
+    while the writer replaces ``zone_results`` — moves the generation, and the writer then writes the
+    layer it had found unchanged after all: the edit does not survive under a digest that vouches
+    for other rows."""
+    from parcels.store import open_store
+    from parcels.store.postgis import PostGISStore
+
+    store = open_store(pg_db, init=True)
+    try:
+        import_package(pkgkit.write_package(tmp_path / "pkg"), store)
+        evaluate(store, years=[2020, Y], policy=P, actor="ev1")
+        v1 = versions.frames(store, f"{Y}-v1")
+        kept = store.result_digests(Y)
+        zr = v1["zone_results"].assign(revenue_per_mu=v1["zone_results"]["revenue_per_mu"] + 1)
+        frames = {"zone_results": zr, "parcel_results": v1["parcel_results"]}
+        digests = {"zone_results": ("another digest", None), "parcel_results": kept["parcel_results"]}
+        orig = PostGISStore._replace_year
+
+        def edit_meanwhile(self, conn, name, frame, year, zones):
+            if name == "zone_results":
+                outside_edit(store, f"UPDATE parcel_results SET revenue_per_mu = 123.4 WHERE year = {Y}")
+            return orig(self, conn, name, frame, year, zones)
+
+        monkeypatch.setattr(PostGISStore, "_replace_year", edit_meanwhile)
+        store.replace_results(frames, year=Y, digests=digests)
+        monkeypatch.undo()
+        pr = store.read("parcel_results", year=Y, geometry=False)
+        assert not (pr["revenue_per_mu"] == 123.4).any()
+        key = ["parcel_code"]
+        want = v1["parcel_results"].sort_values(key).reset_index(drop=True)
+        got = pd.DataFrame(pr).sort_values(key).reset_index(drop=True)[list(want.columns)]
+        pd.testing.assert_frame_equal(want, got, check_exact=True, check_dtype=False)
+        # both layers' digests are valid again: the same frames a second time write nothing
+        g = store.results_generation()
+        store.replace_results(frames, year=Y, digests={"zone_results": ("another digest", None),
+                                                       "parcel_results": kept["parcel_results"]})
+        assert store.results_generation() == g
+    finally:
+        store.close()
