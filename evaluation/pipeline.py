@@ -69,6 +69,10 @@ class Carry(Protocol):
     def load(self, name: str) -> dict[str, pd.DataFrame] | None: ...
 
 
+class _NotCarried(Exception):
+    """A part :meth:`Prepared.preload` found neither in the memo nor in the carry."""
+
+
 #: the memo entries kept between runs (as_of the default only): name of the part → its frames
 _CARRIED = ("baseline", "population", "grades", "ranks")
 
@@ -94,6 +98,7 @@ class Prepared:
     carry: Carry | None = None
     _memo: dict = field(default_factory=dict, repr=False)
     _computed: dict = field(default_factory=dict, repr=False)
+    _load_only: bool = field(default=False, repr=False)
 
     def _get(self, key: tuple, make: Callable[[], Any]) -> Any:
         if key not in self._memo:
@@ -111,11 +116,32 @@ class Prepared:
         if frames is not None:
             value = from_frames(frames)
         else:
+            if self._load_only:
+                raise _NotCarried(key)
             value = make()
             if value is not None:
                 self._computed[f"{name}/{int(year)}"] = to_frames(value)
         self._memo[key] = value
         return value
+
+    def preload(self, years: list[int]) -> bool:
+        """Take from the carry every part of an earlier year that evaluating ``years`` reads (the
+        baseline, each previous year's benchmark population, grades and ranks), computing none.
+        True when all were there: each of ``years`` then depends on nothing but this object, and
+        the years can be evaluated in any order or at once (``landuse.services.evaluate``)."""
+        self._load_only = True
+        try:
+            self.baseline  # noqa: B018 - loads it
+            for y in years:
+                if self.has_data(y - 1):
+                    self.graded_population(y - 1)
+                    self.ranks(y - 1)
+                self.grade_history(y)
+        except _NotCarried:
+            return False
+        finally:
+            self._load_only = False
+        return True
 
     def release(self, year: int) -> None:
         """Forget ``year``'s figures, graded firms and scored layers (its grades, ranks and benchmark

@@ -111,18 +111,18 @@ def test_a_year_without_enterprise_figures_is_refused_and_nothing_is_stored(pack
 
 
 def test_a_failed_write_stops_the_run_before_the_next_year_is_stored(package, tmp_path, monkeypatch):
-    """Each year is stored on a writer thread while the next one is computed: a write that fails
-    (here 2024's) is raised by the run, and no later year is stored after it."""
+    """Each year is stored before the next one is computed: a write that fails (here 2024's) is
+    raised by the run, and no later year is stored after it."""
     from landuse.core.errors import StoreError
     from landuse.services import versions
 
     s = _fresh(str(tmp_path / "w.gpkg"), package)
     real = type(s).replace_results
 
-    def failing(self, frames, *, year, zones=None):
+    def failing(self, frames, *, year, **kw):
         if int(year) == 2024:
             raise StoreError("disk full (test)")
-        return real(self, frames, year=year, zones=zones)
+        return real(self, frames, year=year, **kw)
 
     monkeypatch.setattr(type(s), "replace_results", failing)
     with pytest.raises(StoreError, match="disk full"):

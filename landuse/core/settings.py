@@ -7,6 +7,8 @@
   folder), the other basemap option.
 - ``LANDUSE_LANG``: ``zh`` (default) or ``en`` for user-facing text.
 - ``LANDUSE_MAX_SESSIONS``: open web sessions per user (default 5; a new login ends the oldest).
+- ``LANDUSE_EVAL_PROCESSES``: processes an evaluation of several years may use (default: up to 2;
+  1 evaluates the years one after the other; landuse.services.years_parallel).
 - ``LANDUSE_SECRET_KEY``: not needed: web sessions are random tokens stored as SHA-256 (kept for compatibility).
 """
 
@@ -28,6 +30,7 @@ class Settings(BaseSettings):
     session_minutes: int = 480
     max_sessions: int = 5
     max_upload_mb: int = 200
+    eval_processes: int | None = None
 
 
 def get_settings() -> Settings:

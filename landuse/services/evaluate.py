@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -19,11 +18,13 @@ from evaluation import YearResults, evaluate_year, prepare
 from landuse.core.errors import LanduseError
 from landuse.core.labels import t
 from landuse.core.policy import Policy
+from landuse.core.settings import get_settings
 from evaluation.overrides import apply_overrides
 from landuse.services import objections, versions
 from landuse.services.carry import StoreCarry, carry_key, scope_of
 from landuse.services.ledger import read_ledger
 from landuse.services.survey import evaluate_survey_only, store_survey_results
+from landuse.services.years_parallel import YearProcesses, memory_allows, processes_for
 from parcels.store.base import Store, zone_provinces
 
 Progress = Callable[[str], None]
@@ -36,7 +37,8 @@ class NoDataForYear(LanduseError):
 def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date | None = None,
              built_up: str | Path | None = None, progress: Progress | None = None,
              actor: str | None = None, note: str | None = None,
-             zones: list[str] | None = None, fresh: bool = False) -> dict[int, YearResults]:
+             zones: list[str] | None = None, fresh: bool = False,
+             processes: int | None = None) -> dict[int, YearResults]:
     """Compute every results layer for each year (ascending) and keep each year as a new draft
     version (:func:`landuse.services.versions.record`: shown to users only while the year has no
     published version). Corrections from accepted objections of the year are applied first
@@ -48,7 +50,11 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
 
     The parts of earlier years a year needs are taken from the last run on the same inputs, ledger,
     policy and code when the store keeps them (:mod:`landuse.services.carry`); ``fresh`` computes
-    them again (and keeps them for the next run)."""
+    them again (and keeps them for the next run).
+
+    ``processes``: with those parts all kept, several years are evaluated at once on up to this many
+    processes (default: ``LANDUSE_EVAL_PROCESSES``, else up to two; :mod:`landuse.services.years_parallel`),
+    the same results as one after the other."""
     say = progress or (lambda _m: None)
     if as_of is not None and len(years) != 1:
         raise LanduseError(t("--as-of 需要同时给出 --year（统计日期属于一个年度）",
@@ -132,25 +138,33 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
                   "(`landuse results publish` to change that)"))
         res.version = v["version_id"]
 
-    # A year is stored on a thread of its own while the next year is computed (the store's writes
-    # spend much of their time outside Python's lock: SQLite's B-tree, PostgreSQL's round trips,
-    # Arrow's compression). One year's write in flight at a time, in year order; a failed write stops
-    # the run before the next year is stored, as when each year was stored before the next began.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="landuse-store") as writer:
-        pending: Future | None = None
-        for y in sorted(years):
+    # Each year is stored before the next is computed, in year order; a failed write stops the run.
+    # (A writer thread overlapping the two measured little — SQLite holds Python's lock for most of
+    # its write — and its library calls reset the warnings the computing thread was recording.)
+    # With the earlier years' parts all kept, other processes compute some of the years meanwhile.
+    order = sorted(years)
+    forked: YearProcesses | None = None
+    n = processes_for(order, zones=zones, as_of=as_of,
+                      wanted=processes if processes is not None else get_settings().eval_processes)
+    if n > 1 and carry is not None and not fresh and prepared.preload(order) and memory_allows(n - 1):
+        say(t(f"{len(order)} 个年度分 {n} 个进程同时评价", f"{len(order)} years on {n} processes"))
+        forked = YearProcesses(prepared, [order[i::n] for i in range(1, n)])
+    try:
+        for y in order:
             say(t(f"评价 {y} 年", f"evaluating {y}"))
-            res = evaluate_year(prepared, year=y, as_of=as_of)
+            if forked is not None and y not in order[0::n]:
+                res = forked.result(y)
+            else:
+                res = evaluate_year(prepared, year=y, as_of=as_of)
             for frame in res.layers.values():
                 if "inputs_hash" in frame.columns:
                     frame["inputs_hash"] = inputs_hash
-            if pending is not None:
-                pending.result()
-            pending = writer.submit(store_year, y, res)
+            store_year(y, res)
             out[y] = res
             prepared.release(y - 1)  # the year before is no longer needed whole (its grades and ranks stay)
-        if pending is not None:
-            pending.result()
+    finally:
+        if forked is not None:
+            forked.close()
     if carry is not None:
         carry.save(prepared.carried_out())
     now_hash = store.inputs_hash()

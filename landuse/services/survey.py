@@ -40,9 +40,14 @@ def store_survey_results(store: Store, res: YearResults, *, zones: list[str] | N
     tbl = res.survey
     if tbl is None or len(tbl) == 0:
         return []
+    from landuse.services.versions import layer_digest
+
     years = sorted(int(y) for y in pd.to_numeric(tbl["survey_year"]).dropna().unique())
     for sy in years:
-        store.replace_results({"zone_survey_results": tbl[pd.to_numeric(tbl["survey_year"]) == sy]}, year=sy, zones=zones)
+        rows = tbl[pd.to_numeric(tbl["survey_year"]) == sy]
+        # the same rows as stored (each evaluated year brings its survey years again): not rewritten
+        digests = {"zone_survey_results": (layer_digest("zone_survey_results", rows), None)} if zones is None else None
+        store.replace_results({"zone_survey_results": rows}, year=sy, zones=zones, digests=digests)
     return years
 
 

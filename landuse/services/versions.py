@@ -59,6 +59,11 @@ def body_digest(body: str) -> str:
     """The content digest of a version body (the results layers keep it: ``Store.replace_results``)."""
     return hashlib.sha256(body.encode("ascii")).hexdigest()
 
+
+def layer_digest(name: str, frame: pd.DataFrame) -> str:
+    """The content digest of a results layer's rows, as :func:`record` takes it."""
+    return body_digest(_encode(coerce(frame, LAYERS[name])))
+
 def _default(v: Any) -> Any:
     if isinstance(v, (pd.Timestamp, _dt.date)):
         return v.isoformat()[:10]

@@ -1,0 +1,158 @@
+"""The years of one evaluation on more than one core (``landuse evaluate``, several years).
+
+A year's results depend on the inputs and on parts of earlier years (the baseline, the previous
+year's benchmark population, grades and ranks: :class:`evaluation.pipeline.Prepared`). When those
+parts are all kept from an earlier run on the same inputs, policy and code
+(:meth:`~evaluation.pipeline.Prepared.preload`), the years are independent: this module forks
+worker processes after the inputs are read, each evaluates a share of the years (round robin:
+with two processes 2020, 2022, 2024 here and 2021, 2023, 2025 there) and hands each year's results
+back through a file in a private temporary folder, announced on a pipe. The parent stores every
+year itself, in year order, as before. The results are those of the single-process run (tests).
+
+Forking is used only where it is safe and pays: a POSIX system, called on the main thread (the
+command line; a web request's evaluation runs on a worker thread and stays in one process; the
+children only compute and never touch the store, the parent's locks or its connections), several years, no ``--as-of``, not a
+partition of a distributed run, and memory available for another copy of the working set (each
+process keeps its own computations; the inputs are shared copy-on-write). Otherwise, or with
+``LANDUSE_EVAL_PROCESSES=1`` / ``--processes 1``, the years run one after the other.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from landuse.core.errors import LanduseError
+from landuse.core.labels import t
+
+
+def processes_for(years: list[int], *, zones: list[str] | None, as_of: Any, wanted: int | None) -> int:
+    """How many processes an evaluation of ``years`` may use (1: one after the other).
+    ``wanted``: the user's choice (``--processes``, ``LANDUSE_EVAL_PROCESSES``); by default up to
+    two (the cores of a common office PC; each process adds its own working set)."""
+    if zones is not None or as_of is not None or len(years) < 2 or not hasattr(os, "fork"):
+        return 1
+    if threading.current_thread() is not threading.main_thread():
+        # a web worker's request thread (other threads of a server may hold locks the child would need)
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    n = int(wanted) if wanted else min(2, cores)
+    return max(1, min(n, len(years)))
+
+
+def memory_allows(extra: int) -> bool:
+    """Whether the machine has memory for ``extra`` more processes the size of this one
+    (``MemAvailable`` of /proc/meminfo against this process's resident size); False when unknown."""
+    try:
+        with open("/proc/self/statm") as f:
+            rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        with open("/proc/meminfo") as f:
+            avail = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    except (OSError, ValueError, StopIteration):
+        return False
+    return avail >= extra * rss
+
+
+class YearProcesses:
+    """Child processes evaluating ``shares`` of the years from ``prepared`` (forked now); the
+    parent takes each year's results with :meth:`result` and must :meth:`close` (always)."""
+
+    def __init__(self, prepared: Any, shares: list[list[int]]) -> None:
+        from evaluation import evaluate_year
+
+        self.dir = Path(tempfile.mkdtemp(prefix="landuse-years-"))
+        self.owner: dict[int, int] = {}
+        self.pipes: dict[int, Any] = {}
+        self.ready: set[int] = set()
+        self.running: set[int] = set()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        gc.freeze()  # the inputs' objects stay out of the children's collections: pages stay shared
+        try:
+            for share in shares:
+                r, w = os.pipe()
+                pid = os.fork()
+                if pid == 0:  # the child: evaluate, hand over, never return into the caller
+                    code = 0
+                    try:
+                        os.close(r)
+                        prepared.carry = None  # the store's connections are the parent's: nothing read here
+                        with os.fdopen(w, "w") as say:
+                            for y in share:
+                                res = evaluate_year(prepared, year=y)
+                                part = self.dir / f"{y}.part"
+                                with open(part, "wb") as f:
+                                    pickle.dump(res, f, protocol=pickle.HIGHEST_PROTOCOL)
+                                part.rename(self.dir / f"{y}.pkl")
+                                say.write(f"{y}\n")
+                                say.flush()
+                                del res
+                                prepared.release(y)
+                    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+                        code = 1
+                        try:
+                            with open(self.dir / f"error-{os.getpid()}.pkl", "wb") as f:
+                                pickle.dump(exc, f)
+                        except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+                            with open(self.dir / f"error-{os.getpid()}.pkl", "wb") as f:
+                                pickle.dump(RuntimeError(repr(exc)), f)
+                    finally:
+                        os._exit(code)
+                os.close(w)
+                self.pipes[pid] = os.fdopen(r)
+                self.running.add(pid)
+                for y in share:
+                    self.owner[int(y)] = pid
+        finally:
+            gc.unfreeze()
+
+    def result(self, year: int) -> Any:
+        """The results of ``year`` (waits for the process evaluating it)."""
+        year = int(year)
+        pid = self.owner[year]
+        while year not in self.ready:
+            line = self.pipes[pid].readline()
+            if line.strip():
+                self.ready.add(int(line))
+                continue
+            self._reap(pid)  # the pipe closed: the child is done, or failed
+            err = self.dir / f"error-{pid}.pkl"
+            if err.exists():
+                with open(err, "rb") as f:
+                    raise pickle.load(f)
+            raise LanduseError(t(f"评价 {year} 年的子进程意外退出（可能内存不足）；可用 --processes 1 在一个进程中评价",
+                                 f"the process evaluating {year} ended unexpectedly (out of memory?); "
+                                 "`--processes 1` evaluates in one process"))
+        path = self.dir / f"{year}.pkl"
+        with open(path, "rb") as f:
+            res = pickle.load(f)
+        path.unlink()
+        return res
+
+    def _reap(self, pid: int) -> None:
+        if pid in self.running:
+            os.waitpid(pid, 0)
+            self.running.discard(pid)
+
+    def close(self) -> None:
+        """Stop the children still running (the parent failed or was interrupted), remove the files."""
+        for pid in list(self.running):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            self._reap(pid)
+        for f in self.pipes.values():
+            f.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
