@@ -52,8 +52,10 @@ def processes_for(years: list[int], *, zones: list[str] | None, as_of: Any, want
 
 
 def memory_allows(extra: int) -> bool:
-    """Whether the machine has memory for ``extra`` more processes the size of this one
-    (``MemAvailable`` of /proc/meminfo against this process's resident size); False when unknown."""
+    """Whether the machine has memory for ``extra`` more processes (``MemAvailable`` of /proc/meminfo
+    at least twice this process's resident size per child: a child shares the inputs copy-on-write
+    but copies what it touches and grows as it computes, about a third of the parent on ``province``);
+    False when unknown."""
     try:
         with open("/proc/self/statm") as f:
             rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -61,7 +63,7 @@ def memory_allows(extra: int) -> bool:
             avail = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
     except (OSError, ValueError, StopIteration):
         return False
-    return avail >= extra * rss
+    return avail >= 2 * extra * rss  # headroom: the children grow as they compute
 
 
 class YearProcesses:
