@@ -147,11 +147,11 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
     n = processes_for(order, zones=zones, as_of=as_of,
                       wanted=processes if processes is not None else get_settings().eval_processes)
     if n > 1 and carry is not None and not fresh and prepared.preload(order) and memory_allows(n - 1):
-        say(t(f"{len(order)} 个年度分 {n} 个进程同时评价", f"{len(order)} years on {n} processes"))
         forked = YearProcesses(prepared, [order[i::n] for i in range(1, n)])
     try:
         for y in order:
-            say(t(f"评价 {y} 年", f"evaluating {y}"))
+            say(t(f"评价 {y} 年", f"evaluating {y}") if forked is None else
+                t(f"评价 {y} 年（{len(order)} 个年度分 {n} 个进程同时评价）", f"evaluating {y} ({len(order)} years on {n} processes)"))
             if forked is not None and y not in order[0::n]:
                 res = forked.result(y)
             else:

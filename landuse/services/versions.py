@@ -64,6 +64,7 @@ def layer_digest(name: str, frame: pd.DataFrame) -> str:
     """The content digest of a results layer's rows, as :func:`record` takes it."""
     return body_digest(_encode(coerce(frame, LAYERS[name])))
 
+
 def _default(v: Any) -> Any:
     if isinstance(v, (pd.Timestamp, _dt.date)):
         return v.isoformat()[:10]

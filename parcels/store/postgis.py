@@ -412,7 +412,7 @@ class PostGISStore(Store):
                 conn.execute(text(TILES_DDL))
                 conn.execute(text("DELETE FROM result_tiles WHERE year = :y"), {"y": y})
             conn.execute(text(BUMP_RESULTS))
-            g1 = conn.execute(text("SELECT generation FROM results_state WHERE name = 'results'")).scalar()
+            g1 = conn.execute(text("SELECT generation FROM results_state WHERE name = 'results'")).scalar_one()
             for sql, params in digest_updates(frames, digests, year=y, g0=g0, g1=int(g1)):
                 conn.execute(text(sql), params)
 
