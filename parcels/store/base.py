@@ -589,9 +589,10 @@ def scoped_delete(layer: Layer, frame: pd.DataFrame, zones: list[str] | None) ->
 #: (``results_state``): every write of a results table bumps it — the product's own writes carry the
 #: valid rows forward in the same transaction, a write from outside (QGIS, SQL, a partition of a
 #: distributed run) leaves them behind, and the next evaluation writes those layers whole again.
-#: Both backends, one spelling (SQLite takes the PostgreSQL type names).
-RESULTS_DIGESTS_DDL = """CREATE TABLE IF NOT EXISTS results_digests (layer text NOT NULL, year integer NOT NULL,
-    digest text NOT NULL, generation bigint NOT NULL, version_id text, PRIMARY KEY (layer, year))"""
+#: Both backends; the generation is ``bigint`` on PostgreSQL (as in ``results_state``) and
+#: ``INTEGER`` (64-bit) in a GeoPackage, whose readers (GDAL, QGIS) know no other integer type name.
+RESULTS_DIGESTS_DDL = """CREATE TABLE IF NOT EXISTS results_digests (layer TEXT NOT NULL, year INTEGER NOT NULL,
+    digest TEXT NOT NULL, generation {int8} NOT NULL, version_id TEXT, PRIMARY KEY (layer, year))"""
 #: the year's digests valid now (one statement: the generation and the rows from one snapshot)
 DIGESTS_VALID = ("SELECT d.layer, d.digest, s.generation FROM results_digests d JOIN results_state s "
                  "ON s.name = 'results' AND s.generation = d.generation WHERE d.year = :y")

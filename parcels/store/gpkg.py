@@ -119,6 +119,8 @@ SYSTEM_DDL = {
     # the results generation (Store.results_generation): one row, bumped by every replace_results
     "results_state": """CREATE TABLE IF NOT EXISTS results_state (name TEXT PRIMARY KEY, generation INTEGER NOT NULL,
         changed_at TEXT NOT NULL)""",
+    # what each results layer holds (parcels.store.base.RESULTS_DIGESTS_DDL)
+    "results_digests": RESULTS_DIGESTS_DDL.format(int8="INTEGER"),
 }
 AUDIT_GUARD = [
     "CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
@@ -555,7 +557,6 @@ class GeoPackageStore(Store):
         y = int(year)
         digests = digests if zones is None else None
         with self._writing(f"evaluate {y}") as con:
-            con.execute(RESULTS_DIGESTS_DDL)
             valid = {r[0]: r[1] for r in con.execute(DIGESTS_VALID, {"y": y})} if digests else {}
             same = unchanged_layers(frames, digests, valid)
             changed = [n for n in frames if n not in same]

@@ -393,7 +393,7 @@ class PostGISStore(Store):
         with self.engine.begin() as conn:
             conn.execute(text("SET LOCAL landuse.bulk_write = 'on'"))  # results_state bumped once, below
             conn.execute(text(RESULTS_STATE_DDL))
-            conn.execute(text(RESULTS_DIGESTS_DDL))
+            conn.execute(text(RESULTS_DIGESTS_DDL.format(int8="bigint")))
             rows = conn.execute(text(DIGESTS_VALID), {"y": y}).fetchall() if digests else []
             seen = int(rows[0][2]) if rows else None
             same = unchanged_layers(frames, digests, {r[0]: r[1] for r in rows})

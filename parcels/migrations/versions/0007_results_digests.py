@@ -17,7 +17,7 @@ depends_on = None
 def upgrade() -> None:
     from parcels.store.base import RESULTS_DIGESTS_DDL
 
-    op.execute(RESULTS_DIGESTS_DDL)
+    op.execute(RESULTS_DIGESTS_DDL.format(int8="bigint"))
 
 
 def downgrade() -> None:
