@@ -91,16 +91,16 @@ def child(kind: str, db: str) -> None:
     elif kind == "eval1":
         from landuse.services.evaluate import evaluate
 
-        evaluate(store, years=[2025], policy=pol)
+        evaluate(store, years=[2025], policy=pol, keep="last")
     elif kind in ("eval6", "eval6fresh", "eval6one"):
         from landuse.services.evaluate import evaluate
 
         evaluate(store, years=[2020, 2021, 2022, 2023, 2024, 2025], policy=pol, fresh=kind == "eval6fresh",
-                 processes=1 if kind == "eval6one" else None)
+                 processes=1 if kind == "eval6one" else None, keep="last")  # as `landuse evaluate` does
     elif kind == "eval1fresh":
         from landuse.services.evaluate import evaluate
 
-        evaluate(store, years=[2025], policy=pol, fresh=True)
+        evaluate(store, years=[2025], policy=pol, fresh=True, keep="last")
     dt = time.perf_counter() - t0
     stop.set()
     watcher.join()

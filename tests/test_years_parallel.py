@@ -99,3 +99,20 @@ def _children() -> set[str]:
         with open(f"/proc/self/task/{task}/children") as f:
             out |= set(f.read().split())
     return out
+
+
+def test_keep_last_returns_the_earlier_years_light(sample):
+    """``keep="last"`` (the command line): once stored, the years before the last keep their zone and
+    pilot-area layers only — a six-year run holds one year's parcels — and what is stored is the same."""
+    full = evaluate(sample, years=SAMPLE_YEARS, policy=P, processes=2)
+    light = evaluate(sample, years=SAMPLE_YEARS, policy=P, processes=2, keep="last")
+    last = SAMPLE_YEARS[-1]
+    for y in SAMPLE_YEARS:
+        assert sorted(light[y].layers) == (sorted(full[y].layers) if y == last
+                                           else ["pilot_area_results", "zone_results"])
+        for name, frame in light[y].layers.items():
+            pd.testing.assert_frame_equal(frame, full[y].layers[name], check_exact=True)
+        one, two = versions.frames(sample, full[y].version), versions.frames(sample, light[y].version)
+        assert sorted(one) == sorted(two)
+        for name in one:
+            pd.testing.assert_frame_equal(one[name], two[name], check_exact=True)

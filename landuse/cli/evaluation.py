@@ -57,7 +57,7 @@ def evaluate_cmd(
         raise LanduseError(t("没有企业年度数据", "no enterprise_years in the store"))
     with Steps(2 * len(years) + 1) as steps:
         out = evaluate(store, years=years, policy=pol, as_of=parse_date(as_of), built_up=built_up, progress=steps.say,
-                       actor=f"cli:{getpass.getuser()}", fresh=fresh, processes=processes)
+                       actor=f"cli:{getpass.getuser()}", fresh=fresh, processes=processes, keep="last")
     last = out[max(out)]
     for w in last.warnings:
         console.print(f"[yellow]{t('提示', 'note')}:[/] {w}")

@@ -38,7 +38,7 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
              built_up: str | Path | None = None, progress: Progress | None = None,
              actor: str | None = None, note: str | None = None,
              zones: list[str] | None = None, fresh: bool = False,
-             processes: int | None = None) -> dict[int, YearResults]:
+             processes: int | None = None, keep: str = "all") -> dict[int, YearResults]:
     """Compute every results layer for each year (ascending) and keep each year as a new draft
     version (:func:`landuse.services.versions.record`: shown to users only while the year has no
     published version). Corrections from accepted objections of the year are applied first
@@ -54,8 +54,14 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
 
     ``processes``: with those parts all kept, several years are evaluated at once on up to this many
     processes (default: ``LANDUSE_EVAL_PROCESSES``, else up to two; :mod:`landuse.services.years_parallel`),
-    the same results as one after the other."""
+    the same results as one after the other.
+
+    ``keep="last"``: the years before the last keep only their zone and pilot-area layers in the
+    returned results once stored (the command line reports those; the other layers are in the
+    store) — a run over six years then holds one year's parcels, not six."""
     say = progress or (lambda _m: None)
+    if keep not in ("all", "last"):
+        raise ValueError(f"keep={keep!r}: 'all' or 'last'")
     if as_of is not None and len(years) != 1:
         raise LanduseError(t("--as-of 需要同时给出 --year（统计日期属于一个年度）",
                              "--as-of needs --year (an as-of date belongs to one year)"))
@@ -160,6 +166,8 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
                 if "inputs_hash" in frame.columns:
                     frame["inputs_hash"] = inputs_hash
             store_year(y, res)
+            if keep == "last" and y != order[-1]:
+                res.layers = {k: v for k, v in res.layers.items() if k in ("zone_results", "pilot_area_results")}
             out[y] = res
             prepared.release(y - 1)  # the year before is no longer needed whole (its grades and ranks stay)
     finally:
