@@ -116,3 +116,23 @@ def test_keep_last_returns_the_earlier_years_light(sample):
         assert sorted(one) == sorted(two)
         for name in one:
             pd.testing.assert_frame_equal(one[name], two[name], check_exact=True)
+
+
+def test_years_on_two_processes_on_both_backends(store, tmp_path):
+    """The same on PostGIS as on a GeoPackage: the children never use the parent's connections (the
+    pool's sockets are shared by the fork), and the parent's keep working after them."""
+    from parcels.importer import import_package
+    from tests import pkgkit
+
+    import_package(pkgkit.write_package(tmp_path / "pkg"), store)
+    years = [2020, 2021, 2022, 2023, 2024, 2025]
+    evaluate(store, years=years, policy=P, processes=1)  # computes and keeps the earlier years' parts
+    seq = evaluate(store, years=years, policy=P, processes=1)
+    msgs: list[str] = []
+    par = evaluate(store, years=years, policy=P, processes=2, progress=msgs.append)
+    assert _forked(msgs), msgs
+    for y in years:
+        for name in seq[y].layers:
+            pd.testing.assert_frame_equal(seq[y].layers[name], par[y].layers[name], check_exact=True, obj=f"{y} {name}")
+    assert [v["version_id"] for v in versions.list_versions(store, 2025)][-1] == par[2025].version
+    assert store.inputs_hash() and len(store.read("zone_results", year=2025)) > 0  # the parent's pool still serves
