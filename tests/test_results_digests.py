@@ -46,7 +46,7 @@ def evaluated(store, tmp_path):
     return store
 
 
-def test_a_reevaluation_on_the_same_inputs_writes_no_results_row(evaluated):
+def test_a_reevaluation_on_the_same_inputs_writes_no_results_row(evaluated, monkeypatch):
     store = evaluated
     before = store.snapshot()
     g = store.results_generation()
@@ -65,9 +65,15 @@ def test_a_reevaluation_on_the_same_inputs_writes_no_results_row(evaluated):
     assert sorted(one) == sorted(two)
     for name in one:
         pd.testing.assert_frame_equal(one[name], two[name], check_exact=True, obj=name)
-    # publishing v2 writes nothing either (its rows are those shown); the layers hold v2, published
+    # publishing v2 writes nothing either (its rows are those shown), nor decodes its bodies; the
+    # layers hold v2, published
+    decoded: list[str] = []
+    real = versions._decode
+    monkeypatch.setattr(versions, "_decode", lambda name, body: decoded.append(name) or real(name, body))
     versions.publish(store, year=Y, version="v2", note="公示", actor="ev1", policy=P)
+    monkeypatch.undo()
     assert store.results_generation() == g
+    assert decoded == []
     assert results.shown_version(store, Y)["version_id"] == f"{Y}-v2"
     _layers_hold_the_shown_version(store)
 
@@ -108,6 +114,24 @@ def test_a_corrected_input_rewrites_the_layers_it_changes(evaluated, tmp_path):
     assert not any(b.startswith("same:") for b in v2.values())
     assert versions.frames(store, f"{Y}-v2")["zone_results"].set_index("zone_code")["revenue_per_mu"]["Z1"] > \
         v1["zone_results"].set_index("zone_code")["revenue_per_mu"]["Z1"]
+    _layers_hold_the_shown_version(store)
+
+
+def test_publishing_another_version_writes_what_differs(evaluated, tmp_path):
+    """v1 shown, v2 (a correction) published: the layers are written from v2's bodies and hold them."""
+    store = evaluated
+    root = tmp_path / "fix"
+    root.mkdir()
+    pd.DataFrame({"uscc": [pkgkit.E1], "year": [Y], "revenue_wan": [99999.0], "tax_wan": [800.0]}).to_csv(
+        root / "enterprise_years.csv", index=False)
+    import_package(root, store)
+    versions.publish(store, year=Y, version="v1", note="公示", actor="ev1", policy=P)
+    evaluate(store, years=[Y], policy=P, actor="ev1")  # v2, a draft under the published v1
+    _layers_hold_the_shown_version(store)
+    g = store.results_generation()
+    versions.publish(store, year=Y, version="v2", note="营收更正", actor="ev1", policy=P)
+    assert store.results_generation() > g
+    assert results.shown_version(store, Y)["version_id"] == f"{Y}-v2"
     _layers_hold_the_shown_version(store)
 
 

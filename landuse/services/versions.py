@@ -24,6 +24,7 @@ import datetime as _dt
 import gzip
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -187,6 +188,24 @@ def bodies(store: Store, version_id: str) -> dict[str, tuple[str, str]]:
     return out
 
 
+class _Decoded(Mapping):
+    """A version's layers, each decoded when first read."""
+
+    def __init__(self, held: dict[str, tuple[str, str]]) -> None:
+        self._held, self._frames = held, {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._frames:
+            self._frames[name] = _decode(name, self._held[name][0])
+        return self._frames[name]
+
+    def __iter__(self):
+        return iter(self._held)
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+
 def frames(store: Store, version_id: str) -> dict[str, pd.DataFrame]:
     """The results layers of a version, as they were recorded."""
     return {name: _decode(name, body) for name, (body, _holder) in bodies(store, version_id).items()}
@@ -264,7 +283,8 @@ def publish(store: Store, *, year: int, version: str | int, note: str, actor: st
     held = bodies(store, v["version_id"])
     if not held:
         raise LanduseError(t(f"{v['version_id']} 没有保存的结果数据", f"{v['version_id']} holds no result rows"))
-    store.replace_results({name: _decode(name, body) for name, (body, _h) in held.items()}, year=int(year),
+    # the bodies are decoded only for the layers the store writes (not those it already holds)
+    store.replace_results(_Decoded(held), year=int(year),  # type: ignore[arg-type]
                           digests={name: (body_digest(body), h) for name, (body, h) in held.items()})
     now = now_utc()
     if prev is not None:
