@@ -92,6 +92,15 @@ def write_package(root: Path, *, parcels_format: str = "gpkg") -> Path:
 SAMPLE_YEARS = [2020, 2021, 2022, 2023, 2024, 2025]
 
 
+def revenue_correction(root: Path, revenue: float, *, year: int = 2024) -> Path:
+    """A package of one row correcting E1's (holder of P1 in zone Z1) revenue of ``year`` (its tax as
+    in :func:`enterprise_years_df`); returns ``root``."""
+    root.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"uscc": [E1], "year": [year], "revenue_wan": [revenue], "tax_wan": [800.0]}).to_csv(
+        root / "enterprise_years.csv", index=False)
+    return root
+
+
 def evaluated_sample(root: Path, *, name: str = "work.gpkg", years=SAMPLE_YEARS):
     """The generated `small` package (seed 1) with its intensive-use survey in ``root/pkg``, imported
     into ``root/name`` and evaluated for ``years``; returns the open GeoPackage store."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -20,13 +19,6 @@ from tests import pkgkit
 
 P = default_policy()
 Y = 2024
-
-
-def _correction(root, revenue: float):
-    root.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"uscc": [pkgkit.E1], "year": [Y], "revenue_wan": [revenue], "tax_wan": [800.0]}).to_csv(
-        root / "enterprise_years.csv", index=False)
-    return root
 
 
 def _seen(store) -> dict[str, list]:
@@ -58,7 +50,7 @@ def test_each_evaluation_is_a_draft_shown_while_nothing_is_published(evaluated, 
     assert [(v["version_id"], v["status"], v["created_by"]) for v in vs] == [(f"{Y}-v1", "draft", "ev1")]
     assert vs[0]["inputs_hash"] == store.inputs_hash() and vs[0]["policy_hash"] == P.hash
     before = _z1(store)
-    import_package(_correction(tmp_path / "fix", 99999.0), store)
+    import_package(pkgkit.revenue_correction(tmp_path / "fix", 99999.0, year=Y), store)
     evaluate(store, years=[Y], policy=P, actor="ev1")
     # nothing published: the latest draft (v2) is shown, and the page says so
     assert results.shown_version(store, Y)["version_id"] == f"{Y}-v2"
@@ -75,7 +67,7 @@ def test_published_version_survives_a_reevaluation_and_a_quota(evaluated, tmp_pa
     seen = _seen(store)
     z1 = _z1(store)
     # a re-evaluation on corrected inputs: a new draft, the published figures unchanged
-    import_package(_correction(tmp_path / "fix", 99999.0), store)
+    import_package(pkgkit.revenue_correction(tmp_path / "fix", 99999.0, year=Y), store)
     out = evaluate(store, years=[Y], policy=P, actor="ev2")
     assert out[Y].version == f"{Y}-v2"
     assert _seen(store) == seen
@@ -125,7 +117,7 @@ def test_publish_refusals(evaluated):
 
 
 def test_diff_names_what_changed(evaluated, tmp_path):
-    import_package(_correction(tmp_path / "fix", 99999.0), evaluated)
+    import_package(pkgkit.revenue_correction(tmp_path / "fix", 99999.0, year=Y), evaluated)
     evaluate(evaluated, years=[Y], policy=P)
     d = versions.diff(evaluated, year=Y, a="v1", b="v2")
     changed = d["zones"]

@@ -17,6 +17,7 @@ from landuse.services import results, versions
 from landuse.services.evaluate import evaluate
 from parcels.importer import import_package
 from tests import pkgkit
+from tests.test_result_versions import evaluated  # noqa: F401 - the store evaluated for 2020 and Y
 from tests.test_web_dashboard_cache import outside_edit
 
 P = default_policy()
@@ -37,13 +38,6 @@ def _layers_hold_the_shown_version(store) -> None:
 
 def _bodies(store, vid: str) -> dict[str, str]:
     return {r["layer"]: r["body"] for r in store.sys_query("result_version_layers", {"version_id": vid})}
-
-
-@pytest.fixture
-def evaluated(store, tmp_path):
-    import_package(pkgkit.write_package(tmp_path / "pkg"), store)
-    evaluate(store, years=[2020, Y], policy=P, actor="ev1")
-    return store
 
 
 def test_a_reevaluation_on_the_same_inputs_writes_no_results_row(evaluated, monkeypatch):
@@ -100,12 +94,8 @@ def test_an_edit_outside_the_product_is_written_over_by_the_next_evaluation(eval
 def test_a_corrected_input_rewrites_the_layers_it_changes(evaluated, tmp_path):
     store = evaluated
     v1 = versions.frames(store, f"{Y}-v1")
-    root = tmp_path / "fix"
-    root.mkdir()
     # E1 (holder of P1 in zone Z1): 2024 revenue 24 000 → 99 999 万元
-    pd.DataFrame({"uscc": [pkgkit.E1], "year": [Y], "revenue_wan": [99999.0], "tax_wan": [800.0]}).to_csv(
-        root / "enterprise_years.csv", index=False)
-    import_package(root, store)
+    import_package(pkgkit.revenue_correction(tmp_path / "fix", 99999.0, year=Y), store)
     g = store.results_generation()
     evaluate(store, years=[Y], policy=P, actor="ev1")
     assert store.results_generation() > g
@@ -120,11 +110,7 @@ def test_a_corrected_input_rewrites_the_layers_it_changes(evaluated, tmp_path):
 def test_publishing_another_version_writes_what_differs(evaluated, tmp_path):
     """v1 shown, v2 (a correction) published: the layers are written from v2's bodies and hold them."""
     store = evaluated
-    root = tmp_path / "fix"
-    root.mkdir()
-    pd.DataFrame({"uscc": [pkgkit.E1], "year": [Y], "revenue_wan": [99999.0], "tax_wan": [800.0]}).to_csv(
-        root / "enterprise_years.csv", index=False)
-    import_package(root, store)
+    import_package(pkgkit.revenue_correction(tmp_path / "fix", 99999.0, year=Y), store)
     versions.publish(store, year=Y, version="v1", note="公示", actor="ev1", policy=P)
     evaluate(store, years=[Y], policy=P, actor="ev1")  # v2, a draft under the published v1
     _layers_hold_the_shown_version(store)

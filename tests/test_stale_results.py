@@ -20,13 +20,6 @@ from tests import pkgkit
 from tests.test_web_common import web_site  # noqa: F401
 
 
-def _correction(root, revenue: float):
-    root.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"uscc": [pkgkit.E1], "year": [2024], "revenue_wan": [revenue], "tax_wan": [800.0]}).to_csv(
-        root / "enterprise_years.csv", index=False)
-    return root
-
-
 def test_inputs_hash_is_the_content_of_the_inputs(store, tmp_path):
     empty = store.inputs_hash()
     pkg = pkgkit.write_package(tmp_path / "pkg")
@@ -36,10 +29,10 @@ def test_inputs_hash_is_the_content_of_the_inputs(store, tmp_path):
     assert h == inputs_hash_of(store.read_inputs())  # recorded by the import = computed from the rows
     import_package(pkg, store)  # the same package again changes nothing
     assert store.inputs_hash() == h
-    import_package(_correction(tmp_path / "fix", 99999.0), store)
+    import_package(pkgkit.revenue_correction(tmp_path / "fix", 99999.0), store)
     h2 = store.inputs_hash()
     assert h2 != h and h2 == inputs_hash_of(store.read_inputs())
-    import_package(_correction(tmp_path / "back", 24000.0), store)  # 20000 + 1000·(2024 − 2020): as before
+    import_package(pkgkit.revenue_correction(tmp_path / "back", 24000.0), store)  # 20000 + 1000·(2024 − 2020): as before
     assert store.inputs_hash() == h
 
 
@@ -93,7 +86,7 @@ def test_an_import_reads_only_the_stored_rows_it_can_match(store, tmp_path, monk
 
     monkeypatch.setattr(gpkg_mod, "_read_con", spy_con)
     monkeypatch.setattr(PostGISStore, "_read_conn", spy_conn)
-    import_package(_correction(tmp_path / "fix", 99999.0), store)
+    import_package(pkgkit.revenue_correction(tmp_path / "fix", 99999.0), store)
     assert seen == [("enterprise_years", n_e1)]
     monkeypatch.undo()
     frames = store.read_inputs()
@@ -137,7 +130,7 @@ def test_results_carry_the_inputs_hash_and_go_stale_after_an_import(store, tmp_p
     assert not any("stale" in w for w in out[2024].warnings)
     assert results.is_stale(store, 2024) is False
     assert results.is_stale(store, 2023) is False  # no results: nothing to be stale
-    import_package(_correction(tmp_path / "fix", 99999.0), store)
+    import_package(pkgkit.revenue_correction(tmp_path / "fix", 99999.0), store)
     assert results.is_stale(store, 2024) is True
     evaluate(store, years=[2024], policy=default_policy())
     assert results.is_stale(store, 2024) is False
@@ -146,7 +139,7 @@ def test_results_carry_the_inputs_hash_and_go_stale_after_an_import(store, tmp_p
 def test_evaluate_racing_an_import_warns_and_marks_results_stale(store, tmp_path):
     import_package(pkgkit.write_package(tmp_path / "pkg"), store)
     before = store.inputs_hash()
-    fix = _correction(tmp_path / "fix", 99999.0)
+    fix = pkgkit.revenue_correction(tmp_path / "fix", 99999.0)
 
     def progress(msg: str) -> None:  # the import lands after the inputs were read, before the results are stored
         if msg.startswith(("评价 ", "evaluating ")):
@@ -162,7 +155,7 @@ def test_evaluation_reads_its_inputs_in_one_snapshot(store, tmp_path, monkeypatc
     """An import that commits while the inputs are being read is not seen half-way."""
     import_package(pkgkit.write_package(tmp_path / "pkg"), store)
     before = store.inputs_hash()
-    fix = _correction(tmp_path / "fix", 99999.0)
+    fix = pkgkit.revenue_correction(tmp_path / "fix", 99999.0)
     th = threading.Thread(target=lambda: import_package(fix, store))
     if store.kind == "gpkg":
         import parcels.store.gpkg as mod

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -23,14 +22,6 @@ from tests.test_web_common import login
 P = default_policy()
 Y = 2024
 PW = {"ev1": "Evaluator-pass-01", "mgr1": "Manager-pass-0001"}
-
-
-def _revenue(root, revenue: float):
-    """A package correcting E1's (holder of P1 in zone Z1) revenue of ``Y``."""
-    root.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame({"uscc": [pkgkit.E1], "year": [Y], "revenue_wan": [revenue], "tax_wan": [800.0]}).to_csv(
-        root / "enterprise_years.csv", index=False)
-    return root
 
 
 def outside_edit(store, sql: str) -> None:
@@ -93,7 +84,7 @@ def test_dashboards_follow_reevaluation_and_publication(site, tmp_path):
     # a correction re-evaluated: nothing is published, so the new draft v2 is shown at once.
     # E1's 2024 revenue was 20 000 + 1 000 × (2024 − 2020) = 24 000 万元; now 99 999: Z1 gains
     # 75 999 万元 over the same developed area
-    import_package(_revenue(tmp_path / "fix", 99999.0), store)
+    import_package(pkgkit.revenue_correction(tmp_path / "fix", 99999.0, year=Y), store)
     evaluate(store, years=[Y], policy=P, actor="ev1")
     v2 = _shown(ev)
     assert v2[0] == v2[1] == pytest.approx(_stored(store))
@@ -104,7 +95,7 @@ def test_dashboards_follow_reevaluation_and_publication(site, tmp_path):
     assert _shown(ev) == pytest.approx(v1)
 
     # a re-evaluation while v1 is published is a draft nobody sees: the dashboards do not move
-    import_package(_revenue(tmp_path / "fix2", 50000.0), store)
+    import_package(pkgkit.revenue_correction(tmp_path / "fix2", 50000.0, year=Y), store)
     evaluate(store, years=[Y], policy=P, actor="ev1")
     assert _shown(ev) == pytest.approx(v1)
 

@@ -37,7 +37,7 @@ from landuse.core.labels import t
 from landuse.core.policy import Policy
 from landuse.services import accounts
 from parcels.schema import coerce
-from parcels.store.base import Store, now_utc
+from parcels.store.base import Digest, Store, now_utc
 
 __all__ = ["record", "publish", "list_versions", "get_version", "published", "shown", "frames", "diff",
            "resolve", "window_closes", "window_open", "STATUS_ZH"]
@@ -227,7 +227,7 @@ def record(store: Store, *, year: int, layers: dict[str, pd.DataFrame], inputs_h
     # with them: parcels.store.base.RESULTS_DIGESTS_DDL) refers to that version's body; and the
     # results layers are written only where the digest differs
     kept = store.result_digests(year)
-    digests: dict[str, tuple[str, str | None]] = {}
+    digests: dict[str, Digest] = {}
     for name, frame in layers.items():
         body = _encode(coerce(frame, LAYERS[name]))
         d = body_digest(body)

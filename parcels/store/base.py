@@ -604,6 +604,10 @@ DIGESTS_PUT = ("INSERT INTO results_digests (layer, year, digest, generation, ve
                "VALUES (:layer, :y, :d, :g1, :v) ON CONFLICT (layer, year) DO UPDATE SET digest = excluded.digest, "
                "generation = excluded.generation, version_id = excluded.version_id")
 
+#: the results layers the stored vector tiles are made of (landuse.services.tiles): a write of
+#: their rows drops the year's tiles
+TILED_LAYERS = frozenset({"parcel_results", "enterprise_results"})
+
 #: a layer's digest as ``replace_results`` takes it: (SHA-256 of its version body, the version holding it)
 Digest = tuple[str, str | None]
 

@@ -53,22 +53,23 @@ from parcels.store.base import (
     DIGESTS_VALID,
     EXTENT_COLUMNS,
     RESULTS_DIGESTS_DDL,
+    TILED_LAYERS,
     AnyOf,
     Digest,
     LayerChange,
     RowCountMismatch,
     Store,
     SysOp,
-    empty_layer,
-    inputs_hash_of,
     digest_updates,
+    empty_layer,
     import_scope,
+    inputs_hash_of,
     layer_hash,
     now_utc,
     plan_upsert,
-    unchanged_layers,
     scoped_delete,
     state_after,
+    unchanged_layers,
 )
 
 log = logging.getLogger("landuse.store")
@@ -131,8 +132,6 @@ AUDIT_GUARD = [
     "CREATE TRIGGER IF NOT EXISTS version_rows_no_delete BEFORE DELETE ON result_version_layers "
     "BEGIN SELECT RAISE(ABORT, 'result versions are immutable'); END",
 ]
-#: the results layers the stored vector tiles are made of (landuse.services.tiles)
-TILED_LAYERS = frozenset({"parcel_results", "enterprise_results"})
 TILES_DDL = """CREATE TABLE IF NOT EXISTS result_tiles (year INTEGER NOT NULL, variant TEXT NOT NULL, z INTEGER NOT NULL,
     x INTEGER NOT NULL, y INTEGER NOT NULL, zones TEXT, data BLOB NOT NULL, PRIMARY KEY (year, variant, z, x, y))"""
 BUMP_RESULTS = ("INSERT INTO results_state (name, generation, changed_at) VALUES ('results', 1, "

@@ -28,6 +28,7 @@ from parcels.store.base import (
     DIGESTS_VALID,
     RESULTS_DIGESTS_DDL,
     SYSTEM_TABLES,
+    TILED_LAYERS,
     UNLINKED_FIRMS_PG,
     AnyOf,
     Digest,
@@ -407,7 +408,7 @@ class PostGISStore(Store):
                 for name in same:
                     self._replace_year(conn, name, frames[name], y, zones)
                 changed += sorted(same)
-            if {"parcel_results", "enterprise_results"} & set(changed):
+            if TILED_LAYERS & set(changed):
                 # the stored tiles showed the replaced rows: gone with them (rebuilt by build_tiles)
                 conn.execute(text(TILES_DDL))
                 conn.execute(text("DELETE FROM result_tiles WHERE year = :y"), {"y": y})
