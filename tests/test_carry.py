@@ -94,6 +94,14 @@ def test_changed_inputs_are_not_served_from_the_carry(package, tmp_path, grading
     _same(again, evaluate(b, years=[2025], policy=POLICY)[2025])
     with sqlite3.connect(tmp_path / "a.gpkg.carry") as con:  # only the latest state's parts are kept
         assert con.execute("SELECT count(DISTINCT key) FROM evaluation_carry").fetchone()[0] == 1
+        # and the file is compacted after the old parts went: each part's overflow pages follow one
+        # another (written into the old parts' freed pages they would lie scattered, and a cold read
+        # would seek page by page); dbstat lists a table's pages in b-tree order
+        pages = con.execute("SELECT pageno FROM dbstat WHERE name = 'evaluation_carry' AND pagetype = 'overflow' "
+                            "ORDER BY path").fetchall()
+        jumps = sum(1 for (a,), (b,) in zip(pages, pages[1:]) if b != a + 1)
+        assert len(pages) > 100 and jumps <= con.execute("SELECT count(*) FROM evaluation_carry").fetchone()[0]
+        assert con.execute("PRAGMA freelist_count").fetchone()[0] == 0
 
 
 def test_a_damaged_part_is_computed_again(package, tmp_path, gradings):
