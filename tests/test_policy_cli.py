@@ -29,6 +29,10 @@ def test_changed_value_changes_hash_and_bad_value_is_named(tmp_path):
     p.write_text(text, encoding="utf-8")
     pol = load_policy(p)
     assert pol.growth.target_growth == 0.20 and policy_hash(pol) != default_policy().hash
+    # .hash is kept per object: each object's own, a changed copy's differs
+    assert pol.hash == policy_hash(pol) and pol.hash == pol.hash
+    copy = pol.model_copy(update={"growth": pol.growth.model_copy(update={"target_growth": 0.15})})
+    assert copy.hash == policy_hash(copy) != pol.hash
     p.write_text(default_policy_text().replace("target = 0.80", 'target = "eighty"'), encoding="utf-8")
     with pytest.raises(PolicyError, match="occupancy.target"):
         load_policy(p)

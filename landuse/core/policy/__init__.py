@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+import weakref
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -137,7 +138,18 @@ class Policy(BaseModel):
 
     @property
     def hash(self) -> str:
-        return policy_hash(self)
+        """:func:`policy_hash`, computed once per policy object (a policy is frozen; a changed copy
+        is another object): every flag row and results row carries it, and the canonical JSON costs
+        ~6 ms."""
+        h = _HASHES.get(id(self))
+        if h is None:
+            h = _HASHES[id(self)] = policy_hash(self)
+            weakref.finalize(self, _HASHES.pop, id(self), None)
+        return h
+
+
+#: id of a live policy object → its hash (the entry goes with the object)
+_HASHES: dict[int, str] = {}
 
 
 def policy_hash(policy: Policy) -> str:
