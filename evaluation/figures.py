@@ -22,7 +22,7 @@ evaluated as of 31 December of that year.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -291,13 +291,20 @@ class Figures:
 
 
 def year_figures(inputs: Mapping[str, pd.DataFrame], *, year: int, policy: Policy, static: Static,
-                 baseline: ParcelYear, as_of: date | pd.Timestamp | None = None) -> Figures:
+                 baseline: ParcelYear | Callable[[], ParcelYear],
+                 as_of: date | pd.Timestamp | None = None) -> Figures:
     """Evaluate ``year`` (as of ``as_of``, default 31 December of ``year``) against ``baseline`` (the
-    baseline year's parcel evaluation, as of its 31 December)."""
+    baseline year's parcel evaluation, as of its 31 December), or a function giving it, called once
+    this year's parcels are evaluated (for a year after the baseline's: the baseline may still be
+    on its way from the store)."""
     year = int(year)
-    if baseline.year == year and baseline.as_of == as_timestamp(as_of, year):
+    cur: ParcelYear | None = None
+    if callable(baseline):
+        cur = evaluate_parcels(inputs, year=year, policy=policy, as_of=as_of, static=static)
+        baseline = baseline()
+    elif baseline.year == year and baseline.as_of == as_timestamp(as_of, year):
         cur = baseline  # the baseline year itself: its parcels are evaluated once
-    else:
+    if cur is None:
         cur = evaluate_parcels(inputs, year=year, policy=policy, as_of=as_of, static=static)
     base = cur if (baseline.year == year and cur.as_of == baseline.as_of) else baseline
 

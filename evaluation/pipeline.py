@@ -49,7 +49,7 @@ from landuse.core.contract import FLAGS, PROVINCE, layer
 from landuse.core.dtypes import conform
 from landuse.core.policy import Policy
 
-__all__ = ["Carry", "Prepared", "YearResults", "prepare", "evaluate_year", "STORED_LAYERS"]
+__all__ = ["Carry", "Prepared", "YearResults", "prepare", "carry_parts", "evaluate_year", "STORED_LAYERS"]
 
 INTENSIVE_COLUMNS = ["development_rate", "supply_rate", "built_rate", "industrial_share", "far_overall",
                      "coverage_overall", "far_industrial", "coverage_industrial", "investment_intensity",
@@ -178,8 +178,12 @@ class Prepared:
         return ey is not None and bool((pd.to_numeric(ey["year"], errors="coerce") == int(year)).any())
 
     def figures(self, year: int, as_of: date | None = None) -> Figures:
+        # a later year's parcels are evaluated before the baseline is asked for: a carry that reads
+        # it in the background (landuse.services.carry) has it by then
+        later = int(year) != int(self.policy.growth.baseline_year)
         return self._get(("figures", int(year), as_of), lambda: year_figures(
-            self.inputs, year=year, policy=self.policy, static=self.static, baseline=self.baseline, as_of=as_of))
+            self.inputs, year=year, policy=self.policy, static=self.static,
+            baseline=(lambda: self.baseline) if later else self.baseline, as_of=as_of))
 
     def graded_population(self, year: int) -> pd.DataFrame | None:
         """The population of next year's grading benchmark: the year's enterprise results with which
@@ -229,8 +233,7 @@ class Prepared:
 
     def grade_history(self, year: int) -> pd.DataFrame | None:
         """Grades (uscc, year, grade) of the years before ``year`` that the streak rules look at."""
-        depth = max([1, *[r.years - 1 for r in self.policy.rules.enabled if r.kind == "grade_streak"]])
-        frames = [self.grades(y) for y in range(year - depth, year) if self.has_data(y)]
+        frames = [self.grades(y) for y in range(year - _streak_depth(self.policy), year) if self.has_data(y)]
         return pd.concat(frames, ignore_index=True) if frames else None
 
     def scored(self, year: int, as_of: date | None = None) -> YearResults:
@@ -252,6 +255,26 @@ class Prepared:
             return {name: f[name].set_index(key)["rank"] for name, key in keys.items()}
 
         return self._carried("ranks", year, make, to_frames=to_frames, from_frames=from_frames)
+
+
+def _streak_depth(policy: Policy) -> int:
+    """How many years of earlier grades the streak rules read (at least one: last year's)."""
+    return max([1, *[r.years - 1 for r in policy.rules.enabled if r.kind == "grade_streak"]])
+
+
+def carry_parts(inputs: Mapping[str, pd.DataFrame], *, policy: Policy, years: list[int]) -> list[str]:
+    """The names of the earlier years' parts (:class:`Carry`) that evaluating ``years`` reads when
+    they are all kept — what :meth:`Prepared.preload` loads: the baseline, each previous year's
+    benchmark population and ranks, the grades the streak rules look at. A carry may start reading
+    them before :func:`prepare`."""
+    ey = inputs.get("enterprise_years")
+    have = set(pd.to_numeric(ey["year"], errors="coerce").dropna().astype(int)) if ey is not None else set()
+    names = [f"baseline/{int(policy.growth.baseline_year)}"]
+    for y in sorted(int(y) for y in years):
+        if y - 1 in have:
+            names += [f"population/{y - 1}", f"ranks/{y - 1}"]
+        names += [f"grades/{g}" for g in range(y - _streak_depth(policy), y) if g in have]
+    return list(dict.fromkeys(names))
 
 
 def prepare(inputs: Mapping[str, pd.DataFrame], *, policy: Policy, built_up: pd.Series | None = None,

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 
 import pandas as pd
 import pytest
 
 import evaluation.pipeline as pipeline
 from landuse.core.policy import default_policy
-from landuse.services.carry import carry_key
+from landuse.services.carry import StoreCarry, carry_key
 from landuse.services.evaluate import evaluate
 from landuse.services.imports import run_import
 from parcels.sample import write_sample
@@ -49,6 +50,35 @@ def _same(a, b) -> None:
     for name in a.layers:
         pd.testing.assert_frame_equal(a.layers[name].reset_index(drop=True), b.layers[name].reset_index(drop=True),
                                       check_exact=True, obj=name)
+    assert a.warnings == b.warnings  # nothing lost to the thread reading the parts
+    pd.testing.assert_frame_equal(a.problems.reset_index(drop=True), b.problems.reset_index(drop=True))
+
+
+def test_a_warm_run_reads_its_parts_in_the_background_and_uses_each(store, package, monkeypatch):
+    """The parts a warm run needs (evaluation.pipeline.carry_parts) are read from the store on the
+    prefetch thread while the year's own parcels are computed; each is read once and used."""
+    run_import(package, store, policy=POLICY)
+    cold = evaluate(store, years=[2025], policy=POLICY)[2025]
+    read, used = [], []
+    real_get, real_load = type(store).get_carry, StoreCarry.load
+
+    def get_carry(self, key, part):
+        read.append((part, threading.current_thread().name))
+        return real_get(self, key, part)
+
+    def load(self, name):
+        out = real_load(self, name)
+        used.append((name, out is not None))
+        return out
+
+    monkeypatch.setattr(type(store), "get_carry", get_carry)
+    monkeypatch.setattr(StoreCarry, "load", load)
+    warm = evaluate(store, years=[2025], policy=POLICY)[2025]
+    assert read and all(thread.startswith("carry-prefetch") for _, thread in read), read
+    # baseline, 2024's population and ranks, the streak rule's grades
+    assert sorted(p for p, _ in read) == sorted(n for n, _ in used) and all(ok for _, ok in used)
+    assert {"baseline/2020", "population/2024", "ranks/2024", "grades/2024"} <= {p for p, _ in read}
+    _same(cold, warm)
 
 
 def test_a_second_run_computes_only_its_year_and_gives_the_same_results(store, package, gradings):

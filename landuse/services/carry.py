@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import lru_cache
 from pathlib import Path
 
@@ -85,17 +86,46 @@ class StoreCarry:
 
     def __init__(self, store: Store, key: str, scope: str = "all", *, read: bool = True) -> None:
         self.store, self.key, self.scope, self.read = store, key, scope, read
+        self._fetching: dict[str, Future[dict[str, bytes] | None]] = {}
+
+    def _fetch(self, name: str) -> dict[str, bytes] | None:
+        """A part's frames as stored (Parquet), each checked against its SHA-256; None when the
+        store holds none or one is damaged."""
+        rows = self.store.get_carry(self.key, name)
+        if not rows or any(hashlib.sha256(data).hexdigest() != sha for data, sha in rows.values()):
+            return None  # not kept, or damaged: computed again
+        return {frame: data for frame, (data, _sha) in rows.items()}
+
+    def prefetch(self, names: list[str]) -> None:
+        """Start reading the parts ``names`` (:func:`evaluation.pipeline.carry_parts`) on a thread of
+        their own while the evaluation computes what needs none of them (the year's own parcels):
+        the store's reads and the checksums, which leave Python's lock to the computing thread. The
+        frames are decoded by :meth:`load`, in the caller's thread: pandas' Parquet reader changes
+        the process-wide ``warnings`` state, and from a second thread it would disturb the warnings
+        the computing thread records."""
+        names = [n for n in dict.fromkeys(names) if n not in self._fetching]
+        if not self.read or not names:
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="carry-prefetch")
+        try:
+            for name in names:
+                self._fetching[name] = pool.submit(self._fetch, name)
+        finally:
+            pool.shutdown(wait=False)  # the thread ends after the last part
+
+    def settle(self) -> None:
+        """Wait for the parts being read (before the process forks: landuse.services.years_parallel)."""
+        wait(list(self._fetching.values()))
 
     def load(self, name: str) -> dict[str, pd.DataFrame] | None:
         if not self.read:
             return None
-        rows = self.store.get_carry(self.key, name)
-        if not rows:
+        pending = self._fetching.pop(name, None)
+        stored = pending.result() if pending is not None else self._fetch(name)
+        if not stored:
             return None
         out = {}
-        for frame, (data, sha) in rows.items():
-            if hashlib.sha256(data).hexdigest() != sha:
-                return None  # damaged: computed again
+        for frame, data in stored.items():
             try:
                 out[frame] = _decode(data)
             except Exception:  # noqa: BLE001 - a part that does not decode is computed again

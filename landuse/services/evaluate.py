@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evaluation import YearResults, evaluate_year, prepare
+from evaluation import YearResults, carry_parts, evaluate_year, prepare
 from landuse.core.errors import LanduseError
 from landuse.core.labels import t
 from landuse.core.policy import Policy
@@ -100,6 +100,8 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
     # earlier years' parts kept by an earlier run on the same inputs, ledger, policy and code
     carry = StoreCarry(store, carry_key(inputs_hash=inputs_hash or "", policy=policy, ledger=ledger, built_up=bu,
                                         zones=zones), scope_of(zones), read=not fresh) if inputs_hash else None
+    if carry is not None:  # read from the store while the year's own parcels are computed
+        carry.prefetch(carry_parts(inputs, policy=policy, years=list(years)))
     prepared = prepare(inputs, policy=policy, built_up=bu, carry=carry)
     missing = [y for y in years if not prepared.has_data(y)]
     # a year without enterprise figures but with a survey of that year gets the survey's figures only
@@ -153,6 +155,7 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
     n = processes_for(order, zones=zones, as_of=as_of,
                       wanted=processes if processes is not None else get_settings().eval_processes)
     if n > 1 and carry is not None and not fresh and prepared.preload(order) and memory_allows(n - 1):
+        carry.settle()  # no thread of this process reading the store when it forks
         forked = YearProcesses(prepared, [order[i::n] for i in range(1, n)])
     try:
         for y in order:
