@@ -51,19 +51,59 @@ STATUS_ZH = {"draft": "草稿", "published": "已发布", "superseded": "已被�
 # ------------------------------------------------------------------------------------------------
 
 PARQUET = "parquet:"
-#: a layer whose rows equal (by SHA-256) an earlier version's of the same year keeps a reference to
-#: that version's body instead of a copy: ``same:<version_id>``
+#: a layer whose rows equal (by content digest) an earlier version's of the same year keeps a
+#: reference to that version's body instead of a copy: ``same:<version_id>``
 SAME = "same:"
 
 
 def body_digest(body: str) -> str:
-    """The content digest of a version body (the results layers keep it: ``Store.replace_results``)."""
+    """The SHA-256 of a version body: a layer's digest when :func:`content_key` cannot key its rows."""
     return hashlib.sha256(body.encode("ascii")).hexdigest()
+
+
+def content_key(df: pd.DataFrame) -> str | None:
+    """The SHA-256 of an unambiguous serialisation of a frame's rows, without encoding a version
+    body (a third of the cost: an evaluation whose layers did not change encodes nothing):
+    the row count, column names and dtypes; per column the missing-value mask and the values —
+    numbers, dates and booleans as their bytes, text as its UTF-8 with each value's length,
+    geometry as WKB with each length. ``c:``-prefixed; None when a column holds anything else (the
+    caller then digests the encoded body)."""
+    h = hashlib.sha256()
+    h.update(json.dumps([len(df), [[str(c), str(dt)] for c, dt in df.dtypes.items()]]).encode())
+    for c in df.columns:
+        s = df[c]
+        if s.dtype == object or c == "geometry":
+            vals = np.asarray(s.to_numpy(dtype=object), dtype=object)
+            miss = pd.isna(vals)
+            h.update(np.packbits(miss).tobytes())
+            rest = vals[~miss] if miss.any() else vals
+            kind = pd.api.types.infer_dtype(rest, skipna=False)
+            if kind in ("string", "empty"):
+                parts = rest.tolist()
+                data = "".join(parts).encode("utf-8", "surrogatepass")
+            elif c == "geometry" and bool(shapely.is_geometry(rest).all()):
+                parts = shapely.to_wkb(rest).tolist()
+                data = b"".join(parts)
+            else:
+                return None
+            h.update(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)).tobytes())
+            h.update(data)
+        elif isinstance(s.dtype, pd.api.extensions.ExtensionDtype):
+            if s.dtype.kind not in "iub":
+                return None
+            h.update(np.packbits(s.isna().to_numpy()).tobytes())
+            h.update(s.to_numpy(dtype=bool if s.dtype.kind == "b" else "int64", na_value=0).tobytes())
+        elif s.dtype.kind in "fiubM":
+            h.update(np.ascontiguousarray(s.to_numpy()).tobytes())
+        else:
+            return None
+    return "c:" + h.hexdigest()
 
 
 def layer_digest(name: str, frame: pd.DataFrame) -> str:
     """The content digest of a results layer's rows, as :func:`record` takes it."""
-    return body_digest(_encode(coerce(frame, LAYERS[name])))
+    coerced = coerce(frame, LAYERS[name])
+    return content_key(coerced) or body_digest(_encode(coerced))
 
 
 def _default(v: Any) -> Any:
@@ -229,14 +269,18 @@ def record(store: Store, *, year: int, layers: dict[str, pd.DataFrame], inputs_h
     kept = store.result_digests(year)
     digests: dict[str, Digest] = {}
     for name, frame in layers.items():
-        body = _encode(coerce(frame, LAYERS[name]))
-        d = body_digest(body)
+        coerced = coerce(frame, LAYERS[name])
+        key = content_key(coerced)
+        body = _encode(coerced) if key is None else None
+        d = key or body_digest(body or "")
         prev = kept.get(name)
         holder = prev[1] if prev is not None and prev[0] == d and prev[1] else vid
         digests[name] = (d, holder)
+        if holder == vid and body is None:
+            body = _encode(coerced)
         store.sys_insert("result_version_layers", {"version_id": vid, "layer": name, "n_rows": len(frame),
                                                    "body": body if holder == vid else SAME + holder})
-        del body
+        del body, coerced
     row = {"version_id": vid, "year": year, "seq": seq, "inputs_hash": inputs_hash, "policy_hash": policy_hash,
            "created_by": actor, "created_at": now_utc().isoformat(), "status": "draft", "note": note,
            "origin": origin,
@@ -283,9 +327,13 @@ def publish(store: Store, *, year: int, version: str | int, note: str, actor: st
     held = bodies(store, v["version_id"])
     if not held:
         raise LanduseError(t(f"{v['version_id']} 没有保存的结果数据", f"{v['version_id']} holds no result rows"))
-    # the bodies are decoded only for the layers the store writes (not those it already holds)
-    store.replace_results(_Decoded(held), year=int(year),  # type: ignore[arg-type]
-                          digests={name: (body_digest(body), h) for name, (body, h) in held.items()})
+    # the bodies are decoded only for the layers the store writes (not those it already holds): a
+    # layer whose results rows came from the same body (the holder kept with the digest) has its
+    # digest; the others are digested from their decoded rows
+    decoded, kept = _Decoded(held), store.result_digests(int(year))
+    digests = {name: (kept[name][0] if name in kept and kept[name][1] == h else layer_digest(name, decoded[name]), h)
+               for name, (_body, h) in held.items()}
+    store.replace_results(decoded, year=int(year), digests=digests)  # type: ignore[arg-type]
     now = now_utc()
     if prev is not None:
         store.sys_update("result_versions", {"version_id": prev["version_id"]},

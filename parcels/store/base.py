@@ -583,9 +583,9 @@ def scoped_delete(layer: Layer, frame: pd.DataFrame, zones: list[str] | None) ->
 
 # --- what the results layers hold, by digest: a year's unchanged layers are not written again --------
 
-#: the content digest of each results layer's rows of a year as the product last wrote them (the
-#: SHA-256 of the version body it wrote, :func:`landuse.services.versions.record`), and the version
-#: that holds those bytes. A row is valid while ``generation`` equals the results generation
+#: the content digest of each results layer's rows of a year as the product last wrote them (a
+#: SHA-256 of the rows, :func:`landuse.services.versions.content_key`, as
+#: :func:`landuse.services.versions.record` takes it), and the version whose body holds those rows. A row is valid while ``generation`` equals the results generation
 #: (``results_state``): every write of a results table bumps it — the product's own writes carry the
 #: valid rows forward in the same transaction, a write from outside (QGIS, SQL, a partition of a
 #: distributed run) leaves them behind, and the next evaluation writes those layers whole again.
@@ -608,7 +608,7 @@ DIGESTS_PUT = ("INSERT INTO results_digests (layer, year, digest, generation, ve
 #: their rows drops the year's tiles
 TILED_LAYERS = frozenset({"parcel_results", "enterprise_results"})
 
-#: a layer's digest as ``replace_results`` takes it: (SHA-256 of its version body, the version holding it)
+#: a layer's digest as ``replace_results`` takes it: (content digest of its rows, the version holding them)
 Digest = tuple[str, str | None]
 
 
