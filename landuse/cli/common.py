@@ -65,8 +65,12 @@ class Steps:
     def __init__(self, total: int | None) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+        # redrawn twice a second, and only on a terminal: rich's refresh thread draws at 10 Hz by
+        # default and, holding Python's lock, took ~5 % of an evaluation's time (py-spy); into a file
+        # or a pipe the steps are logged by say() and nothing is redrawn
         self.progress = Progress(TextColumn("[cyan]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=console, transient=False)
+                                 TimeElapsedColumn(), console=console, transient=False, refresh_per_second=2,
+                                 auto_refresh=console.is_terminal)
         self.task = self.progress.add_task("", total=total)
         self.started = False
 
