@@ -41,7 +41,7 @@ from evaluation.intensive import intensive_use
 from evaluation.ledger import annotate_flags, overdue_flags, rights_with_takebacks
 from evaluation.lifecycle import as_timestamp, year_end
 from evaluation.pilot_targets import pilot_area_targets
-from evaluation.rules import flag_parcels
+from evaluation.rules import GRADE_KINDS, finish_flags, rule_rows, rule_setup
 from evaluation.scoring import composite_score, flagged_share
 from evaluation.survey import apply_to_zone_results, survey_step
 from evaluation.targets import apply_flag_summary
@@ -67,6 +67,37 @@ class Carry(Protocol):
     does not hold."""
 
     def load(self, name: str) -> dict[str, pd.DataFrame] | None: ...
+
+
+class Pending(Protocol):
+    """Work started by an :data:`Aside`: :meth:`result` gives its value (or raises its exception),
+    :meth:`close` ends it when it is no longer wanted (always called)."""
+
+    def result(self) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+#: runs a function while the caller goes on, possibly in another process, and returns its
+#: :class:`Pending`; the function must read only what exists when it is started and change nothing
+#: the caller reads afterwards (the service layer forks: landuse.services.years_parallel)
+Aside = Callable[[Callable[[], Any]], Pending]
+
+
+@dataclass
+class _Done:
+    value: Any
+
+    def result(self) -> Any:
+        return self.value
+
+    def close(self) -> None:
+        pass
+
+
+def inline(fn: Callable[[], Any]) -> Pending:
+    """The :data:`Aside` of one process: the function runs at once."""
+    return _Done(fn())
 
 
 class _NotCarried(Exception):
@@ -99,6 +130,9 @@ class Prepared:
     _memo: dict = field(default_factory=dict, repr=False)
     _computed: dict = field(default_factory=dict, repr=False)
     _load_only: bool = field(default=False, repr=False)
+    #: where a year's grading and survey run while its rules that read no grades are applied
+    #: (:func:`inline` unless the caller gives another core)
+    aside: Aside = field(default=inline, repr=False)
 
     def _get(self, key: tuple, make: Callable[[], Any]) -> Any:
         if key not in self._memo:
@@ -390,19 +424,35 @@ def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResult
         pr["built_up_share"] = pr["parcel_code"].map(built_up).astype("float64")
 
     # enterprise grades (benchmarks from the previous year, computed from the same inputs); the
-    # streak rules' earlier grades first: last year's graded firms are then the benchmark population
+    # streak rules' earlier grades first: last year's graded firms are then the benchmark population.
+    # Both are taken (or computed, and kept for the carry) here, before the grading is set aside.
     grade_hist = prepared.grade_history(year)
-    er = prepared.graded(year, as_of)
+    prepared.graded_population(year - 1)
 
     # 建筑系数 with structures and yards where the parcels give them (docs/domain.md §13)
     pr["building_coefficient"] = _building_coefficient(pr, inputs["parcels"])
 
-    # flags, on the idle status the figures used (same area basis)
+    # flags, on the idle status the figures used (same area basis): the rules that read no grades
+    # (only the holders' industry, which grading leaves as it is) while the year is graded and the
+    # intensive-use survey computed aside (another process when the service gives one), then the
+    # rules that read the grades
     idle = fig.current.idle
+    pending = prepared.aside(lambda: (prepared.graded(year, as_of), survey_step(inputs, year=year, policy=policy)))
+    try:
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            setup = rule_setup(pr, inputs=dict(inputs), enterprise_results=fig.enterprise_results, idle=idle,
+                               policy=policy, year=year, grade_history=grade_hist, built_up=built_up, as_of=as_of)
+            rows = [rule_rows(setup, lambda r: r.kind not in GRADE_KINDS)]
+        caught += w
+        er, sv = pending.result()
+    finally:
+        pending.close()
+    prepared._memo.setdefault(("graded", int(year), as_of), er)  # graded aside: known here too
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
-        flags = flag_parcels(pr, inputs=dict(inputs), enterprise_results=er, idle=idle, policy=policy, year=year,
-                             grade_history=grade_hist, built_up=built_up, as_of=as_of)
+        rows.append(rule_rows(setup.with_grades(er), lambda r: r.kind in GRADE_KINDS))
+        flags = finish_flags(rows, policy=policy)
     caught += w
     flags = flags.reindex(columns=FLAGS.names)
     disposals = inputs.get("disposals")
@@ -421,8 +471,7 @@ def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResult
     zr["flagged_share"] = fs.reindex(zr.index).to_numpy(dtype="float64")
     zr = zr.reset_index()
 
-    # the intensive-use survey: one basis (the survey) for the zones that have one
-    sv = survey_step(inputs, year=year, policy=policy)
+    # the intensive-use survey (computed aside, above): one basis (the survey) for the zones that have one
     zr = apply_to_zone_results(zr, sv.figures)
 
     # pilot areas: intensive score as developed-area-weighted mean of the zones each manages

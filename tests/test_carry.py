@@ -33,7 +33,11 @@ def package(tmp_path_factory):
 
 @pytest.fixture
 def gradings(monkeypatch):
-    """The years graded in a run (one entry per call of the grading)."""
+    """The years graded in a run (one entry per call of the grading), all in this process (a year's
+    grading is otherwise done in a forked child: tests/test_grading_aside.py)."""
+    import landuse.services.evaluate as service
+
+    monkeypatch.setattr(service, "fork_aside", lambda prepared, wanted: None)
     calls: list[int] = []
     real = pipeline.grade_enterprises
 

@@ -8,8 +8,9 @@
 """
 
 from evaluation.rules.common import zone_median_revenue_per_mu, zone_reference
-from evaluation.rules.engine import FLAG_COLUMNS, RuleContext, evidence_json, flag_parcels
+from evaluation.rules.engine import (FLAG_COLUMNS, GRADE_KINDS, RuleContext, RuleSetup, evidence_json, finish_flags,
+                                     flag_parcels, rule_rows, rule_setup)
 from evaluation.rules.registry import KINDS, register
 
-__all__ = ["flag_parcels", "FLAG_COLUMNS", "RuleContext", "zone_reference", "zone_median_revenue_per_mu",
+__all__ = ["flag_parcels", "rule_setup", "rule_rows", "finish_flags", "RuleSetup", "GRADE_KINDS", "FLAG_COLUMNS", "RuleContext", "zone_reference", "zone_median_revenue_per_mu",
            "evidence_json", "KINDS", "register"]

@@ -27,7 +27,8 @@ revenue_per_mu (missing = 0), 0) × area_mu; the other gain column is NaN. A kin
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,8 @@ from evaluation.standard_land import object_strings, standard_land_checks
 from landuse.core.contract import FLAGS
 from landuse.core.policy import Policy
 
-__all__ = ["flag_parcels", "FLAG_COLUMNS", "RuleContext", "evidence_json"]
+__all__ = ["flag_parcels", "rule_setup", "rule_rows", "finish_flags", "RuleSetup", "GRADE_KINDS", "FLAG_COLUMNS",
+           "RuleContext", "evidence_json"]
 
 FLAG_COLUMNS = FLAGS.names
 
@@ -149,14 +151,60 @@ def flag_parcels(
       ``standard_land_checks`` output.
     - ``with_data``: add a ``data`` column with the compared values as a JSON string.
 
-    Rows are sorted by parcel_code, then the rule's order in the policy.
+    Rows are sorted by parcel_code, then the rule's order in the policy. The same in steps:
+    :func:`rule_setup`, :func:`rule_rows` for some of the rules (a caller may apply the rules that
+    read grades once the grades are there: :data:`GRADE_KINDS`), :func:`finish_flags`.
     """
+    setup = rule_setup(parcel_results, inputs=inputs, enterprise_results=enterprise_results, idle=idle,
+                       policy=policy, year=year, grade_history=grade_history, built_up=built_up, as_of=as_of,
+                       standard_land=standard_land)
+    return finish_flags([rule_rows(setup)], policy=policy, with_data=with_data)
+
+
+#: the rule kinds that read the year's enterprise grades (``RuleContext.enterprise_results``'s
+#: ``grade``); the others read only its industry codes, which grading does not change
+GRADE_KINDS = frozenset({"grade_streak"})
+
+
+@dataclass
+class RuleSetup:
+    """What every rule of a year shares (:func:`rule_setup`); None parts when the year has no parcels."""
+
+    ctx: RuleContext | None
+    year: int
+    as_of: pd.Timestamp
+    supplied: pd.Series | None = None
+    completion: pd.Series | None = None
+    production_start: pd.Series | None = None
+    area: pd.Series | None = None
+    gain_wan_all: pd.Series | None = None
+
+    def with_grades(self, enterprise_results: pd.DataFrame | None) -> RuleSetup:
+        """The same setup with the graded enterprise results (for the rules of :data:`GRADE_KINDS`)."""
+        if self.ctx is None:
+            return self
+        return replace(self, ctx=replace(self.ctx, enterprise_results=enterprise_results, scope=None))
+
+
+def rule_setup(
+    parcel_results: pd.DataFrame,
+    *,
+    inputs: dict | None,
+    enterprise_results: pd.DataFrame | None,
+    idle: pd.DataFrame | None,
+    policy: Policy,
+    year: int,
+    grade_history: pd.DataFrame | None = None,
+    built_up: pd.Series | None = None,
+    as_of=None,
+    standard_land: pd.DataFrame | None = None,
+) -> RuleSetup:
+    """The context every rule of the year reads (arguments as :func:`flag_parcels`)."""
     inputs = inputs or {}
     as_of = pd.Timestamp(f"{year}-12-31") if as_of is None else pd.Timestamp(as_of)
     pr = _year_rows(parcel_results, year)
     if pr.empty or not policy.rules.enabled:
-        out = _empty_flags()
-        return out.assign(data=pd.Series(dtype=object)) if with_data else out
+        return RuleSetup(None, year, as_of)
     raw_parcels = inputs.get("parcels")
     parcels = _by_code(raw_parcels, pr.index)
     if "zone_code" not in pr.columns:
@@ -199,17 +247,30 @@ def flag_parcels(
         given_sl=standard_land,
         inputs=inputs,
     )
+    return RuleSetup(ctx, year, as_of, supplied, completion, production_start, area, gain_wan_all)
 
+
+def rule_rows(setup: RuleSetup, only: Callable[[Any], bool] | None = None) -> pd.DataFrame | None:
+    """The rows of the enabled rules (those ``only`` accepts, default all) as the rules give them,
+    each with its order in the policy (``_order``) and its ``data``: for :func:`finish_flags`.
+    None when no rule flags anything."""
+    ctx = setup.ctx
+    if ctx is None:
+        return None
+    policy, pr, year, area, gain_wan_all = ctx.policy, ctx.pr, setup.year, setup.area, setup.gain_wan_all
+    assert area is not None and gain_wan_all is not None  # set with ctx
     parts = []
     for order, rule in enumerate(policy.rules.enabled):
-        scope = supplied if rule.scope == "supplied" else developed
+        if only is not None and not only(rule):
+            continue
+        scope = setup.supplied if rule.scope == "supplied" else ctx.developed
         if rule.grace_years > 0:
-            cutoff = as_of - pd.DateOffset(months=int(round(rule.grace_years * 12)))
+            cutoff = setup.as_of - pd.DateOffset(months=int(round(rule.grace_years * 12)))
             young = pd.Series(False, index=pr.index)
-            if "completion" in rule.grace_from and completion is not None:
-                young |= (completion > cutoff).fillna(False).astype(bool)
-            if "production_start" in rule.grace_from and production_start is not None:
-                young |= (production_start > cutoff).fillna(False).astype(bool)
+            if "completion" in rule.grace_from and setup.completion is not None:
+                young |= (setup.completion > cutoff).fillna(False).astype(bool)
+            if "production_start" in rule.grace_from and setup.production_start is not None:
+                young |= (setup.production_start > cutoff).fillna(False).astype(bool)
             scope = scope & ~young
         ctx.scope = scope
         res = kind(rule.kind)(rule, ctx)
@@ -243,10 +304,18 @@ def flag_parcels(
                 }
             )
         )
+    ctx.scope = None
+    return pd.concat(parts, ignore_index=True) if parts else None
+
+
+def finish_flags(rows: list[pd.DataFrame | None], *, policy: Policy, with_data: bool = False) -> pd.DataFrame:
+    """The ``flags`` rows from the rules' rows (:func:`rule_rows`, in any grouping and order): a
+    rule's ``unless`` applied across all of them, sorted by parcel_code then the rules' order."""
+    parts = [r for r in rows if r is not None and len(r)]
     if not parts:
         out = _empty_flags()
         return out.assign(data=pd.Series(dtype=object)) if with_data else out
-    out = pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     for rule in policy.rules.enabled:
         if rule.unless:
             other = set(out.loc[out["rule"].isin(rule.unless), "parcel_code"])

@@ -24,7 +24,7 @@ from landuse.services import objections, versions
 from landuse.services.carry import StoreCarry, carry_key, scope_of
 from landuse.services.ledger import read_ledger
 from landuse.services.survey import evaluate_survey_only, store_survey_results
-from landuse.services.years_parallel import YearProcesses, memory_allows, processes_for
+from landuse.services.years_parallel import YearProcesses, fork_aside, memory_allows, processes_for
 from parcels.store.base import Store, zone_provinces
 
 Progress = Callable[[str], None]
@@ -152,11 +152,13 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
     # With the earlier years' parts all kept, other processes compute some of the years meanwhile.
     order = sorted(years)
     forked: YearProcesses | None = None
-    n = processes_for(order, zones=zones, as_of=as_of,
-                      wanted=processes if processes is not None else get_settings().eval_processes)
+    wanted_processes = processes if processes is not None else get_settings().eval_processes
+    n = processes_for(order, zones=zones, as_of=as_of, wanted=wanted_processes)
     if n > 1 and carry is not None and not fresh and prepared.preload(order) and memory_allows(n - 1):
         carry.settle()  # no thread of this process reading the store when it forks
         forked = YearProcesses(prepared, [order[i::n] for i in range(1, n)])
+    elif zones is None:  # one process for the years: each year's grading beside its rules
+        prepared.aside = fork_aside(prepared, wanted=wanted_processes) or prepared.aside
     try:
         for y in order:
             say(t(f"评价 {y} 年", f"evaluating {y}") if forked is None else

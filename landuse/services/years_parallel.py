@@ -38,17 +38,21 @@ def processes_for(years: list[int], *, zones: list[str] | None, as_of: Any, want
     """How many processes an evaluation of ``years`` may use (1: one after the other).
     ``wanted``: the user's choice (``--processes``, ``LANDUSE_EVAL_PROCESSES``); by default up to
     two (the cores of a common office PC; each process adds its own working set)."""
-    if zones is not None or as_of is not None or len(years) < 2 or not hasattr(os, "fork"):
+    if zones is not None or as_of is not None or len(years) < 2:
         return 1
-    if threading.current_thread() is not threading.main_thread():
+    return min(_forkable(wanted), len(years))
+
+
+def _forkable(wanted: int | None) -> int:
+    """How many processes this one may become (1: it must not fork)."""
+    if not hasattr(os, "fork") or threading.current_thread() is not threading.main_thread():
         # a web worker's request thread (other threads of a server may hold locks the child would need)
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
-    n = int(wanted) if wanted else min(2, cores)
-    return max(1, min(n, len(years)))
+    return max(1, int(wanted) if wanted else min(2, cores))
 
 
 def memory_allows(extra: int) -> bool:
@@ -158,3 +162,89 @@ class YearProcesses:
         for f in self.pipes.values():
             f.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class _Forked:
+    """:class:`evaluation.pipeline.Pending` of a function run in a forked child, its value handed
+    back through a file in a private temporary folder."""
+
+    def __init__(self, fn: Any, in_child: Any) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="landuse-aside-"))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        gc.freeze()  # as YearProcesses: the parent's objects stay out of the child's collections
+        try:
+            pid = os.fork()
+            if pid == 0:  # the child: compute, hand over, never return into the caller
+                code = 0
+                try:
+                    in_child()
+                    _dump(self.dir / "value.pkl", fn())
+                except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+                    code = 1
+                    try:
+                        _dump(self.dir / "error.pkl", exc)
+                    except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+                        _dump(self.dir / "error.pkl", RuntimeError(repr(exc)))
+                finally:
+                    os._exit(code)
+        finally:
+            gc.unfreeze()
+        self.pid: int | None = pid
+
+    def result(self) -> Any:
+        if self.pid is not None:
+            os.waitpid(self.pid, 0)
+            self.pid = None
+        err, value = self.dir / "error.pkl", self.dir / "value.pkl"
+        if err.exists():
+            with open(err, "rb") as f:
+                raise pickle.load(f)
+        if not value.exists():
+            raise LanduseError(t("评价的子进程意外退出（可能内存不足）；可用 --processes 1 在一个进程中评价",
+                                 "a process of the evaluation ended unexpectedly (out of memory?); "
+                                 "`--processes 1` evaluates in one process"))
+        with open(value, "rb") as f:
+            return pickle.load(f)
+
+    def close(self) -> None:
+        if self.pid is not None:  # not waited for: the caller failed meanwhile
+            try:
+                os.kill(self.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self.pid, 0)
+            self.pid = None
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _dump(path: Path, value: Any) -> None:
+    part = path.with_suffix(".part")
+    with open(part, "wb") as f:
+        pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+    part.rename(path)
+
+
+def fork_aside(prepared: Any, *, wanted: int | None) -> Any:
+    """The :data:`evaluation.pipeline.Aside` of a one-process run of one or more years: a year's
+    grading and survey in a forked child while the parent applies the rules that need no grades
+    (~1 s of a province year). None (run inline) where forking is not safe or does not pay: off the
+    main thread, on one core, with ``--processes 1``; inline too when memory is short. Before each fork the
+    carry's reads in flight are waited for; the child reads nothing from the store."""
+    if _forkable(wanted) < 2:
+        return None
+
+    def in_child() -> None:
+        prepared.carry = None  # the store's connections are the parent's
+
+    def aside(fn: Any) -> Any:
+        if not memory_allows(1):
+            from evaluation.pipeline import inline
+
+            return inline(fn)
+        settle = getattr(prepared.carry, "settle", None)
+        if settle is not None:
+            settle()
+        return _Forked(fn, in_child)
+
+    return aside
