@@ -16,6 +16,9 @@ over --repeat runs are printed.
   between up to two processes when the earlier years' parts are kept: landuse/services/years_parallel.py)
 - evaluate --fresh, 1 year / 6 years: the same, computing the earlier years' parts again (the
   cost of a first evaluation, or of one after the inputs changed)
+
+Then the same as whole processes timed from outside (the issue's measure: `landuse evaluate --year
+2025` as a command against a process that only reads the input layers).
 """
 
 from __future__ import annotations
@@ -108,6 +111,19 @@ def child(kind: str, db: str) -> None:
                       "peak_all_mb": peak[0]}))
 
 
+def run_whole(kind: str, db: str) -> dict:
+    """A whole process, as a user runs it (interpreter start, imports, exit), timed from outside:
+    the issue's measure. ``read``: a process that only reads the input layers; ``eval1``/``eval6``:
+    ``landuse evaluate`` for 2025 / every year."""
+    cmd = {"read": [sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); from parcels.store import "
+                    "open_store; open_store(sys.argv[2]).read_inputs()", str(ROOT), db],
+           "eval1": [sys.executable, "-m", "landuse.cli", "evaluate", "--db", db, "--year", "2025"],
+           "eval6": [sys.executable, "-m", "landuse.cli", "evaluate", "--db", db]}[kind]
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
+    return {"seconds": time.perf_counter() - t0, "max_rss_mb": float("nan"), "peak_all_mb": float("nan")}
+
+
 def run_child(kind: str, db: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", kind, db], check=True, capture_output=True, text=True,
                          cwd=ROOT)
@@ -145,10 +161,15 @@ def main() -> None:
     steps = [("bare read (floor)", "read"), ("figures, 1 year", "figures"), ("flags+grades+targets, 1 year", "full"),
              ("evaluate, 1 year", "eval1"), ("evaluate --fresh, 1 year", "eval1fresh"), ("evaluate, 6 years", "eval6"), ("evaluate, 6 years, 1 process", "eval6one"),
              ("evaluate --fresh, 6 years", "eval6fresh")]
+    whole = [("read process (floor)", "read"), ("landuse evaluate --year 2025", "eval1"),
+             ("landuse evaluate (6 years)", "eval6")]
     results: dict[str, list[dict]] = {}
+    wholes: dict[str, list[dict]] = {}
     for _ in range(a.repeat):
         for label, kind in steps:
             results.setdefault(label, []).append(run_child(kind, db))
+        for label, kind in whole:
+            wholes.setdefault(label, []).append(run_whole(kind, db))
     floor = statistics.median(r["seconds"] for r in results["bare read (floor)"])
     print(f"\nstore: {db}")
     print(f"{'step':<30} {'median s':>9} {'× floor':>8} {'peak MB':>8} {'all MB':>8}")
@@ -158,6 +179,12 @@ def main() -> None:
               f"{max(r['peak_all_mb'] for r in rs):>8.0f}")
     print(f"(medians of {a.repeat} runs; peak = max RSS of the measuring process; all = the largest sum of the "
           "PSS of it and its children, sampled every 0.1 s; 'figures' and 'flags+grades+targets' include the read)")
+    wfloor = statistics.median(r["seconds"] for r in wholes["read process (floor)"])
+    print(f"\n{'whole process':<30} {'median s':>9} {'× floor':>8}")
+    for label, rs in wholes.items():
+        s = statistics.median(r["seconds"] for r in rs)
+        print(f"{label:<30} {s:>9.2f} {s / wfloor:>8.2f}")
+    print("(timed from outside, start to exit: interpreter, imports, the command's output)")
 
 
 if __name__ == "__main__":
