@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.figures import Figures, ParcelYear, Static, evaluate_parcels, static_parts, year_figures
-from evaluation.grading import construction_status, grade_enterprises, merge_tenants
+from evaluation.grading import GRADE_COLUMNS, construction_status, grade_enterprises, merge_tenants
 from evaluation.indicators import building_coefficient
 from evaluation.intensive import intensive_use
 from evaluation.ledger import annotate_flags, overdue_flags, rights_with_takebacks
@@ -249,16 +249,25 @@ class Prepared:
                                  enterprise_years=self.inputs.get("enterprise_years"), construction=construction,
                                  merged=merged)
 
-    def graded(self, year: int, as_of: date | None = None) -> pd.DataFrame:
-        """The year's enterprise results with their grades (benchmarks from the previous year)."""
+    def graded(self, year: int, as_of: date | None = None, *, grades: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The year's enterprise results with their grades (benchmarks from the previous year);
+        ``grades``: the grading's columns when computed elsewhere (:meth:`grade_columns`)."""
         def make():
             er = self.figures(year, as_of).enterprise_results.copy()
-            g = self._grade(year, as_of, history=self.graded_population(year - 1))
+            g = self.grade_columns(year, as_of) if grades is None else grades
             for c in g.columns:
                 if c in er.columns:
                     er[c] = g[c].astype(er[c].dtype) if str(er[c].dtype) != "object" else g[c].astype(object)
             return er
         return self._get(("graded", int(year), as_of), make)
+
+    def grade_columns(self, year: int, as_of: date | None = None) -> pd.DataFrame:
+        """The grading's own columns for the year's enterprise results (what :meth:`graded` adds;
+        taken from it when the year is graded already)."""
+        done = self._memo.get(("graded", int(year), as_of))
+        if done is not None:
+            return done[[c for c in GRADE_COLUMNS if c in done.columns]]
+        return self._grade(year, as_of, history=self.graded_population(year - 1))
 
     def grades(self, year: int) -> pd.DataFrame:
         """The year's grades (uscc, year, grade), as :meth:`graded` gives them."""
@@ -437,7 +446,8 @@ def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResult
     # intensive-use survey computed aside (another process when the service gives one), then the
     # rules that read the grades
     idle = fig.current.idle
-    pending = prepared.aside(lambda: (prepared.graded(year, as_of), survey_step(inputs, year=year, policy=policy)))
+    # (only the grading's own columns come back: they are joined on here)
+    pending = prepared.aside(lambda: (prepared.grade_columns(year, as_of), survey_step(inputs, year=year, policy=policy)))
     try:
         with warnings.catch_warnings(record=True) as w:
             warnings.simplefilter("always")
@@ -445,10 +455,10 @@ def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResult
                                policy=policy, year=year, grade_history=grade_hist, built_up=built_up, as_of=as_of)
             rows = [rule_rows(setup, lambda r: r.kind not in GRADE_KINDS)]
         caught += w
-        er, sv = pending.result()
+        grades, sv = pending.result()
     finally:
         pending.close()
-    prepared._memo.setdefault(("graded", int(year), as_of), er)  # graded aside: known here too
+    er = prepared.graded(year, as_of, grades=grades)
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         rows.append(rule_rows(setup.with_grades(er), lambda r: r.kind in GRADE_KINDS))

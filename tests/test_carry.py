@@ -31,13 +31,8 @@ def package(tmp_path_factory):
     return root / "pkg"
 
 
-@pytest.fixture
-def gradings(monkeypatch):
-    """The years graded in a run (one entry per call of the grading), all in this process (a year's
-    grading is otherwise done in a forked child: tests/test_grading_aside.py)."""
-    import landuse.services.evaluate as service
-
-    monkeypatch.setattr(service, "fork_aside", lambda prepared, wanted: None)
+def count_gradings(monkeypatch) -> list[int]:
+    """The years graded in this process from now on (one entry per call of the grading)."""
     calls: list[int] = []
     real = pipeline.grade_enterprises
 
@@ -47,6 +42,16 @@ def gradings(monkeypatch):
 
     monkeypatch.setattr(pipeline, "grade_enterprises", counting)
     return calls
+
+
+@pytest.fixture
+def gradings(monkeypatch):
+    """The years graded in a run, all in this process (a year's grading is otherwise done in a
+    forked child: tests/test_grading_aside.py)."""
+    import landuse.services.evaluate as service
+
+    monkeypatch.setattr(service, "fork_aside", lambda prepared, wanted: None)
+    return count_gradings(monkeypatch)
 
 
 def _same(a, b) -> None:

@@ -17,6 +17,7 @@ from landuse.core.errors import LanduseError
 from landuse.core.policy import default_policy
 from landuse.services.evaluate import evaluate
 from tests.pkgkit import evaluated_sample
+from tests.test_carry import count_gradings
 from tests.test_years_parallel import _children
 
 P = default_policy()
@@ -74,14 +75,7 @@ def test_parts_computed_beside_a_forked_grading_are_kept(sample, forks, monkeypa
     run grades 2025 alone."""
     evaluate(sample, years=[Y], policy=P, processes=2, fresh=True)
     assert forks[0] >= 1
-    graded: list[int] = []
-    real = pipeline.grade_enterprises
-
-    def counting(er, **kw):
-        graded.append(int(pd.to_numeric(er["year"]).iloc[0]) if len(er) else -1)
-        return real(er, **kw)
-
-    monkeypatch.setattr(pipeline, "grade_enterprises", counting)
+    graded = count_gradings(monkeypatch)
     evaluate(sample, years=[Y], policy=P, processes=1)
     assert graded == [Y]
 

@@ -28,6 +28,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -45,8 +46,14 @@ MIN_PASSWORD = 10
 SESSION_COOKIE = "landuse_session"
 
 _hasher = PasswordHasher()
-# verified against when the user does not exist, so a failed login takes the same time either way
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so a failed login takes the same time either
+    way. Made on first use, not on import: an argon2 hash takes ~0.13 s and every command imports
+    this module."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AuthError(LanduseError):
@@ -201,7 +208,7 @@ def set_password(store: Store, username: str, password: str, *, actor: str | Non
 def verify_login(store: Store, username: str, password: str) -> User | None:
     """The user when the password matches and the account is active; None otherwise."""
     rows = store.sys_query("users", {"username": username}) if USERNAME_RE.match(username or "") else []
-    stored = rows[0]["password_hash"] if rows else _DUMMY_HASH
+    stored = rows[0]["password_hash"] if rows else _dummy_hash()
     try:
         ok = _hasher.verify(stored, password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):

@@ -187,6 +187,10 @@ def create_app(db: str | None = None, *, settings: Settings | None = None, store
     )
     app.state.store = store or open_store(db, init=True)
     app.state.settings = settings
+    # the unknown-user hash made now, so the first failed login takes as long as the others
+    from landuse.services.accounts import _dummy_hash
+
+    _dummy_hash()
     app.state.policy = default_policy()
 
     from landuse.web import api, evaluator, pages
