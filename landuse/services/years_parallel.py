@@ -1,4 +1,4 @@
-"""The years of one evaluation on more than one core (``landuse evaluate``, several years).
+"""An evaluation on more than one core (``landuse evaluate``): several years at once, or a year's grading beside its rules.
 
 A year's results depend on the inputs and on parts of earlier years (the baseline, the previous
 year's benchmark population, grades and ranks: :class:`evaluation.pipeline.Prepared`). When those
@@ -15,6 +15,14 @@ children only compute and never touch the store, the parent's locks or its conne
 partition of a distributed run, and memory available for another copy of the working set (each
 process keeps its own computations; the inputs are shared copy-on-write). Otherwise, or with
 ``LANDUSE_EVAL_PROCESSES=1`` / ``--processes 1``, the years run one after the other.
+
+When the years run one after the other (one year; or the earlier years' parts not all kept),
+:func:`fork_aside` gives each year a second process for part of its work
+(:attr:`evaluation.pipeline.Prepared.aside`): the enterprise grading and the intensive-use survey
+are computed in a child forked once the year's figures are there, while the parent applies the
+rules that read no grades; the child hands back the grading's columns and the survey's results
+through a file and exits. The same conditions hold (main thread, POSIX, two cores, memory,
+``--processes 1`` turns it off); the results are those of one process (tests).
 """
 
 from __future__ import annotations
