@@ -122,43 +122,17 @@ def _empty_flags() -> pd.DataFrame:
     return out.astype({"year": "Int64", "severity": "Int64", "gain_mu": float, "gain_wan": float})
 
 
-def flag_parcels(
-    parcel_results: pd.DataFrame,
-    *,
-    inputs: dict | None,
-    enterprise_results: pd.DataFrame | None,
-    idle: pd.DataFrame | None,
-    policy: Policy,
-    year: int,
-    grade_history: pd.DataFrame | None = None,
-    built_up: pd.Series | None = None,
-    as_of=None,
-    standard_land: pd.DataFrame | None = None,
-    with_data: bool = False,
-) -> pd.DataFrame:
+def flag_parcels(parcel_results: pd.DataFrame, *, with_data: bool = False, **context: Any) -> pd.DataFrame:
     """Apply every enabled rule of ``policy.rules``; one row per (parcel, rule), ``flags`` columns.
-
-    - ``inputs``: the input layers by name; ``inputs["parcels"]`` supplies flag columns,
-      commitments and completion dates.
-    - ``enterprise_results``: for the holder's industry (per-industry thresholds) and grade; when it
-      has no ``grade`` the year's rows are graded with ``grade_enterprises``.
-    - ``idle``: ``evaluation.lifecycle.idle_status`` output (indexed by or carrying parcel_code);
-      when None it is computed from ``inputs["parcels"]`` at ``as_of``.
-    - ``grade_history``: earlier enterprise grades (uscc, year, grade).
-    - ``built_up``: parcel_code → built-up share (``parcels.raster_evidence.built_up_share``);
-      default: parcel_results' ``built_up_share``.
-    - ``as_of``: default 31 December of ``year``; ``standard_land``: precomputed
-      ``standard_land_checks`` output.
-    - ``with_data``: add a ``data`` column with the compared values as a JSON string.
+    ``context``: the arguments of :func:`rule_setup` (inputs, enterprise results, idle status,
+    policy, year, …); ``with_data``: add a ``data`` column with the compared values as a JSON string.
 
     Rows are sorted by parcel_code, then the rule's order in the policy. The same in steps:
     :func:`rule_setup`, :func:`rule_rows` for some of the rules (a caller may apply the rules that
     read grades once the grades are there: :data:`GRADE_KINDS`), :func:`finish_flags`.
     """
-    setup = rule_setup(parcel_results, inputs=inputs, enterprise_results=enterprise_results, idle=idle,
-                       policy=policy, year=year, grade_history=grade_history, built_up=built_up, as_of=as_of,
-                       standard_land=standard_land)
-    return finish_flags([rule_rows(setup)], policy=policy, with_data=with_data)
+    setup = rule_setup(parcel_results, **context)
+    return finish_flags([rule_rows(setup)], policy=context["policy"], with_data=with_data)
 
 
 #: the rule kinds that read the year's enterprise grades (``RuleContext.enterprise_results``'s
@@ -199,7 +173,20 @@ def rule_setup(
     as_of=None,
     standard_land: pd.DataFrame | None = None,
 ) -> RuleSetup:
-    """The context every rule of the year reads (arguments as :func:`flag_parcels`)."""
+    """The context every rule of the year reads (for :func:`rule_rows`; :func:`flag_parcels` in one).
+
+    - ``inputs``: the input layers by name; ``inputs["parcels"]`` supplies flag columns,
+      commitments and completion dates.
+    - ``enterprise_results``: for the holder's industry (per-industry thresholds) and grade; when it
+      has no ``grade`` the year's rows are graded with ``grade_enterprises``.
+    - ``idle``: ``evaluation.lifecycle.idle_status`` output (indexed by or carrying parcel_code);
+      when None it is computed from ``inputs["parcels"]`` at ``as_of``.
+    - ``grade_history``: earlier enterprise grades (uscc, year, grade).
+    - ``built_up``: parcel_code → built-up share (``parcels.raster_evidence.built_up_share``);
+      default: parcel_results' ``built_up_share``.
+    - ``as_of``: default 31 December of ``year``; ``standard_land``: precomputed
+      ``standard_land_checks`` output.
+    """
     inputs = inputs or {}
     as_of = pd.Timestamp(f"{year}-12-31") if as_of is None else pd.Timestamp(as_of)
     pr = _year_rows(parcel_results, year)
