@@ -104,10 +104,6 @@ class _NotCarried(Exception):
     """A part :meth:`Prepared.preload` found neither in the memo nor in the carry."""
 
 
-#: the memo entries kept between runs (as_of the default only): name of the part → its frames
-_CARRIED = ("baseline", "population", "grades", "ranks")
-
-
 @dataclass
 class Prepared:
     """The inputs of an evaluation and what follows from them alone, computed once.
@@ -163,14 +159,15 @@ class Prepared:
         baseline, each previous year's benchmark population, grades and ranks), computing none.
         True when all were there: each of ``years`` then depends on nothing but this object, and
         the years can be evaluated in any order or at once (``landuse.services.evaluate``)."""
+        # the parts by name (carry_parts: the list a carry prefetches) through their accessors
+        take: dict[str, Callable[[int], Any]] = {"baseline": lambda _y: self.baseline,
+                                                 "population": self.graded_population, "ranks": self.ranks,
+                                                 "grades": self.grades}
         self._load_only = True
         try:
-            self.baseline  # noqa: B018 - loads it
-            for y in years:
-                if self.has_data(y - 1):
-                    self.graded_population(y - 1)
-                    self.ranks(y - 1)
-                self.grade_history(y)
+            for name in carry_parts(self.inputs, policy=self.policy, years=years):
+                part, year = name.split("/")
+                take[part](int(year))
         except _NotCarried:
             return False
         finally:
