@@ -35,6 +35,7 @@ import signal
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,55 @@ def memory_allows(extra: int) -> bool:
     return avail >= 2 * extra * rss  # headroom: the children grow as they compute
 
 
+def _fork(work: Callable[[], None], error_file: Callable[[], Path]) -> int:
+    """Fork a child that runs ``work`` and exits — 0, or 1 after pickling its exception to
+    ``error_file()`` (called in the child) for the parent to raise; the child never returns into the
+    caller. Returns the child's pid. The parent's objects are frozen out of the child's collections
+    meanwhile (their pages stay shared)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    gc.freeze()
+    try:
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                work()
+            except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+                code = 1
+                try:
+                    _dump(error_file(), exc)
+                except Exception:  # noqa: BLE001 - an exception that cannot be pickled
+                    _dump(error_file(), RuntimeError(repr(exc)))
+            finally:
+                os._exit(code)
+        return pid
+    finally:
+        gc.unfreeze()
+
+
+def _stop(pid: int) -> None:
+    """End a child not waited for (the parent failed or was interrupted) and reap it."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+
+
+def _dump(path: Path, value: Any) -> None:
+    """Pickle ``value`` to ``path``, which appears whole or not at all."""
+    part = path.with_suffix(".part")
+    with open(part, "wb") as f:
+        pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+    part.rename(path)
+
+
+def _load(path: Path) -> Any:
+    with open(path, "rb") as f:
+        return pickle.load(f)
+
+
 class YearProcesses:
     """Child processes evaluating ``shares`` of the years from ``prepared`` (forked now); the
     parent takes each year's results with :meth:`result` and must :meth:`close` (always)."""
@@ -90,46 +140,27 @@ class YearProcesses:
         self.pipes: dict[int, Any] = {}
         self.ready: set[int] = set()
         self.running: set[int] = set()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        gc.freeze()  # the inputs' objects stay out of the children's collections: pages stay shared
-        try:
-            for share in shares:
-                r, w = os.pipe()
-                pid = os.fork()
-                if pid == 0:  # the child: evaluate, hand over, never return into the caller
-                    code = 0
-                    try:
-                        os.close(r)
-                        prepared.carry = None  # the store's connections are the parent's: nothing read here
-                        with os.fdopen(w, "w") as say:
-                            for y in share:
-                                res = evaluate_year(prepared, year=y)
-                                part = self.dir / f"{y}.part"
-                                with open(part, "wb") as f:
-                                    pickle.dump(res, f, protocol=pickle.HIGHEST_PROTOCOL)
-                                part.rename(self.dir / f"{y}.pkl")
-                                say.write(f"{y}\n")
-                                say.flush()
-                                del res
-                                prepared.release(y)
-                    except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
-                        code = 1
-                        try:
-                            with open(self.dir / f"error-{os.getpid()}.pkl", "wb") as f:
-                                pickle.dump(exc, f)
-                        except Exception:  # noqa: BLE001 - an exception that cannot be pickled
-                            with open(self.dir / f"error-{os.getpid()}.pkl", "wb") as f:
-                                pickle.dump(RuntimeError(repr(exc)), f)
-                    finally:
-                        os._exit(code)
-                os.close(w)
-                self.pipes[pid] = os.fdopen(r)
-                self.running.add(pid)
-                for y in share:
-                    self.owner[int(y)] = pid
-        finally:
-            gc.unfreeze()
+        for share in shares:
+            r, w = os.pipe()
+
+            def work(share: list[int] = share, r: int = r, w: int = w) -> None:  # in the child
+                os.close(r)
+                prepared.carry = None  # the store's connections are the parent's: nothing read here
+                with os.fdopen(w, "w") as say:
+                    for y in share:
+                        res = evaluate_year(prepared, year=y)
+                        _dump(self.dir / f"{y}.pkl", res)
+                        say.write(f"{y}\n")
+                        say.flush()
+                        del res
+                        prepared.release(y)
+
+            pid = _fork(work, lambda: self.dir / f"error-{os.getpid()}.pkl")
+            os.close(w)
+            self.pipes[pid] = os.fdopen(r)
+            self.running.add(pid)
+            for y in share:
+                self.owner[int(y)] = pid
 
     def result(self, year: int) -> Any:
         """The results of ``year`` (waits for the process evaluating it)."""
@@ -143,14 +174,12 @@ class YearProcesses:
             self._reap(pid)  # the pipe closed: the child is done, or failed
             err = self.dir / f"error-{pid}.pkl"
             if err.exists():
-                with open(err, "rb") as f:
-                    raise pickle.load(f)
+                raise _load(err)
             raise LanduseError(t(f"评价 {year} 年的子进程意外退出（可能内存不足）；可用 --processes 1 在一个进程中评价",
                                  f"the process evaluating {year} ended unexpectedly (out of memory?); "
                                  "`--processes 1` evaluates in one process"))
         path = self.dir / f"{year}.pkl"
-        with open(path, "rb") as f:
-            res = pickle.load(f)
+        res = _load(path)
         path.unlink()
         return res
 
@@ -162,11 +191,8 @@ class YearProcesses:
     def close(self) -> None:
         """Stop the children still running (the parent failed or was interrupted), remove the files."""
         for pid in list(self.running):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            self._reap(pid)
+            _stop(pid)
+            self.running.discard(pid)
         for f in self.pipes.values():
             f.close()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -178,27 +204,12 @@ class _Forked:
 
     def __init__(self, fn: Any, in_child: Any) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="landuse-aside-"))
-        sys.stdout.flush()
-        sys.stderr.flush()
-        gc.freeze()  # as YearProcesses: the parent's objects stay out of the child's collections
-        try:
-            pid = os.fork()
-            if pid == 0:  # the child: compute, hand over, never return into the caller
-                code = 0
-                try:
-                    in_child()
-                    _dump(self.dir / "value.pkl", fn())
-                except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
-                    code = 1
-                    try:
-                        _dump(self.dir / "error.pkl", exc)
-                    except Exception:  # noqa: BLE001 - an exception that cannot be pickled
-                        _dump(self.dir / "error.pkl", RuntimeError(repr(exc)))
-                finally:
-                    os._exit(code)
-        finally:
-            gc.unfreeze()
-        self.pid: int | None = pid
+
+        def work() -> None:
+            in_child()
+            _dump(self.dir / "value.pkl", fn())
+
+        self.pid: int | None = _fork(work, lambda: self.dir / "error.pkl")
 
     def result(self) -> Any:
         if self.pid is not None:
@@ -206,31 +217,18 @@ class _Forked:
             self.pid = None
         err, value = self.dir / "error.pkl", self.dir / "value.pkl"
         if err.exists():
-            with open(err, "rb") as f:
-                raise pickle.load(f)
+            raise _load(err)
         if not value.exists():
             raise LanduseError(t("评价的子进程意外退出（可能内存不足）；可用 --processes 1 在一个进程中评价",
                                  "a process of the evaluation ended unexpectedly (out of memory?); "
                                  "`--processes 1` evaluates in one process"))
-        with open(value, "rb") as f:
-            return pickle.load(f)
+        return _load(value)
 
     def close(self) -> None:
         if self.pid is not None:  # not waited for: the caller failed meanwhile
-            try:
-                os.kill(self.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            os.waitpid(self.pid, 0)
+            _stop(self.pid)
             self.pid = None
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _dump(path: Path, value: Any) -> None:
-    part = path.with_suffix(".part")
-    with open(part, "wb") as f:
-        pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
-    part.rename(path)
 
 
 def fork_aside(prepared: Any, *, wanted: int | None) -> Any:
