@@ -270,13 +270,15 @@ def record(store: Store, *, year: int, layers: dict[str, pd.DataFrame], inputs_h
     digests: dict[str, Digest] = {}
     for name, frame in layers.items():
         coerced = coerce(frame, LAYERS[name])
-        key = content_key(coerced)
-        body = _encode(coerced) if key is None else None
-        d = key or body_digest(body or "")
+        body: str | None = None
+        d = content_key(coerced)
+        if d is None:  # a column the content digest cannot key: the encoded body's digest
+            body = _encode(coerced)
+            d = body_digest(body)
         prev = kept.get(name)
         holder = prev[1] if prev is not None and prev[0] == d and prev[1] else vid
         digests[name] = (d, holder)
-        if holder == vid and body is None:
+        if holder == vid and body is None:  # rows of their own: the body is kept
             body = _encode(coerced)
         store.sys_insert("result_version_layers", {"version_id": vid, "layer": name, "n_rows": len(frame),
                                                    "body": body if holder == vid else SAME + holder})

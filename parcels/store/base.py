@@ -585,10 +585,11 @@ def scoped_delete(layer: Layer, frame: pd.DataFrame, zones: list[str] | None) ->
 
 #: the content digest of each results layer's rows of a year as the product last wrote them (a
 #: SHA-256 of the rows, :func:`landuse.services.versions.content_key`, as
-#: :func:`landuse.services.versions.record` takes it), and the version whose body holds those rows. A row is valid while ``generation`` equals the results generation
-#: (``results_state``): every write of a results table bumps it — the product's own writes carry the
-#: valid rows forward in the same transaction, a write from outside (QGIS, SQL, a partition of a
-#: distributed run) leaves them behind, and the next evaluation writes those layers whole again.
+#: :func:`landuse.services.versions.record` takes it), and the version whose body holds those
+#: rows. A row is valid while ``generation`` equals the results generation (``results_state``):
+#: every write of a results table bumps it — the product's own writes carry the valid rows forward
+#: in the same transaction, a write from outside (QGIS, SQL, a partition of a distributed run)
+#: leaves them behind, and the next evaluation writes those layers whole again.
 #: Both backends; the generation is ``bigint`` on PostgreSQL (as in ``results_state``) and
 #: ``INTEGER`` (64-bit) in a GeoPackage, whose readers (GDAL, QGIS) know no other integer type name.
 RESULTS_DIGESTS_DDL = """CREATE TABLE IF NOT EXISTS results_digests (layer TEXT NOT NULL, year INTEGER NOT NULL,
