@@ -7,6 +7,10 @@ its message (and, for a refused import, the problem table) and exits 1; nothing 
 
 from __future__ import annotations
 
+import atexit
+import os
+import sys
+import threading
 from typing import Optional
 
 import typer
@@ -14,7 +18,7 @@ from typer.core import TyperGroup
 
 from landuse.core.errors import LanduseError, ValidationFailed
 from landuse.core.labels import set_lang, t
-from landuse.cli.common import console, err_console, problem_table
+from landuse.cli.common import HEAP, console, err_console, problem_table
 
 
 class LanduseGroup(TyperGroup):
@@ -58,5 +62,27 @@ from landuse.cli import data, demo, evaluation, policy, results, web  # noqa: E4
 from landuse.cli import ledger  # noqa: E402,F401
 
 
-def main() -> None:  # pragma: no cover
-    app()
+def main() -> None:
+    """The ``landuse`` command (its console script and ``python -m landuse.cli``): :data:`app`, then
+    the exit. After a command that left a large heap (:func:`~landuse.cli.common.leave_heap`) the
+    process ends the way ``clang`` does by default (``-disable-free``): the exit handlers run and
+    the output is flushed as at any exit, and the memory goes back to the system whole instead of
+    being freed object by object. Only when no other thread runs; otherwise, and after every other
+    command, the interpreter's normal exit."""
+    try:
+        app()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if not HEAP["large"] or threading.active_count() > 1 or run_exit_handlers is None:
+        sys.exit(code)
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):  # what sys.exit does with a message
+        print(code, file=sys.stderr)
+        code = 1
+    run_exit_handlers()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,5 +1,5 @@
 """``python -m landuse.cli``: the same command as ``landuse``."""
 
-from landuse.cli import app
+from landuse.cli import main
 
-app()
+main()

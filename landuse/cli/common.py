@@ -15,6 +15,16 @@ from landuse.core.settings import is_postgres_url, resolve_db
 console = Console()
 err_console = Console(stderr=True)
 
+#: set by a command that leaves a large heap behind (:func:`leave_heap`); read by :func:`landuse.cli.main`
+HEAP = {"large": False}
+
+
+def leave_heap() -> None:
+    """Say that this command leaves a large heap (an evaluation: about a gigabyte of objects, ~0.5 s
+    to free one by one when the interpreter shuts down): the ``landuse`` process then ends without
+    freeing it (:func:`landuse.cli.main`)."""
+    HEAP["large"] = True
+
 DB_HELP = "数据库：PostGIS URL 或 GeoPackage 路径（默认 LANDUSE_DATABASE_URL，再默认 ./landuse.gpkg）/ PostGIS URL or GeoPackage path"
 POLICY_HELP = "政策文件 TOML（默认随产品提供的政策）/ policy TOML file (default: the shipped policy)"
 

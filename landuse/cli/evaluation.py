@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from landuse.cli import app
-from landuse.cli.common import DB_HELP, POLICY_HELP, Steps, console, load_policy, open_store, parse_date, warn_stale
+from landuse.cli.common import DB_HELP, POLICY_HELP, Steps, console, leave_heap, load_policy, open_store, parse_date, warn_stale
 from landuse.core.errors import LanduseError
 from landuse.core.labels import lang, t
 
@@ -55,6 +55,7 @@ def evaluate_cmd(
         years = survey_years(store)
     if not years:
         raise LanduseError(t("没有企业年度数据", "no enterprise_years in the store"))
+    leave_heap()  # the inputs and a year's results: the process ends without freeing them one by one
     with Steps(2 * len(years) + 1) as steps:
         out = evaluate(store, years=years, policy=pol, as_of=parse_date(as_of), built_up=built_up, progress=steps.say,
                        actor=f"cli:{getpass.getuser()}", fresh=fresh, processes=processes, keep="last")

@@ -24,7 +24,8 @@ from landuse.services import objections, versions
 from landuse.services.carry import StoreCarry, carry_key, scope_of
 from landuse.services.ledger import read_ledger
 from landuse.services.survey import evaluate_survey_only, store_survey_results
-from landuse.services.years_parallel import YearProcesses, fork_aside, memory_allows, processes_for
+from landuse.services.years_parallel import (YearProcesses, fork_aside, long_lived, memory_allows, processes_for,
+                                             read_aside)
 from parcels.store.base import Store, zone_provinces
 
 Progress = Callable[[str], None]
@@ -74,12 +75,14 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
             raise LanduseError(t(f"{'、'.join(map(str, held))} 年已有发布版本，分区（集群）评价不能改写；请在单机上评价生成草稿",
                                  f"{', '.join(map(str, held))} has a published version: a partitioned (cluster) run "
                                  "cannot write under it; evaluate on one machine to make a draft"))
+    wanted_processes = processes if processes is not None else get_settings().eval_processes
     say(t("读取输入", "reading inputs"))
     # polygons are decoded for the zones only (zone results carry them; the figures use the stored
     # areas), and for the parcels when a built-up raster is read against them
     geometry = {"zones"} | ({"parcels"} if built_up is not None else set())
     if zones is None:
-        inputs, inputs_hash = store.read_inputs_snapshot(geometry=geometry)
+        # (some layers read by a second process meanwhile, where the backend can and forking pays)
+        inputs, inputs_hash = store.read_inputs_snapshot(geometry=geometry, aside=read_aside(wanted=wanted_processes))
     else:  # a partition is stamped with the whole store's inputs (as recorded by the imports)
         inputs_hash = store.inputs_hash()
         inputs, _ = store.read_inputs_snapshot(zones=zones, with_hash=False, geometry=geometry)
@@ -152,7 +155,6 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
     # With the earlier years' parts all kept, other processes compute some of the years meanwhile.
     order = sorted(years)
     forked: YearProcesses | None = None
-    wanted_processes = processes if processes is not None else get_settings().eval_processes
     n = processes_for(order, zones=zones, as_of=as_of, wanted=wanted_processes)
     if n > 1 and carry is not None and not fresh and prepared.preload(order) and memory_allows(n - 1):
         carry.settle()  # no thread of this process reading the store when it forks
@@ -163,14 +165,15 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
         for y in order:
             say(t(f"评价 {y} 年", f"evaluating {y}") if forked is None else
                 t(f"评价 {y} 年（{len(order)} 个年度分 {n} 个进程同时评价）", f"evaluating {y} ({len(order)} years on {n} processes)"))
-            if forked is not None and y not in order[0::n]:
-                res = forked.result(y)
-            else:
-                res = evaluate_year(prepared, year=y, as_of=as_of)
-            for frame in res.layers.values():
-                if "inputs_hash" in frame.columns:
-                    frame["inputs_hash"] = inputs_hash
-            store_year(y, res)
+            with long_lived():  # the inputs and the parts kept so far outlive the year: not collected
+                if forked is not None and y not in order[0::n]:
+                    res = forked.result(y)
+                else:
+                    res = evaluate_year(prepared, year=y, as_of=as_of)
+                for frame in res.layers.values():
+                    if "inputs_hash" in frame.columns:
+                        frame["inputs_hash"] = inputs_hash
+                store_year(y, res)
             if keep == "last" and y != order[-1]:
                 res.layers = {k: v for k, v in res.layers.items() if k in ("zone_results", "pilot_area_results")}
             out[y] = res

@@ -363,11 +363,16 @@ class Store(abc.ABC):
         return self.read_inputs_snapshot(zones=zones, with_hash=False)[0]
 
     def read_inputs_snapshot(self, *, zones: list[str] | None = None, with_hash: bool = True,
-                             geometry: Collection[str] | None = None) -> tuple[dict[str, pd.DataFrame], str | None]:
+                             geometry: Collection[str] | None = None,
+                             aside: Callable[[Callable[[], Any]], Any] | None = None,
+                             ) -> tuple[dict[str, pd.DataFrame], str | None]:
         """Every input layer read in one consistent snapshot, and the inputs hash of what was read
         (:func:`inputs_hash_of`; for all zones it equals :meth:`inputs_hash` at that moment).
         ``geometry``: the layers whose geometry is read and decoded (default: every layer that has
         one; the others come as plain frames without it — see :func:`geometry_layers`).
+        ``aside``: a way to run a function in another process meanwhile (``evaluation.pipeline.Aside``:
+        it returns a pending value with ``result()`` and ``close()``); a backend may read some layers
+        there, and gives the same frames and hash as without it. Here it is not used.
         Backends override this to read inside one transaction."""
         geo = geometry_layers(geometry, recorded={} if with_hash else None)
         frames = {layer.name: self.read(layer.name, zones=zones, geometry=layer.name in geo) for layer in INPUT_LAYERS}

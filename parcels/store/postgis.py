@@ -9,7 +9,7 @@ whole import back. Every statement with a value from outside is parameterised.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 import numpy as np
@@ -218,10 +218,12 @@ class PostGISStore(Store):
                                    geometry=geometry)
 
     def read_inputs_snapshot(self, *, zones: list[str] | None = None, with_hash: bool = True,
-                             geometry: Collection[str] | None = None) -> tuple[dict[str, pd.DataFrame], str | None]:
+                             geometry: Collection[str] | None = None,
+                             aside: Callable[[Callable[[], Any]], Any] | None = None,
+                             ) -> tuple[dict[str, pd.DataFrame], str | None]:
         """Every input layer read in one REPEATABLE READ transaction (one snapshot of the database:
         an import committing meanwhile is not seen half-way). ``geometry``: as
-        :meth:`Store.read_inputs_snapshot`."""
+        :meth:`Store.read_inputs_snapshot`; ``aside`` is not used (the rows come from the server)."""
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
             conn.execute(text("SELECT 1"))  # the snapshot is taken at the first statement
             recorded = _recorded_states(conn) if with_hash and zones is None else {}
