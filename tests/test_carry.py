@@ -14,6 +14,7 @@ import pytest
 
 import evaluation.pipeline as pipeline
 from landuse.core.policy import default_policy
+import landuse.services.carry as carry_mod
 from landuse.services.carry import StoreCarry, carry_key
 from landuse.services.evaluate import evaluate
 from landuse.services.imports import run_import
@@ -68,12 +69,16 @@ def test_a_warm_run_reads_its_parts_in_the_background_and_uses_each(store, packa
     prefetch thread while the year's own parcels are computed; each is read once and used."""
     run_import(package, store, policy=POLICY)
     cold = evaluate(store, years=[2025], policy=POLICY)[2025]
-    read, used = [], []
-    real_get, real_load = type(store).get_carry, StoreCarry.load
+    read, used, parsed = [], [], []
+    real_get, real_load, real_parse = type(store).get_carry, StoreCarry.load, carry_mod._parse
 
     def get_carry(self, key, part):
         read.append((part, threading.current_thread().name))
         return real_get(self, key, part)
+
+    def parse(data):
+        parsed.append(threading.current_thread().name)
+        return real_parse(data)
 
     def load(self, name):
         out = real_load(self, name)
@@ -82,8 +87,11 @@ def test_a_warm_run_reads_its_parts_in_the_background_and_uses_each(store, packa
 
     monkeypatch.setattr(type(store), "get_carry", get_carry)
     monkeypatch.setattr(StoreCarry, "load", load)
+    monkeypatch.setattr(carry_mod, "_parse", parse)
     warm = evaluate(store, years=[2025], policy=POLICY)[2025]
     assert read and all(thread.startswith("carry-prefetch") for _, thread in read), read
+    # the Parquet decoding there too (only the conversion to frames in the computing thread)
+    assert parsed and all(thread.startswith("carry-prefetch") for thread in parsed), parsed
     # baseline, 2024's population and ranks, the streak rule's grades
     assert sorted(p for p, _ in read) == sorted(n for n, _ in used) and all(ok for _, ok in used)
     assert {"baseline/2020", "population/2024", "ranks/2024", "grades/2024"} <= {p for p, _ in read}

@@ -25,11 +25,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import warnings
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pandas.io._util import arrow_table_to_pandas
 
 from landuse.core.policy import Policy
 from parcels.store.base import Store
@@ -77,8 +82,22 @@ def _encode(df: pd.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def _decode(data: bytes) -> pd.DataFrame:
-    return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+def _parse(data: bytes) -> pa.Table:
+    """A kept frame's Parquet bytes as an Arrow table: the part of reading it that leaves Python's
+    lock (pyarrow decodes in C++), done where the bytes are fetched (:meth:`StoreCarry.prefetch`)."""
+    return pq.read_table(pa.BufferReader(data), use_pandas_metadata=True)
+
+
+def _to_frame(table: pa.Table) -> pd.DataFrame:
+    """The frame of a parsed table, as :func:`pandas.read_parquet` makes it (its own conversion,
+    under the same filter of pandas' internal deprecation warning: the frames are identical)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "make_block is deprecated")
+        df = arrow_table_to_pandas(table)
+    meta = table.schema.metadata or {}
+    if b"PANDAS_ATTRS" in meta:
+        df.attrs = json.loads(meta[b"PANDAS_ATTRS"])
+    return df
 
 
 class StoreCarry:
@@ -88,21 +107,25 @@ class StoreCarry:
         self.store, self.key, self.scope, self.read = store, key, scope, read
         self._fetching: dict[str, Future[dict[str, bytes] | None]] = {}
 
-    def _fetch(self, name: str) -> dict[str, bytes] | None:
-        """A part's frames as stored (Parquet), each checked against its SHA-256; None when the
-        store holds none or one is damaged."""
+    def _fetch(self, name: str) -> dict[str, pa.Table] | None:
+        """A part's frames as stored (Parquet), each checked against its SHA-256 and parsed; None
+        when the store holds none or one is damaged or does not parse."""
         rows = self.store.get_carry(self.key, name)
         if not rows or any(hashlib.sha256(data).hexdigest() != sha for data, sha in rows.values()):
             return None  # not kept, or damaged: computed again
-        return {frame: data for frame, (data, _sha) in rows.items()}
+        try:
+            return {frame: _parse(data) for frame, (data, _sha) in rows.items()}
+        except Exception:  # noqa: BLE001 - a part that does not parse is computed again
+            return None
 
     def prefetch(self, names: list[str]) -> None:
         """Start reading the parts ``names`` (:func:`evaluation.pipeline.carry_parts`) on a thread of
         their own while the evaluation computes what needs none of them (the year's own parcels):
-        the store's reads and the checksums, which leave Python's lock to the computing thread. The
-        frames are decoded by :meth:`load`, in the caller's thread: pandas' Parquet reader changes
-        the process-wide ``warnings`` state, and from a second thread it would disturb the warnings
-        the computing thread records."""
+        the store's reads, the checksums and the Parquet decoding, which leave Python's lock to the
+        computing thread. The frames are made from the decoded tables by :meth:`load`, in the
+        caller's thread: that conversion changes the process-wide ``warnings`` state (as pandas'
+        Parquet reader does), and from a second thread it would disturb the warnings the computing
+        thread records."""
         names = [n for n in dict.fromkeys(names) if n not in self._fetching]
         if not self.read or not names:
             return
@@ -125,9 +148,9 @@ class StoreCarry:
         if not stored:
             return None
         out = {}
-        for frame, data in stored.items():
+        for frame, table in stored.items():
             try:
-                out[frame] = _decode(data)
+                out[frame] = _to_frame(table)
             except Exception:  # noqa: BLE001 - a part that does not decode is computed again
                 return None
         return out
