@@ -209,12 +209,22 @@ def yard_dependent(land_use_code: pd.Series, land_use_scheme: pd.Series, industr
     """Parcels whose 建筑系数 rests on structures and open yards (``land.yard_dependent_land_uses``
     by scheme, ``land.yard_dependent_industries`` by the holder's industry): a footprint-only
     figure says nothing about them."""
-    uses = getattr(land_policy, "yard_dependent_land_uses", {}) or {}
-    code = land_use_code.astype(object).where(land_use_code.notna(), "").astype(str).str.strip()
-    scheme = land_use_scheme.astype(object).where(land_use_scheme.notna(), "").astype(str).str.strip()
-    by_use = pd.Series(False, index=land_use_code.index)
-    for sch, prefixes in uses.items():
-        if prefixes:
-            by_use |= (scheme == sch) & code.str.startswith(tuple(str(p) for p in prefixes))
+    uses = {sch: tuple(str(p) for p in prefixes)
+            for sch, prefixes in (getattr(land_policy, "yard_dependent_land_uses", {}) or {}).items() if prefixes}
+    # once per distinct (scheme, use code) pair, not per row (text trimmed; missing as "")
+    ci, cu = _distinct_text(land_use_code)
+    si, su = _distinct_text(land_use_scheme)
+    pair = si.astype("int64") * len(cu) + ci
+    pi, pu = pd.factorize(pair)
+    hit = np.array([any(su[p // len(cu)] == sch and cu[p % len(cu)].startswith(pre) for sch, pre in uses.items())
+                    for p in pu], dtype=bool)
+    by_use = hit[pi] if len(pu) else np.zeros(len(land_use_code), dtype=bool)
     by_ind = code_prefix_match(industry_code, getattr(land_policy, "yard_dependent_industries", []) or [])
-    return (by_use | by_ind).astype(bool)
+    return pd.Series(by_use, index=land_use_code.index) | by_ind.to_numpy(dtype=bool)
+
+
+def _distinct_text(s: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Each row's position among the distinct values of ``s`` as trimmed text (missing: "", last)."""
+    idx, uniq = pd.factorize(s.astype(object), use_na_sentinel=True)
+    text = [str(v).strip() for v in uniq] + [""]
+    return np.where(idx < 0, len(uniq), idx), text

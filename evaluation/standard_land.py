@@ -209,10 +209,11 @@ def standard_land_checks(
         target_word = "承诺" if chk.committed is not None else "要求"
         cmp_fail = "<" if chk.op == "ge" else ">"
         cmp_ok = "≥" if chk.op == "ge" else "≤"
-        evidence: list[str | None] = []
+        evidence: list[str | None] = [None] * len(status)
         due_arr = due.to_numpy()
         density_only_arr = density_only.to_numpy(dtype=bool)
-        for k, (st, av, tv, s) in enumerate(zip(status, a, t, shortfall)):
+        for k in np.flatnonzero(status != "not_due"):  # no evidence before the check is due
+            st, av, tv, s = status[k], a[k], t[k], shortfall[k]
             lbl = chk.label_zh
             if coverage_check and density_label[k]:
                 lbl = "建筑密度(仅建筑基底)"
@@ -223,7 +224,7 @@ def standard_land_checks(
                     text += f"（差 {fmt_pct(s)}）"
                 if recorded[k]:
                     text += f"（{pd.Timestamp(due_arr[k]):%Y-%m-%d}竣工验收记录）"
-                evidence.append(text)
+                evidence[k] = text
             elif st == "due":
                 if coverage_check and density_only_arr[k]:
                     missing = "构筑物、露天堆场和操作场地面积"
@@ -231,9 +232,7 @@ def standard_land_checks(
                     missing = "宗地已完成投资"
                 else:
                     missing = "实际值" if not np.isfinite(av) else f"{target_word}值"
-                evidence.append(f"{chk.label_zh}：已到期，缺{missing}，无法判定")
-            else:
-                evidence.append(None)
+                evidence[k] = f"{chk.label_zh}：已到期，缺{missing}，无法判定"
         parts.append(
             pd.DataFrame(
                 {
