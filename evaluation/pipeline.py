@@ -465,7 +465,7 @@ def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResult
     disposals = inputs.get("disposals")
     if disposals is not None and len(disposals):
         flags = _ledger_flags(flags, disposals, pr, idle, policy=policy, year=year, as_of=as_of)
-    pr = apply_flag_summary(pr, flags)
+    pr = apply_flag_summary(pr, flags, copy=False)  # pr is this year's own copy (above)
 
     # intensive use
     iu = intensive_use(inputs["zones"], inputs["parcels"], pr, flags, policy=policy, year=year)

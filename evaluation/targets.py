@@ -57,9 +57,10 @@ def _join(values) -> str:
     return "；".join(dict.fromkeys(v for v in values if isinstance(v, str) and v))
 
 
-def flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+def flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame, *, text: bool = True) -> pd.DataFrame:
     """One row per flagged (year, parcel_code): rules, reasons, evidence, actions, counts, gains,
-    ``priority_key`` and ``priority`` (ranked within the year, see the module docstring)."""
+    ``priority_key`` and ``priority`` (ranked within the year, see the module docstring).
+    ``text=False``: reasons, evidence and actions left empty (what :func:`apply_flag_summary` needs)."""
     cols = [
         "year",
         "parcel_code",
@@ -97,27 +98,36 @@ def flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFr
     actions: list[list[str]] = []
     cur = None
     gid = g.ngroup().to_numpy()
-    for key, rule, label, ev, act in zip(
-        gid,
-        f["rule"].to_numpy(dtype=object),
-        f["label"].to_numpy(dtype=object),
-        f["evidence"].to_numpy(dtype=object),
-        f["action"].to_numpy(dtype=object),
-    ):
-        if key != cur:
-            cur = key
-            rules.append([])
-            reasons.append([])
-            evidence.append([])
-            actions.append([])
-        rules[-1].append(rule)
-        reasons[-1].append(label)
-        evidence[-1].append(f"【{label}】{ev}" if isinstance(ev, str) and ev else f"【{label}】")
-        actions[-1].append(act)
-    s["rules"] = [",".join(r) for r in rules]
-    s["reasons"] = [_join(r) for r in reasons]
-    s["evidence"] = [_join(r) for r in evidence]
-    s["actions"] = [_join(r) for r in actions]
+    if not text:
+        for key, rule in zip(gid, f["rule"].to_numpy(dtype=object)):
+            if key != cur:
+                cur = key
+                rules.append([])
+            rules[-1].append(rule)
+        s["rules"] = [",".join(r) for r in rules]
+        s["reasons"] = s["evidence"] = s["actions"] = None
+    else:
+        for key, rule, label, ev, act in zip(
+            gid,
+            f["rule"].to_numpy(dtype=object),
+            f["label"].to_numpy(dtype=object),
+            f["evidence"].to_numpy(dtype=object),
+            f["action"].to_numpy(dtype=object),
+        ):
+            if key != cur:
+                cur = key
+                rules.append([])
+                reasons.append([])
+                evidence.append([])
+                actions.append([])
+            rules[-1].append(rule)
+            reasons[-1].append(label)
+            evidence[-1].append(f"【{label}】{ev}" if isinstance(ev, str) and ev else f"【{label}】")
+            actions[-1].append(act)
+        s["rules"] = [",".join(r) for r in rules]
+        s["reasons"] = [_join(r) for r in reasons]
+        s["evidence"] = [_join(r) for r in evidence]
+        s["actions"] = [_join(r) for r in actions]
     # zone medians per year
     med_parts = []
     for yr, rows in parcel_results.groupby(parcel_results["year"].astype("Int64")):
@@ -179,12 +189,13 @@ def target_list(
     return object_strings(out[TARGET_COLUMNS].copy())
 
 
-def apply_flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+def apply_flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame, *, copy: bool = True) -> pd.DataFrame:
     """A copy of ``parcel_results`` with the per-parcel flag columns filled: ``flags`` (comma-joined
     rule codes, None when unflagged), ``flag_count`` (0), ``max_severity`` (NA), ``priority`` (NA),
-    ``gain_mu`` and ``gain_wan`` (0.0 when unflagged)."""
-    out = parcel_results.copy()
-    s = flag_summary(parcel_results, flags)
+    ``gain_mu`` and ``gain_wan`` (0.0 when unflagged). ``copy=False``: filled in place (a caller's
+    own frame) and returned."""
+    out = parcel_results.copy() if copy else parcel_results
+    s = flag_summary(parcel_results, flags, text=False)
     years = pd.unique(out["year"].astype("Int64"))
     if len(years) == 1 and not pd.isna(years[0]):  # one year (an evaluation's): by parcel alone
         s = s[s["year"].astype("Int64") == years[0]].set_index("parcel_code")

@@ -7,7 +7,7 @@ import pandas as pd
 from tests.evalkit import run_year as evaluate_year
 from evaluation.grading import grade_enterprises
 from evaluation.rules import FLAG_COLUMNS, flag_parcels
-from evaluation.targets import apply_flag_summary, target_list
+from evaluation.targets import apply_flag_summary, flag_summary, target_list
 from landuse.core.policy import default_policy
 from tests.evalkit import make_inputs, mu
 
@@ -85,3 +85,11 @@ def test_pipeline_on_core_output():
     s = apply_flag_summary(pr, f)
     assert s.loc[s["parcel_code"] == "P5", "flag_count"].iat[0] == 0
     assert isinstance(s, pd.DataFrame) and len(s) == len(pr)
+    # the summary without its text (what apply_flag_summary reads) has the same rules, counts and ranks
+    full, bare = flag_summary(pr, f), flag_summary(pr, f, text=False)
+    assert bare[["reasons", "evidence", "actions"]].isna().all().all() and full["evidence"].notna().all()
+    keep = [c for c in full.columns if c not in ("reasons", "evidence", "actions")]
+    pd.testing.assert_frame_equal(full[keep], bare[keep], check_exact=True)
+    own = pr.copy()
+    assert apply_flag_summary(own, f, copy=False) is own  # in place, as the pipeline uses it
+    pd.testing.assert_frame_equal(own, s, check_exact=True)
