@@ -88,10 +88,14 @@ class RuleContext:
 
 
 def _year_rows(parcel_results: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The rows of ``year``, the first of each parcel code, indexed by the code (column kept)."""
     pr = parcel_results
     if "year" in pr.columns:
-        pr = pr[pr["year"].astype("Int64") == year]
-    pr = pr.drop_duplicates("parcel_code")
+        of_year = (pr["year"].astype("Int64") == year).to_numpy(dtype=bool, na_value=False)
+        if not of_year.all():  # (a year's own results: every row; no copy then)
+            pr = pr[of_year]
+    if not pr["parcel_code"].is_unique:
+        pr = pr.drop_duplicates("parcel_code")
     out = pr.set_index(pr["parcel_code"].astype(object), drop=False)
     out.index.name = None
     return out
