@@ -161,11 +161,12 @@ def construction_status(uses: pd.DataFrame, parcel_results: pd.DataFrame, parcel
     cols = ["under_construction", "deadline", "within_term"]
     if uses is None or len(uses) == 0 or "stage" not in parcel_results.columns:
         return pd.DataFrame(columns=cols, index=pd.Index([], name="uscc", dtype=object))
-    pr = parcel_results.drop_duplicates("parcel_code").set_index("parcel_code")
+    pr = parcel_results[["parcel_code", "stage"]].drop_duplicates("parcel_code").set_index("parcel_code")
     stage = uses["parcel_code"].map(pr["stage"])
     building = stage.isin(["supplied", "started"])
     if parcels is not None and "agreed_completion_date" in parcels.columns:
-        acd = parcels.drop_duplicates("parcel_code").set_index("parcel_code")["agreed_completion_date"]
+        acd = parcels[["parcel_code", "agreed_completion_date"]].drop_duplicates("parcel_code").set_index(
+            "parcel_code")["agreed_completion_date"]
         deadline = pd.to_datetime(uses["parcel_code"].map(acd))
     else:
         deadline = pd.Series(pd.NaT, index=uses.index, dtype="datetime64[ns]")

@@ -373,7 +373,8 @@ def _building_coefficient(pr: pd.DataFrame, parcels: pd.DataFrame) -> np.ndarray
     """建筑系数 per parcel row of ``pr``: (footprint + structures and yards) / area where
     ``structures_yard_area_m2`` is given, else NaN (``building_coverage`` stays the footprint-only
     建筑密度)."""
-    p = parcels.drop_duplicates("parcel_code").set_index("parcel_code").reindex(pr["parcel_code"])
+    used = [c for c in ("footprint_area_m2", "structures_yard_area_m2") if c in parcels.columns]
+    p = parcels[["parcel_code", *used]].drop_duplicates("parcel_code").set_index("parcel_code").reindex(pr["parcel_code"])
 
     def col(frame, c):
         return (pd.to_numeric(frame[c], errors="coerce") if c in frame.columns else pd.Series(np.nan, index=frame.index)

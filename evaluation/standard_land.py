@@ -84,11 +84,21 @@ def fmt_value(column: str, x: float) -> str:
     return fmt_pct(x) if column in PERCENT_COLUMNS else fmt_num(x)
 
 
-def _year_rows(parcel_results: pd.DataFrame, year: int) -> pd.DataFrame:
+def year_rows(parcel_results: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The rows of ``year``, the first of each parcel code; a year's own results (every row of the
+    year, each code once) as they are, without a filtered copy."""
     pr = parcel_results
     if "year" in pr.columns:
-        pr = pr[pr["year"].astype("Int64") == year]
-    return pr.drop_duplicates("parcel_code").set_index("parcel_code")
+        of_year = (pr["year"].astype("Int64") == year).to_numpy(dtype=bool, na_value=False)
+        if not of_year.all():
+            pr = pr[of_year]
+    if not pr["parcel_code"].is_unique:
+        pr = pr.drop_duplicates("parcel_code")
+    return pr
+
+
+def _year_rows(parcel_results: pd.DataFrame, year: int) -> pd.DataFrame:
+    return year_rows(parcel_results, year).set_index("parcel_code")
 
 
 def _bool(s: pd.Series) -> pd.Series:

@@ -39,7 +39,7 @@ from evaluation import lifecycle
 from evaluation.rules.common import developed as developed_of
 from evaluation.rules.common import industry_of_holder, num, supplied as supplied_of, zone_median_revenue_per_mu
 from evaluation.rules.registry import kind
-from evaluation.standard_land import object_strings, standard_land_checks
+from evaluation.standard_land import object_strings, standard_land_checks, year_rows
 from landuse.core.contract import FLAGS
 from landuse.core.policy import Policy
 
@@ -89,13 +89,7 @@ class RuleContext:
 
 def _year_rows(parcel_results: pd.DataFrame, year: int) -> pd.DataFrame:
     """The rows of ``year``, the first of each parcel code, indexed by the code (column kept)."""
-    pr = parcel_results
-    if "year" in pr.columns:
-        of_year = (pr["year"].astype("Int64") == year).to_numpy(dtype=bool, na_value=False)
-        if not of_year.all():  # (a year's own results: every row; no copy then)
-            pr = pr[of_year]
-    if not pr["parcel_code"].is_unique:
-        pr = pr.drop_duplicates("parcel_code")
+    pr = year_rows(parcel_results, year)
     out = pr.set_index(pr["parcel_code"].astype(object), drop=False)
     out.index.name = None
     return out
