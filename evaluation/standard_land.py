@@ -92,8 +92,9 @@ def year_rows(parcel_results: pd.DataFrame, year: int) -> pd.DataFrame:
         of_year = (pr["year"].astype("Int64") == year).to_numpy(dtype=bool, na_value=False)
         if not of_year.all():
             pr = pr[of_year]
-    if not pr["parcel_code"].is_unique:
-        pr = pr.drop_duplicates("parcel_code")
+    again = pr["parcel_code"].duplicated().to_numpy()
+    if again.any():
+        pr = pr[~again]
     return pr
 
 

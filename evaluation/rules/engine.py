@@ -96,17 +96,9 @@ def _year_rows(parcel_results: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 def _by_code(frame: pd.DataFrame | None, index: pd.Index) -> pd.DataFrame:
-    """``frame``'s rows for the parcel codes of ``index`` (unique), in its order (the first row of a code)."""
     if frame is None or frame.empty:
         return pd.DataFrame(index=index)
     if "parcel_code" in frame.columns:
-        codes = frame["parcel_code"].to_numpy(dtype=object)
-        if len(codes) == len(index) and bool((codes == index.to_numpy(dtype=object)).all()):
-            # already one row per code in the index's order (the parcels layer for its year's
-            # figures): the rows as they are, without looking each code up
-            out = frame.drop(columns="parcel_code")
-            out.index = index
-            return out
         frame = frame.drop_duplicates("parcel_code").set_index("parcel_code")
     return frame.reindex(index)
 
