@@ -38,6 +38,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from evaluation.codes import sorted_factorize
+
 PROBLEM_COLUMNS = ("layer", "key", "code", "message")
 
 
@@ -198,8 +200,8 @@ def year_uses(
     # parcels as integer codes in the order of their text codes (a sorted factorization): the sorts,
     # groups and joins below give the same order and groups as on the text, at a fraction of the cost
     n_hold = len(hold)
-    pcodes, pcats = pd.factorize(np.concatenate([hold["parcel_code"].to_numpy(dtype=object),
-                                                 lease["parcel_code"].to_numpy(dtype=object)]), sort=True)
+    pcodes, pcats = sorted_factorize(np.concatenate([hold["parcel_code"].to_numpy(dtype=object),
+                                                     lease["parcel_code"].to_numpy(dtype=object)]))
     hold = hold.assign(parcel_code=pcodes[:n_hold])
     lease = lease.assign(parcel_code=pcodes[n_hold:])
     area_of = area.reindex(pcats).to_numpy(dtype="float64")  # by parcel integer code
@@ -273,7 +275,7 @@ def year_uses(
     allu = pd.concat([own, ten], ignore_index=True)
     # one row per (parcel, firm, kind), in the order of the text codes (firms and kinds as sorted
     # integer codes too: 'lease' < 'own')
-    ucodes, ucats = pd.factorize(allu["uscc"].to_numpy(dtype=object), sort=True)
+    ucodes, ucats = sorted_factorize(allu["uscc"].to_numpy(dtype=object))
     allu["uscc"] = ucodes
     allu["kind"] = (allu["kind"].to_numpy(dtype=object) == "own").astype("int8")
     g = allu.groupby(["parcel_code", "uscc", "kind"], sort=True, as_index=False).sum(numeric_only=True)

@@ -26,6 +26,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evaluation.codes import sorted_factorize
+
 __all__ = ["MIN_DATE", "MAX_DATE", "rights_periods", "state_at", "exists_from", "direct_pilot"]
 
 MIN_DATE = pd.Timestamp("1900-01-01")
@@ -84,7 +86,7 @@ def rights_periods(parcels: pd.DataFrame, land_rights: pd.DataFrame | None) -> p
         })
         base = pd.concat([base, granted], ignore_index=True)
     # by parcel, then start (stable): on the text codes' sorted integer codes (missing codes last)
-    codes, uniq = pd.factorize(base["parcel_code"].to_numpy(dtype=object), sort=True)
+    codes, uniq = sorted_factorize(base["parcel_code"].to_numpy(dtype=object))
     codes = np.where(codes < 0, len(uniq), codes)
     start = base["start"].to_numpy(dtype="datetime64[ns]").astype("int64")
     return base.iloc[np.lexsort((start, codes))].reset_index(drop=True)
