@@ -49,7 +49,12 @@ from landuse.core.contract import FLAGS, PROVINCE, layer
 from landuse.core.dtypes import conform
 from landuse.core.policy import Policy
 
-__all__ = ["Carry", "Prepared", "YearResults", "prepare", "carry_parts", "evaluate_year", "STORED_LAYERS"]
+__all__ = ["Carry", "Prepared", "YearResults", "prepare", "carry_parts", "evaluate_year", "STORED_LAYERS",
+           "UNUSED_INPUTS"]
+
+#: input layers a year's evaluation never reads: the firms' in-year cumulative figures serve the
+#: period reports (:mod:`evaluation.periods`) alone — a store need not read them for an evaluation
+UNUSED_INPUTS = frozenset({"enterprise_periods"})
 
 INTENSIVE_COLUMNS = ["development_rate", "supply_rate", "built_rate", "industrial_share", "far_overall",
                      "coverage_overall", "far_industrial", "coverage_industrial", "investment_intensity",

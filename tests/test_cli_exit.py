@@ -1,7 +1,7 @@
 """How the ``landuse`` process ends (landuse.cli.main): after a command that leaves a large heap
-(``evaluate``) the exit handlers run, the output is flushed and the exit code kept, and the process
-ends without freeing the heap object by object (``os._exit``); after any other command, and when
-another thread still runs, the interpreter's normal exit."""
+(``evaluate``) the threads still running are waited for, the exit handlers run, the output is flushed
+and the exit code kept, and the process ends without freeing the heap object by object
+(``os._exit``); after any other command, the interpreter's normal exit."""
 
 from __future__ import annotations
 
@@ -31,9 +31,12 @@ def noted(code):
     real(code)
 os._exit = noted
 atexit.register(lambda: print("handler ran", flush=True))
-if os.environ.get("EXTRA_THREAD"):
-    ev = threading.Event()
-    threading.Thread(target=ev.wait, daemon=True).start()
+if os.environ.get("EXTRA_THREAD"):  # a thread still at work when the command is done
+    import time
+    def late():
+        time.sleep(float(os.environ["EXTRA_THREAD"]))
+        print("thread done", flush=True)
+    threading.Thread(target=late, daemon=bool(os.environ.get("DAEMON"))).start()
 from landuse.cli import main
 sys.argv = ["landuse"] + sys.argv[1:]
 main()
@@ -68,13 +71,22 @@ def test_a_failed_evaluate_keeps_its_code_and_message(store, tmp_path):
     assert r.stderr.splitlines()[-1] == "quick exit 1"
 
 
-def test_other_commands_and_other_threads_exit_normally(store):
+def test_other_commands_exit_normally(store):
     r = _run("results", "list", "--db", str(store))
     assert r.returncode == 0, r.stderr
     assert "handler ran" in r.stdout and "quick exit" not in r.stderr
-    r = _run("evaluate", "--db", str(store), "--year", "2025", EXTRA_THREAD="1")
+
+
+def test_a_thread_still_at_work_is_waited_for_a_daemon_thread_is_not(store):
+    r = _run("evaluate", "--db", str(store), "--year", "2025", EXTRA_THREAD="12")
     assert r.returncode == 0, r.stderr
-    assert "handler ran" in r.stdout and "quick exit" not in r.stderr
+    # the thread's line before the exit handlers' (the evaluation takes less than 12 s here)
+    assert r.stdout.splitlines()[-2:] == ["thread done", "handler ran"], r.stdout
+    assert r.stderr.splitlines()[-1] == "quick exit 0"
+    r = _run("evaluate", "--db", str(store), "--year", "2025", EXTRA_THREAD="600", DAEMON="1")
+    assert r.returncode == 0, r.stderr
+    assert "thread done" not in r.stdout and r.stdout.rstrip().endswith("handler ran")
+    assert r.stderr.splitlines()[-1] == "quick exit 0"
 
 
 def test_long_lived_nests():

@@ -163,3 +163,33 @@ def test_read_aside_only_where_it_may(monkeypatch):
     t.start()
     t.join()
     assert got == [None]  # a web request's thread: never forks
+
+
+def test_skipped_layers_are_left_out_and_still_hashed(store, tmp_path):
+    """``skip`` (an evaluation leaves out enterprise_periods, which it never reads): the layer is not
+    in the frames, the hash is the one of every layer (its recorded state), on both backends, in one
+    transaction, beside a second process and for a partition."""
+    write_sample(tmp_path / "pkg", scale="small", seed=1)
+    run_import(tmp_path / "pkg", store, policy=P)
+    full, h = store.read_inputs_snapshot(geometry={"zones"})
+    assert len(full["enterprise_periods"])
+    for aside in (None, Spy(tmp_path)):
+        part, h_part = store.read_inputs_snapshot(geometry={"zones"}, skip={"enterprise_periods"}, aside=aside)
+        assert "enterprise_periods" not in part and list(part) == [n for n in full if n != "enterprise_periods"]
+        assert h_part == h == store.inputs_hash()
+        for name in part:
+            pd.testing.assert_frame_equal(part[name], full[name], check_exact=True, obj=name)
+    zones = sorted(full["zones"]["zone_code"])[:1]
+    got, _ = store.read_inputs_snapshot(zones=zones, with_hash=False, skip={"enterprise_periods"})
+    assert "enterprise_periods" not in got and len(got["parcels"])
+
+
+def test_a_skipped_layer_without_recorded_state_is_read_for_the_hash(tmp_path):
+    store = _imported(tmp_path / "c")
+    with sqlite3.connect(store.path) as con:  # an edit beside `landuse import` forgets the layer's state
+        con.execute("UPDATE enterprise_periods SET revenue_wan = revenue_wan + 1 "
+                    "WHERE rowid = (SELECT min(rowid) FROM enterprise_periods)")
+    frames, h = store.read_inputs_snapshot(geometry={"zones"}, skip={"enterprise_periods"})
+    assert len(frames["enterprise_periods"])  # read: its hash comes from its rows
+    assert h == store.inputs_hash()
+    store.close()

@@ -67,16 +67,19 @@ def main() -> None:
     the exit. After a command that left a large heap (:func:`~landuse.cli.common.leave_heap`) the
     process ends the way ``clang`` does by default (``-disable-free``): the exit handlers run and
     the output is flushed as at any exit, and the memory goes back to the system whole instead of
-    being freed object by object. Only when no other thread runs; otherwise, and after every other
-    command, the interpreter's normal exit."""
+    being freed object by object. As at any exit, the threads still running are waited for first
+    (daemon threads are not). After every other command, the interpreter's normal exit."""
     try:
         app()
         code: object = 0
     except SystemExit as exc:
         code = exc.code
     run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
-    if not HEAP["large"] or threading.active_count() > 1 or run_exit_handlers is None:
+    if not HEAP["large"] or run_exit_handlers is None:
         sys.exit(code)
+    for thread in threading.enumerate():  # what the interpreter's shutdown does first
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
     if code is None:
         code = 0
     elif not isinstance(code, int):  # what sys.exit does with a message

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evaluation import YearResults, carry_parts, evaluate_year, prepare
+from evaluation import UNUSED_INPUTS, YearResults, carry_parts, evaluate_year, prepare
 from landuse.core.errors import LanduseError
 from landuse.core.labels import t
 from landuse.core.policy import Policy
@@ -82,10 +82,11 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
     geometry = {"zones"} | ({"parcels"} if built_up is not None else set())
     if zones is None:
         # (some layers read by a second process meanwhile, where the backend can and forking pays)
-        inputs, inputs_hash = store.read_inputs_snapshot(geometry=geometry, aside=read_aside(wanted=wanted_processes))
+        inputs, inputs_hash = store.read_inputs_snapshot(geometry=geometry, aside=read_aside(wanted=wanted_processes),
+                                                         skip=UNUSED_INPUTS)
     else:  # a partition is stamped with the whole store's inputs (as recorded by the imports)
         inputs_hash = store.inputs_hash()
-        inputs, _ = store.read_inputs_snapshot(zones=zones, with_hash=False, geometry=geometry)
+        inputs, _ = store.read_inputs_snapshot(zones=zones, with_hash=False, geometry=geometry, skip=UNUSED_INPUTS)
     inputs, province_row = province_rows(store, inputs, zones)
     ledger = read_ledger(store)  # the disposal ledger changes flags, stages and the idle clock
     if len(ledger):

@@ -213,6 +213,12 @@ def geometry_layers(geometry: Collection[str] | None, *, recorded: dict[str, str
     return need
 
 
+def unread(skip: Collection[str], *, recorded: dict[str, str] | None) -> set[str]:
+    """The layers of ``skip`` a snapshot may leave unread: all of them when it is not hashed
+    (``recorded`` None), else those whose state is recorded (the others are hashed from their rows)."""
+    return set(skip) if recorded is None else {name for name in skip if name in recorded}
+
+
 def inputs_hash_of(frames: dict[str, pd.DataFrame], *, recorded: dict[str, str] | None = None) -> str:
     """The inputs hash of input layers read from a store (as :meth:`Store.read_inputs` returns them).
 
@@ -221,7 +227,7 @@ def inputs_hash_of(frames: dict[str, pd.DataFrame], *, recorded: dict[str, str] 
     taken as they are, the other layers are hashed from their rows."""
     rec = recorded or {}
     return combine_inputs_hash({layer.name: rec[layer.name] if layer.name in rec else layer_hash(frames[layer.name], layer)
-                                for layer in INPUT_LAYERS if layer.name in frames})
+                                for layer in INPUT_LAYERS if layer.name in frames or layer.name in rec})
 
 
 def key_strings(df: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
@@ -365,6 +371,7 @@ class Store(abc.ABC):
     def read_inputs_snapshot(self, *, zones: list[str] | None = None, with_hash: bool = True,
                              geometry: Collection[str] | None = None,
                              aside: Callable[[Callable[[], Any]], Any] | None = None,
+                             skip: Collection[str] = (),
                              ) -> tuple[dict[str, pd.DataFrame], str | None]:
         """Every input layer read in one consistent snapshot, and the inputs hash of what was read
         (:func:`inputs_hash_of`; for all zones it equals :meth:`inputs_hash` at that moment).
@@ -373,26 +380,33 @@ class Store(abc.ABC):
         ``aside``: a way to run a function in another process meanwhile (``evaluation.pipeline.Aside``:
         it returns a pending value with ``result()`` and ``close()``); a backend may read some layers
         there, and gives the same frames and hash as without it. Here it is not used.
+        ``skip``: input layers the caller does not use (an annual evaluation: ``enterprise_periods``);
+        a backend may leave them out of the frames — their recorded states still enter the hash; a
+        layer without a recorded state is read all the same (its hash needs its rows). Here
+        they are left out only when no hash is made.
         Backends override this to read inside one transaction."""
         geo = geometry_layers(geometry, recorded={} if with_hash else None)
-        frames = {layer.name: self.read(layer.name, zones=zones, geometry=layer.name in geo) for layer in INPUT_LAYERS}
+        frames = {layer.name: self.read(layer.name, zones=zones, geometry=layer.name in geo) for layer in INPUT_LAYERS
+                  if with_hash or layer.name not in skip}
         return frames, (inputs_hash_of(frames) if with_hash else None)
 
     @staticmethod
     def _snapshot_rows(read: Callable[..., pd.DataFrame], unlinked_firms: Callable[[list[str]], list[str]], *,
                        zones: list[str] | None, geometry: Collection[str] | None, with_hash: bool,
-                       recorded: dict[str, str]) -> tuple[dict[str, pd.DataFrame], set[str]]:
+                       recorded: dict[str, str], skip: Collection[str] = ()) -> tuple[dict[str, pd.DataFrame], set[str]]:
         """The part of a backend's :meth:`read_inputs_snapshot` inside its read transaction, through its
-        reader ``read(name, zones=, any_of=, geometry=)``: the raw rows of every input layer, or of a
-        partition's (:func:`read_partition`), and the layers read with their geometry (``recorded``: the
-        layers' states read in the same transaction). :meth:`_snapshot_frames` follows, outside it."""
+        reader ``read(name, zones=, any_of=, geometry=)``: the raw rows of every input layer (but those
+        of ``skip`` that :func:`unread` allows), or of a partition's (:func:`read_partition`), and the
+        layers read with their geometry (``recorded``: the layers' states read in the same
+        transaction). :meth:`_snapshot_frames` follows, outside it."""
         geo = geometry_layers(geometry, recorded=recorded if with_hash else None)
+        left = unread(skip, recorded=recorded if with_hash else None)
 
         def read_geo(name: str, zones: list[str] | None = None, any_of: AnyOf | None = None) -> pd.DataFrame:
             return read(name, zones=zones, any_of=any_of, geometry=name in geo)
 
-        raw = {layer.name: read_geo(layer.name) for layer in INPUT_LAYERS} if zones is None \
-            else read_partition(read_geo, unlinked_firms, list(zones))
+        raw = {layer.name: read_geo(layer.name) for layer in INPUT_LAYERS if layer.name not in left} if zones is None \
+            else read_partition(read_geo, unlinked_firms, list(zones), skip=left)
         return raw, geo
 
     def _snapshot_frames(self, raw: dict[str, pd.DataFrame], geo: set[str], *, with_hash: bool,
@@ -685,7 +699,7 @@ def _values(df: pd.DataFrame, column: str) -> list[str]:
 
 
 def read_partition(read: Callable[..., pd.DataFrame], unlinked_firms: Callable[[list[str]], list[str]],
-                   zones: list[str]) -> dict[str, pd.DataFrame]:
+                   zones: list[str], *, skip: Collection[str] = ()) -> dict[str, pd.DataFrame]:
     """The raw input layers of a partition (``zones``), read through ``read(name, zones=, any_of=)``
     (one backend's reader, inside the caller's transaction) so that each layer holds only what the
     partition's evaluation links to:
@@ -700,10 +714,11 @@ def read_partition(read: Callable[..., pd.DataFrame], unlinked_firms: Callable[[
     - ``pilot_area_years``: the province row, the pilot areas of the zones (and of
       ``pilot_area_zones``) and those whose admin code lies in the partition's provinces.
 
-    Every filter is a SQL condition: no layer is read whole and filtered afterwards."""
+    Every filter is a SQL condition: no layer is read whole and filtered afterwards. The layers of
+    ``skip`` are not read."""
     out: dict[str, pd.DataFrame] = {}
     for layer in INPUT_LAYERS:
-        if "zone_code" in layer.names:
+        if "zone_code" in layer.names and layer.name not in skip:
             out[layer.name] = read(layer.name, zones=zones)
     parcel_codes = _values(out["parcels"], "parcel_code")
     out["buildings"] = read("buildings", any_of=[("parcel_code", parcel_codes)])
@@ -714,10 +729,12 @@ def read_partition(read: Callable[..., pd.DataFrame], unlinked_firms: Callable[[
     firms = set(_values(out["parcels"], "holder_uscc")) | set(_values(out["land_rights"], "holder_uscc")) \
         | set(_values(out["leases"], "uscc")) | set(unlinked_firms(provinces) if provinces else [])
     for name in FIRM_LAYERS:
-        out[name] = read(name, any_of=[("uscc", sorted(firms))])
+        if name not in skip:
+            out[name] = read(name, any_of=[("uscc", sorted(firms))])
     pilots = set(_values(out["zones"], "pilot_area_code")) | set(_values(out.get("pilot_area_zones", pd.DataFrame()),
                                                                            "pilot_area_code"))
     own = {PROVINCE} | {province_code(p) for p in provinces}  # a national store's rows: PROVINCE-36 …
     out["pilot_area_years"] = read("pilot_area_years", any_of=[("pilot_area_code", sorted(pilots | own)),
                                                                ("pilot_area_code", provinces, 1, 2)])
-    return {layer.name: out[layer.name] if layer.name in out else read(layer.name) for layer in INPUT_LAYERS}
+    return {layer.name: out[layer.name] if layer.name in out else read(layer.name) for layer in INPUT_LAYERS
+            if layer.name not in skip}

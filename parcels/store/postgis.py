@@ -220,9 +220,10 @@ class PostGISStore(Store):
     def read_inputs_snapshot(self, *, zones: list[str] | None = None, with_hash: bool = True,
                              geometry: Collection[str] | None = None,
                              aside: Callable[[Callable[[], Any]], Any] | None = None,
+                             skip: Collection[str] = (),
                              ) -> tuple[dict[str, pd.DataFrame], str | None]:
         """Every input layer read in one REPEATABLE READ transaction (one snapshot of the database:
-        an import committing meanwhile is not seen half-way). ``geometry``: as
+        an import committing meanwhile is not seen half-way). ``geometry``, ``skip``: as
         :meth:`Store.read_inputs_snapshot`; ``aside`` is not used (the rows come from the server)."""
         with self.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
             conn.execute(text("SELECT 1"))  # the snapshot is taken at the first statement
@@ -231,7 +232,7 @@ class PostGISStore(Store):
                 lambda name, zones=None, any_of=None, geometry=True: self._read_conn(
                     conn, name, zones=zones, any_of=any_of, geometry=geometry),
                 lambda prov: [r[0] for r in conn.execute(text(UNLINKED_FIRMS_PG), {"prov": list(prov)})],
-                zones=zones, geometry=geometry, with_hash=with_hash, recorded=recorded)
+                zones=zones, geometry=geometry, with_hash=with_hash, recorded=recorded, skip=skip)
         return self._snapshot_frames(raw, geo, with_hash=with_hash, recorded=recorded)
 
     def _recompute_layer_state(self, name: str) -> str:
