@@ -226,3 +226,19 @@ def test_the_content_digest_follows_every_value_and_survives_a_version_body(eval
     kept = store.result_digests(Y)
     for name, frame in versions.frames(store, f"{Y}-v1").items():
         assert versions.layer_digest(name, frame) == kept[name][0], name
+
+
+def test_an_evaluations_layers_are_digested_as_they_come(evaluated):
+    """The layers an evaluation stores are in the contract's columns and dtypes (inputs hash stamped
+    as text too), so versions.record digests them without coercing them again — the same digest
+    as of their coerced rows (versions.layer_digest, what publishing compares)."""
+    from landuse.core.dtypes import conforms
+
+    out = evaluate(evaluated, years=[Y], policy=P, actor="ev3")[Y]
+    for name, frame in out.layers.items():
+        if name not in LAYERS or name not in {layer.name for layer in OUTPUT_LAYERS}:
+            continue
+        assert conforms(frame, LAYERS[name]), name
+        assert versions.content_key(frame) == versions.layer_digest(name, frame), name
+    bad = out.layers["flags"].assign(year=out.layers["flags"]["year"].astype("float64"))
+    assert not conforms(bad, LAYERS["flags"])  # a dtype off: coerced first, as before

@@ -109,6 +109,17 @@ def coerce(df: pd.DataFrame, layer: Layer, *, keep_extra: bool = False,
     return out
 
 
+#: the dtype of each kind of contract column (see the module docstring)
+KIND_DTYPES = {STR: "object", FLOAT: "float64", INT: "Int64", BOOL: "boolean", DATE: "datetime64[ns]"}
+
+
+def conforms(df: pd.DataFrame, layer: Layer) -> bool:
+    """Whether ``df`` has exactly the contract's columns (and its geometry, if any), in order, with
+    the contract's dtypes — as :func:`coerce` gives them; text columns are not looked into."""
+    names = list(layer.names) + (["geometry"] if layer.geometry and "geometry" in df.columns else [])
+    return list(df.columns) == names and all(str(df[c.name].dtype) == KIND_DTYPES[c.kind] for c in layer.columns)
+
+
 def conform(df: pd.DataFrame, layer: Layer, meta: dict[str, str] | None = None) -> pd.DataFrame:
     """The columns of ``layer`` (no geometry) in order with the contract dtypes, on a fresh
     RangeIndex; ``meta`` fills constant columns (policy version and hash, inputs hash)."""

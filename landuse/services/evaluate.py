@@ -172,8 +172,8 @@ def evaluate(store: Store, *, years: list[int], policy: Policy, as_of: _dt.date 
                 else:
                     res = evaluate_year(prepared, year=y, as_of=as_of)
                 for frame in res.layers.values():
-                    if "inputs_hash" in frame.columns:
-                        frame["inputs_hash"] = inputs_hash
+                    if "inputs_hash" in frame.columns:  # (text, as the contract has it)
+                        frame["inputs_hash"] = pd.Series(inputs_hash, index=frame.index, dtype=object)
                 store_year(y, res)
             if keep == "last" and y != order[-1]:
                 res.layers = {k: v for k, v in res.layers.items() if k in ("zone_results", "pilot_area_results")}

@@ -36,6 +36,7 @@ from landuse.core.errors import LanduseError
 from landuse.core.labels import t
 from landuse.core.policy import Policy
 from landuse.services import accounts
+from landuse.core.dtypes import conforms
 from parcels.schema import coerce
 from parcels.store.base import Digest, Store, now_utc
 
@@ -269,20 +270,27 @@ def record(store: Store, *, year: int, layers: dict[str, pd.DataFrame], inputs_h
     kept = store.result_digests(year)
     digests: dict[str, Digest] = {}
     for name, frame in layers.items():
-        coerced = coerce(frame, LAYERS[name])
+        layer = LAYERS[name]
+        # the rows in the contract's dtypes: as they come when an evaluation conformed them (the
+        # content digest reads the values; a text column holding anything else is not keyed: below)
+        rows = frame if conforms(frame, layer) else coerce(frame, layer)
         body: str | None = None
-        d = content_key(coerced)
+        d = content_key(rows)
+        if d is None and rows is frame:
+            rows = coerce(frame, layer)
+            d = content_key(rows)
         if d is None:  # a column the content digest cannot key: the encoded body's digest
-            body = _encode(coerced)
+            rows = rows if rows is not frame else coerce(frame, layer)
+            body = _encode(rows)
             d = body_digest(body)
         prev = kept.get(name)
         holder = prev[1] if prev is not None and prev[0] == d and prev[1] else vid
         digests[name] = (d, holder)
-        if holder == vid and body is None:  # rows of their own: the body is kept
-            body = _encode(coerced)
+        if holder == vid and body is None:  # rows of their own: the body is kept (coerced, as always)
+            body = _encode(rows if rows is not frame else coerce(frame, layer))
         store.sys_insert("result_version_layers", {"version_id": vid, "layer": name, "n_rows": len(frame),
                                                    "body": body if holder == vid else SAME + holder})
-        del body, coerced
+        del body, rows
     row = {"version_id": vid, "year": year, "seq": seq, "inputs_hash": inputs_hash, "policy_hash": policy_hash,
            "created_by": actor, "created_at": now_utc().isoformat(), "status": "draft", "note": note,
            "origin": origin,
