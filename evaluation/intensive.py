@@ -83,7 +83,9 @@ def _single_year(frame: pd.DataFrame | None, year: int | None, what: str) -> pd.
 def _parcel_table(parcels: pd.DataFrame, parcel_results: pd.DataFrame) -> pd.DataFrame:
     """One row per parcel: zone, area_m2, stage, industrial, floor, footprint, tax, investment."""
     pr = parcel_results.set_index("parcel_code")
-    pa = parcels.set_index("parcel_code") if parcels is not None and len(parcels.columns) else pd.DataFrame()
+    used = ["zone_code", "registered_area_m2", "geodesic_area_m2", "floor_area_m2", "footprint_area_m2"]
+    pa = parcels[["parcel_code", *[c for c in used if c in parcels.columns]]].set_index("parcel_code") \
+        if parcels is not None and "parcel_code" in parcels.columns else pd.DataFrame()
     pa = pa.reindex(pr.index) if len(pa) else pd.DataFrame(index=pr.index)
     t = pd.DataFrame(index=pr.index)
     zone = pr["zone_code"] if "zone_code" in pr.columns else pd.Series(None, index=pr.index, dtype="object")

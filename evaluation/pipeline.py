@@ -498,12 +498,12 @@ def _score_year(prepared: Prepared, year: int, as_of: date | None) -> YearResult
         ok = sc.notna() & (ww > 0)
         if key in par.index and ok.any():
             par.loc[key, "intensive_score"] = float(np.average(sc[ok], weights=ww[ok]))
-    pr_pa = pr.assign(pilot_area_code=pr["zone_code"].map(pilot_of))
-    fsp = flagged_share(pr_pa, flags.merge(pr_pa[["parcel_code", "pilot_area_code"]], on="parcel_code", how="left"),
+    slim = pr[["parcel_code", "zone_code", "stage", "area_mu"]]  # what flagged_share reads
+    fsp = flagged_share(slim.assign(pilot_area_code=slim["zone_code"].map(pilot_of)), flags,
                         key="pilot_area_code", rules=findings)
     par["flagged_share"] = fsp.reindex(par.index).to_numpy(dtype="float64")
     if PROVINCE in par.index:
-        par.loc[PROVINCE, "flagged_share"] = float(flagged_share(pr.assign(_all=PROVINCE), flags.assign(_all=PROVINCE),
+        par.loc[PROVINCE, "flagged_share"] = float(flagged_share(slim.assign(_all=PROVINCE), flags,
                                                                   key="_all", rules=findings).get(PROVINCE, np.nan))
     par = par.reset_index()
 
