@@ -26,7 +26,7 @@ def evaluate_cmd(
     db: Optional[str] = typer.Option(None, "--db", help=DB_HELP),
     tiles: bool = typer.Option(False, "--tiles", help="同时生成最后一个年度的网络地图矢量切片 / also build the web map's vector tiles of the last year"),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="在 Dask 集群上按省分区评价：local:N 或 tcp://主机:端口 / evaluate on a Dask cluster, one partition per province: local:N or tcp://HOST:PORT"),
-    processes: Optional[int] = typer.Option(None, "--processes", min=1, help="评价使用的进程数：多个年度同时评价，单个年度时企业分级与集约调查另起进程（缺省为 LANDUSE_EVAL_PROCESSES 或至多 2；1 为单进程逐年）/ processes: several years at once, or a year's grading and survey beside its rules (default: LANDUSE_EVAL_PROCESSES or up to 2; 1: one process, one year after another)"),
+    processes: Optional[int] = typer.Option(None, "--processes", min=1, help="评价使用的进程数：读取部分输入图层、多个年度同时评价，单个年度时企业分级与集约调查另起进程（缺省为 LANDUSE_EVAL_PROCESSES 或至多 2；1 为单进程逐年）/ processes: part of the read, several years at once, or a year's grading and survey beside its rules (default: LANDUSE_EVAL_PROCESSES or up to 2; 1: one process, one year after another)"),
     fresh: bool = typer.Option(False, "--fresh", help="不用上次评价保留的往年中间结果，全部重算（结果相同，只是更慢）/ recompute the earlier years' parts instead of taking them from the last run (same results, slower)"),
 ) -> None:
     """计算并保存评价结果（重算替换）/ Compute and store the results for a year (re-running replaces them)."""

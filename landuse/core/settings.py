@@ -7,9 +7,9 @@
   folder), the other basemap option.
 - ``LANDUSE_LANG``: ``zh`` (default) or ``en`` for user-facing text.
 - ``LANDUSE_MAX_SESSIONS``: open web sessions per user (default 5; a new login ends the oldest).
-- ``LANDUSE_EVAL_PROCESSES``: processes an evaluation may use — several years at once, or a year's
-  grading and survey beside its rules (default: up to 2; 1: one process, the years one after the
-  other; landuse.services.years_parallel).
+- ``LANDUSE_EVAL_PROCESSES``: processes an evaluation may use — part of the read (GeoPackage),
+  several years at once, or a year's grading and survey beside its rules (default: up to 2; 1: one
+  process, the years one after the other; landuse.services.years_parallel).
 - ``LANDUSE_SECRET_KEY``: not needed: web sessions are random tokens stored as SHA-256 (kept for compatibility).
 """
 

@@ -1,4 +1,4 @@
-"""An evaluation on more than one core (``landuse evaluate``): several years at once, or a year's grading beside its rules.
+"""An evaluation on more than one core (``landuse evaluate``): part of the read, several years at once, or a year's grading beside its rules.
 
 A year's results depend on the inputs and on parts of earlier years (the baseline, the previous
 year's benchmark population, grades and ranks: :class:`evaluation.pipeline.Prepared`). When those
@@ -23,6 +23,15 @@ are computed in a child forked once the year's figures are there, while the pare
 rules that read no grades; the child hands back the grading's columns and the survey's results
 through a file and exits. The same conditions hold (main thread, POSIX, two cores, memory,
 ``--processes 1`` turns it off); the results are those of one process (tests).
+
+Before any of that, :func:`read_aside` lets the store read some input layers in a child forked
+before the read starts (``GeoPackageStore.read_inputs_snapshot``): the child reads them in a read
+transaction of its own and hands the frames back through a file; they are taken only when both
+transactions saw the same recorded states of every layer (else everything is read in one).
+
+Each year's objects are kept out of the garbage collector's passes while the year is evaluated
+(:func:`long_lived`); and the ``landuse`` command, once done, ends without freeing its heap object
+by object (``landuse.cli.main``).
 """
 
 from __future__ import annotations
