@@ -256,10 +256,14 @@ def year_uses(
     st["area"] = area_of[st["parcel_code"].to_numpy(dtype="int64")]
     st_den = st["seg"].map(seg.set_index("seg")["denom"])
     ten_occ = (st["area"] * st["f"] / st_den * st["len"]).fillna(0.0)
+    # held: the land a row stands for whatever its tenants occupy (the holder: the parcel; a tenant:
+    # what it occupies) — the spread of a firm whose every row weighs nothing (use_shares)
     own = pd.DataFrame({"parcel_code": hs["parcel_code"].to_numpy(), "uscc": hs["holder"].to_numpy(), "kind": "own",
-                        "occ": own_occ.to_numpy(), "days": hs["len"].to_numpy(), "fdays": 0.0})
+                        "occ": own_occ.to_numpy(), "days": hs["len"].to_numpy(), "fdays": 0.0,
+                        "held": (hs["area"] * hs["len"]).to_numpy()})
     ten = pd.DataFrame({"parcel_code": st["parcel_code"].to_numpy(), "uscc": st["tenant"].to_numpy(), "kind": "lease",
-                        "occ": ten_occ.to_numpy(), "days": st["len"].to_numpy(), "fdays": (st["f"] * st["len"]).to_numpy()})
+                        "occ": ten_occ.to_numpy(), "days": st["len"].to_numpy(), "fdays": (st["f"] * st["len"]).to_numpy(),
+                        "held": ten_occ.to_numpy()})
     if method == "merge_tenants":
         own["area_days"] = (hs["area"] * hs["len"]).to_numpy()
         own["weight"] = own["area_days"]
@@ -294,6 +298,7 @@ def year_uses(
         "leased_m2": (g["fdays"] / wdays).to_numpy(dtype="float64"),
         "occupied_mu": (g["occ"] / wdays).to_numpy(dtype="float64"),
         "days": g["days"].to_numpy(dtype="float64"),
+        "held_mu": (g["held"] / wdays).to_numpy(dtype="float64"),
     })
     uses["share"] = use_shares(uses)
     probs = [p for p in problems if len(p)]
@@ -310,7 +315,7 @@ def restrict_to(uses: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
     has = pd.Series(k).groupby(uses["uscc"].to_numpy()).transform("any").to_numpy(dtype=bool)
     out = uses.copy()
     out["weight"] = np.where(has & ~k, 0.0, uses["weight"].to_numpy())
-    # an enterprise whose remaining weights are all 0 keeps its even spread over the kept rows only
+    # an enterprise whose remaining weights are all 0 keeps its spread by held land (use_shares)
     out = out[~(has & ~k)].reset_index(drop=True)
     out["share"] = use_shares(out)
     return out
@@ -346,16 +351,26 @@ def _sum_by(codes: np.ndarray, n: int, x: np.ndarray, *, min_count: int = 0) -> 
 
 
 def use_shares(uses: pd.DataFrame) -> pd.Series:
-    """Each use row's share of its enterprise's output (sums to 1 per enterprise)."""
+    """Each use row's share of its enterprise's output (sums to 1 per enterprise): by ``weight``; an
+    enterprise none of whose rows weighs anything (every parcel it holds wholly let to others, say)
+    by the land it holds (``held_mu``: output in proportion to area, docs/domain.md §5 — so that
+    cutting a parcel in two does not move output), evenly only when that is nothing too."""
     if len(uses) == 0:
         return pd.Series(dtype="float64")
     codes, uniq = pd.factorize(uses["uscc"], sort=False)
-    w = np.clip(uses["weight"].to_numpy(dtype="float64"), 0.0, None)
-    w = np.nan_to_num(w)
-    tot = np.bincount(codes, weights=w, minlength=len(uniq))[codes]
+
+    def per_firm(col: str) -> tuple[np.ndarray, np.ndarray]:
+        x = np.nan_to_num(np.clip(uses[col].to_numpy(dtype="float64"), 0.0, None))
+        return x, np.bincount(codes, weights=x, minlength=len(uniq))[codes]
+
+    w, tot = per_firm("weight")
     n = np.bincount(codes, minlength=len(uniq))[codes]
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(tot > 0, w / np.where(tot > 0, tot, 1.0), 1.0 / n)
+        even = 1.0 / n
+        if "held_mu" in uses.columns:
+            h, htot = per_firm("held_mu")
+            even = np.where(htot > 0, h / np.where(htot > 0, htot, 1.0), even)
+        share = np.where(tot > 0, w / np.where(tot > 0, tot, 1.0), even)
     return pd.Series(share, index=uses.index, dtype="float64")
 
 

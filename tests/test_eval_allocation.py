@@ -13,6 +13,7 @@ except ImportError:  # pragma: no cover
 
 from tests.evalkit import run_year as evaluate_year
 from landuse.core.policy import default_policy
+from evaluation.allocation import use_shares
 
 POLICY = default_policy()
 
@@ -225,3 +226,20 @@ def test_inputs_are_not_mutated_and_geometry_is_ignored():
     assert all("geometry" not in f.columns for f in out.layers.values())
     for f in out.layers.values():
         assert (f["policy_version"] == POLICY.version).all() and (f["policy_hash"] == POLICY.hash).all()
+
+
+def test_a_firm_occupying_none_of_its_land_spreads_by_the_land_it_holds():
+    """E0 holds P0 (30 mu) and P1 (10 mu), each wholly let to others: no row of E0 weighs anything,
+    so its output goes by the land it holds — 30/40 = 0.75 and 10/40 = 0.25 — not 1/2 each, which
+    would move output when P1 is cut in two; a firm holding nothing either is spread evenly."""
+    uses = pd.DataFrame({"parcel_code": ["P0", "P1", "P0", "P1", "Q0", "Q1"],
+                         "uscc": ["E0", "E0", "T1", "T2", "E9", "E9"],
+                         "kind": ["own", "own", "lease", "lease", "own", "own"],
+                         "weight": [0.0, 0.0, 5.0, 2.0, 0.0, 0.0],
+                         "held_mu": [30.0, 10.0, 30.0, 10.0, 0.0, 0.0]})
+    share = use_shares(uses).tolist()
+    assert share == [0.75, 0.25, 1.0, 1.0, 0.5, 0.5]
+    cut = pd.DataFrame({"parcel_code": ["P0", "P1a", "P1b"], "uscc": ["E0"] * 3, "kind": ["own"] * 3,
+                        "weight": [0.0] * 3, "held_mu": [30.0, 4.0, 6.0]})  # P1 cut 4 + 6 mu
+    s = use_shares(cut).tolist()
+    assert s[0] == 0.75 and abs(s[1] + s[2] - 0.25) < 1e-15
