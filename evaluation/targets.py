@@ -14,6 +14,9 @@ Priority (1 = act first), within a year (and within the zone when ``zone`` is gi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -91,43 +94,24 @@ def flag_summary(parcel_results: pd.DataFrame, flags: pd.DataFrame, *, text: boo
             "gain_wan": g["gain_wan"].max().fillna(0.0).astype(float),
         }
     ).reset_index()
-    # text columns: one pass over the sorted rows (groupby.agg with Python joins is far slower)
-    rules: list[list[str]] = []
-    reasons: list[list[str]] = []
-    evidence: list[list[str]] = []
-    actions: list[list[str]] = []
-    cur = None
+    # text columns: over each group's run of the sorted rows (groupby.agg with Python joins is far slower)
     gid = g.ngroup().to_numpy()
-    if not text:
-        for key, rule in zip(gid, f["rule"].to_numpy(dtype=object)):
-            if key != cur:
-                cur = key
-                rules.append([])
-            rules[-1].append(rule)
-        s["rules"] = [",".join(r) for r in rules]
-        s["reasons"] = s["evidence"] = s["actions"] = None
+    starts = np.flatnonzero(np.r_[True, gid[1:] != gid[:-1]])
+    runs = list(zip(starts, np.r_[starts[1:], len(gid)]))
+
+    def joined(values: np.ndarray, join: Callable[[Any], str]) -> list[str]:
+        return [join(values[a:b]) for a, b in runs]
+
+    s["rules"] = joined(f["rule"].to_numpy(dtype=object), ",".join)
+    if text:
+        label = f["label"].to_numpy(dtype=object)
+        tagged = np.array([f"【{lb}】{ev}" if isinstance(ev, str) and ev else f"【{lb}】"
+                           for lb, ev in zip(label, f["evidence"].to_numpy(dtype=object))], dtype=object)
+        s["reasons"] = joined(label, _join)
+        s["evidence"] = joined(tagged, _join)
+        s["actions"] = joined(f["action"].to_numpy(dtype=object), _join)
     else:
-        for key, rule, label, ev, act in zip(
-            gid,
-            f["rule"].to_numpy(dtype=object),
-            f["label"].to_numpy(dtype=object),
-            f["evidence"].to_numpy(dtype=object),
-            f["action"].to_numpy(dtype=object),
-        ):
-            if key != cur:
-                cur = key
-                rules.append([])
-                reasons.append([])
-                evidence.append([])
-                actions.append([])
-            rules[-1].append(rule)
-            reasons[-1].append(label)
-            evidence[-1].append(f"【{label}】{ev}" if isinstance(ev, str) and ev else f"【{label}】")
-            actions[-1].append(act)
-        s["rules"] = [",".join(r) for r in rules]
-        s["reasons"] = [_join(r) for r in reasons]
-        s["evidence"] = [_join(r) for r in evidence]
-        s["actions"] = [_join(r) for r in actions]
+        s["reasons"] = s["evidence"] = s["actions"] = None
     # zone medians per year
     med_parts = []
     for yr, rows in parcel_results.groupby(parcel_results["year"].astype("Int64")):

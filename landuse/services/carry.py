@@ -105,7 +105,7 @@ class StoreCarry:
 
     def __init__(self, store: Store, key: str, scope: str = "all", *, read: bool = True) -> None:
         self.store, self.key, self.scope, self.read = store, key, scope, read
-        self._fetching: dict[str, Future[dict[str, bytes] | None]] = {}
+        self._fetching: dict[str, Future[dict[str, pa.Table] | None]] = {}
 
     def _fetch(self, name: str) -> dict[str, pa.Table] | None:
         """A part's frames as stored (Parquet), each checked against its SHA-256 and parsed; None

@@ -32,11 +32,11 @@ import pandas as pd
 import shapely
 
 from landuse.core.contract import LAYERS
+from landuse.core.dtypes import conforms
 from landuse.core.errors import LanduseError
 from landuse.core.labels import t
 from landuse.core.policy import Policy
 from landuse.services import accounts
-from landuse.core.dtypes import conforms
 from parcels.schema import coerce
 from parcels.store.base import Digest, Store, now_utc
 
@@ -101,10 +101,27 @@ def content_key(df: pd.DataFrame) -> str | None:
     return "c:" + h.hexdigest()
 
 
+def _digested(name: str, frame: pd.DataFrame) -> tuple[str, pd.DataFrame | None, str | None]:
+    """A results layer's content digest, with the coerced rows and the encoded body when making it
+    needed them: rows already in the contract's dtypes (an evaluation's, :func:`conforms`) are
+    keyed as they come; other frames, or rows :func:`content_key` cannot key, are coerced first,
+    and only rows it cannot key even then are encoded (the body's SHA-256 is the digest)."""
+    layer = LAYERS[name]
+    if conforms(frame, layer):
+        d = content_key(frame)
+        if d is not None:
+            return d, None, None
+    coerced = coerce(frame, layer)
+    d = content_key(coerced)
+    if d is not None:
+        return d, coerced, None
+    body = _encode(coerced)
+    return body_digest(body), coerced, body
+
+
 def layer_digest(name: str, frame: pd.DataFrame) -> str:
     """The content digest of a results layer's rows, as :func:`record` takes it."""
-    coerced = coerce(frame, LAYERS[name])
-    return content_key(coerced) or body_digest(_encode(coerced))
+    return _digested(name, frame)[0]
 
 
 def _default(v: Any) -> Any:
@@ -270,27 +287,15 @@ def record(store: Store, *, year: int, layers: dict[str, pd.DataFrame], inputs_h
     kept = store.result_digests(year)
     digests: dict[str, Digest] = {}
     for name, frame in layers.items():
-        layer = LAYERS[name]
-        # the rows in the contract's dtypes: as they come when an evaluation conformed them (the
-        # content digest reads the values; a text column holding anything else is not keyed: below)
-        rows = frame if conforms(frame, layer) else coerce(frame, layer)
-        body: str | None = None
-        d = content_key(rows)
-        if d is None and rows is frame:
-            rows = coerce(frame, layer)
-            d = content_key(rows)
-        if d is None:  # a column the content digest cannot key: the encoded body's digest
-            rows = rows if rows is not frame else coerce(frame, layer)
-            body = _encode(rows)
-            d = body_digest(body)
+        d, coerced, body = _digested(name, frame)
         prev = kept.get(name)
         holder = prev[1] if prev is not None and prev[0] == d and prev[1] else vid
         digests[name] = (d, holder)
         if holder == vid and body is None:  # rows of their own: the body is kept (coerced, as always)
-            body = _encode(rows if rows is not frame else coerce(frame, layer))
+            body = _encode(coerced if coerced is not None else coerce(frame, LAYERS[name]))
         store.sys_insert("result_version_layers", {"version_id": vid, "layer": name, "n_rows": len(frame),
                                                    "body": body if holder == vid else SAME + holder})
-        del body, rows
+        del body, coerced
     row = {"version_id": vid, "year": year, "seq": seq, "inputs_hash": inputs_hash, "policy_hash": policy_hash,
            "created_by": actor, "created_at": now_utc().isoformat(), "status": "draft", "note": note,
            "origin": origin,

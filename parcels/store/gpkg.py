@@ -71,6 +71,7 @@ from parcels.store.base import (
     scoped_delete,
     state_after,
     unchanged_layers,
+    unread,
 )
 
 log = logging.getLogger("landuse.store")
@@ -493,7 +494,8 @@ class GeoPackageStore(Store):
         if not _complete(before):
             return None
         geo = geometry_layers(geometry, recorded=before)  # every state recorded: only the polygons asked for
-        wanted = [layer.name for layer in INPUT_LAYERS if layer.name not in skip]  # (every state recorded)
+        left = unread(skip, recorded=before)  # (every state is recorded: all of skip)
+        wanted = [layer.name for layer in INPUT_LAYERS if layer.name not in left]
         there = [n for n in wanted if n in READ_BESIDE]
 
         def beside() -> tuple[dict[str, str], dict[str, pd.DataFrame]]:
